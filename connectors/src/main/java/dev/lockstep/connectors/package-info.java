@@ -1,0 +1,2 @@
+/** Sources of change events: Debezium PostgreSQL CDC (issue 4 brings the implementation). */
+package dev.lockstep.connectors;
