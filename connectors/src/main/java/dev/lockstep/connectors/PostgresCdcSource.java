@@ -82,6 +82,10 @@ public final class PostgresCdcSource implements AutoCloseable {
         schemas = KafkaSchemaStore.open(settings.bootstrapServers());
         kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(), settings.maxMessageBytes(),
                 offsets);
+        // The transactional producer fenced any earlier extract of this pipeline; a walsender still holding the
+        // slot belongs to one that died, and would keep it until wal_sender_timeout.
+        source.releaseSlot().ifPresent(pid -> LOG.warn("Ended server process {} that still held replication slot {}"
+                + " for a previous extract of pipeline {}", pid, settings.slotName(), settings.pipeline()));
         ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas);
         ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka, metrics,
                 source::catalogFingerprints);

@@ -45,8 +45,10 @@ public final class ChangeEncoder {
     private final Map<String, GenericData.EnumSymbol> symbols = new HashMap<>();
     private final Set<TableId> changedSchemas = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
 
-    private record Envelope(Schema schema, int version, TableId table, ConnectToAvro.RowMapping row,
+    private record Envelope(Schema schema, Schema prefix, int version, TableId table, ConnectToAvro.RowMapping row,
             ConnectToAvro.RowMapping key) {}
+
+    private static final Schema CONTROL_PREFIX = ChangeSchemas.withoutPosition(ChangeSchemas.CONTROL);
 
     public ChangeEncoder(String pipeline, boolean fanout, KafkaSchemaStore store) {
         this.pipeline = pipeline;
@@ -76,33 +78,72 @@ public final class ChangeEncoder {
         return out;
     }
 
+    /** A change encoded but for its position, with what it needs once the position is known. */
+    public record PreparedChange(EnvelopeCodec.PartialRecord partial, TableId table, byte[] fanoutKey,
+            boolean control) {}
+
     /** Encodes a data change (create, update, delete, snapshot read) at {@code position}. */
     public void change(SourceRecord record, StreamPosition position, String snapshotPhase,
+            Consumer<ProducerRecord<byte[], byte[]>> out) {
+        emit(prepareChange(record, snapshotPhase, out), position, out);
+    }
+
+    /**
+     * Encodes a data change without its position (its transaction's commit LSN is not known yet); schema
+     * registrations it needs go to {@code out} now, in the transaction that will carry the change.
+     */
+    public PreparedChange prepareChange(SourceRecord record, String snapshotPhase,
             Consumer<ProducerRecord<byte[], byte[]>> out) {
         Struct value = (Struct) record.value();
         Envelope envelope = envelopeFor(record, out);
         Struct source = value.getStruct("source");
         List<String> unchanged = new ArrayList<>(0);
-        GenericData.Record change = new GenericData.Record(envelope.schema());
+        GenericData.Record change = new GenericData.Record(envelope.prefix());
         change.put(0, symbol(ChangeSchemas.OPERATION, operation(value.getString("op"))));
         change.put(1, envelope.table().toString());
-        change.put(2, key(record, envelope));
+        GenericRecord key = key(record, envelope);
+        change.put(2, key);
         Struct before = value.getStruct("before");
         Struct after = value.getStruct("after");
         change.put(3, before == null ? null : envelope.row().toAvro(before, null));
         change.put(4, after == null ? null : envelope.row().toAvro(after, unchanged));
         change.put(5, unchanged);
-        change.put(6, position(position));
-        change.put(7, source.getInt64("txId"));
-        change.put(8, source.getInt64("ts_us"));
-        change.put(9, envelope.version());
-        change.put(10, symbol(ChangeSchemas.SNAPSHOT_PHASE, snapshotPhase));
-        byte[] bytes = codec.encode(change);
-        out.accept(new ProducerRecord<>(changesTopic, 0, null, bytes));
+        change.put(6, source.getInt64("txId"));
+        change.put(7, source.getInt64("ts_us"));
+        change.put(8, envelope.version());
+        change.put(9, symbol(ChangeSchemas.SNAPSHOT_PHASE, snapshotPhase));
+        byte[] fanoutKey = null;
         if (fanout) {
-            register(((GenericRecord) change.get(2)).getSchema(), out);
-            out.accept(new ProducerRecord<>(TopicNames.raw(pipeline, envelope.table()), null,
-                    codec.encode((GenericRecord) change.get(2)), bytes));
+            register(key.getSchema(), out);
+            fanoutKey = codec.encode(key);
+        }
+        return new PreparedChange(codec.encodeWithoutPosition(change, envelope.schema()), envelope.table(), fanoutKey,
+                false);
+    }
+
+    /** Encodes a logical decoding message without its position. */
+    public PreparedChange prepareControl(SourceRecord record, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        register(ChangeSchemas.CONTROL, out);
+        Struct value = (Struct) record.value();
+        Struct message = value.getStruct("message");
+        Struct source = value.getStruct("source");
+        GenericData.Record control = new GenericData.Record(CONTROL_PREFIX);
+        control.put(0, message.getString("prefix"));
+        Object content = message.get("content");
+        control.put(1, content instanceof byte[] b ? ByteBuffer.wrap(b) : content);
+        control.put(2, value.get("transaction") != null);
+        control.put(3, source.getInt64("txId"));
+        control.put(4, source.getInt64("ts_us"));
+        return new PreparedChange(codec.encodeWithoutPosition(control, ChangeSchemas.CONTROL), null, null, true);
+    }
+
+    /** Completes a prepared change or message with its position and sends it. */
+    public void emit(PreparedChange prepared, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        byte[] bytes = prepared.partial().withPosition(position.commitLsn(), position.sequence());
+        out.accept(new ProducerRecord<>(changesTopic, 0, null, bytes));
+        if (prepared.fanoutKey() != null) {
+            out.accept(new ProducerRecord<>(TopicNames.raw(pipeline, prepared.table()), null, prepared.fanoutKey(),
+                    bytes));
         }
     }
 
@@ -113,28 +154,16 @@ public final class ChangeEncoder {
         GenericData.Record boundary = new GenericData.Record(ChangeSchemas.TRANSACTION);
         boundary.put(0, symbol(ChangeSchemas.BOUNDARY_STATUS, begin ? "BEGIN" : "END"));
         boundary.put(1, txId);
-        boundary.put(2, position(position));
-        boundary.put(3, commitMicros);
-        boundary.put(4, eventCount);
-        boundary.put(5, tableCounts);
+        boundary.put(2, commitMicros);
+        boundary.put(3, eventCount);
+        boundary.put(4, tableCounts);
+        boundary.put(5, position(position));
         out.accept(new ProducerRecord<>(changesTopic, 0, null, codec.encode(boundary)));
     }
 
-    /** Encodes a logical decoding message. */
+    /** Encodes a logical decoding message at {@code position}. */
     public void control(SourceRecord record, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
-        register(ChangeSchemas.CONTROL, out);
-        Struct value = (Struct) record.value();
-        Struct message = value.getStruct("message");
-        Struct source = value.getStruct("source");
-        GenericData.Record control = new GenericData.Record(ChangeSchemas.CONTROL);
-        control.put(0, message.getString("prefix"));
-        Object content = message.get("content");
-        control.put(1, content instanceof byte[] b ? ByteBuffer.wrap(b) : content);
-        control.put(2, value.get("transaction") != null);
-        control.put(3, position(position));
-        control.put(4, source.getInt64("txId"));
-        control.put(5, source.getInt64("ts_us"));
-        out.accept(new ProducerRecord<>(changesTopic, 0, null, codec.encode(control)));
+        emit(prepareControl(record, out), position, out);
     }
 
     private Envelope envelopeFor(SourceRecord record, Consumer<ProducerRecord<byte[], byte[]>> out) {
@@ -159,7 +188,7 @@ public final class ChangeEncoder {
                 }
             }
             Schema schema = ChangeSchemas.change(pipeline, table, keySchema, row.schema(), version);
-            envelope = new Envelope(schema, version, table, row, key);
+            envelope = new Envelope(schema, ChangeSchemas.withoutPosition(schema), version, table, row, key);
             envelopes.put(valueSchema, envelope);
         }
         register(envelope.schema(), out);

@@ -5,9 +5,7 @@ import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,15 +21,14 @@ import org.slf4j.LoggerFactory;
  * Debezium's consumer in the extract: reassembles whole source transactions from Debezium's transaction
  * metadata and writes them, with the offsets that cover them, in one Kafka transaction.
  *
- * <p>A source transaction is buffered until its END marker arrives, because its commit LSN (the first half of
- * every position) is known only then; records are marked processed in Debezium — which lets it confirm the
- * LSN to the slot — only after the Kafka transaction that carries them committed. Runs on Debezium's single
- * processing thread.
+ * <p>A source transaction's commit LSN (the first half of every position) is known only at its END marker, so
+ * its changes are encoded as they arrive, all but their position, and held in that compact form until then.
+ * Debezium is told a record is processed — which lets it confirm the LSN to the slot — only after the Kafka
+ * transaction that carries it committed. Runs on Debezium's single processing thread.
  */
 public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExtractConsumer.class);
-
     /** Sequence numbers of changes outside any source transaction start here, after every in-transaction one. */
     static final long STANDALONE_SEQUENCE = 1L << 62;
 
@@ -40,14 +37,20 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private final StreamTransactions kafka;
     private final ExtractMetrics metrics;
     private final Supplier<Map<TableId, String>> catalog;
-    private final Deque<RecordChangeEvent<SourceRecord>> unacked = new ArrayDeque<>();
     private final List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> ready = new ArrayList<>();
-    private List<SourceRecord> openTransaction;
-    private int openTransactionRecords;
+    private final List<ProducerRecord<byte[], byte[]>> registrations = new ArrayList<>();
+    private OpenTransaction open;
+    private RecordChangeEvent<SourceRecord> lastClosed;
     private long snapshotSequence;
     private long standaloneSequence;
     private long lastCommitLsn;
-    private boolean catalogPending;
+    private boolean catalogPending = true;
+
+    /** A source transaction between its BEGIN and END markers. */
+    private static final class OpenTransaction {
+        final List<ChangeEncoder.PreparedChange> changes = new ArrayList<>();
+        final Map<String, Long> counts = new LinkedHashMap<>();
+    }
 
     /**
      * @param connectorPrefix Debezium's {@code topic.prefix}, to recognise its transaction and message records
@@ -60,7 +63,6 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
         this.kafka = kafka;
         this.metrics = metrics;
         this.catalog = catalog;
-        this.catalogPending = true;
     }
 
     @Override
@@ -78,30 +80,32 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private void process(List<RecordChangeEvent<SourceRecord>> events,
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
         for (RecordChangeEvent<SourceRecord> event : events) {
-            if (LOG.isTraceEnabled()) {
-                LOG.trace("record topic={} offset={}", event.record().topic(), event.record().sourceOffset());
-            }
-            unacked.add(event);
             accept(event.record());
+            if (open == null) {
+                lastClosed = event;
+            }
         }
-        int ackable = unacked.size() - openTransactionRecords;
-        LOG.debug("Batch of {} record(s): {} unacked, {} in the open transaction, {} unit(s) ready", events.size(),
-                unacked.size(), openTransactionRecords, ready.size());
-        if (ackable <= 0) {
+        LOG.debug("Batch of {} record(s); {} unit(s) ready, transaction open: {}", events.size(), ready.size(),
+                open != null);
+        if (lastClosed == null) {
             return;
         }
-        SourceRecord last = nth(ackable - 1);
+        SourceRecord last = lastClosed.record();
         List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> units = List.copyOf(ready);
+        List<ProducerRecord<byte[], byte[]>> schemas = List.copyOf(registrations);
         ready.clear();
+        registrations.clear();
         Map<TableId, String> catalogNow = catalogPending || !encoder.drainChangedSchemas().isEmpty()
                 ? catalog.get() : null;
-        kafka.write(out -> units.forEach(unit -> unit.accept(out)), last.sourcePartition(), last.sourceOffset(),
-                catalogNow);
+        kafka.write(out -> {
+            schemas.forEach(out);
+            units.forEach(unit -> unit.accept(out));
+        }, last.sourcePartition(), last.sourceOffset(), catalogNow);
         catalogPending = false;
-        for (int i = 0; i < ackable; i++) {
-            committer.markProcessed(unacked.poll());
-        }
+        // Only the offset of the last record counts: Debezium keeps one offset per source partition.
+        committer.markProcessed(lastClosed);
         committer.markBatchFinished();
+        lastClosed = null;
     }
 
     private void accept(SourceRecord record) {
@@ -109,22 +113,21 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
         boolean heartbeat = topic.startsWith("__debezium-heartbeat");
         if (topic.equals(connectorPrefix + ".transaction")) {
             boundary(record);
-        } else if (openTransaction != null) {
-            openTransactionRecords++;
-            if (!heartbeat && !isHelperTable(record)) {
-                openTransaction.add(record);
-            }
         } else if (heartbeat || isHelperTable(record)) {
             // offsets only: advances the slot on a quiet source
+        } else if (open != null) {
+            boolean message = isMessage(record);
+            open.changes.add(message ? encoder.prepareControl(record, registrations::add)
+                    : encoder.prepareChange(record, "STREAMING", registrations::add));
+            open.counts.merge(message ? "message" : ChangeEncoder.tableOf(record).toString(), 1L, Long::sum);
         } else if (isInitialSnapshot(record)) {
             long lsn = (Long) record.sourceOffset().get("lsn");
             StreamPosition position = StreamPosition.of(lsn, ++snapshotSequence);
             String phase = Boolean.TRUE.equals(record.sourceOffset().get("last_snapshot_record"))
                     ? "SNAPSHOT_LAST" : "SNAPSHOT";
-            ready.add(out -> {
-                encoder.change(record, position, phase, out);
-                metrics.changed(ChangeEncoder.tableOf(record), 1);
-            });
+            ChangeEncoder.PreparedChange change = encoder.prepareChange(record, phase, registrations::add);
+            ready.add(out -> encoder.emit(change, position, out));
+            metrics.changed(change.table(), 1);
         } else {
             standalone(record);
         }
@@ -133,45 +136,36 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private void boundary(SourceRecord record) {
         Struct value = (Struct) record.value();
         if ("BEGIN".equals(value.getString("status"))) {
-            openTransaction = new ArrayList<>();
-            openTransactionRecords = 1;
+            open = new OpenTransaction();
             return;
         }
-        List<SourceRecord> events = openTransaction == null ? List.of() : openTransaction;
-        openTransaction = null;
-        openTransactionRecords = 0;
+        OpenTransaction transaction = open == null ? new OpenTransaction() : open;
+        open = null;
         Map<String, ?> offset = record.sourceOffset();
         long commitLsn = (Long) offset.get("lsn_commit");
         long txId = ((Number) offset.get("txId")).longValue();
         long commitMicros = ((Number) offset.get("ts_usec")).longValue();
         lastCommitLsn = commitLsn;
         standaloneSequence = 0;
-        if (events.isEmpty()) {
+        List<ChangeEncoder.PreparedChange> changes = transaction.changes;
+        if (changes.isEmpty()) {
             return; // only heartbeats or signals
         }
-        Map<String, Long> counts = new LinkedHashMap<>();
-        for (SourceRecord event : events) {
-            counts.merge(isMessage(event) ? "message" : ChangeEncoder.tableOf(event).toString(), 1L, Long::sum);
-        }
+        Map<String, Long> counts = transaction.counts;
         ready.add(out -> {
-            encoder.boundary(true, txId, StreamPosition.of(commitLsn, 0), commitMicros, events.size(), counts, out);
+            encoder.boundary(true, txId, StreamPosition.of(commitLsn, 0), commitMicros, changes.size(), counts, out);
             long sequence = 0;
-            for (SourceRecord event : events) {
-                StreamPosition position = StreamPosition.of(commitLsn, ++sequence);
-                if (isMessage(event)) {
-                    encoder.control(event, position, out);
-                } else {
-                    encoder.change(event, position, "STREAMING", out);
-                }
+            for (ChangeEncoder.PreparedChange change : changes) {
+                encoder.emit(change, StreamPosition.of(commitLsn, ++sequence), out);
             }
-            encoder.boundary(false, txId, StreamPosition.of(commitLsn, sequence + 1), commitMicros, events.size(),
+            encoder.boundary(false, txId, StreamPosition.of(commitLsn, sequence + 1), commitMicros, changes.size(),
                     counts, out);
-            counts.forEach((table, n) -> {
-                if (!table.equals("message")) {
-                    metrics.changed(TableId.parse(table), n);
-                }
-            });
             metrics.transactionProduced(commitMicros);
+        });
+        counts.forEach((table, n) -> {
+            if (!table.equals("message")) {
+                metrics.changed(TableId.parse(table), n);
+            }
         });
     }
 
@@ -182,12 +176,12 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
                         .longValue();
         StreamPosition position = StreamPosition.of(base, STANDALONE_SEQUENCE + ++standaloneSequence);
         if (isMessage(record)) {
-            ready.add(out -> encoder.control(record, position, out));
+            ChangeEncoder.PreparedChange message = encoder.prepareControl(record, registrations::add);
+            ready.add(out -> encoder.emit(message, position, out));
         } else {
-            ready.add(out -> {
-                encoder.change(record, position, "SNAPSHOT", out);
-                metrics.changed(ChangeEncoder.tableOf(record), 1);
-            });
+            ChangeEncoder.PreparedChange change = encoder.prepareChange(record, "SNAPSHOT", registrations::add);
+            ready.add(out -> encoder.emit(change, position, out));
+            metrics.changed(change.table(), 1);
         }
     }
 
@@ -197,25 +191,13 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     private static boolean isInitialSnapshot(SourceRecord record) {
         Object snapshot = record.sourceOffset().get("snapshot");
-        return snapshot != null && !"false".equals(String.valueOf(snapshot))
-                && !Boolean.FALSE.equals(snapshot);
+        return snapshot != null && !"false".equals(String.valueOf(snapshot));
     }
 
     private boolean isHelperTable(SourceRecord record) {
         if (!(record.value() instanceof Struct value) || isMessage(record) || value.schema().field("source") == null) {
             return false;
         }
-        Struct source = value.getStruct("source");
-        return SourceDatabase.SCHEMA.equals(source.getString("schema"));
-    }
-
-    private SourceRecord nth(int index) {
-        int i = 0;
-        for (RecordChangeEvent<SourceRecord> event : unacked) {
-            if (i++ == index) {
-                return event.record();
-            }
-        }
-        throw new IndexOutOfBoundsException(index);
+        return SourceDatabase.SCHEMA.equals(value.getStruct("source").getString("schema"));
     }
 }

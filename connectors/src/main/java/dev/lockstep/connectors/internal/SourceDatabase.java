@@ -113,6 +113,23 @@ public final class SourceDatabase {
         });
     }
 
+    /**
+     * Ends the server process still holding the slot, if any, and returns its pid. After a crash PostgreSQL
+     * keeps the dead extract's walsender (and the slot) until {@code wal_sender_timeout}; call this only once
+     * the previous extract has been fenced.
+     */
+    public OptionalLong releaseSlot() {
+        return run(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT active_pid, pg_terminate_backend(active_pid) "
+                    + "FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
+                ps.setString(1, settings.slotName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+                }
+            }
+        });
+    }
+
     /** Returns the WAL the slot keeps from being recycled, in bytes; empty when the slot does not exist. */
     public OptionalLong walRetainedBytes() {
         return run(c -> {

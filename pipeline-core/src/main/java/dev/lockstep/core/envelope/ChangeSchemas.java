@@ -56,10 +56,10 @@ public final class ChangeSchemas {
             .namespace(NAMESPACE).fields()
             .name("status").type(BOUNDARY_STATUS).noDefault()
             .requiredLong("tx_id")
-            .name("position").type(POSITION).noDefault()
             .name("commit_ts").type(TIMESTAMP_MICROS).noDefault()
             .requiredLong("event_count")
             .name("table_counts").type().map().values().longType().noDefault()
+            .name("position").type(POSITION).noDefault()
             .endRecord(), "transaction");
 
     /** A logical decoding message ({@code pg_logical_emit_message}) with its place in the stream. */
@@ -68,9 +68,9 @@ public final class ChangeSchemas {
             .requiredString("prefix")
             .requiredBytes("content")
             .requiredBoolean("transactional")
-            .name("position").type(POSITION).noDefault()
             .optionalLong("tx_id")
             .name("commit_ts").type(TIMESTAMP_MICROS).noDefault()
+            .name("position").type(POSITION).noDefault()
             .endRecord(), "control");
 
     private ChangeSchemas() {}
@@ -91,8 +91,8 @@ public final class ChangeSchemas {
 
     /**
      * Returns the change envelope schema of {@code table}: op, table, key, before, after, unchanged (columns
-     * whose unchanged TOASTed value the source did not send), position, tx_id, commit_ts, schema_version and
-     * snapshot phase.
+     * whose unchanged TOASTed value the source did not send), tx_id, commit_ts, schema_version, snapshot phase
+     * and position. Position is the last field of every stream schema that has one.
      *
      * @param key the primary key columns, a record
      * @param row every column, a record whose fields are nullable where the column is
@@ -107,11 +107,12 @@ public final class ChangeSchemas {
                 .name("before").type(nullableRow).withDefault(null)
                 .name("after").type(nullableRow).withDefault(null)
                 .name("unchanged").type().array().items().stringType().noDefault()
-                .name("position").type(POSITION).noDefault()
                 .optionalLong("tx_id")
                 .name("commit_ts").type(TIMESTAMP_MICROS).noDefault()
                 .requiredInt("schema_version")
                 .name("snapshot").type(SNAPSHOT_PHASE).noDefault()
+                // Last, so that a writer can encode a change before its transaction's commit LSN is known.
+                .name("position").type(POSITION).noDefault()
                 .endRecord();
         envelope.addProp(TABLE, table.toString());
         envelope.addProp(PIPELINE, pipeline);
@@ -148,6 +149,19 @@ public final class ChangeSchemas {
             }
         }
         return out.length() == 0 ? "_" : out.toString();
+    }
+
+    /** Returns {@code schema} without its last field (the position): what a writer encodes ahead of it. */
+    public static Schema withoutPosition(Schema schema) {
+        java.util.List<Schema.Field> fields = schema.getFields();
+        if (!fields.get(fields.size() - 1).name().equals("position")) {
+            throw new IllegalArgumentException(schema.getFullName() + " does not end with a position");
+        }
+        java.util.List<Schema.Field> prefix = new java.util.ArrayList<>();
+        for (Schema.Field f : fields.subList(0, fields.size() - 1)) {
+            prefix.add(new Schema.Field(f, f.schema()));
+        }
+        return Schema.createRecord(schema.getName() + "_Prefix", null, schema.getNamespace(), false, prefix);
     }
 
     private static Schema withKind(Schema schema, String kind) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
@@ -16,6 +17,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryData;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -35,6 +37,7 @@ public final class EnvelopeCodec {
 
     private final SchemaStore store;
     private final Map<Schema, Writer> writers = new ConcurrentHashMap<>();
+    private final Map<Schema, GenericDatumWriter<GenericRecord>> prefixWriters = new ConcurrentHashMap<>();
     private final Map<Long, GenericDatumReader<GenericRecord>> readers = new ConcurrentHashMap<>();
     private final Map<ResolutionKey, GenericDatumReader<GenericRecord>> resolvingReaders = new ConcurrentHashMap<>();
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
@@ -64,6 +67,38 @@ public final class EnvelopeCodec {
             throw new UncheckedIOException(e);
         }
         return buffer.toByteArray();
+    }
+
+    /**
+     * Encodes a record of {@link ChangeSchemas#withoutPosition(Schema) a schema without its position}; append the
+     * position with {@link #withPosition} once it is known. Cheaper to keep than the record itself.
+     */
+    public PartialRecord encodeWithoutPosition(GenericRecord prefix, Schema full) {
+        Writer writer = writers.computeIfAbsent(full, Writer::new);
+        GenericDatumWriter<GenericRecord> prefixWriter = prefixWriters.computeIfAbsent(prefix.getSchema(),
+                s -> new GenericDatumWriter<>(s, GenericData.get()));
+        buffer.reset();
+        buffer.write(writer.header, 0, HEADER);
+        encoder = EncoderFactory.get().directBinaryEncoder(buffer, encoder);
+        try {
+            prefixWriter.write(prefix, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new PartialRecord(buffer.toByteArray());
+    }
+
+    /** A single-object encoded record lacking only its trailing position. */
+    public record PartialRecord(byte[] bytes) {
+        /** Returns the complete record, ending with {@code commitLsn} and {@code sequence}. */
+        public byte[] withPosition(long commitLsn, long sequence) {
+            byte[] out = Arrays.copyOf(bytes, bytes.length + 20);
+            int length = bytes.length;
+            length += BinaryData.encodeLong(commitLsn, out, length);
+            length += BinaryData.encodeLong(sequence, out, length);
+            return Arrays.copyOf(out, length);
+        }
     }
 
     /** Returns the fingerprint in the header of {@code bytes}; fails when they are not single-object encoded. */
