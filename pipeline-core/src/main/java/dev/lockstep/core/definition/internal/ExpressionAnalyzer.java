@@ -1,0 +1,304 @@
+package dev.lockstep.core.definition.internal;
+
+import dev.lockstep.core.definition.ProblemType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.JdbcNamedParameter;
+import net.sf.jsqlparser.expression.JdbcParameter;
+import net.sf.jsqlparser.parser.ASTNodeAccess;
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserTokenManager;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.parser.ParseException;
+import net.sf.jsqlparser.parser.SimpleNode;
+import net.sf.jsqlparser.parser.Token;
+import net.sf.jsqlparser.parser.TokenMgrException;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.AllColumns;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.Select;
+
+/**
+ * Reads a PostgreSQL expression offline with JSqlParser: its syntax, the columns it uses, and constructs that
+ * cannot be evaluated per row (aggregates, window functions, subqueries, set-returning functions).
+ *
+ * <p>Results are cached by text; the analyzer is thread-safe.
+ */
+public final class ExpressionAnalyzer {
+
+    /** The longest expression accepted, in characters. */
+    public static final int MAX_LENGTH = 10_000;
+
+    private static final int CACHE_SIZE = 4096;
+    private static final Map<String, Analysis> CACHE = new ConcurrentHashMap<>();
+
+    static final Set<String> AGGREGATES = Set.of(
+            "avg", "bit_and", "bit_or", "bit_xor", "bool_and", "bool_or", "count", "every", "json_agg", "jsonb_agg",
+            "json_object_agg", "jsonb_object_agg", "max", "min", "string_agg", "sum", "array_agg", "xmlagg",
+            "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+            "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "stddev", "stddev_pop", "stddev_samp", "variance",
+            "var_pop", "var_samp", "mode", "percentile_cont", "percentile_disc", "range_agg", "range_intersect_agg",
+            "any_value", "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
+            "first_value", "last_value", "nth_value");
+    static final Set<String> SET_RETURNING = Set.of(
+            "unnest", "generate_series", "generate_subscripts", "regexp_matches", "regexp_split_to_table",
+            "json_array_elements", "json_array_elements_text", "jsonb_array_elements", "jsonb_array_elements_text",
+            "json_each", "json_each_text", "jsonb_each", "jsonb_each_text", "json_object_keys", "jsonb_object_keys",
+            "json_populate_recordset", "jsonb_populate_recordset", "json_to_recordset", "jsonb_to_recordset",
+            "jsonb_path_query", "string_to_table");
+
+    private ExpressionAnalyzer() {}
+
+    /** A column the expression uses: {@code qualifier.column} or just {@code column}; offset in the text. */
+    public record ColumnUse(Optional<String> qualifier, String column, int offset) {
+        @Override
+        public String toString() {
+            return qualifier.map(q -> q + ".").orElse("") + column;
+        }
+    }
+
+    /** A problem at a character offset of the expression. */
+    public record Issue(ProblemType type, int offset, String message) {}
+
+    /**
+     * What the analysis found; {@code parsed} is false when the SQL parser could not read the expression (then
+     * {@code columns} is empty and {@code issues} holds the syntax error).
+     */
+    public record Analysis(boolean parsed, List<ColumnUse> columns, List<Issue> issues) {}
+
+    /** Analyzes an expression. */
+    public static Analysis analyze(String sql) {
+        Analysis cached = CACHE.get(sql);
+        if (cached != null) {
+            return cached;
+        }
+        Analysis analysis = analyzeUncached(sql);
+        if (CACHE.size() >= CACHE_SIZE) {
+            CACHE.clear();
+        }
+        CACHE.put(sql, analysis);
+        return analysis;
+    }
+
+    private static Analysis analyzeUncached(String sql) {
+        if (sql.length() > MAX_LENGTH) {
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, 0,
+                    "the expression is " + sql.length() + " characters long; at most " + MAX_LENGTH + " are allowed")));
+        }
+        SqlLexer.Lexed lexed = SqlLexer.lex(sql);
+        if (!lexed.issues().isEmpty()) {
+            SqlLexer.Issue issue = lexed.issues().get(0);
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, issue.offset(),
+                    "syntax error: " + issue.message())));
+        }
+        Expression expression;
+        try {
+            CCJSqlParser parser = CCJSqlParserUtil.newParser(lexed.forParser()).withAllowComplexParsing(false);
+            expression = parser.Expression();
+            Token next = parser.getNextToken();
+            if (next != null && next.kind != CCJSqlParserTokenManager.EOF) {
+                return syntaxError(sql, next, lexed);
+            }
+        } catch (ParseException e) {
+            return syntaxError(sql, e.currentToken == null ? null : e.currentToken.next, lexed);
+        } catch (TokenMgrException e) {
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
+                    lexicalOffset(sql, e.getMessage()), "syntax error: a character PostgreSQL does not expect here")));
+        } catch (RuntimeException | StackOverflowError e) {
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
+                    "syntax error: the expression cannot be read")));
+        }
+        if (expression == null) {
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
+                    "syntax error: the expression cannot be read")));
+        }
+        Walker walker = new Walker(sql, lexed.words());
+        try {
+            expression.accept(walker, null);
+        } catch (RuntimeException | StackOverflowError e) {
+            // The visitor is best effort; what it found so far still holds.
+        }
+        return new Analysis(true, List.copyOf(walker.columns), List.copyOf(walker.issues));
+    }
+
+    private static Analysis syntaxError(String sql, Token token, SqlLexer.Lexed lexed) {
+        if (token == null || token.kind == CCJSqlParserTokenManager.EOF || token.image == null
+                || token.image.isEmpty()) {
+            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
+                    sql.stripTrailing().length(), "syntax error: the expression ends too early")));
+        }
+        int offset = offset(sql, token.beginLine, token.beginColumn);
+        String image = sql.substring(offset, Math.min(sql.length(), offset + token.image.length()));
+        String message = "syntax error at `" + image + "`";
+        if (Names.isReserved(image) && !Names.VALUE_KEYWORDS.contains(image.toLowerCase(Locale.ROOT))) {
+            message += "; `" + image + "` is a reserved word in PostgreSQL: quote a column of that name as \""
+                    + image.toLowerCase(Locale.ROOT) + "\"";
+        }
+        return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, offset, message)));
+    }
+
+    /** Converts JavaCC's 1-based line and column into an offset. */
+    static int offset(String sql, int line, int column) {
+        int offset = 0;
+        for (int l = 1; l < line && offset < sql.length(); l++) {
+            int nl = sql.indexOf('\n', offset);
+            if (nl < 0) {
+                return sql.length();
+            }
+            offset = nl + 1;
+        }
+        return Math.max(0, Math.min(sql.length(), offset + column - 1));
+    }
+
+    private static final Pattern LEXICAL_POSITION = Pattern.compile("line (\\d+), column (\\d+)");
+
+    private static int lexicalOffset(String sql, String message) {
+        Matcher m = LEXICAL_POSITION.matcher(String.valueOf(message));
+        if (m.find()) {
+            try {
+                return Math.max(0, offset(sql, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))) - 1);
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Collects columns and refuses what cannot be evaluated per row. */
+    private static final class Walker extends ExpressionVisitorAdapter<Void> {
+        private final String sql;
+        private final List<SqlLexer.Word> words;
+        private final List<ColumnUse> columns = new ArrayList<>();
+        private final List<Issue> issues = new ArrayList<>();
+
+        Walker(String sql, List<SqlLexer.Word> words) {
+            this.sql = sql;
+            this.words = words;
+        }
+
+        @Override
+        public <S> Void visit(Column column, S context) {
+            String name = unquote(column.getColumnName().replaceFirst("\\[.*$", ""));
+            boolean quoted = column.getColumnName().startsWith("\"");
+            Table table = column.getTable();
+            String qualifier = table == null || table.getName() == null ? null : unquote(table.getName());
+            int offset = position(column, name);
+            if (qualifier == null && !quoted && Names.VALUE_KEYWORDS.contains(name.toLowerCase(Locale.ROOT))) {
+                return null;
+            }
+            if (table != null && table.getSchemaName() != null) {
+                issues.add(new Issue(ProblemType.EXPRESSION_SCOPE, offset, "`" + column.getFullyQualifiedName()
+                        + "` has too many qualifiers; write column, or lookup.column"));
+                return null;
+            }
+            if (!quoted && Names.isReserved(name)) {
+                issues.add(new Issue(ProblemType.RESERVED_WORD, offset, "`" + name + "` is a reserved word in "
+                        + "PostgreSQL; quote the column as \"" + name + "\""));
+            }
+            String folded = quoted ? name : name.toLowerCase(Locale.ROOT);
+            String foldedQualifier = qualifier == null || table.getName().startsWith("\"") ? qualifier
+                    : qualifier.toLowerCase(Locale.ROOT);
+            columns.add(new ColumnUse(Optional.ofNullable(foldedQualifier), folded, offset));
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(Function function, S context) {
+            String name = function.getName() == null ? "" : unquote(function.getName()).toLowerCase(Locale.ROOT);
+            int dot = name.lastIndexOf('.');
+            String simple = dot < 0 ? name : name.substring(dot + 1);
+            if (AGGREGATES.contains(simple)) {
+                issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(function, simple), "`" + simple
+                        + "()` is an aggregate or window function; expressions are evaluated on one row at a time "
+                        + "(aggregate in queries over the warehouse instead)"));
+                return null;
+            }
+            if (SET_RETURNING.contains(simple)) {
+                issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(function, simple), "`" + simple
+                        + "()` returns a set of rows; an expression must give one value per row"));
+                return null;
+            }
+            return super.visit(function, context);
+        }
+
+        @Override
+        public <S> Void visit(AnalyticExpression expression, S context) {
+            String name = expression.getName() == null ? "over" : expression.getName().toLowerCase(Locale.ROOT);
+            issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(expression, name), "`" + name
+                    + "(…) OVER/FILTER` is an aggregate or window function; expressions are evaluated on one row at "
+                    + "a time"));
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(ParenthesedSelect select, S context) {
+            return subquery(select);
+        }
+
+        @Override
+        public <S> Void visit(Select select, S context) {
+            return subquery(select);
+        }
+
+        private Void subquery(ASTNodeAccess node) {
+            issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(node, "select"), "subqueries are not "
+                    + "allowed; use a lookup to bring in another table's columns"));
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(AllColumns allColumns, S context) {
+            issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(allColumns, "*"),
+                    "`*` is not allowed in an expression"));
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(JdbcParameter parameter, S context) {
+            issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(parameter, "?"),
+                    "parameters are not allowed in a definition's expressions"));
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(JdbcNamedParameter parameter, S context) {
+            issues.add(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, position(parameter, ":"),
+                    "parameters are not allowed in a definition's expressions"));
+            return null;
+        }
+
+        /** Where a node starts: from the parser's tokens, else the first word of that name. */
+        private int position(Object node, String name) {
+            if (node instanceof ASTNodeAccess access) {
+                SimpleNode ast = access.getASTNode();
+                Token token = ast == null ? null : ast.jjtGetFirstToken();
+                if (token != null && token.beginLine > 0) {
+                    return offset(sql, token.beginLine, token.beginColumn);
+                }
+            }
+            for (SqlLexer.Word word : words) {
+                if (word.text().equalsIgnoreCase(name)) {
+                    return word.offset();
+                }
+            }
+            return 0;
+        }
+
+        private static String unquote(String name) {
+            return name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")
+                    ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name;
+        }
+    }
+}
