@@ -55,6 +55,9 @@ public final class Binder {
 
     /** Reports "expected …; found …" and returns null. */
     public <T> T wrongType(YamlNode node, String path, String expected) {
+        if (node instanceof YamlNode.Scalar s && s.broken()) {
+            return null;
+        }
         if (node instanceof YamlNode.Scalar s && s.isNull()) {
             error(ProblemType.WRONG_TYPE, node, path, "has no value; expected " + expected);
         } else {
@@ -65,6 +68,9 @@ public final class Binder {
 
     /** Returns the node as a scalar with a value, or reports a type problem and returns null. */
     public YamlNode.Scalar scalar(YamlNode node, String path, String expected) {
+        if (node instanceof YamlNode.Scalar s && s.broken()) {
+            return null;
+        }
         if (node instanceof YamlNode.Scalar s && !s.isNull() && s.kind() != YamlNode.ScalarKind.OTHER) {
             return s;
         }

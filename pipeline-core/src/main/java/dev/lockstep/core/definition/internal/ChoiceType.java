@@ -39,7 +39,7 @@ public final class ChoiceType<E> extends Type<E> {
     /** Returns a choice written as numbers. */
     public static <E> ChoiceType<E> numbers(Map<Integer, E> values) {
         Map<String, E> choices = new LinkedHashMap<>();
-        values.forEach((n, v) -> choices.put(String.valueOf(n), v));
+        new java.util.TreeMap<>(values).forEach((n, v) -> choices.put(String.valueOf(n), v));
         return new ChoiceType<>(choices, true, Map.of());
     }
 
@@ -112,6 +112,6 @@ public final class ChoiceType<E> extends Type<E> {
 
     @Override
     public String describe() {
-        return String.join(" \\| ", choices.keySet().stream().map(n -> "`" + n + "`").toList());
+        return String.join(" | ", choices.keySet().stream().map(n -> "`" + n + "`").toList());
     }
 }

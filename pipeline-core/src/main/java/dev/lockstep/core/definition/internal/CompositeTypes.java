@@ -22,13 +22,15 @@ public final class CompositeTypes {
                 List<YamlNode> items;
                 if (node instanceof YamlNode.Sequence sequence) {
                     items = sequence.items();
-                } else if (node instanceof YamlNode.Scalar s && s.isNull()) {
+                } else if (node instanceof YamlNode.Scalar s && s.isNull() && !s.broken()) {
                     items = List.of();
+                } else if (node instanceof YamlNode.Scalar s && s.broken()) {
+                    return null;
                 } else if (single && node instanceof YamlNode.Scalar) {
                     items = List.of(node);
                 } else {
-                    return b.wrongType(node, path, single ? item.describe() + " or a list of them"
-                            : "a list of " + item.describe() + " values");
+                    return b.wrongType(node, path, single ? "a " + item.describe() + ", or a list of them"
+                            : "a list, each a " + item.describe());
                 }
                 if (items.size() < minSize) {
                     b.error(ProblemType.EMPTY_LIST, node, path, "needs at least " + minSize + " "
@@ -84,6 +86,16 @@ public final class CompositeTypes {
             public String describe() {
                 return (single ? item.describe() + " or list of " : "list of ") + item.describe();
             }
+
+            @Override
+            public String describeMarkdown() {
+                return (single ? item.describeMarkdown() + " or list of " : "list of ") + item.describeMarkdown();
+            }
+
+            @Override
+            public List<ObjectSpec> nested() {
+                return item.nested();
+            }
         };
     }
 
@@ -92,6 +104,9 @@ public final class CompositeTypes {
         return new Type<>() {
             @Override
             public Map<String, Located<V>> read(YamlNode node, String path, Binder b) {
+                if (node instanceof YamlNode.Scalar s && s.broken()) {
+                    return null;
+                }
                 if (node instanceof YamlNode.Scalar s && s.isNull()) {
                     return Map.of();
                 }
@@ -101,8 +116,8 @@ public final class CompositeTypes {
                 Map<String, Located<V>> values = new LinkedHashMap<>();
                 for (YamlNode.Entry entry : mapping.entries()) {
                     String entryPath = ObjectSpec.join(path, entry.key());
-                    YamlNode keyNode = new YamlNode.Scalar(YamlNode.ScalarKind.STRING, entry.key(), entry.key(), false,
-                            entry.keyLocation(), entry.keyOffset());
+                        YamlNode keyNode = new YamlNode.Scalar(YamlNode.ScalarKind.STRING, entry.key(), entry.key(), false,
+                            false, entry.keyLocation(), entry.keyOffset());
                     boolean validName = ScalarTypes.checkName(entry.key(), keyNode, entryPath, b, names);
                     V read = value.read(entry.value(), entryPath, b);
                     if (validName && read != null) {
@@ -132,6 +147,16 @@ public final class CompositeTypes {
             @Override
             public String describe() {
                 return "map of " + names.what() + " → " + value.describe();
+            }
+
+            @Override
+            public String describeMarkdown() {
+                return "map of " + names.what() + " → " + value.describeMarkdown();
+            }
+
+            @Override
+            public List<ObjectSpec> nested() {
+                return value.nested();
             }
         };
     }
@@ -176,6 +201,9 @@ public final class CompositeTypes {
 
         @Override
         public Section read(YamlNode node, String path, Binder b) {
+            if (node instanceof YamlNode.Scalar s && s.broken()) {
+                return null;
+            }
             if (!(node instanceof YamlNode.Mapping mapping)) {
                 return b.wrongType(node, path, "a mapping (" + what + ")");
             }
@@ -221,6 +249,16 @@ public final class CompositeTypes {
         @Override
         public String describe() {
             return String.join(" or ", specs().stream().map(ObjectSpec::title).toList());
+        }
+
+        @Override
+        public String describeMarkdown() {
+            return String.join(" or ", specs().stream().map(ObjectSpec::describeMarkdown).toList());
+        }
+
+        @Override
+        public List<ObjectSpec> nested() {
+            return specs();
         }
 
         /** Returns the documentation of the union. */

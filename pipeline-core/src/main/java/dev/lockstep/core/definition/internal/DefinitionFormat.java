@@ -435,15 +435,18 @@ public final class DefinitionFormat {
             ChoiceType.of(SchemaChangePolicy.class), "What a source schema change does: `ignore` drops unknown "
                     + "columns, `evolve` adds pass-through columns by a generated migration, `fail` stops the "
                     + "pipeline with an alert.").withDefault(SchemaChangePolicy.EVOLVE).withExample("evolve");
-    public static final Field<Section> LOAD_FIELD = optional("load", LOAD, "Batching of the apply stage.");
-    public static final Field<Section> SLA_FIELD = optional("sla", SLA, "Service level; none unless given.");
-    public static final Field<Section> ALERTS_FIELD = optional("alerts", ALERTS, "Alert destinations.");
+    public static final Field<Section> LOAD_FIELD = optional("load", LOAD, "Batching of the apply stage.")
+            .withDefaultNote("the defaults of each key");
+    public static final Field<Section> SLA_FIELD = optional("sla", SLA, "Service level the pipeline is held to.")
+            .withDefaultNote("no SLA");
+    public static final Field<Section> ALERTS_FIELD = optional("alerts", ALERTS, "Alert destinations.")
+            .withDefaultNote("the `lockstep.alerts` topic only");
 
     public static final ObjectSpec ROOT = new ObjectSpec("pipeline", "Pipeline",
             "A Lockstep pipeline definition: one source database, its star schema in the warehouse, quality rules "
                     + "and runtime settings.", PipelineDefinition.class,
             List.of(PIPELINE, TIMEZONE, SOURCE_FIELD, WAREHOUSE_FIELD, DIMENSIONS, FACTS, QUALITY, SCHEMA_CHANGES,
-                    LOAD_FIELD, SLA_FIELD, ALERTS_FIELD));
+                    LOAD_FIELD, SLA_FIELD, ALERTS_FIELD)).withExtensions();
 
     /** Reads a fact's dimension reference: the short form (expression or list) or the mapping. */
     static final class ReferenceType extends Type<Section> {
@@ -472,6 +475,16 @@ public final class DefinitionFormat {
         @Override
         public String describe() {
             return "expression, list of expressions, or " + DIMENSION_REFERENCE.title();
+        }
+
+        @Override
+        public String describeMarkdown() {
+            return "expression, list of expressions, or " + DIMENSION_REFERENCE.describeMarkdown();
+        }
+
+        @Override
+        public List<ObjectSpec> nested() {
+            return List.of(DIMENSION_REFERENCE);
         }
     }
 }

@@ -141,7 +141,10 @@ public final class ExpressionAnalyzer {
         }
         int offset = offset(sql, token.beginLine, token.beginColumn);
         String image = sql.substring(offset, Math.min(sql.length(), offset + token.image.length()));
-        String message = "syntax error at `" + image + "`";
+        boolean last = offset + image.length() >= sql.stripTrailing().length();
+        String message = last && !Character.isLetterOrDigit(image.charAt(0))
+                ? "syntax error: the expression ends too early, after `" + image + "`"
+                : "syntax error at `" + image + "`";
         if (Names.isReserved(image) && !Names.VALUE_KEYWORDS.contains(image.toLowerCase(Locale.ROOT))) {
             message += "; `" + image + "` is a reserved word in PostgreSQL: quote a column of that name as \""
                     + image.toLowerCase(Locale.ROOT) + "\"";

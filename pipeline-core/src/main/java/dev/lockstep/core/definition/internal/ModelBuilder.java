@@ -81,7 +81,7 @@ public final class ModelBuilder {
         if (section != null) {
             return section;
         }
-        YamlNode empty = new YamlNode.Scalar(YamlNode.ScalarKind.NULL, "", "", false, parent.location(), 0);
+        YamlNode empty = new YamlNode.Scalar(YamlNode.ScalarKind.NULL, "", "", false, false, parent.location(), 0);
         return new Section(spec, ObjectSpec.join(parent.path(), field.key()), empty);
     }
 

@@ -16,8 +16,15 @@ public final class ObjectSpec extends Type<Section> {
     private final String doc;
     private final Class<?> model;
     private final Map<String, Field<?>> fields = new LinkedHashMap<>();
+    private final boolean extensions;
 
     public ObjectSpec(String id, String title, String doc, Class<?> model, List<Field<?>> fields) {
+        this(id, title, doc, model, fields, false);
+    }
+
+    private ObjectSpec(String id, String title, String doc, Class<?> model, List<Field<?>> fields,
+            boolean extensions) {
+        this.extensions = extensions;
         this.id = id;
         this.title = title;
         this.doc = doc;
@@ -27,6 +34,16 @@ public final class ObjectSpec extends Type<Section> {
                 throw new IllegalArgumentException(id + ": key " + field.key() + " declared twice");
             }
         }
+    }
+
+    /** Returns a copy that ignores keys starting with {@code x-} (a place for YAML anchors). */
+    public ObjectSpec withExtensions() {
+        return new ObjectSpec(id, title, doc, model, List.copyOf(fields.values()), true);
+    }
+
+    /** Returns true if keys starting with {@code x-} are ignored. */
+    public boolean extensions() {
+        return extensions;
     }
 
     /** Returns the id of the spec's JSON Schema definition. */
@@ -67,6 +84,9 @@ public final class ObjectSpec extends Type<Section> {
      * Reads a mapping; {@code elsewhere} says, for an unknown key, where it would be allowed (for kinds of rules).
      */
     public Section read(YamlNode node, String path, Binder binder, Function<String, Optional<String>> elsewhere) {
+        if (node instanceof YamlNode.Scalar s && s.broken()) {
+            return null;
+        }
         Section section = new Section(this, path, node);
         if (node instanceof YamlNode.Mapping mapping) {
             for (YamlNode.Entry entry : mapping.entries()) {
@@ -88,6 +108,9 @@ public final class ObjectSpec extends Type<Section> {
             Function<String, Optional<String>> elsewhere) {
         String childPath = join(section.path(), entry.key());
         Field<?> field = fields.get(entry.key());
+        if (field == null && extensions && entry.key().startsWith("x-")) {
+            return;
+        }
         if (field == null) {
             binder.error(ProblemType.UNKNOWN_KEY, entry.keyLocation(), childPath, unknownKey(entry.key(), elsewhere));
             return;
@@ -144,6 +167,10 @@ public final class ObjectSpec extends Type<Section> {
             var array = schema.putArray("required");
             required.forEach(array::add);
         }
+        if (extensions) {
+            schema.putObject("patternProperties").putObject("^x-").put("description",
+                    "Ignored: a place for YAML anchors to reuse with aliases and merge keys (<<).");
+        }
         schema.put("additionalProperties", false);
         return schema;
     }
@@ -171,6 +198,16 @@ public final class ObjectSpec extends Type<Section> {
     @Override
     public String describe() {
         return title;
+    }
+
+    @Override
+    public String describeMarkdown() {
+        return "[" + title.replace("`", "") + "](#" + id.replace('_', '-') + ")";
+    }
+
+    @Override
+    public List<ObjectSpec> nested() {
+        return List.of(this);
     }
 
     @Override

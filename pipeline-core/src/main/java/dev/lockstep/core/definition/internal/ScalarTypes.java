@@ -648,6 +648,11 @@ public final class ScalarTypes {
             public String describe() {
                 return "secret: `${ENV_VAR}` or `{file: path}`";
             }
+
+            @Override
+            public List<ObjectSpec> nested() {
+                return List.of(fileSpec);
+            }
         };
     }
 
@@ -665,8 +670,8 @@ public final class ScalarTypes {
                 }
                 if (uri == null || uri.getHost() == null || uri.getScheme() == null
                         || !Set.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
-                    b.error(ProblemType.INVALID_URL, s, path, (s.interpolated() ? s.describe() + " (resolved value "
-                            + "not shown)" : s.describe()) + " is not an http(s) URL; e.g. https://hooks.example.com/lockstep");
+                    b.error(ProblemType.INVALID_URL, s, path, s.describe()
+                            + " is not an http(s) URL; e.g. https://hooks.example.com/lockstep");
                     return null;
                 }
                 String shown = uri.getScheme() + "://" + uri.getHost() + "/…";
@@ -810,7 +815,7 @@ public final class ScalarTypes {
 
     /** Returns how a message shows a value: as written ({@code `${VAR}`}) when interpolated, else the value. */
     static String shown(String value, YamlNode node) {
-        return hidden(node) ? ((Scalar) node).describe() + " (resolved value not shown)" : "`" + shorten(value) + "`";
+        return hidden(node) ? ((Scalar) node).describe() : "`" + shorten(value) + "`";
     }
 
     static String shorten(String text) {

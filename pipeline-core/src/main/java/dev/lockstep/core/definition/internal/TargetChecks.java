@@ -89,7 +89,8 @@ final class TargetChecks {
             return;
         }
         for (Located<String> column : tracked.value()) {
-            requireColumn(column, columns, "the dimension's columns");
+            requireColumn(column, columns, "dimension " + dimension.path().substring("dimensions.".length())
+                    + " (tracked columns are among its `columns`)");
         }
     }
 

@@ -14,6 +14,16 @@ public abstract class Type<T> {
     /** Returns what the value is, for documentation and messages, e.g. "duration". */
     public abstract String describe();
 
+    /** Returns what the value is, in Markdown, linking to the sections of nested mappings. */
+    public String describeMarkdown() {
+        return describe();
+    }
+
+    /** Returns the mappings nested in this type, for the reference documentation. */
+    public java.util.List<ObjectSpec> nested() {
+        return java.util.List.of();
+    }
+
     /** Returns a default value as JSON (a String, Number, Boolean, List or Map), for the schema and the docs. */
     public Object toJson(T value) {
         return value;

@@ -42,10 +42,11 @@ public sealed interface YamlNode permits YamlNode.Mapping, YamlNode.Sequence, Ya
 
     /**
      * A scalar: {@code value} after interpolation, {@code raw} as written; messages show {@code raw}, so an
-     * interpolated value (possibly a secret) is never repeated back.
+     * interpolated value (possibly a secret) is never repeated back. A {@code broken} scalar already has a problem
+     * reported (a missing variable, an unknown alias) and is not checked further.
      */
-    record Scalar(ScalarKind kind, String value, String raw, boolean interpolated, Location location, int offset)
-            implements YamlNode {
+    record Scalar(ScalarKind kind, String value, String raw, boolean interpolated, boolean broken, Location location,
+            int offset) implements YamlNode {
         private static final int SHOWN = 60;
 
         @Override
@@ -65,7 +66,8 @@ public sealed interface YamlNode permits YamlNode.Mapping, YamlNode.Sequence, Ya
             }
             String shown = raw.length() > SHOWN ? raw.substring(0, SHOWN) + "…" : raw;
             shown = shown.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
-            return kind == ScalarKind.STRING || kind == ScalarKind.OTHER ? '"' + shown + '"' : shown;
+            String quoted = kind == ScalarKind.STRING || kind == ScalarKind.OTHER ? '"' + shown + '"' : shown;
+            return interpolated ? quoted + " (resolved value not shown)" : quoted;
         }
     }
 }

@@ -102,7 +102,7 @@ public final class YamlReader {
         return YAMLFactory.builder()
                 .loaderOptions(loader)
                 .streamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(MAX_DEPTH)
+                        .maxNestingDepth(MAX_DEPTH + 16)
                         .maxStringLength(MAX_CHARS)
                         .maxNameLength(64 * 1024)
                         .maxNumberLength(100)
@@ -161,7 +161,7 @@ public final class YamlReader {
             if (MERGE_KEY.equals(key)) {
                 merged.add(value);
             } else if (!keys.add(key)) {
-                problems.error(ProblemType.DUPLICATE_KEY, keyLocation, "",
+                problems.error(ProblemType.DUPLICATE_KEY, keyLocation, ObjectSpec.join(path, key),
                         "key `" + key + "` appears twice in this mapping; YAML keeps only one, so remove the other");
             } else {
                 entries.add(new Entry(key, keyLocation, keyOffset, value));
@@ -182,7 +182,7 @@ public final class YamlReader {
             }
         } else if (source instanceof Sequence sequence) {
             sequence.items().forEach(item -> merge(item, entries, keys));
-        } else {
+        } else if (!(source instanceof Scalar s && s.broken())) {
             problems.error(ProblemType.WRONG_TYPE, source.location(), "",
                     "a merge key `<<` takes a mapping or a list of mappings, not " + source.describe());
         }
@@ -210,7 +210,7 @@ public final class YamlReader {
         if (target == null) {
             problems.error(ProblemType.UNKNOWN_ALIAS, location(parser), "",
                     "alias *" + name + " names no anchor; define &" + name + " before using it");
-            return new Scalar(ScalarKind.NULL, "", "", false, location(parser), offset(parser));
+            return new Scalar(ScalarKind.NULL, "", "*" + name, false, true, location(parser), offset(parser));
         }
         count(target.size(), parser);
         return target;
@@ -225,12 +225,13 @@ public final class YamlReader {
             problems.error(issue.missingVariable() ? ProblemType.MISSING_VARIABLE : ProblemType.INVALID_INTERPOLATION,
                     source.locationInScalar(offset, raw, issue.index()), path, issue.message());
         }
-        return new Scalar(ScalarKind.STRING, result.value(), raw, result.interpolated(), location, offset);
+        return new Scalar(ScalarKind.STRING, result.value(), raw, result.interpolated(), !result.issues().isEmpty(),
+                location, offset);
     }
 
     private Scalar scalar(YAMLParser parser, ScalarKind kind) throws IOException {
         String text = kind == ScalarKind.NULL ? "" : String.valueOf(parser.getText());
-        return new Scalar(kind, text, text, false, location(parser), offset(parser));
+        return new Scalar(kind, text, text, false, false, location(parser), offset(parser));
     }
 
     private void count(int added, YAMLParser parser) throws Stop {
