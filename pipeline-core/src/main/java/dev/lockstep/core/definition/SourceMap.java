@@ -45,6 +45,11 @@ public final class SourceMap {
         return locate(path);
     }
 
+    /** Returns true if a value was written at exactly this path. */
+    public boolean has(String path) {
+        return index.containsKey(path);
+    }
+
     private static String parent(String path) {
         int bracket = path.lastIndexOf('[');
         int dot = path.lastIndexOf('.');

@@ -59,6 +59,13 @@ public final class ExpressionAnalyzer {
             "json_populate_recordset", "jsonb_populate_recordset", "json_to_recordset", "jsonb_to_recordset",
             "jsonb_path_query", "string_to_table");
 
+    /** Reserved words that are part of expression syntax, so never a column someone forgot to quote. */
+    private static final Set<String> OPERATOR_WORDS = Set.of("is", "and", "or", "not", "in", "like", "ilike",
+            "similar", "between", "isnull", "notnull", "as", "collate", "case", "when", "then", "else", "end", "cast",
+            "array", "any", "some", "all", "distinct", "both", "leading", "trailing", "overlaps", "from", "for", "on",
+            "using", "symmetric", "asymmetric", "only", "do", "with", "into", "fetch", "except", "intersect", "union",
+            "placing");
+
     private ExpressionAnalyzer() {}
 
     /** A column the expression uses: {@code qualifier.column} or just {@code column}; offset in the text. */
@@ -145,7 +152,8 @@ public final class ExpressionAnalyzer {
         String message = last && !Character.isLetterOrDigit(image.charAt(0))
                 ? "syntax error: the expression ends too early, after `" + image + "`"
                 : "syntax error at `" + image + "`";
-        if (Names.isReserved(image) && !Names.VALUE_KEYWORDS.contains(image.toLowerCase(Locale.ROOT))) {
+        String word = image.toLowerCase(Locale.ROOT);
+        if (Names.isReserved(word) && !Names.VALUE_KEYWORDS.contains(word) && !OPERATOR_WORDS.contains(word)) {
             message += "; `" + image + "` is a reserved word in PostgreSQL: quote a column of that name as \""
                     + image.toLowerCase(Locale.ROOT) + "\"";
         }
