@@ -32,6 +32,7 @@ public final class ControlSchema {
                 .table(HISTORY_TABLE)
                 .locations(LOCATION)
                 .validateMigrationNaming(true)
+                .placeholderReplacement(false)
                 .load();
     }
 

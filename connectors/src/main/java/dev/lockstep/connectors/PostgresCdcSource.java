@@ -1,0 +1,214 @@
+package dev.lockstep.connectors;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.connectors.internal.ChangeEncoder;
+import dev.lockstep.connectors.internal.CatalogGuard;
+import dev.lockstep.connectors.internal.DebeziumConfig;
+import dev.lockstep.connectors.internal.ExtractConsumer;
+import dev.lockstep.connectors.internal.OffsetsTopic;
+import dev.lockstep.connectors.internal.SourceDatabase;
+import dev.lockstep.connectors.internal.StreamTransactions;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.kafka.Topics;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.stream.TopicNames;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extract stage: streams every change of a pipeline's source tables, through Debezium Embedded (pgoutput),
+ * into the pipeline's changes topic as Avro envelopes, whole source transactions per Kafka transaction, in
+ * commit order, with the source offsets in the same transaction.
+ *
+ * <p>Start with {@link #start()}; {@link #completion()} completes when the stage stops, exceptionally when it
+ * failed. Thread-safe.
+ */
+public final class PostgresCdcSource implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresCdcSource.class);
+
+    private final ExtractSettings settings;
+    private final ExtractMetrics metrics;
+    private final SourceDatabase source;
+    private final CompletableFuture<Void> completion = new CompletableFuture<>();
+    private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private ExecutorService engineThread;
+    private ScheduledExecutorService walPoller;
+    private StreamTransactions kafka;
+    private KafkaSchemaStore schemas;
+
+    public PostgresCdcSource(ExtractSettings settings) {
+        this.settings = requireNonNull(settings, "settings");
+        this.metrics = new ExtractMetrics(settings.pipeline());
+        this.source = new SourceDatabase(settings);
+    }
+
+    /** Returns the stage's metrics; bind them to a registry to publish them. */
+    public ExtractMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Prepares the source (helper tables), Kafka (topics, schema store, transactions), checks that no source
+     * table changed its columns while rows written before the change still wait in the slot, then starts
+     * streaming. Fails with a {@link LockstepException} saying what to do when it cannot start.
+     */
+    public synchronized PostgresCdcSource start() {
+        if (engine != null) {
+            return this;
+        }
+        source.ensureHelperTables();
+        ensureTopics();
+        String engineName = DebeziumConfig.engineName(settings);
+        OffsetsTopic offsets = new OffsetsTopic(TopicNames.extractOffsets(settings.pipeline()), engineName);
+        new CatalogGuard(settings, source).check();
+        schemas = KafkaSchemaStore.open(settings.bootstrapServers());
+        kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(), settings.maxMessageBytes(),
+                offsets);
+        ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas);
+        ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka, metrics,
+                source::catalogFingerprints);
+        // The Connect format is the fastest here (about 2x JSON); 3.x's only builder is the async engine.
+        engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(DebeziumConfig.properties(settings, source.heartbeatQuery(), offsets.topic()))
+                .notifying(consumer)
+                .using((success, message, error) -> finished(success, message, error))
+                .build();
+        engineThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "lockstep-extract-" + settings.pipeline()));
+        engineThread.execute(engine);
+        walPoller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lockstep-extract-wal-" + settings.pipeline());
+            t.setDaemon(true);
+            return t;
+        });
+        walPoller.scheduleWithFixedDelay(this::pollWalRetained, 0, 10, TimeUnit.SECONDS);
+        LOG.info("Extract of pipeline {} started: {}", settings.pipeline(), settings);
+        return this;
+    }
+
+    /** Completes when the stage stopped: normally after {@link #stop()}, exceptionally when it failed. */
+    public CompletableFuture<Void> completion() {
+        return completion;
+    }
+
+    /** Stops streaming; what was committed to Kafka stays, the rest is re-read on the next start. */
+    public synchronized void stop() {
+        if (engine == null) {
+            return;
+        }
+        try {
+            engine.close();
+        } catch (IOException e) {
+            LOG.warn("Debezium did not stop cleanly: {}", e.toString());
+        }
+        engineThread.shutdown();
+        try {
+            if (!engineThread.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("Debezium engine thread still running after 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        walPoller.shutdownNow();
+        kafka.close();
+        schemas.close();
+        engine = null;
+        completion.complete(null);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Drops the pipeline's replication slot and publication (undeploy); the Kafka topics are kept. */
+    public static void dropSlot(ExtractSettings settings) {
+        new SourceDatabase(settings).dropSlotAndPublication();
+    }
+
+    /**
+     * Accepts the current columns of {@code table} and asks for an incremental snapshot of it, which the extract
+     * runs the next time it streams: the way out after the table changed while the extract was stopped.
+     */
+    public static String resnapshot(ExtractSettings settings, TableId table) {
+        if (!settings.tables().contains(table)) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT,
+                    table + " is not a source table of pipeline " + settings.pipeline() + "; tables: " + settings.tables());
+        }
+        SourceDatabase source = new SourceDatabase(settings);
+        source.ensureHelperTables();
+        String id = source.requestSnapshot(table);
+        OffsetsTopic offsets = new OffsetsTopic(TopicNames.extractOffsets(settings.pipeline()),
+                DebeziumConfig.engineName(settings));
+        try (StreamTransactions kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(),
+                settings.maxMessageBytes(), offsets)) {
+            kafka.writeCatalog(CatalogGuard.accept(settings, source, table));
+        }
+        return id;
+    }
+
+    private void finished(boolean success, String message, Throwable error) {
+        if (success || error == null) {
+            LOG.info("Extract of pipeline {} stopped: {}", settings.pipeline(), message);
+            completion.complete(null);
+        } else {
+            Throwable cause = error;
+            while (cause.getCause() != null && !(cause instanceof LockstepException)) {
+                cause = cause.getCause();
+            }
+            LOG.error("Extract of pipeline {} failed: {}", settings.pipeline(), message, error);
+            completion.completeExceptionally(cause instanceof LockstepException ? cause
+                    : new LockstepException(ErrorCode.UNAVAILABLE, "extract of pipeline " + settings.pipeline()
+                            + " failed: " + message, error));
+        }
+    }
+
+    private void pollWalRetained() {
+        try {
+            source.walRetainedBytes().ifPresent(metrics::walRetained);
+        } catch (RuntimeException e) {
+            LOG.debug("Cannot read WAL retained by slot {}: {}", settings.slotName(), e.toString());
+        }
+    }
+
+    private void ensureTopics() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                settings.bootstrapServers()))) {
+            Topics.ensure(admin, TopicNames.changes(settings.pipeline()), 1, Map.of(
+                    "retention.ms", Long.toString(settings.changesRetention().toMillis()),
+                    "max.message.bytes", Integer.toString(settings.maxMessageBytes()),
+                    "cleanup.policy", "delete"));
+            Topics.ensure(admin, TopicNames.extractOffsets(settings.pipeline()), 1, Map.of(
+                    "cleanup.policy", "compact"));
+            if (settings.fanout()) {
+                for (TableId table : settings.tables()) {
+                    Topics.ensure(admin, TopicNames.raw(settings.pipeline(), table), 1, Map.of(
+                            "max.message.bytes", Integer.toString(settings.maxMessageBytes())));
+                }
+            }
+        }
+        KafkaSchemaStore.ensureTopic(settings.bootstrapServers());
+    }
+
+    /** Returns the WAL the slot retains now, in bytes, or -1 when there is no slot. */
+    public long walRetainedNow() {
+        return source.walRetainedBytes().orElse(-1);
+    }
+}

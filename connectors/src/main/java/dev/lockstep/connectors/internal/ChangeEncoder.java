@@ -1,0 +1,208 @@
+package dev.lockstep.connectors.internal;
+
+import dev.lockstep.core.envelope.ChangeSchemas;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.stream.TopicNames;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns Debezium records into Lockstep's Avro stream records: change envelopes, transaction boundaries and
+ * control messages, single-object encoded, plus the schema-store registration of every schema the first time
+ * it is used. Not thread-safe: the extract's single consumer thread owns it.
+ */
+public final class ChangeEncoder {
+
+    private static final Schema EMPTY_KEY = SchemaBuilder.record("NoKey").namespace(ChangeSchemas.NAMESPACE)
+            .fields().endRecord();
+
+    private final String pipeline;
+    private final String changesTopic;
+    private final boolean fanout;
+    private final KafkaSchemaStore store;
+    private final EnvelopeCodec codec;
+    private final ConnectToAvro mapper = new ConnectToAvro();
+    private final Map<org.apache.kafka.connect.data.Schema, Envelope> envelopes = new IdentityHashMap<>();
+    private final Map<TableId, Map<Long, Integer>> versions = new HashMap<>();
+    private final Set<Long> registered = new java.util.HashSet<>();
+    private final Map<String, GenericData.EnumSymbol> symbols = new HashMap<>();
+    private final Set<TableId> changedSchemas = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
+
+    private record Envelope(Schema schema, int version, TableId table, ConnectToAvro.RowMapping row,
+            ConnectToAvro.RowMapping key) {}
+
+    public ChangeEncoder(String pipeline, boolean fanout, KafkaSchemaStore store) {
+        this.pipeline = pipeline;
+        this.changesTopic = TopicNames.changes(pipeline);
+        this.fanout = fanout;
+        this.store = store;
+        this.codec = new EnvelopeCodec(store);
+        for (Schema schema : store.all()) {
+            if (isOurChange(schema)) {
+                versions.computeIfAbsent(ChangeSchemas.tableOf(schema), t -> new HashMap<>())
+                        .put(EnvelopeCodec.fingerprint(schema), ChangeSchemas.versionOf(schema));
+            }
+            registered.add(EnvelopeCodec.fingerprint(schema));
+        }
+    }
+
+    /** Returns the table a Debezium data record belongs to. */
+    public static TableId tableOf(SourceRecord record) {
+        Struct source = ((Struct) record.value()).getStruct("source");
+        return new TableId(source.getString("schema"), source.getString("table"));
+    }
+
+    /** Returns and forgets the tables whose column schema changed since the last call. */
+    public Set<TableId> drainChangedSchemas() {
+        Set<TableId> out = Set.copyOf(changedSchemas);
+        changedSchemas.clear();
+        return out;
+    }
+
+    /** Encodes a data change (create, update, delete, snapshot read) at {@code position}. */
+    public void change(SourceRecord record, StreamPosition position, String snapshotPhase,
+            Consumer<ProducerRecord<byte[], byte[]>> out) {
+        Struct value = (Struct) record.value();
+        Envelope envelope = envelopeFor(record, out);
+        Struct source = value.getStruct("source");
+        List<String> unchanged = new ArrayList<>(0);
+        GenericData.Record change = new GenericData.Record(envelope.schema());
+        change.put(0, symbol(ChangeSchemas.OPERATION, operation(value.getString("op"))));
+        change.put(1, envelope.table().toString());
+        change.put(2, key(record, envelope));
+        Struct before = value.getStruct("before");
+        Struct after = value.getStruct("after");
+        change.put(3, before == null ? null : envelope.row().toAvro(before, null));
+        change.put(4, after == null ? null : envelope.row().toAvro(after, unchanged));
+        change.put(5, unchanged);
+        change.put(6, position(position));
+        change.put(7, source.getInt64("txId"));
+        change.put(8, source.getInt64("ts_us"));
+        change.put(9, envelope.version());
+        change.put(10, symbol(ChangeSchemas.SNAPSHOT_PHASE, snapshotPhase));
+        byte[] bytes = codec.encode(change);
+        out.accept(new ProducerRecord<>(changesTopic, 0, null, bytes));
+        if (fanout) {
+            register(((GenericRecord) change.get(2)).getSchema(), out);
+            out.accept(new ProducerRecord<>(TopicNames.raw(pipeline, envelope.table()), null,
+                    codec.encode((GenericRecord) change.get(2)), bytes));
+        }
+    }
+
+    /** Encodes a transaction boundary. */
+    public void boundary(boolean begin, long txId, StreamPosition position, long commitMicros, long eventCount,
+            Map<String, Long> tableCounts, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        register(ChangeSchemas.TRANSACTION, out);
+        GenericData.Record boundary = new GenericData.Record(ChangeSchemas.TRANSACTION);
+        boundary.put(0, symbol(ChangeSchemas.BOUNDARY_STATUS, begin ? "BEGIN" : "END"));
+        boundary.put(1, txId);
+        boundary.put(2, position(position));
+        boundary.put(3, commitMicros);
+        boundary.put(4, eventCount);
+        boundary.put(5, tableCounts);
+        out.accept(new ProducerRecord<>(changesTopic, 0, null, codec.encode(boundary)));
+    }
+
+    /** Encodes a logical decoding message. */
+    public void control(SourceRecord record, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        register(ChangeSchemas.CONTROL, out);
+        Struct value = (Struct) record.value();
+        Struct message = value.getStruct("message");
+        Struct source = value.getStruct("source");
+        GenericData.Record control = new GenericData.Record(ChangeSchemas.CONTROL);
+        control.put(0, message.getString("prefix"));
+        Object content = message.get("content");
+        control.put(1, content instanceof byte[] b ? ByteBuffer.wrap(b) : content);
+        control.put(2, value.get("transaction") != null);
+        control.put(3, position(position));
+        control.put(4, source.getInt64("txId"));
+        control.put(5, source.getInt64("ts_us"));
+        out.accept(new ProducerRecord<>(changesTopic, 0, null, codec.encode(control)));
+    }
+
+    private Envelope envelopeFor(SourceRecord record, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        org.apache.kafka.connect.data.Schema valueSchema = record.valueSchema();
+        Envelope envelope = envelopes.get(valueSchema);
+        if (envelope == null) {
+            TableId table = tableOf(record);
+            String name = ChangeSchemas.avroName(table);
+            ConnectToAvro.RowMapping row = mapper.mapping(valueSchema.field("after").schema(), name + "_Row");
+            ConnectToAvro.RowMapping key = record.keySchema() == null ? null
+                    : mapper.mapping(record.keySchema(), name + "_Key");
+            Schema keySchema = key == null ? EMPTY_KEY : key.schema();
+            Map<Long, Integer> known = versions.computeIfAbsent(table, t -> new HashMap<>());
+            Schema probe = ChangeSchemas.change(pipeline, table, keySchema, row.schema(), 0);
+            long fingerprint = EnvelopeCodec.fingerprint(probe);
+            Integer version = known.get(fingerprint);
+            if (version == null) {
+                version = known.values().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+                known.put(fingerprint, version);
+                if (version > 1) {
+                    changedSchemas.add(table);
+                }
+            }
+            Schema schema = ChangeSchemas.change(pipeline, table, keySchema, row.schema(), version);
+            envelope = new Envelope(schema, version, table, row, key);
+            envelopes.put(valueSchema, envelope);
+        }
+        register(envelope.schema(), out);
+        return envelope;
+    }
+
+    private GenericRecord key(SourceRecord record, Envelope envelope) {
+        if (envelope.key() == null || record.key() == null) {
+            return new GenericData.Record(EMPTY_KEY);
+        }
+        return envelope.key().toAvro((Struct) record.key(), null);
+    }
+
+    private void register(Schema schema, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        if (registered.add(EnvelopeCodec.fingerprint(schema))) {
+            store.remember(schema);
+            out.accept(KafkaSchemaStore.registration(schema));
+        }
+    }
+
+    private boolean isOurChange(Schema schema) {
+        return "change".equals(schema.getProp(ChangeSchemas.KIND)) && pipeline.equals(schema.getProp(ChangeSchemas.PIPELINE));
+    }
+
+    private GenericData.EnumSymbol symbol(Schema enumSchema, String symbol) {
+        return symbols.computeIfAbsent(enumSchema.getName() + ":" + symbol,
+                k -> new GenericData.EnumSymbol(enumSchema, symbol));
+    }
+
+    private static GenericData.Record position(StreamPosition position) {
+        GenericData.Record record = new GenericData.Record(ChangeSchemas.POSITION);
+        record.put(0, position.commitLsn());
+        record.put(1, position.sequence());
+        return record;
+    }
+
+    private static String operation(String code) {
+        return switch (code) {
+            case "c" -> "CREATE";
+            case "u" -> "UPDATE";
+            case "d" -> "DELETE";
+            case "r" -> "READ";
+            default -> throw new IllegalArgumentException("unknown Debezium operation '" + code + "'");
+        };
+    }
+}

@@ -1,0 +1,119 @@
+package dev.lockstep.connectors.internal;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.stream.TableId;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The extract's transactional producer: every write is one Kafka transaction holding the stream records, the
+ * schema registrations they need, and the source offsets that cover them. Not thread-safe.
+ */
+public final class StreamTransactions implements AutoCloseable {
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final OffsetsTopic offsets;
+    private final String pipeline;
+
+    /** Opens the producer and fences any earlier instance of this pipeline's extract. */
+    public StreamTransactions(String pipeline, String bootstrapServers, int maxMessageBytes, OffsetsTopic offsets) {
+        this.pipeline = pipeline;
+        this.offsets = offsets;
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "lockstep-extract-" + pipeline);
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxMessageBytes);
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        this.producer = new KafkaProducer<>(config);
+        try {
+            producer.initTransactions();
+        } catch (KafkaException e) {
+            producer.close();
+            throw new LockstepException(ErrorCode.UNAVAILABLE,
+                    "cannot start the extract's Kafka transactions for pipeline " + pipeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes {@code records}, then the source offset (and, when given, the catalog fingerprints), and commits.
+     * A failure aborts the whole transaction: nothing of it becomes visible.
+     */
+    public void write(Consumer<Consumer<ProducerRecord<byte[], byte[]>>> records, Map<String, ?> partition,
+            Map<String, ?> offset, Map<TableId, String> catalog) {
+        try {
+            producer.beginTransaction();
+            records.accept(producer::send);
+            producer.send(offsets.offsetRecord(partition, offset));
+            if (catalog != null) {
+                producer.send(offsets.lockstepRecord(OffsetsTopic.CATALOG_KEY, catalogText(catalog)));
+            }
+            producer.commitTransaction();
+        } catch (ProducerFencedException e) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "another extract of pipeline " + pipeline
+                    + " took over (this one was fenced); stopping", e);
+        } catch (KafkaException | IllegalStateException e) {
+            try {
+                producer.abortTransaction();
+            } catch (KafkaException abortFailed) {
+                e.addSuppressed(abortFailed);
+            }
+            throw new LockstepException(ErrorCode.UNAVAILABLE,
+                    "writing to Kafka failed for pipeline " + pipeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes only the catalog fingerprints, e.g. after the operator accepted a schema change. */
+    public void writeCatalog(Map<TableId, String> catalog) {
+        producer.beginTransaction();
+        producer.send(offsets.lockstepRecord(OffsetsTopic.CATALOG_KEY, catalogText(catalog)));
+        producer.commitTransaction();
+    }
+
+    static String catalogText(Map<TableId, String> catalog) {
+        Properties properties = new Properties();
+        catalog.forEach((table, fingerprint) -> properties.setProperty(table.toString(), fingerprint));
+        StringWriter out = new StringWriter();
+        try {
+            properties.store(out, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    static Map<TableId, String> parseCatalog(String text) {
+        Properties properties = new Properties();
+        try {
+            properties.load(new java.io.StringReader(text));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<TableId, String> out = new HashMap<>();
+        properties.forEach((k, v) -> out.put(TableId.parse((String) k), (String) v));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,146 @@
+package dev.lockstep.connectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.core.envelope.ChangeSchemas;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The extract on a real PostgreSQL and Kafka: snapshot, streaming, boundaries, TOAST, messages. */
+class PostgresCdcSourceIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    static ExtractSettings settings(String pipeline, String database, List<TableId> tables) {
+        String url = services.jdbcUrl(database);
+        String hostPort = url.substring("jdbc:postgresql://".length(), url.lastIndexOf('/'));
+        String host = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+        return ExtractSettings.of(pipeline, host, port, services.database(database), services.user(),
+                services.password(), tables, services.bootstrapServers());
+    }
+
+    static void sql(String database, String... statements) throws SQLException {
+        try (Connection c = services.connect(database); Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    /** Waits until the extract's slot is in use: later commits are streamed, not snapshotted. */
+    static void awaitStreaming(String database, ExtractSettings settings) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try (Connection c = services.connect(database); Statement s = c.createStatement();
+                    java.sql.ResultSet rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '"
+                            + settings.slotName() + "'")) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        });
+    }
+
+    @Test
+    void shouldSnapshotThenStreamTransactionsWithBoundaries() throws Exception {
+        sql("basic", "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2))",
+                "INSERT INTO items VALUES (1, 'one', 1.50), (2, 'two', 2.25)");
+        ExtractSettings settings = settings("basic", "basic", List.of(TableId.parse("public.items")));
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "basic")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
+            sql("basic", "BEGIN", "INSERT INTO items VALUES (3, 'three', 3.00)",
+                    "UPDATE items SET price = 9.99 WHERE id = 1", "DELETE FROM items WHERE id = 2", "COMMIT");
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 5);
+
+            List<GenericRecord> all = reader.poll();
+            List<GenericRecord> changes = reader.changes();
+            assertThat(changes.subList(0, 2)).allSatisfy(r -> assertThat(r.get("op").toString()).isEqualTo("READ"));
+            assertThat(changes.get(1).get("snapshot").toString()).isEqualTo("SNAPSHOT_LAST");
+            assertThat(changes.subList(2, 5)).extracting(r -> r.get("op").toString())
+                    .containsExactly("CREATE", "UPDATE", "DELETE");
+            GenericRecord boundaryBegin = all.get(all.indexOf(changes.get(2)) - 1);
+            assertThat(ChangeSchemas.kindOf(boundaryBegin.getSchema())).isEqualTo(ChangeSchemas.Kind.TRANSACTION);
+            assertThat(boundaryBegin.get("status").toString()).isEqualTo("BEGIN");
+            assertThat(boundaryBegin.get("event_count")).isEqualTo(3L);
+            GenericRecord end = all.get(all.indexOf(changes.get(4)) + 1);
+            assertThat(end.get("status").toString()).isEqualTo("END");
+            StreamPosition previous = StreamPosition.ZERO;
+            for (GenericRecord r : all) {
+                StreamPosition p = ChangeTopicReader.position(r);
+                assertThat(p).isGreaterThanOrEqualTo(previous);
+                previous = p;
+            }
+            GenericRecord update = changes.get(3);
+            assertThat(((GenericRecord) update.get("key")).get("id")).isEqualTo(1);
+            ByteBuffer price = (ByteBuffer) ((GenericRecord) update.get("after")).get("price");
+            assertThat(new java.math.BigDecimal(new java.math.BigInteger(bytes(price)), 2))
+                    .isEqualByComparingTo("9.99");
+            assertThat(extract.metrics().totalEvents()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void shouldMarkUnchangedToastedColumnInsteadOfPlaceholder() throws Exception {
+        sql("toast", "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
+                "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL");
+        ExtractSettings settings = settings("toast", "toast", List.of(TableId.parse("public.docs")));
+        try (PostgresCdcSource ignored = new PostgresCdcSource(settings).start();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "toast")) {
+            awaitStreaming("toast", settings);
+            sql("toast", "INSERT INTO docs SELECT 1, 'first', string_agg(md5(i::text), '') "
+                    + "FROM generate_series(1, 400) i");
+            sql("toast", "UPDATE docs SET title = 'renamed' WHERE id = 1");
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
+
+            GenericRecord update = reader.changes().get(1);
+            GenericRecord after = (GenericRecord) update.get("after");
+            assertThat(after.get("title").toString()).isEqualTo("renamed");
+            assertThat(after.get("body")).isNull();
+            assertThat((List<?>) update.get("unchanged")).extracting(Object::toString).containsExactly("body");
+            assertThat(((GenericRecord) reader.changes().get(0).get("after")).get("body").toString()).hasSize(12800);
+        }
+    }
+
+    @Test
+    void shouldCarryLogicalDecodingMessageAtItsPosition() throws Exception {
+        sql("msg", "CREATE TABLE events (id int PRIMARY KEY, v text)");
+        ExtractSettings settings = settings("msg", "msg", List.of(TableId.parse("public.events")));
+        try (PostgresCdcSource ignored = new PostgresCdcSource(settings).start();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "msg")) {
+            awaitStreaming("msg", settings);
+            sql("msg", "BEGIN", "INSERT INTO events VALUES (1, 'a')",
+                    "SELECT pg_logical_emit_message(true, 'lockstep', 'barrier-1')",
+                    "INSERT INTO events VALUES (2, 'b')", "COMMIT");
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
+
+            List<GenericRecord> all = reader.poll();
+            List<String> kinds = all.stream().map(r -> ChangeSchemas.kindOf(r.getSchema()).name()).toList();
+            assertThat(kinds).containsExactly("TRANSACTION", "CHANGE", "CONTROL", "CHANGE", "TRANSACTION");
+            GenericRecord control = all.get(2);
+            assertThat(control.get("prefix").toString()).isEqualTo("lockstep");
+            assertThat(StandardCharsets.UTF_8.decode((ByteBuffer) control.get("content")).toString())
+                    .isEqualTo("barrier-1");
+            assertThat(ChangeTopicReader.position(control).sequence()).isEqualTo(2);
+            assertThat(ChangeTopicReader.position(control).commitLsn())
+                    .isEqualTo(ChangeTopicReader.position(all.get(1)).commitLsn());
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
+}

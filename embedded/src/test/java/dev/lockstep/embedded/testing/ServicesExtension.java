@@ -1,0 +1,146 @@
+package dev.lockstep.embedded.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Gives a test class its own databases and topics on the JVM's shared {@link TestServices}.
+ *
+ * <pre>{@code
+ * @RegisterExtension static final ServicesExtension services = new ServicesExtension();
+ * ... services.connect("shop") ... services.topic("changes") ...
+ * }</pre>
+ *
+ * Names are prefixed per test class (and run), so classes never see each other's data. Databases are dropped
+ * after the class; topics go away with the broker. Skips the class when the selected services cannot run
+ * here (Testcontainers without Docker).
+ */
+public final class ServicesExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private final Map<String, String> databases = new ConcurrentHashMap<>();
+    private final Map<String, String> topics = new ConcurrentHashMap<>();
+    private Services services;
+    private String prefix;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        Assumptions.assumeTrue(TestServices.available(),
+                "-Dlockstep.services=testcontainers: no Docker engine here, skipping " + context.getDisplayName());
+        services = TestServices.get();
+        prefix = prefixFor(context.getRequiredTestClass());
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        databases.values().forEach(services::dropDatabase);
+        databases.clear();
+        topics.clear();
+    }
+
+    /** Returns the shared services. */
+    public Services services() {
+        return requireStarted();
+    }
+
+    /** Creates (once per class) a fresh database for {@code logicalName} and returns its real name. */
+    public String database(String logicalName) {
+        Services s = requireStarted();
+        return databases.computeIfAbsent(logicalName, name -> {
+            String real = prefix + "_" + sanitize(name);
+            s.createDatabase(real);
+            return real;
+        });
+    }
+
+    /** Returns the JDBC URL of this class's database {@code logicalName}, creating it on first use. */
+    public String jdbcUrl(String logicalName) {
+        return requireStarted().jdbcUrl(database(logicalName));
+    }
+
+    /** Returns the PostgreSQL user. */
+    public String user() {
+        return requireStarted().user();
+    }
+
+    /** Returns the PostgreSQL password (empty for the embedded server). */
+    public String password() {
+        return requireStarted().password();
+    }
+
+    /** Opens a connection to this class's database {@code logicalName}. */
+    public Connection connect(String logicalName) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(logicalName), user(), password());
+    }
+
+    /** Returns the Kafka bootstrap servers. */
+    public String bootstrapServers() {
+        return requireStarted().bootstrapServers();
+    }
+
+    /** Creates (once per class) a one-partition topic for {@code logicalName} and returns its real name. */
+    public String topic(String logicalName) {
+        return topic(logicalName, 1, Map.of());
+    }
+
+    /** Creates (once per class) a topic for {@code logicalName} with these settings and returns its real name. */
+    public String topic(String logicalName, int partitions, Map<String, String> configs) {
+        requireStarted();
+        return topics.computeIfAbsent(logicalName, name -> {
+            String real = prefix + "." + name;
+            createTopic(real, partitions, configs);
+            return real;
+        });
+    }
+
+    private void createTopic(String topic, int partitions, Map<String, String> configs) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + topic, e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("timed out creating topic " + topic, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted creating topic " + topic, e);
+        }
+    }
+
+    private Services requireStarted() {
+        if (services == null) {
+            throw new IllegalStateException("register ServicesExtension as a static @RegisterExtension field");
+        }
+        return services;
+    }
+
+    private static String prefixFor(Class<?> testClass) {
+        String name = sanitize(testClass.getSimpleName());
+        if (name.length() > 40) {
+            name = name.substring(0, 40);
+        }
+        return name + "_" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+    }
+
+    private static String sanitize(String name) {
+        return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    }
+}

@@ -1,0 +1,38 @@
+package dev.lockstep.core.kafka;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** Creates Lockstep's topics with deliberate settings, replicated as far as the cluster allows (up to 3). */
+public final class Topics {
+
+    private Topics() {}
+
+    /** Creates {@code topic} unless it exists; an existing topic is left as it is. */
+    public static void ensure(Admin admin, String topic, int partitions, Map<String, String> configs) {
+        try {
+            int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+            short replication = (short) Math.max(1, Math.min(3, brokers));
+            admin.createTopics(List.of(new NewTopic(topic, partitions, replication).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new LockstepException(ErrorCode.UNAVAILABLE,
+                        "cannot create Kafka topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "Kafka did not answer creating topic " + topic, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "interrupted creating topic " + topic, e);
+        }
+    }
+}
