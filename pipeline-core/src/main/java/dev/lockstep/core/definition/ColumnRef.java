@@ -24,6 +24,6 @@ public record ColumnRef(Optional<String> lookup, String column) {
 
     @Override
     public String toString() {
-        return lookup.map(l -> l + ".").orElse("") + TableId.display(column);
+        return lookup.map(l -> l + ".").orElse("") + SqlIdentifiers.display(column);
     }
 }

@@ -2,6 +2,7 @@ package dev.lockstep.core.definition;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.core.stream.TableId;
 import java.util.Optional;
 
 /**

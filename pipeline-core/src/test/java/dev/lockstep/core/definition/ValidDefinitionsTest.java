@@ -2,6 +2,7 @@ package dev.lockstep.core.definition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.core.stream.TableId;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -44,7 +45,7 @@ class ValidDefinitionsTest {
         assertThat(source.password()).isEmpty();
         assertThat(source.slot()).isEqualTo("lockstep_inventory");
         assertThat(source.publication()).isEqualTo("lockstep_inventory");
-        assertThat(d.source().tables()).containsExactly(TableId.of("public", "stock"));
+        assertThat(d.source().tables()).containsExactly(new TableId("public", "stock"));
         assertThat(d.source().snapshot()).isEqualTo(SnapshotMode.INITIAL);
         assertThat(d.source().fanout()).isFalse();
         assertThat(d.warehouse().schema()).isEqualTo("inventory");
@@ -73,7 +74,7 @@ class ValidDefinitionsTest {
         assertThat(customer.pii()).containsExactly("email");
         SourceDimension product = (SourceDimension) d.dimensions().get("product");
         assertThat(product.scd()).isEqualTo(ScdType.TYPE_1);
-        assertThat(product.lookup()).containsEntry("cat", new Lookup("cat", TableId.of("public", "categories"),
+        assertThat(product.lookup()).containsEntry("cat", new Lookup("cat", new TableId("public", "categories"),
                 ColumnRef.of("category_id"), Optional.empty()));
         assertThat(product.columns().get("category")).isEqualTo(new SqlExpression("coalesce(cat.name, 'Uncategorised')"));
         assertThat(d.dimensions().get("date")).isEqualTo(new DateDimension("date", true, LocalDate.of(2020, 1, 1),
@@ -116,7 +117,7 @@ class ValidDefinitionsTest {
         assertThat(source.password().orElseThrow().reveal()).isEqualTo("not-shown");
         assertThat(d.warehouse().postgres().password().orElseThrow().origin()).startsWith("file ")
                 .endsWith("secrets/warehouse_password");
-        assertThat(d.source().tables()).contains(TableId.of("crm", "LegacyAccounts"));
+        assertThat(d.source().tables()).contains(new TableId("crm", "LegacyAccounts"));
         SourceDimension account = (SourceDimension) d.dimensions().get("account");
         assertThat(account.key()).containsExactly("region_code", "account_no");
         assertThat(account.tracked()).as("SCD 2 tracks every column by default").containsExactly("name", "region",

@@ -5,7 +5,7 @@ import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.ProblemType;
 import dev.lockstep.core.definition.SourceMap;
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.lockstep.core.definition.connect;
 
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.util.Collection;
 import java.util.Map;
 

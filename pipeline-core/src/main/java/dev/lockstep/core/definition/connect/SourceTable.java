@@ -2,7 +2,7 @@ package dev.lockstep.core.definition.connect;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.util.List;
 import java.util.Optional;
 

@@ -18,7 +18,8 @@ import dev.lockstep.core.definition.ScdType;
 import dev.lockstep.core.definition.SourceDimension;
 import dev.lockstep.core.definition.SourceMap;
 import dev.lockstep.core.definition.SqlExpression;
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.core.stream.TableId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -306,7 +307,7 @@ final class TypeChecks {
         private TableIdQuote() {}
 
         static String column(String name) {
-            return TableId.quote(name);
+            return SqlIdentifiers.quote(name);
         }
 
         static String literal(String value) {

@@ -13,7 +13,7 @@ import static dev.lockstep.core.definition.internal.DefinitionFormat.WAREHOUSE_F
 import dev.lockstep.core.definition.Location;
 import dev.lockstep.core.definition.ProblemType;
 import dev.lockstep.core.definition.SqlExpression;
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -123,8 +123,7 @@ public final class DefinitionChecks {
         for (ExpressionAnalyzer.Issue issue : analysis.issues()) {
             error(issue.type(), locate(expression, issue.offset()), expression.path(), issue.message());
         }
-        if (!analysis.parsed() && analysis.issues().stream()
-                .allMatch(i -> i.type() == ProblemType.EXPRESSION_SYNTAX)) {
+        if (analysis.deferrable()) {
             unparsedExpressions.add(expression.path());
         }
         return analysis;

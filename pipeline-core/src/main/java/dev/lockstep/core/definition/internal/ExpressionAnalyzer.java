@@ -81,9 +81,11 @@ public final class ExpressionAnalyzer {
 
     /**
      * What the analysis found; {@code parsed} is false when the SQL parser could not read the expression (then
-     * {@code columns} is empty and {@code issues} holds the syntax error).
+     * {@code columns} is empty and {@code issues} holds the syntax error). {@code deferrable} is true when only the
+     * SQL parser failed, after the lexical checks passed (one expression: balanced brackets, no {@code ;}, strings
+     * and comments closed), so that PostgreSQL may safely be asked to judge it.
      */
-    public record Analysis(boolean parsed, List<ColumnUse> columns, List<Issue> issues) {}
+    public record Analysis(boolean parsed, boolean deferrable, List<ColumnUse> columns, List<Issue> issues) {}
 
     /** Analyzes an expression. */
     public static Analysis analyze(String sql) {
@@ -101,13 +103,13 @@ public final class ExpressionAnalyzer {
 
     private static Analysis analyzeUncached(String sql) {
         if (sql.length() > MAX_LENGTH) {
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, 0,
+            return new Analysis(false, false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_NOT_ALLOWED, 0,
                     "the expression is " + sql.length() + " characters long; at most " + MAX_LENGTH + " are allowed")));
         }
         SqlLexer.Lexed lexed = SqlLexer.lex(sql);
         if (!lexed.issues().isEmpty()) {
             SqlLexer.Issue issue = lexed.issues().get(0);
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, issue.offset(),
+            return new Analysis(false, false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, issue.offset(),
                     "syntax error: " + issue.message())));
         }
         Expression expression;
@@ -121,14 +123,14 @@ public final class ExpressionAnalyzer {
         } catch (ParseException e) {
             return syntaxError(sql, e.currentToken == null ? null : e.currentToken.next, lexed);
         } catch (TokenMgrException e) {
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
+            return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
                     lexicalOffset(sql, e.getMessage()), "syntax error: a character PostgreSQL does not expect here")));
         } catch (RuntimeException | StackOverflowError e) {
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
+            return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
                     "syntax error: the expression cannot be read")));
         }
         if (expression == null) {
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
+            return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, 0,
                     "syntax error: the expression cannot be read")));
         }
         Walker walker = new Walker(sql, lexed.words());
@@ -137,13 +139,13 @@ public final class ExpressionAnalyzer {
         } catch (RuntimeException | StackOverflowError e) {
             // The visitor is best effort; what it found so far still holds.
         }
-        return new Analysis(true, List.copyOf(walker.columns), List.copyOf(walker.issues));
+        return new Analysis(true, false, List.copyOf(walker.columns), List.copyOf(walker.issues));
     }
 
     private static Analysis syntaxError(String sql, Token token, SqlLexer.Lexed lexed) {
         if (token == null || token.kind == CCJSqlParserTokenManager.EOF || token.image == null
                 || token.image.isEmpty()) {
-            return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
+            return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
                     sql.stripTrailing().length(), "syntax error: the expression ends too early")));
         }
         int offset = offset(sql, token.beginLine, token.beginColumn);
@@ -157,7 +159,7 @@ public final class ExpressionAnalyzer {
             message += "; `" + image + "` is a reserved word in PostgreSQL: quote a column of that name as \""
                     + image.toLowerCase(Locale.ROOT) + "\"";
         }
-        return new Analysis(false, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, offset, message)));
+        return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, offset, message)));
     }
 
     /** Converts JavaCC's 1-based line and column into an offset. */

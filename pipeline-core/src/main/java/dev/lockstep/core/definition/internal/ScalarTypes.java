@@ -6,9 +6,9 @@ import dev.lockstep.core.definition.Percent;
 import dev.lockstep.core.definition.ProblemType;
 import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SqlExpression;
-import dev.lockstep.core.definition.TableId;
 import dev.lockstep.core.definition.internal.YamlNode.Scalar;
 import dev.lockstep.core.definition.internal.YamlNode.ScalarKind;
+import dev.lockstep.core.stream.TableId;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -225,7 +225,7 @@ public final class ScalarTypes {
                     }
                     names.add(name);
                 }
-                return names.size() == 1 ? TableId.of("public", names.get(0)) : TableId.of(names.get(0), names.get(1));
+                return names.size() == 1 ? new TableId("public", names.get(0)) : new TableId(names.get(0), names.get(1));
             }
 
             @Override

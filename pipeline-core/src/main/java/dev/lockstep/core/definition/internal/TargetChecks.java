@@ -24,7 +24,7 @@ import dev.lockstep.core.definition.ColumnRef;
 import dev.lockstep.core.definition.ProblemType;
 import dev.lockstep.core.definition.ScdType;
 import dev.lockstep.core.definition.SqlExpression;
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;

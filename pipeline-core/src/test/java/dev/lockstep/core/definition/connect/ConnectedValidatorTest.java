@@ -6,7 +6,7 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.ProblemType;
-import dev.lockstep.core.definition.TableId;
+import dev.lockstep.core.stream.TableId;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -108,7 +108,7 @@ class ConnectedValidatorTest {
     @Test
     void shouldCheckTablesRowIdentityAndWalLevel() {
         walLevel = "replica";
-        tables.remove(TableId.of("public", "regions"));
+        tables.remove(new TableId("public", "regions"));
 
         ConnectedReport report = validate(DEFINITION);
 
@@ -159,7 +159,7 @@ class ConnectedValidatorTest {
     }
 
     private void table(String name, List<String> primaryKey, SourceColumn... columns) {
-        TableId id = TableId.of("public", name);
+        TableId id = new TableId("public", name);
         tables.put(id, new SourceTable(id, true, "table", List.of(columns), primaryKey,
                 new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of())));
     }

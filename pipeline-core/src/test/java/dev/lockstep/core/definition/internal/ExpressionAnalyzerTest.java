@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.lockstep.core.definition.ProblemType;
 import java.time.Duration;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ExpressionAnalyzerTest {
 
@@ -86,6 +86,14 @@ class ExpressionAnalyzerTest {
                 .containsExactly("cat.name", "Label", "title");
         assertThat(analysis.columns().get(0).qualifier()).isEqualTo(Optional.of("cat"));
         assertThat(analysis.columns().get(0).offset()).isEqualTo(9);
+    }
+
+    @Test
+    void shouldLeaveToPostgresOnlyWhatIsLexicallyOneExpression() {
+        assertThat(ExpressionAnalyzer.analyze("name ^@ 'a'").deferrable()).isTrue();
+        assertThat(ExpressionAnalyzer.analyze("1); drop table t; select (1").deferrable()).isFalse();
+        assertThat(ExpressionAnalyzer.analyze("a + (b").deferrable()).isFalse();
+        assertThat(ExpressionAnalyzer.analyze("a + b").deferrable()).isFalse();
     }
 
     @ParameterizedTest
