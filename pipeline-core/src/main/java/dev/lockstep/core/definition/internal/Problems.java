@@ -39,6 +39,19 @@ public final class Problems {
         }
     }
 
+    /** Returns true if an error was reported at this path or under it ({@code path.…}, {@code path[…]}). */
+    public boolean hasErrorsUnder(String path) {
+        return problems.stream().anyMatch(p -> p.isError() && (p.path().equals(path)
+                || p.path().startsWith(path + ".") || p.path().startsWith(path + "[")));
+    }
+
+    /** Returns true if an error was reported at exactly this path, or an unknown key directly under it. */
+    public boolean hasErrorsAt(String path) {
+        return problems.stream().anyMatch(p -> p.isError() && (p.path().equals(path)
+                || p.type() == dev.lockstep.core.definition.ProblemType.UNKNOWN_KEY
+                        && p.path().startsWith(path + ".") && p.path().indexOf('.', path.length() + 1) < 0));
+    }
+
     /** Returns true if any error (not warning) was reported. */
     public boolean hasErrors() {
         return dropped > 0 || problems.stream().anyMatch(Problem::isError);

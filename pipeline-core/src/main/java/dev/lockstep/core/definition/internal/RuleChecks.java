@@ -95,9 +95,10 @@ final class RuleChecks {
                     + "targets: " + DefinitionChecks.list(targets.names()));
             return;
         }
+        boolean uncertain = columnsUncertain(target.value());
         List<String> columns = targets.columnsOf(target.value());
         String owner = (targets.facts().containsKey(target.value()) ? "fact " : "dimension ") + target.value();
-        for (Located<String> column : orEmpty(rule.value(RULE_COLUMNS))) {
+        for (Located<String> column : uncertain ? List.<Located<String>>of() : orEmpty(rule.value(RULE_COLUMNS))) {
             if (!columns.contains(column.value())) {
                 checks.error(ProblemType.UNKNOWN_COLUMN, column.location(), column.path(), "`" + column.value()
                         + "` is not a column of " + owner + "; " + Suggestions.didYouMean(column.value(), columns)
@@ -108,10 +109,21 @@ final class RuleChecks {
             case REFERENCES -> checkReferences(rule, target.value());
             case RANGE -> checkRange(rule);
             case REGEX -> checkRegex(rule);
-            case EXPRESSION -> checkExpression(rule.get(CHECK), owner, columns);
-            case RECONCILIATION -> checkSums(rule, target.value());
+            case EXPRESSION -> checkExpression(rule.get(CHECK), owner, columns, uncertain);
+            case RECONCILIATION -> checkSums(rule, target.value(), uncertain);
             default -> { }
         }
+    }
+
+    /**
+     * Returns true while the parts that give a target its columns have errors (a misspelt `measures`, an invalid
+     * key): its columns are then unknown, and saying a rule's column does not exist would only repeat that error.
+     */
+    private boolean columnsUncertain(String target) {
+        String path = (targets.facts().containsKey(target) ? "facts." : "dimensions.") + target;
+        Problems problems = checks.binder().problems();
+        return problems.hasErrorsAt(path) || java.util.stream.Stream.of("key", "columns", "scd", "grain", "dimensions",
+                "measures").anyMatch(part -> problems.hasErrorsUnder(path + "." + part));
     }
 
     private void checkReferences(Section rule, String target) {
@@ -188,12 +200,14 @@ final class RuleChecks {
         }
     }
 
-    private void checkExpression(Located<SqlExpression> check, String owner, List<String> columns) {
+    private void checkExpression(Located<SqlExpression> check, String owner, List<String> columns,
+            boolean uncertain) {
         if (check == null) {
             return;
         }
         ExpressionAnalyzer.Analysis analysis = checks.analyze(check);
-        for (ExpressionAnalyzer.ColumnUse use : analysis.columns()) {
+        for (ExpressionAnalyzer.ColumnUse use : uncertain ? List.<ExpressionAnalyzer.ColumnUse>of()
+                : analysis.columns()) {
             if (use.qualifier().isPresent()) {
                 checks.error(ProblemType.EXPRESSION_SCOPE, checks.locate(check, use.offset()), check.path(), "`"
                         + use + "`: a rule's check uses the columns of its target by name alone, e.g. `"
@@ -206,9 +220,9 @@ final class RuleChecks {
         }
     }
 
-    private void checkSums(Section rule, String target) {
+    private void checkSums(Section rule, String target, boolean uncertain) {
         List<Located<String>> sums = orEmpty(rule.value(SUMS));
-        if (sums.isEmpty()) {
+        if (sums.isEmpty() || uncertain && targets.facts().containsKey(target)) {
             return;
         }
         Located<Section> fact = targets.facts().get(target);

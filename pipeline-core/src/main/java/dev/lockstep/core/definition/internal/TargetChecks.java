@@ -82,6 +82,9 @@ final class TargetChecks {
         if (tracked == null) {
             return;
         }
+        if (dimension.wrote(SCD) && !dimension.has(SCD)) {
+            return;
+        }
         if (dimension.value(SCD) != ScdType.TYPE_2) {
             checks.error(ProblemType.NOT_APPLICABLE, tracked.location(), tracked.path(), "`tracked` applies to "
                     + "scd: 2 dimensions, which keep versions; this dimension is scd: 1 (add scd: 2, or remove "
