@@ -80,7 +80,7 @@ final class TypeChecks {
             }
         }
         definition.facts().values().forEach(this::checkFact);
-        targets.forEach(checker::declareRelation);
+        targets.forEach((name, types) -> checker.declareRelation(targetRelation(name), types));
         for (int i = 0; i < definition.quality().size(); i++) {
             checkRule(definition.quality().get(i), "quality[" + i + "]");
         }

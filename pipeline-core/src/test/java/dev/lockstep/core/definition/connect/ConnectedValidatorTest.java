@@ -195,15 +195,22 @@ class ConnectedValidatorTest {
     private ExpressionTypeChecker checker() {
         Function<String, TypeCheck> lookup = sql -> types.getOrDefault(sql, sql.startsWith("\"")
                 ? TypeCheck.typed("bigint") : TypeCheck.typed("boolean"));
+        java.util.Set<String> declared = new java.util.HashSet<>();
         return new ExpressionTypeChecker() {
             @Override
-            public void declareSourceTable(SourceTable table) {}
+            public void declareSourceTable(SourceTable table) {
+                declared.add(table.id().toString());
+            }
 
             @Override
-            public void declareRelation(String name, Map<String, String> columnTypes) {}
+            public void declareRelation(String name, Map<String, String> columnTypes) {
+                declared.add(name);
+            }
 
             @Override
             public TypeCheck typeOf(ExpressionProbe probe) {
+                assertThat(declared).as("declared relations").contains(probe.from());
+                probe.joins().forEach(j -> assertThat(declared).as("declared relations").contains(j.relation()));
                 return lookup.apply(probe.expression());
             }
 
