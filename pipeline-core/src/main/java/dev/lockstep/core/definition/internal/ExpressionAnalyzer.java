@@ -66,6 +66,20 @@ public final class ExpressionAnalyzer {
             "using", "symmetric", "asymmetric", "only", "do", "with", "into", "fetch", "except", "intersect", "union",
             "placing");
 
+    /** Words of PostgreSQL's special call syntax, which only JSqlParser's complex mode reads. */
+    private static final Set<String> SPECIAL_SYNTAX = Set.of("from", "for", "placing", "both", "leading",
+            "trailing", "similar", "escape", "substring", "overlay", "trim", "position", "extract", "normalize");
+
+    /** How long a complex-mode parse may take before it is stopped, in milliseconds. */
+    private static final long COMPLEX_BUDGET_MS = 200;
+
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "lockstep-sql-parse-watchdog");
+                thread.setDaemon(true);
+                return thread;
+            });
+
     private ExpressionAnalyzer() {}
 
     /** A column the expression uses: {@code qualifier.column} or just {@code column}; offset in the text. */
@@ -118,10 +132,16 @@ public final class ExpressionAnalyzer {
             expression = parser.Expression();
             Token next = parser.getNextToken();
             if (next != null && next.kind != CCJSqlParserTokenManager.EOF) {
-                return syntaxError(sql, next, lexed);
+                expression = complex(lexed).orElse(null);
+                if (expression == null) {
+                    return syntaxError(sql, next, lexed);
+                }
             }
         } catch (ParseException e) {
-            return syntaxError(sql, e.currentToken == null ? null : e.currentToken.next, lexed);
+            expression = complex(lexed).orElse(null);
+            if (expression == null) {
+                return syntaxError(sql, e.currentToken == null ? null : e.currentToken.next, lexed);
+            }
         } catch (TokenMgrException e) {
             return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX,
                     lexicalOffset(sql, e.getMessage()), "syntax error: a character PostgreSQL does not expect here")));
@@ -142,6 +162,33 @@ public final class ExpressionAnalyzer {
         return new Analysis(true, false, List.copyOf(walker.columns), List.copyOf(walker.issues));
     }
 
+    /**
+     * Parses again with JSqlParser's complex mode, which reads PostgreSQL's special call syntax
+     * ({@code substring(x from 1 for 3)}, {@code trim(both ' ' from x)}) but can take exponential time on errors:
+     * only for expressions that use such syntax, and stopped after {@link #COMPLEX_BUDGET_MS}.
+     */
+    private static Optional<Expression> complex(SqlLexer.Lexed lexed) {
+        boolean special = lexed.words().stream().anyMatch(w -> !w.quoted()
+                && SPECIAL_SYNTAX.contains(w.text().toLowerCase(Locale.ROOT)));
+        if (!special) {
+            return Optional.empty();
+        }
+        CCJSqlParser parser = CCJSqlParserUtil.newParser(lexed.forParser()).withAllowComplexParsing(true);
+        java.util.concurrent.ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
+            parser.interrupted = true;
+        }, COMPLEX_BUDGET_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            Expression expression = parser.Expression();
+            Token next = parser.getNextToken();
+            return next == null || next.kind == CCJSqlParserTokenManager.EOF ? Optional.ofNullable(expression)
+                    : Optional.empty();
+        } catch (ParseException | RuntimeException | StackOverflowError e) {
+            return Optional.empty();
+        } finally {
+            watchdog.cancel(false);
+        }
+    }
+
     private static Analysis syntaxError(String sql, Token token, SqlLexer.Lexed lexed) {
         if (token == null || token.kind == CCJSqlParserTokenManager.EOF || token.image == null
                 || token.image.isEmpty()) {
@@ -150,6 +197,12 @@ public final class ExpressionAnalyzer {
         }
         int offset = offset(sql, token.beginLine, token.beginColumn);
         String image = sql.substring(offset, Math.min(sql.length(), offset + token.image.length()));
+        if (image.equals("(")) {
+            Optional<Issue> inner = insideCall(sql, offset, lexed);
+            if (inner.isPresent()) {
+                return new Analysis(false, true, List.of(), List.of(inner.get()));
+            }
+        }
         boolean last = offset + image.length() >= sql.stripTrailing().length();
         String message = last && !Character.isLetterOrDigit(image.charAt(0))
                 ? "syntax error: the expression ends too early, after `" + image + "`"
@@ -160,6 +213,47 @@ public final class ExpressionAnalyzer {
                     + image.toLowerCase(Locale.ROOT) + "\"";
         }
         return new Analysis(false, true, List.of(), List.of(new Issue(ProblemType.EXPRESSION_SYNTAX, offset, message)));
+    }
+
+    /**
+     * JSqlParser blames a call's {@code (} for any error among its arguments; parse each argument alone and, if one
+     * fails, report its error at its own position.
+     */
+    private static Optional<Issue> insideCall(String sql, int open, SqlLexer.Lexed lexed) {
+        String text = lexed.forParser();
+        int depth = 0;
+        int start = open + 1;
+        List<int[]> arguments = new ArrayList<>();
+        for (int i = open; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\'') {
+                int close = text.indexOf('\'', i + 1);
+                i = close < 0 ? text.length() : close;
+            } else if (c == '(' || c == '[') {
+                depth++;
+            } else if (c == ')' || c == ']') {
+                depth--;
+                if (depth == 0) {
+                    arguments.add(new int[] {start, i});
+                    break;
+                }
+            } else if (c == ',' && depth == 1) {
+                arguments.add(new int[] {start, i});
+                start = i + 1;
+            }
+        }
+        for (int[] argument : arguments) {
+            String part = sql.substring(argument[0], argument[1]);
+            if (part.isBlank()) {
+                continue;
+            }
+            Analysis analysis = analyzeUncached(part);
+            if (!analysis.parsed() && !analysis.issues().isEmpty()) {
+                Issue issue = analysis.issues().get(0);
+                return Optional.of(new Issue(issue.type(), argument[0] + issue.offset(), issue.message()));
+            }
+        }
+        return Optional.empty();
     }
 
     /** Converts JavaCC's 1-based line and column into an offset. */

@@ -42,6 +42,11 @@ class ExpressionAnalyzerTest {
         "a /* nested /* comment */ */ + b",
         "split_part(email, '@', 2)",
         "tags[1]",
+        "substring(sku from 1 for 3) || '-'",
+        "trim(both ' ' from name)",
+        "position('@' in email) > 0",
+        "overlay(sku placing 'X' from 1 for 1)",
+        "round(substring(code from 2)::numeric, 2)",
     })
     void shouldAcceptPostgresExpressions(String sql) {
         ExpressionAnalyzer.Analysis analysis = ExpressionAnalyzer.analyze(sql);
@@ -53,6 +58,7 @@ class ExpressionAnalyzerTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '^', value = {
         "quantity *                 | 9  | EXPRESSION_SYNTAX      | the expression ends too early, after `*`",
+        "round(a * b c, 2)          | 12 | EXPRESSION_SYNTAX      | syntax error at `c`",
         "coalesce(a, b              | 8  | EXPRESSION_SYNTAX      | `(` is never closed",
         "a + b)                     | 5  | EXPRESSION_SYNTAX      | `)` has no matching `(`",
         "'unterminated              | 0  | EXPRESSION_SYNTAX      | string literal is never closed",
@@ -100,7 +106,9 @@ class ExpressionAnalyzerTest {
     @ValueSource(strings = {"((((((((((((((((((((1 + 2 3))))))))))))))))))))",
         "f(g(h(i(j(k(l(m(n(o(p(q(r(s(t(u(v(w(1 +)))))))))))))))))))",
         "(((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))",
-        "((((((((((((((((((((((((((((((((((((((((((((((((1 +"})
+        "((((((((((((((((((((((((((((((((((((((((((((((((1 +",
+        "substring((((((x from 1 for 3 4)))))) from 1)",
+        "trim(both ' ' from ((((((((a + b c))))))))"})
     void shouldAnswerQuicklyEvenForPathologicalNesting(String sql) {
         assertTimeoutPreemptively(Duration.ofSeconds(3), () -> ExpressionAnalyzer.analyze(sql + " "));
     }
