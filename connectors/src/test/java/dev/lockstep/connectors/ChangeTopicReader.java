@@ -41,13 +41,21 @@ final class ChangeTopicReader implements AutoCloseable {
 
     /** Reads what is committed now and returns everything read so far. */
     List<GenericRecord> poll() {
+        drain(records::add);
+        return records;
+    }
+
+    /** Reads what is committed now, handing each new record to {@code sink} without keeping it. */
+    long drain(java.util.function.Consumer<GenericRecord> sink) {
+        long read = 0;
         long end = consumer.endOffsets(List.of(partition)).get(partition);
         while (consumer.position(partition) < end) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                records.add(codec.decode(r.value()));
+                sink.accept(codec.decode(r.value()));
+                read++;
             }
         }
-        return records;
+        return read;
     }
 
     /** Returns only the change envelopes read so far. */

@@ -9,9 +9,6 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
@@ -24,43 +21,17 @@ class PostgresCdcSourceIT {
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
 
-    static ExtractSettings settings(String pipeline, String database, List<TableId> tables) {
-        String url = services.jdbcUrl(database);
-        String hostPort = url.substring("jdbc:postgresql://".length(), url.lastIndexOf('/'));
-        String host = hostPort.substring(0, hostPort.lastIndexOf(':'));
-        int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
-        return ExtractSettings.of(pipeline, host, port, services.database(database), services.user(),
-                services.password(), tables, services.bootstrapServers());
-    }
-
-    static void sql(String database, String... statements) throws SQLException {
-        try (Connection c = services.connect(database); Statement s = c.createStatement()) {
-            for (String statement : statements) {
-                s.execute(statement);
-            }
-        }
-    }
-
-    /** Waits until the extract's slot is in use: later commits are streamed, not snapshotted. */
-    static void awaitStreaming(String database, ExtractSettings settings) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            try (Connection c = services.connect(database); Statement s = c.createStatement();
-                    java.sql.ResultSet rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '"
-                            + settings.slotName() + "'")) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        });
-    }
+    static final ExtractFixtures fixtures = new ExtractFixtures(services);
 
     @Test
     void shouldSnapshotThenStreamTransactionsWithBoundaries() throws Exception {
-        sql("basic", "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2))",
+        fixtures.sql("basic", "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2))",
                 "INSERT INTO items VALUES (1, 'one', 1.50), (2, 'two', 2.25)");
-        ExtractSettings settings = settings("basic", "basic", List.of(TableId.parse("public.items")));
+        ExtractSettings settings = fixtures.settings("basic", "basic", List.of(TableId.parse("public.items")));
         try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
                 ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "basic")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
-            sql("basic", "BEGIN", "INSERT INTO items VALUES (3, 'three', 3.00)",
+            fixtures.sql("basic", "BEGIN", "INSERT INTO items VALUES (3, 'three', 3.00)",
                     "UPDATE items SET price = 9.99 WHERE id = 1", "DELETE FROM items WHERE id = 2", "COMMIT");
             await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 5);
 
@@ -93,15 +64,15 @@ class PostgresCdcSourceIT {
 
     @Test
     void shouldMarkUnchangedToastedColumnInsteadOfPlaceholder() throws Exception {
-        sql("toast", "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
+        fixtures.sql("toast", "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
                 "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL");
-        ExtractSettings settings = settings("toast", "toast", List.of(TableId.parse("public.docs")));
+        ExtractSettings settings = fixtures.settings("toast", "toast", List.of(TableId.parse("public.docs")));
         try (PostgresCdcSource ignored = new PostgresCdcSource(settings).start();
                 ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "toast")) {
-            awaitStreaming("toast", settings);
-            sql("toast", "INSERT INTO docs SELECT 1, 'first', string_agg(md5(i::text), '') "
+            fixtures.awaitStreaming("toast", settings);
+            fixtures.sql("toast", "INSERT INTO docs SELECT 1, 'first', string_agg(md5(i::text), '') "
                     + "FROM generate_series(1, 400) i");
-            sql("toast", "UPDATE docs SET title = 'renamed' WHERE id = 1");
+            fixtures.sql("toast", "UPDATE docs SET title = 'renamed' WHERE id = 1");
             await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
 
             GenericRecord update = reader.changes().get(1);
@@ -115,12 +86,12 @@ class PostgresCdcSourceIT {
 
     @Test
     void shouldCarryLogicalDecodingMessageAtItsPosition() throws Exception {
-        sql("msg", "CREATE TABLE events (id int PRIMARY KEY, v text)");
-        ExtractSettings settings = settings("msg", "msg", List.of(TableId.parse("public.events")));
+        fixtures.sql("msg", "CREATE TABLE events (id int PRIMARY KEY, v text)");
+        ExtractSettings settings = fixtures.settings("msg", "msg", List.of(TableId.parse("public.events")));
         try (PostgresCdcSource ignored = new PostgresCdcSource(settings).start();
                 ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "msg")) {
-            awaitStreaming("msg", settings);
-            sql("msg", "BEGIN", "INSERT INTO events VALUES (1, 'a')",
+            fixtures.awaitStreaming("msg", settings);
+            fixtures.sql("msg", "BEGIN", "INSERT INTO events VALUES (1, 'a')",
                     "SELECT pg_logical_emit_message(true, 'lockstep', 'barrier-1')",
                     "INSERT INTO events VALUES (2, 'b')", "COMMIT");
             await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);

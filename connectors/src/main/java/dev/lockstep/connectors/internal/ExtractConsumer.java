@@ -106,14 +106,15 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     private void accept(SourceRecord record) {
         String topic = record.topic();
+        boolean heartbeat = topic.startsWith("__debezium-heartbeat");
         if (topic.equals(connectorPrefix + ".transaction")) {
             boundary(record);
         } else if (openTransaction != null) {
             openTransactionRecords++;
-            if (!isHelperTable(record)) {
+            if (!heartbeat && !isHelperTable(record)) {
                 openTransaction.add(record);
             }
-        } else if (topic.startsWith("__debezium-heartbeat") || isHelperTable(record)) {
+        } else if (heartbeat || isHelperTable(record)) {
             // offsets only: advances the slot on a quiet source
         } else if (isInitialSnapshot(record)) {
             long lsn = (Long) record.sourceOffset().get("lsn");
