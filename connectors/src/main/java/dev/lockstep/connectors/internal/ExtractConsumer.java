@@ -117,8 +117,10 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             // offsets only: advances the slot on a quiet source
         } else if (open != null) {
             boolean message = isMessage(record);
+            // Incremental snapshot rows come out inside the transaction that closes their watermark window.
+            String phase = isRead(record) ? "SNAPSHOT" : "STREAMING";
             open.changes.add(message ? encoder.prepareControl(record, registrations::add)
-                    : encoder.prepareChange(record, "STREAMING", registrations::add));
+                    : encoder.prepareChange(record, phase, registrations::add));
             open.counts.merge(message ? "message" : ChangeEncoder.tableOf(record).toString(), 1L, Long::sum);
         } else if (isInitialSnapshot(record)) {
             long lsn = (Long) record.sourceOffset().get("lsn");
@@ -187,6 +189,11 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     private boolean isMessage(SourceRecord record) {
         return record.topic().equals(connectorPrefix + ".message");
+    }
+
+    private static boolean isRead(SourceRecord record) {
+        return record.value() instanceof Struct value && value.schema().field("op") != null
+                && "r".equals(value.getString("op"));
     }
 
     private static boolean isInitialSnapshot(SourceRecord record) {

@@ -1,0 +1,52 @@
+package dev.lockstep.app;
+
+import dev.lockstep.connectors.ExtractSettings;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.DefinitionParser;
+import dev.lockstep.core.definition.ParsedDefinition;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.Problem;
+import dev.lockstep.core.definition.Secret;
+import dev.lockstep.core.definition.SourcePostgres;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/** Loads a definition for a command that runs it, and maps it to the stages' settings. */
+final class PipelineFiles {
+
+    private PipelineFiles() {}
+
+    /** Parses and validates {@code file}; every error, with its position, is in the exception's message. */
+    static PipelineDefinition load(Path file) {
+        ParsedDefinition parsed = DefinitionParser.create().parse(file);
+        if (!parsed.isValid() || parsed.definition().isEmpty()) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "invalid definition:\n" + parsed.errors().stream()
+                    .map(Problem::format).collect(Collectors.joining("\n")));
+        }
+        return parsed.definition().orElseThrow();
+    }
+
+    /** Returns the extract settings of {@code definition}, streaming to Kafka at {@code bootstrapServers}. */
+    static ExtractSettings extractSettings(PipelineDefinition definition, String bootstrapServers) {
+        SourcePostgres pg = definition.source().postgres();
+        String host = pg.host().orElse(null);
+        int port = pg.port();
+        String database = pg.database().orElse(null);
+        if (pg.url().isPresent()) {
+            URI uri = URI.create(pg.url().get().substring("jdbc:".length()));
+            host = uri.getHost();
+            port = uri.getPort() > 0 ? uri.getPort() : 5432;
+            database = uri.getPath().substring(1);
+        }
+        ExtractSettings settings = new ExtractSettings(definition.pipeline(), host, port, database, pg.user(),
+                pg.password().map(Secret::reveal).orElse(""), definition.source().tables(), pg.slot(),
+                pg.publication(), switch (definition.source().snapshot()) {
+                    case INITIAL -> ExtractSettings.SnapshotMode.INITIAL;
+                    case NEVER -> ExtractSettings.SnapshotMode.NEVER;
+                }, definition.source().fanout(), bootstrapServers, java.time.Duration.ofDays(7), 16 * 1024 * 1024,
+                java.time.Duration.ofSeconds(10), 8192);
+        return settings;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.lockstep.app;
+
+import dev.lockstep.connectors.ExtractSettings;
+import dev.lockstep.connectors.PostgresCdcSource;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code lockstep undeploy}: releases what a pipeline holds in its source database. */
+@Command(name = "undeploy",
+        description = "Drop the pipeline's replication slot and publication in the source database, so that it no "
+                + "longer holds WAL. Stop the pipeline first. Kafka topics and the warehouse are kept.")
+final class UndeployCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "The pipeline definition (YAML).")
+    Path file;
+
+    @Mixin
+    KafkaOption kafka;
+
+    @Override
+    public Integer call() {
+        ExtractSettings settings = PipelineFiles.extractSettings(PipelineFiles.load(file), kafka.bootstrapServers);
+        PostgresCdcSource.dropSlot(settings);
+        spec.commandLine().getOut().printf("Dropped replication slot %s and publication %s of pipeline %s.%n",
+                settings.slotName(), settings.publicationName(), settings.pipeline());
+        return 0;
+    }
+}
