@@ -39,7 +39,11 @@ final class ExtractCommand implements Callable<Integer> {
         ExtractSettings settings = PipelineFiles.extractSettings(PipelineFiles.load(file), kafka.bootstrapServers);
         PrintWriter out = spec.commandLine().getOut();
         PostgresCdcSource extract = new PostgresCdcSource(settings);
-        Thread stopper = new Thread(extract::stop, "lockstep-extract-stop");
+        Thread stopper = new Thread(() -> {
+            extract.stop();
+            out.printf("%nStopped pipeline %s's extract; the next run resumes where it stopped.%n", settings.pipeline());
+            out.flush();
+        }, "lockstep-extract-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         extract.start();
         out.printf("Extracting pipeline %s into %s (Ctrl-C to stop)%n", settings.pipeline(),

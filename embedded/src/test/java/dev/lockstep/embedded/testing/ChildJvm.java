@@ -2,11 +2,8 @@ package dev.lockstep.embedded.testing;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.awaitility.Awaitility;
@@ -26,8 +22,8 @@ import org.awaitility.Awaitility;
 /**
  * A JVM started from the test classpath, for crash tests that {@code kill -9} a stage and restart it.
  *
- * <p>Its output (stdout and stderr) is kept in memory and in a log file; every child still alive when the test
- * JVM exits is killed. The child inherits the environment and the embedded-services base directory.
+ * <p>Its output (stdout and stderr) goes to a log file under {@code target/child-jvms}; every child still alive
+ * when the test JVM exits is killed. The child inherits the environment and the embedded-services base directory.
  */
 public final class ChildJvm implements AutoCloseable {
 
@@ -39,7 +35,6 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     private final Process process;
-    private final List<String> output = new CopyOnWriteArrayList<>();
     private final Path log;
 
     private ChildJvm(Process process, Path log) {
@@ -47,9 +42,6 @@ public final class ChildJvm implements AutoCloseable {
         this.log = log;
         LIVE.add(process);
         process.onExit().thenRun(() -> LIVE.remove(process));
-        Thread pump = new Thread(this::pumpOutput, "child-jvm-" + process.pid() + "-output");
-        pump.setDaemon(true);
-        pump.start();
     }
 
     /** Starts describing a child JVM that runs {@code mainClass}. */
@@ -67,9 +59,13 @@ public final class ChildJvm implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Returns the lines the child printed so far. */
+    /** Returns the lines the child printed so far (its stdout and stderr go to its log file). */
     public List<String> output() {
-        return List.copyOf(output);
+        try {
+            return Files.readAllLines(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return List.of("[cannot read " + log + ": " + e + "]");
+        }
     }
 
     /** Waits for a line matching {@code predicate} and returns it; fails on timeout or if the child dies first. */
@@ -83,7 +79,7 @@ public final class ChildJvm implements AutoCloseable {
                     }
                     if (!process.isAlive()) {
                         throw new IllegalStateException("child JVM " + pid() + " exited with " + process.exitValue()
-                                + " before printing the line; output:\n" + String.join("\n", output));
+                                + " before printing the line; output:\n" + String.join("\n", output()));
                     }
                     return false;
                 });
@@ -130,22 +126,11 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     private Optional<String> findLine(Predicate<String> predicate) {
-        return output.stream().filter(predicate).findFirst();
+        return output().stream().filter(predicate).findFirst();
     }
 
-    private void pumpOutput() {
-        try (BufferedReader in = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                Writer file = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                output.add(line);
-                file.write(line);
-                file.write('\n');
-                file.flush();
-            }
-        } catch (IOException e) {
-            output.add("[output lost: " + e + "]");
-        }
+    private static java.io.File nullDevice() {
+        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
     }
 
     /** Describes a child JVM; {@link #start()} launches it. */
@@ -202,7 +187,8 @@ public final class ChildJvm implements AutoCloseable {
             try {
                 Files.createDirectories(logDirectory);
                 Path log = logDirectory.resolve(mainClass.getSimpleName() + "-" + System.nanoTime() + ".log");
-                Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+                Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullDevice())).start();
                 return new ChildJvm(process, log);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start child JVM " + mainClass.getName(), e);
