@@ -7,7 +7,6 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.TopicNames;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -15,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -28,15 +26,12 @@ final class ExtractCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", description = "The pipeline definition (YAML).")
-    Path file;
-
     @Mixin
-    KafkaOption kafka;
+    PipelineFileOptions pipeline;
 
     @Override
     public Integer call() throws Exception {
-        ExtractSettings settings = PipelineFiles.extractSettings(PipelineFiles.load(file), kafka.bootstrapServers);
+        ExtractSettings settings = pipeline.extractSettings();
         PrintWriter out = spec.commandLine().getOut();
         PostgresCdcSource extract = new PostgresCdcSource(settings);
         Thread stopper = new Thread(() -> {

@@ -3,12 +3,10 @@ package dev.lockstep.app;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.stream.TableId;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -21,18 +19,15 @@ final class ResnapshotCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", description = "The pipeline definition (YAML).")
-    Path file;
-
     @Option(names = "--table", required = true, paramLabel = "SCHEMA.TABLE", description = "The source table.")
     String table;
 
     @Mixin
-    KafkaOption kafka;
+    PipelineFileOptions pipeline;
 
     @Override
     public Integer call() {
-        ExtractSettings settings = PipelineFiles.extractSettings(PipelineFiles.load(file), kafka.bootstrapServers);
+        ExtractSettings settings = pipeline.extractSettings();
         String signal = PostgresCdcSource.resnapshot(settings, TableId.parse(table));
         spec.commandLine().getOut().printf("Accepted the columns of %s; snapshot requested (signal %s). It runs "
                 + "when the extract of pipeline %s streams next.%n", table, signal, settings.pipeline());

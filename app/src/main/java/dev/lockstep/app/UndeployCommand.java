@@ -2,11 +2,9 @@ package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -19,15 +17,12 @@ final class UndeployCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", description = "The pipeline definition (YAML).")
-    Path file;
-
     @Mixin
-    KafkaOption kafka;
+    PipelineFileOptions pipeline;
 
     @Override
     public Integer call() {
-        ExtractSettings settings = PipelineFiles.extractSettings(PipelineFiles.load(file), kafka.bootstrapServers);
+        ExtractSettings settings = pipeline.extractSettings();
         PostgresCdcSource.dropSlot(settings);
         spec.commandLine().getOut().printf("Dropped replication slot %s and publication %s of pipeline %s.%n",
                 settings.slotName(), settings.publicationName(), settings.pipeline());

@@ -47,16 +47,6 @@ final class EmbeddedServices implements Services {
     }
 
     @Override
-    public void createDatabase(String database) {
-        AdminSql.createDatabase(this, database);
-    }
-
-    @Override
-    public void dropDatabase(String database) {
-        AdminSql.dropDatabase(this, database);
-    }
-
-    @Override
     public String bootstrapServers() {
         return kafka.bootstrapServers();
     }

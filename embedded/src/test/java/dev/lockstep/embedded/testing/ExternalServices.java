@@ -63,16 +63,6 @@ final class ExternalServices implements Services {
     }
 
     @Override
-    public void createDatabase(String database) {
-        AdminSql.createDatabase(this, database);
-    }
-
-    @Override
-    public void dropDatabase(String database) {
-        AdminSql.dropDatabase(this, database);
-    }
-
-    @Override
     public String bootstrapServers() {
         return bootstrapServers;
     }

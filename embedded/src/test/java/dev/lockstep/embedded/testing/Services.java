@@ -16,10 +16,14 @@ public interface Services extends AutoCloseable {
     String password();
 
     /** Creates {@code database} unless it exists. */
-    void createDatabase(String database);
+    default void createDatabase(String database) {
+        AdminSql.createDatabase(this, database);
+    }
 
     /** Drops {@code database}, disconnecting its sessions; best effort. */
-    void dropDatabase(String database);
+    default void dropDatabase(String database) {
+        AdminSql.dropDatabase(this, database);
+    }
 
     /** Returns the Kafka bootstrap servers. */
     String bootstrapServers();
