@@ -78,23 +78,28 @@ public final class PostgresCdcSource implements AutoCloseable {
         ensureTopics();
         String engineName = DebeziumConfig.engineName(settings);
         OffsetsTopic offsets = new OffsetsTopic(TopicNames.extractOffsets(settings.pipeline()), engineName);
-        new CatalogGuard(settings, source).check();
-        schemas = KafkaSchemaStore.open(settings.bootstrapServers());
-        kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(), settings.maxMessageBytes(),
-                offsets);
-        // The transactional producer fenced any earlier extract of this pipeline; a walsender still holding the
-        // slot belongs to one that died, and would keep it until wal_sender_timeout.
-        source.releaseSlot().ifPresent(pid -> LOG.warn("Ended server process {} that still held replication slot {}"
-                + " for a previous extract of pipeline {}", pid, settings.slotName(), settings.pipeline()));
-        ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas);
-        ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka, metrics,
-                source::catalogFingerprints);
-        // The Connect format is the fastest here (about 2x JSON); 3.x's only builder is the async engine.
-        engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(DebeziumConfig.properties(settings, source.heartbeatQuery(), offsets.topic()))
-                .notifying(consumer)
-                .using((success, message, error) -> finished(success, message, error))
-                .build();
+        try {
+            // Fence any earlier extract of this pipeline first; a walsender still holding the slot then belongs
+            // to one that died, and would keep the slot (and block the guard's peek) until wal_sender_timeout.
+            kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(),
+                    settings.maxMessageBytes(), offsets);
+            source.releaseSlot().ifPresent(pid -> LOG.warn("Ended server process {} that still held replication "
+                    + "slot {} for a previous extract of pipeline {}", pid, settings.slotName(), settings.pipeline()));
+            new CatalogGuard(settings, source).check();
+            schemas = KafkaSchemaStore.open(settings.bootstrapServers());
+            ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas);
+            ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka,
+                    metrics, source::catalogFingerprints);
+            // The Connect format is the fastest here (about 2x JSON); 3.x's only builder is the async engine.
+            engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                    .using(DebeziumConfig.properties(settings, source.heartbeatQuery(), offsets.topic()))
+                    .notifying(consumer)
+                    .using((success, message, error) -> finished(success, message, error))
+                    .build();
+        } catch (RuntimeException e) {
+            release();
+            throw e;
+        }
         engineThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "lockstep-extract-" + settings.pipeline()));
         engineThread.execute(engine);
         walPoller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -119,7 +124,8 @@ public final class PostgresCdcSource implements AutoCloseable {
         }
         try {
             engine.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // The async engine refuses to close while its tasks start or after it stopped by itself.
             LOG.warn("Debezium did not stop cleanly: {}", e.toString());
         }
         engineThread.shutdown();
@@ -129,12 +135,27 @@ public final class PostgresCdcSource implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            release();
+            engine = null;
+            completion.complete(null);
         }
-        walPoller.shutdownNow();
-        kafka.close();
-        schemas.close();
-        engine = null;
-        completion.complete(null);
+    }
+
+    /** Closes what the stage holds; idempotent. */
+    private synchronized void release() {
+        if (walPoller != null) {
+            walPoller.shutdownNow();
+            walPoller = null;
+        }
+        if (kafka != null) {
+            kafka.close();
+            kafka = null;
+        }
+        if (schemas != null) {
+            schemas.close();
+            schemas = null;
+        }
     }
 
     @Override
@@ -157,15 +178,18 @@ public final class PostgresCdcSource implements AutoCloseable {
                     table + " is not a source table of pipeline " + settings.pipeline() + "; tables: " + settings.tables());
         }
         SourceDatabase source = new SourceDatabase(settings);
+        if (source.slotActive()) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "the extract of pipeline " + settings.pipeline()
+                    + " is running (slot " + settings.slotName() + " is active); stop it before 'resnapshot'");
+        }
         source.ensureHelperTables();
-        String id = source.requestSnapshot(table);
         OffsetsTopic offsets = new OffsetsTopic(TopicNames.extractOffsets(settings.pipeline()),
                 DebeziumConfig.engineName(settings));
         try (StreamTransactions kafka = new StreamTransactions(settings.pipeline(), settings.bootstrapServers(),
                 settings.maxMessageBytes(), offsets)) {
             kafka.writeCatalog(CatalogGuard.accept(settings, source, table));
         }
-        return id;
+        return source.requestSnapshot(table);
     }
 
     private void finished(boolean success, String message, Throwable error) {
@@ -178,6 +202,9 @@ public final class PostgresCdcSource implements AutoCloseable {
                 cause = cause.getCause();
             }
             LOG.error("Extract of pipeline {} failed: {}", settings.pipeline(), message, error);
+            if (walPoller != null) {
+                walPoller.shutdownNow();
+            }
             completion.completeExceptionally(cause instanceof LockstepException ? cause
                     : new LockstepException(ErrorCode.UNAVAILABLE, "extract of pipeline " + settings.pipeline()
                             + " failed: " + message, error));

@@ -39,6 +39,14 @@ final class ExtractFixtures {
         }
     }
 
+    /** Returns the first column of the first row of {@code query} as text. */
+    String scalar(String database, String query) throws SQLException {
+        try (Connection c = services.connect(database); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(query)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
     /** Waits until the extract's slot is in use: later commits are streamed, not snapshotted. */
     void awaitStreaming(String database, ExtractSettings settings) {
         await().atMost(Duration.ofSeconds(60)).until(() -> {

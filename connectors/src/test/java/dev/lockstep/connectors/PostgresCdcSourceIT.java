@@ -109,6 +109,74 @@ class PostgresCdcSourceIT {
         }
     }
 
+    @Test
+    void shouldCarryTruncateAsControlRecord() throws Exception {
+        fixtures.sql("trunc", "CREATE TABLE logs (id int PRIMARY KEY)", "INSERT INTO logs VALUES (1), (2)");
+        ExtractSettings settings = fixtures.settings("trunc", "trunc", List.of(TableId.parse("public.logs")));
+        try (PostgresCdcSource ignored = new PostgresCdcSource(settings).start();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "trunc")) {
+            fixtures.awaitStreaming("trunc", settings);
+            fixtures.sql("trunc", "TRUNCATE logs");
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().stream()
+                    .anyMatch(r -> ChangeSchemas.kindOf(r.getSchema()) == ChangeSchemas.Kind.CONTROL));
+
+            GenericRecord control = reader.poll().stream()
+                    .filter(r -> ChangeSchemas.kindOf(r.getSchema()) == ChangeSchemas.Kind.CONTROL).findFirst()
+                    .orElseThrow();
+            assertThat(control.get("prefix").toString()).isEqualTo("lockstep.truncate");
+            assertThat(StandardCharsets.UTF_8.decode((ByteBuffer) control.get("content")).toString())
+                    .isEqualTo("public.logs");
+        }
+    }
+
+    @Test
+    void shouldAdvanceSlotOnQuietSourceThroughHeartbeats() throws Exception {
+        fixtures.sql("quiet", "CREATE TABLE watched (id int PRIMARY KEY)", "CREATE TABLE unwatched (id int, v text)");
+        ExtractSettings settings = fixtures.settings("quiet", "quiet", List.of(TableId.parse("public.watched")))
+                .withHeartbeatInterval(Duration.ofMillis(500));
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+            fixtures.awaitStreaming("quiet", settings);
+            fixtures.sql("quiet", "INSERT INTO unwatched SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g");
+            String walAfterWrites = fixtures.scalar("quiet", "SELECT pg_current_wal_lsn()::text");
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> Boolean.parseBoolean(fixtures.scalar("quiet",
+                    "SELECT (confirmed_flush_lsn >= '" + walAfterWrites + "'::pg_lsn)::text FROM pg_replication_slots "
+                            + "WHERE slot_name = '" + settings.slotName() + "'")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> extract.metrics().walRetainedBytes() >= 0);
+            assertThat(extract.metrics().totalEvents()).as("heartbeats are not changes").isZero();
+        }
+    }
+
+    @Test
+    void shouldFanOutChangesKeyedByPrimaryKey() throws Exception {
+        fixtures.sql("fan", "CREATE TABLE items (id int PRIMARY KEY, name text)");
+        ExtractSettings settings = fixtures.settings("fan", "fan", List.of(TableId.parse("public.items")))
+                .withFanout(true);
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+            fixtures.awaitStreaming("fan", settings);
+            fixtures.sql("fan", "INSERT INTO items VALUES (1, 'one'), (2, 'two')");
+            String topic = dev.lockstep.core.stream.TopicNames.raw("fan", TableId.parse("public.items"));
+            try (dev.lockstep.core.envelope.KafkaSchemaStore store =
+                            dev.lockstep.core.envelope.KafkaSchemaStore.open(services.bootstrapServers());
+                    var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(java.util.Map.of(
+                            "bootstrap.servers", services.bootstrapServers(), "isolation.level", "read_committed",
+                            "group.id", "fanout-it", "auto.offset.reset", "earliest",
+                            "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class,
+                            "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class))) {
+                consumer.subscribe(List.of(topic));
+                dev.lockstep.core.envelope.EnvelopeCodec codec = new dev.lockstep.core.envelope.EnvelopeCodec(store);
+                java.util.List<String> seen = new java.util.ArrayList<>();
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> seen.add(
+                            codec.decode(r.key()).get("id") + "=" + ((GenericRecord) codec.decode(r.value())
+                                    .get("after")).get("name")));
+                    return seen.size() >= 2;
+                });
+                assertThat(seen).containsExactly("1=one", "2=two");
+            }
+        }
+    }
+
     private static byte[] bytes(ByteBuffer buffer) {
         byte[] out = new byte[buffer.remaining()];
         buffer.duplicate().get(out);

@@ -40,7 +40,7 @@ public final class ChangeEncoder {
     private final EnvelopeCodec codec;
     private final ConnectToAvro mapper = new ConnectToAvro();
     private final Map<org.apache.kafka.connect.data.Schema, Envelope> envelopes = new IdentityHashMap<>();
-    private final Map<TableId, Map<Long, Integer>> versions = new HashMap<>();
+    private final Map<TableId, Map<String, Integer>> versions = new HashMap<>();
     private final Set<Long> registered = new java.util.HashSet<>();
     private final Map<String, GenericData.EnumSymbol> symbols = new HashMap<>();
     private final Set<TableId> changedSchemas = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
@@ -59,7 +59,7 @@ public final class ChangeEncoder {
         for (Schema schema : store.all()) {
             if (isOurChange(schema)) {
                 versions.computeIfAbsent(ChangeSchemas.tableOf(schema), t -> new HashMap<>())
-                        .put(EnvelopeCodec.fingerprint(schema), ChangeSchemas.versionOf(schema));
+                        .put(ChangeSchemas.shapeOf(schema), ChangeSchemas.versionOf(schema));
             }
             registered.add(EnvelopeCodec.fingerprint(schema));
         }
@@ -137,6 +137,29 @@ public final class ChangeEncoder {
         return new PreparedChange(codec.encodeWithoutPosition(control, ChangeSchemas.CONTROL), null, null, true);
     }
 
+    /** Prefix of the control record that carries a TRUNCATE of a source table (content: the table's name). */
+    public static final String TRUNCATE_PREFIX = "lockstep.truncate";
+
+    /** Encodes a TRUNCATE of a source table, without its position, as a control record. */
+    public PreparedChange prepareTruncate(SourceRecord record, Consumer<ProducerRecord<byte[], byte[]>> out) {
+        register(ChangeSchemas.CONTROL, out);
+        Struct source = ((Struct) record.value()).getStruct("source");
+        GenericData.Record control = new GenericData.Record(CONTROL_PREFIX);
+        control.put(0, TRUNCATE_PREFIX);
+        control.put(1, ByteBuffer.wrap(tableOf(record).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        control.put(2, true);
+        control.put(3, source.getInt64("txId"));
+        control.put(4, source.getInt64("ts_us"));
+        return new PreparedChange(codec.encodeWithoutPosition(control, ChangeSchemas.CONTROL), tableOf(record), null,
+                true);
+    }
+
+    /** Returns true for Debezium's TRUNCATE events. */
+    public static boolean isTruncate(SourceRecord record) {
+        return record.value() instanceof Struct value && value.schema().field("op") != null
+                && "t".equals(value.getString("op"));
+    }
+
     /** Completes a prepared change or message with its position and sends it. */
     public void emit(PreparedChange prepared, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
         byte[] bytes = prepared.partial().withPosition(position.commitLsn(), position.sequence());
@@ -176,13 +199,12 @@ public final class ChangeEncoder {
             ConnectToAvro.RowMapping key = record.keySchema() == null ? null
                     : mapper.mapping(record.keySchema(), name + "_Key");
             Schema keySchema = key == null ? EMPTY_KEY : key.schema();
-            Map<Long, Integer> known = versions.computeIfAbsent(table, t -> new HashMap<>());
-            Schema probe = ChangeSchemas.change(pipeline, table, keySchema, row.schema(), 0);
-            long fingerprint = EnvelopeCodec.fingerprint(probe);
-            Integer version = known.get(fingerprint);
+            Map<String, Integer> known = versions.computeIfAbsent(table, t -> new HashMap<>());
+            String shape = ChangeSchemas.shapeOf(keySchema, row.schema());
+            Integer version = known.get(shape);
             if (version == null) {
                 version = known.values().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
-                known.put(fingerprint, version);
+                known.put(shape, version);
                 if (version > 1) {
                     changedSchemas.add(table);
                 }

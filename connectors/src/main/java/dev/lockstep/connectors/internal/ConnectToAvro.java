@@ -205,8 +205,8 @@ public final class ConnectToAvro {
                 });
             }
             default:
-                // Structs Lockstep has no mapping for (geometry, …) travel as their text form.
-                return new Mapped(prop(Schema.create(Schema.Type.STRING), "text"), String::valueOf);
+                // Structs Lockstep has no mapping for (geometry, …) travel as a stable text form, bytes in hex.
+                return new Mapped(prop(Schema.create(Schema.Type.STRING), "struct"), ConnectToAvro::text);
         }
     }
 
@@ -235,6 +235,27 @@ public final class ConnectToAvro {
         } catch (DateTimeParseException | ArithmeticException e) {
             throw new IllegalArgumentException("timestamptz value out of range for microseconds: " + text, e);
         }
+    }
+
+    private static String text(Object value) {
+        if (value instanceof Struct struct) {
+            StringBuilder out = new StringBuilder("{");
+            for (Field field : struct.schema().fields()) {
+                if (out.length() > 1) {
+                    out.append(", ");
+                }
+                Object v = struct.get(field);
+                out.append(field.name()).append('=').append(v == null ? "null" : text(v));
+            }
+            return out.append('}').toString();
+        }
+        if (value instanceof byte[] || value instanceof ByteBuffer) {
+            return java.util.HexFormat.of().formatHex(bytes(value));
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(e -> e == null ? "null" : text(e)).toList().toString();
+        }
+        return String.valueOf(value);
     }
 
     private static byte[] bytes(Object v) {

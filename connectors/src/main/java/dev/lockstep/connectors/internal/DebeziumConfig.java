@@ -53,6 +53,8 @@ public final class DebeziumConfig {
         // Transaction boundaries (BEGIN/END with counts) are what lets the extract write whole transactions.
         p.setProperty("provide.transaction.metadata", "true");
         p.setProperty("tombstones.on.delete", "false");
+        // Debezium skips TRUNCATE by default; the warehouse must hear of it (it travels as a control record).
+        p.setProperty("skipped.operations", "none");
         // Exact types: numeric as BigDecimal, timestamps in microseconds, bytea as bytes, interval as micros.
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");

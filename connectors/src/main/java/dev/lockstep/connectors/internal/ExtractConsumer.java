@@ -45,6 +45,8 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private long standaloneSequence;
     private long lastCommitLsn;
     private boolean catalogPending = true;
+    private final Map<TableId, Long> uncommittedCounts = new LinkedHashMap<>();
+    private final List<Long> uncommittedCommits = new ArrayList<>();
 
     /** A source transaction between its BEGIN and END markers. */
     private static final class OpenTransaction {
@@ -102,6 +104,10 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             units.forEach(unit -> unit.accept(out));
         }, last.sourcePartition(), last.sourceOffset(), catalogNow);
         catalogPending = false;
+        uncommittedCounts.forEach(metrics::changed);
+        uncommittedCommits.forEach(metrics::transactionProduced);
+        uncommittedCounts.clear();
+        uncommittedCommits.clear();
         // Only the offset of the last record counts: Debezium keeps one offset per source partition.
         committer.markProcessed(lastClosed);
         committer.markBatchFinished();
@@ -117,11 +123,14 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             // offsets only: advances the slot on a quiet source
         } else if (open != null) {
             boolean message = isMessage(record);
+            boolean truncate = ChangeEncoder.isTruncate(record);
             // Incremental snapshot rows come out inside the transaction that closes their watermark window.
             String phase = isRead(record) ? "SNAPSHOT" : "STREAMING";
             open.changes.add(message ? encoder.prepareControl(record, registrations::add)
+                    : truncate ? encoder.prepareTruncate(record, registrations::add)
                     : encoder.prepareChange(record, phase, registrations::add));
-            open.counts.merge(message ? "message" : ChangeEncoder.tableOf(record).toString(), 1L, Long::sum);
+            open.counts.merge(message || truncate ? "message" : ChangeEncoder.tableOf(record).toString(), 1L,
+                    Long::sum);
         } else if (isInitialSnapshot(record)) {
             long lsn = (Long) record.sourceOffset().get("lsn");
             StreamPosition position = StreamPosition.of(lsn, ++snapshotSequence);
@@ -129,7 +138,7 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
                     ? "SNAPSHOT_LAST" : "SNAPSHOT";
             ChangeEncoder.PreparedChange change = encoder.prepareChange(record, phase, registrations::add);
             ready.add(out -> encoder.emit(change, position, out));
-            metrics.changed(change.table(), 1);
+            uncommittedCounts.merge(change.table(), 1L, Long::sum);
         } else {
             standalone(record);
         }
@@ -162,11 +171,11 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             }
             encoder.boundary(false, txId, StreamPosition.of(commitLsn, sequence + 1), commitMicros, changes.size(),
                     counts, out);
-            metrics.transactionProduced(commitMicros);
         });
+        uncommittedCommits.add(commitMicros);
         counts.forEach((table, n) -> {
             if (!table.equals("message")) {
-                metrics.changed(TableId.parse(table), n);
+                uncommittedCounts.merge(TableId.parse(table), n, Long::sum);
             }
         });
     }
@@ -177,13 +186,15 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
                 : ((Number) (offset.containsKey("lsn_commit") ? offset.get("lsn_commit") : offset.get("lsn")))
                         .longValue();
         StreamPosition position = StreamPosition.of(base, STANDALONE_SEQUENCE + ++standaloneSequence);
-        if (isMessage(record)) {
-            ChangeEncoder.PreparedChange message = encoder.prepareControl(record, registrations::add);
+        if (isMessage(record) || ChangeEncoder.isTruncate(record)) {
+            ChangeEncoder.PreparedChange message = isMessage(record) ? encoder.prepareControl(record, registrations::add)
+                    : encoder.prepareTruncate(record, registrations::add);
             ready.add(out -> encoder.emit(message, position, out));
         } else {
-            ChangeEncoder.PreparedChange change = encoder.prepareChange(record, "SNAPSHOT", registrations::add);
+            ChangeEncoder.PreparedChange change = encoder.prepareChange(record, isRead(record) ? "SNAPSHOT"
+                    : "STREAMING", registrations::add);
             ready.add(out -> encoder.emit(change, position, out));
-            metrics.changed(change.table(), 1);
+            uncommittedCounts.merge(change.table(), 1L, Long::sum);
         }
     }
 

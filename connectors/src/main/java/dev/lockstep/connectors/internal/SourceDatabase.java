@@ -79,6 +79,19 @@ public final class SourceDatabase {
         });
     }
 
+    /** Returns true when a server process is streaming from the replication slot now. */
+    public boolean slotActive() {
+        return run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, settings.slotName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
     /** Returns true when the replication slot exists. */
     public boolean slotExists() {
         return run(c -> {
@@ -97,6 +110,9 @@ public final class SourceDatabase {
      */
     public long pendingRowChanges(TableId table) {
         return run(c -> {
+            try (Statement limit = c.createStatement()) {
+                limit.execute("SET statement_timeout = '300s'"); // peeking decodes every pending change
+            }
             try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_logical_slot_peek_binary_changes("
                     + "?, NULL, NULL, 'proto_version', '1', 'publication_names', ?) "
                     + "WHERE get_byte(data, 0) IN (73, 85, 68) "   // 'I', 'U', 'D'
@@ -124,7 +140,7 @@ public final class SourceDatabase {
                     + "FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
                 ps.setString(1, settings.slotName());
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+                    return rs.next() && rs.getBoolean(2) ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
                 }
             }
         });

@@ -40,7 +40,8 @@ public final class StreamTransactions implements AutoCloseable {
         config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxMessageBytes);
-        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+        // Long enough for a very large source transaction; the broker caps it (transaction.max.timeout.ms, 15 min).
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         this.producer = new KafkaProducer<>(config);
@@ -83,9 +84,14 @@ public final class StreamTransactions implements AutoCloseable {
 
     /** Writes only the catalog fingerprints, e.g. after the operator accepted a schema change. */
     public void writeCatalog(Map<TableId, String> catalog) {
-        producer.beginTransaction();
-        producer.send(offsets.lockstepRecord(OffsetsTopic.CATALOG_KEY, catalogText(catalog)));
-        producer.commitTransaction();
+        try {
+            producer.beginTransaction();
+            producer.send(offsets.lockstepRecord(OffsetsTopic.CATALOG_KEY, catalogText(catalog)));
+            producer.commitTransaction();
+        } catch (KafkaException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot record the accepted columns for pipeline "
+                    + pipeline + ": " + e.getMessage(), e);
+        }
     }
 
     static String catalogText(Map<TableId, String> catalog) {

@@ -24,6 +24,8 @@ public final class ChangeSchemas {
     public static final String PIPELINE = "lockstep.pipeline";
     /** Schema property of a change envelope: the version of the table's columns, 1, 2, … */
     public static final String VERSION = "lockstep.schema.version";
+    /** Schema property of a change envelope: digest of its key and row schemas, see {@link #shapeOf}. */
+    public static final String SHAPE = "lockstep.shape";
     /** Field property: the column's name in the source, where Avro needed another. */
     public static final String COLUMN = "lockstep.column";
     /** Field property: the column's PostgreSQL type, as the source catalog names it. */
@@ -100,7 +102,10 @@ public final class ChangeSchemas {
     public static Schema change(String pipeline, TableId table, Schema key, Schema row, int version) {
         requireNonNull(pipeline, "pipeline");
         Schema nullableRow = Schema.createUnion(Schema.create(Schema.Type.NULL), row);
-        Schema envelope = SchemaBuilder.record(avroName(table) + "_Change").namespace(NAMESPACE + ".change").fields()
+        String namespace = NAMESPACE + ".change." + avroName(pipeline);
+        // Pipeline and version are in the full name, so that two versions (or two pipelines' same-shaped tables)
+        // never share a fingerprint: the fingerprint ignores logical types and properties, a name it does not.
+        Schema envelope = SchemaBuilder.record(changeName(table, version)).namespace(namespace).fields()
                 .name("op").type(OPERATION).noDefault()
                 .requiredString("table")
                 .name("key").type(key).noDefault()
@@ -114,10 +119,37 @@ public final class ChangeSchemas {
                 // Last, so that a writer can encode a change before its transaction's commit LSN is known.
                 .name("position").type(POSITION).noDefault()
                 .endRecord();
+        for (int earlier = 1; earlier < version; earlier++) {
+            envelope.addAlias(changeName(table, earlier), namespace); // lets a newer reader resolve older versions
+        }
         envelope.addProp(TABLE, table.toString());
         envelope.addProp(PIPELINE, pipeline);
         envelope.addProp(VERSION, version);
+        envelope.addProp(SHAPE, shapeOf(key, row));
         return withKind(envelope, "change");
+    }
+
+    /**
+     * Returns a digest of a table's key and row schemas with every logical type and property (precision, scale,
+     * source type, nullability): two column lists with the same shape are the same version.
+     */
+    public static String shapeOf(Schema key, Schema row) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((key.toString() + "\n" + row.toString()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Returns the shape digest recorded in a change envelope schema. */
+    public static String shapeOf(Schema changeSchema) {
+        return changeSchema.getProp(SHAPE);
+    }
+
+    private static String changeName(TableId table, int version) {
+        return avroName(table) + "_Change_v" + version;
     }
 
     /** Returns the table a change envelope schema belongs to. */

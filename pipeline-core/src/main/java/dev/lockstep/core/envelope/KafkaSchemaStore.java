@@ -47,7 +47,9 @@ public final class KafkaSchemaStore implements SchemaStore, AutoCloseable {
         ensureTopic(bootstrapServers);
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                // Entries are content-addressed, so an uncommitted one is harmless; reading committed only would
+                // hide every pipeline's new schemas behind any one pipeline's open transaction.
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
@@ -93,7 +95,7 @@ public final class KafkaSchemaStore implements SchemaStore, AutoCloseable {
         return List.copyOf(schemas.values());
     }
 
-    /** Reads the topic up to its current end (committed records only). */
+    /** Reads the topic up to its current end. */
     public synchronized void refresh() {
         try {
             long end = consumer.endOffsets(List.of(PARTITION), CATCH_UP_TIMEOUT).get(PARTITION);

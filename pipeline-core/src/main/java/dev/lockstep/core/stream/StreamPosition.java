@@ -2,7 +2,7 @@ package dev.lockstep.core.stream;
 
 /**
  * Where a change sits in the source's commit order: its transaction's commit LSN, then its sequence inside
- * that transaction (1, 2, …; 0 is the transaction's start, {@link Long#MAX_VALUE} its end).
+ * that transaction (1, 2, …, n; 0 is the transaction's BEGIN marker, n + 1 its END marker).
  *
  * <p>Monotonic in commit order, unlike a row's own LSN, which interleaving transactions make jump back.
  * Snapshot rows share the snapshot's LSN and are numbered by sequence.

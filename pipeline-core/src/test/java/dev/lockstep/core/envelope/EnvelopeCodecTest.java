@@ -113,6 +113,22 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldGiveDistinctFingerprintsToVersionsPipelinesAndDecimalScales() {
+        Schema row2 = SchemaBuilder.record("orders_Row").fields().name("amount").type(
+                org.apache.avro.LogicalTypes.decimal(10, 2).addToSchema(Schema.create(Schema.Type.BYTES))).noDefault()
+                .endRecord();
+        Schema row4 = SchemaBuilder.record("orders_Row").fields().name("amount").type(
+                org.apache.avro.LogicalTypes.decimal(12, 4).addToSchema(Schema.create(Schema.Type.BYTES))).noDefault()
+                .endRecord();
+        TableId orders = TableId.parse("public.orders");
+
+        assertThat(ChangeSchemas.shapeOf(KEY, row2)).isNotEqualTo(ChangeSchemas.shapeOf(KEY, row4));
+        assertThat(EnvelopeCodec.fingerprint(ChangeSchemas.change("shop", orders, KEY, row2, 1)))
+                .isNotEqualTo(EnvelopeCodec.fingerprint(ChangeSchemas.change("shop", orders, KEY, row4, 2)))
+                .isNotEqualTo(EnvelopeCodec.fingerprint(ChangeSchemas.change("crm", orders, KEY, row2, 1)));
+    }
+
+    @Test
     void shouldMakeValidAvroNamesFromAnyTableName() {
         assertThat(ChangeSchemas.avroName(new TableId("sales", "Order Lines"))).isEqualTo("sales__Order_Lines");
         assertThat(ChangeSchemas.avroName("2024data")).isEqualTo("_2024data");
