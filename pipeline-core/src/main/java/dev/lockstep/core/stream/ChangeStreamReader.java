@@ -1,0 +1,166 @@
+package dev.lockstep.core.stream;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.envelope.ChangeSchemas;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.SchemaStore;
+import dev.lockstep.core.envelope.UndecodableRecordException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads a pipeline's changes topic as a {@code read_committed} consumer, from an offset the caller stored (the
+ * applier keeps it in its own database), and hands the stream to a {@link Handler} record by record, with the
+ * source transaction boundaries — so that a transaction of any size can be streamed into a load without being
+ * held in memory.
+ *
+ * <p>Source transactions at or below the already applied position are skipped whole: after a crash of the
+ * extract they are re-sent. A record that cannot be decoded is handed to {@link Handler#undecodable} and the
+ * stream goes on. Not thread-safe: one reader per applier thread.
+ */
+public final class ChangeStreamReader implements AutoCloseable {
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition partition;
+    private final EnvelopeCodec codec;
+    private StreamPosition applied;
+    private GenericRecord skipping;
+    private boolean inTransaction;
+
+    /** Receives the stream in order; every method is called on the thread that calls {@link #poll}. */
+    public interface Handler {
+        /** A source transaction starts (its BEGIN marker). */
+        void begin(GenericRecord boundary, long offset);
+
+        /** A change (or a control record) of the current source transaction, or outside any. */
+        void record(GenericRecord record, long offset);
+
+        /** The source transaction ends (its END marker, with its counts). */
+        void end(GenericRecord boundary, long offset);
+
+        /** A record that cannot be decoded; the stream goes on after it. */
+        void undecodable(long offset, byte[] value, String reason);
+    }
+
+    private ChangeStreamReader(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, SchemaStore store,
+            StreamPosition applied) {
+        this.consumer = consumer;
+        this.partition = partition;
+        this.codec = new EnvelopeCodec(store);
+        this.applied = applied;
+    }
+
+    /**
+     * Opens the changes topic of {@code pipeline} at {@code nextOffset}.
+     *
+     * @param applied the position the warehouse already reflects; whole source transactions at or below it are
+     *                skipped
+     * @throws LockstepException when {@code nextOffset} was already deleted by the topic's retention
+     */
+    public static ChangeStreamReader open(String bootstrapServers, String pipeline, long nextOffset,
+            StreamPosition applied, SchemaStore store) {
+        requireNonNull(applied, "applied");
+        TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+        try {
+            consumer.assign(List.of(partition));
+            long earliest = consumer.beginningOffsets(List.of(partition), Duration.ofSeconds(30)).get(partition);
+            if (nextOffset < earliest) {
+                throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline " + pipeline + ": the changes "
+                        + "it has not applied yet (from offset " + nextOffset + " of " + partition.topic()
+                        + ") were deleted by the topic's retention (it now starts at " + earliest + "). The "
+                        + "warehouse can no longer be brought up to date from the stream: re-snapshot the source "
+                        + "tables, or raise the topic's retention.ms so this does not happen again.");
+            }
+            consumer.seek(partition, nextOffset);
+            return new ChangeStreamReader(consumer, partition, store, applied);
+        } catch (KafkaException e) {
+            consumer.close();
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read " + partition.topic() + ": "
+                    + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            consumer.close();
+            throw e;
+        }
+    }
+
+    /** Hands every record that is ready (waiting at most {@code timeout}) to {@code handler}; returns how many. */
+    public int poll(Duration timeout, Handler handler) {
+        int handled = 0;
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            handled++;
+            GenericRecord record;
+            try {
+                record = codec.decode(r.value());
+            } catch (UndecodableRecordException e) {
+                handler.undecodable(r.offset(), r.value(), e.getMessage());
+                continue;
+            }
+            dispatch(record, r.offset(), handler);
+        }
+        return handled;
+    }
+
+    /** Returns the offset of the next record this reader will read. */
+    public long nextOffset() {
+        return consumer.position(partition);
+    }
+
+    /** Returns true between a BEGIN marker and its END marker. */
+    public boolean inTransaction() {
+        return inTransaction || skipping != null;
+    }
+
+    private void dispatch(GenericRecord record, long offset, Handler handler) {
+        ChangeSchemas.Kind kind = ChangeSchemas.kindOf(record.getSchema());
+        StreamPosition position = positionOf(record);
+        if (kind == ChangeSchemas.Kind.TRANSACTION) {
+            boolean begin = record.get("status").toString().equals("BEGIN");
+            if (begin && !position.isAfter(applied)) {
+                skipping = record; // re-sent after an extract crash: already applied
+            } else if (begin) {
+                inTransaction = true;
+                handler.begin(record, offset);
+            } else if (skipping != null) {
+                skipping = null;
+            } else {
+                inTransaction = false;
+                applied = position;
+                handler.end(record, offset);
+            }
+        } else if (skipping == null && (inTransaction || position.isAfter(applied))) {
+            if (!inTransaction) {
+                applied = position;
+            }
+            handler.record(record, offset);
+        }
+    }
+
+    /** Returns the position of any record of the changes topic. */
+    public static StreamPosition positionOf(GenericRecord record) {
+        GenericRecord position = (GenericRecord) record.get("position");
+        return StreamPosition.of((Long) position.get("commit_lsn"), (Long) position.get("sequence"));
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}
