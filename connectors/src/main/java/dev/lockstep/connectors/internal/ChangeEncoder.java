@@ -106,7 +106,7 @@ public final class ChangeEncoder {
         Struct before = value.getStruct("before");
         Struct after = value.getStruct("after");
         change.put(3, before == null ? null : envelope.row().toAvro(before, null));
-        change.put(4, after == null ? null : envelope.row().toAvro(after, unchanged));
+        change.put(4, after == null ? null : envelope.row().toAvro(after, unchanged, before));
         change.put(5, unchanged);
         change.put(6, source.getInt64("txId"));
         change.put(7, source.getInt64("ts_us"));

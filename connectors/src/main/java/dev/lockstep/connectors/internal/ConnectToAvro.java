@@ -65,6 +65,7 @@ public final class ConnectToAvro {
             columnNames = new String[connectFields.size()];
             SchemaBuilder.FieldAssembler<Schema> fields = SchemaBuilder.record(name)
                     .namespace(ChangeSchemas.NAMESPACE + ".change").fields();
+            java.util.Set<String> used = new java.util.HashSet<>();
             for (int i = 0; i < connectFields.size(); i++) {
                 Field field = connectFields.get(i);
                 columnNames[i] = field.name();
@@ -73,8 +74,12 @@ public final class ConnectToAvro {
                 // Every column is nullable in Avro: a delete's before-image under REPLICA IDENTITY DEFAULT
                 // carries only the key, and an unchanged TOASTed value is null plus its name in "unchanged".
                 Schema type = Schema.createUnion(Schema.create(Schema.Type.NULL), mapped.schema());
-                var builder = fields.name(ChangeSchemas.avroName(field.name()));
-                if (!ChangeSchemas.avroName(field.name()).equals(field.name())) {
+                String avroName = ChangeSchemas.avroName(field.name());
+                for (int n = 2; !used.add(avroName); n++) { // "a-b" and "a_b" must not collide
+                    avroName = ChangeSchemas.avroName(field.name()) + "_" + n;
+                }
+                var builder = fields.name(avroName);
+                if (!avroName.equals(field.name())) {
                     builder = builder.prop(ChangeSchemas.COLUMN, field.name());
                 }
                 if (!field.schema().isOptional()) {
@@ -99,9 +104,21 @@ public final class ConnectToAvro {
          * placeholder (unchanged TOAST) are added to {@code unchanged} and written as null.
          */
         public GenericRecord toAvro(Struct struct, List<String> unchanged) {
+            return toAvro(struct, unchanged, null);
+        }
+
+        /**
+         * Converts an after-image; an unchanged TOASTed column takes its value from {@code before} when the
+         * before-image has it (REPLICA IDENTITY FULL), and is reported in {@code unchanged} only otherwise.
+         */
+        public GenericRecord toAvro(Struct struct, List<String> unchanged, Struct before) {
             GenericData.Record record = new GenericData.Record(schema);
             for (int i = 0; i < connectFields.size(); i++) {
                 Object value = struct.get(connectFields.get(i));
+                if (value != null && isUnavailable(value) && before != null) {
+                    Object old = before.get(connectFields.get(i));
+                    value = old != null && !isUnavailable(old) ? old : value;
+                }
                 if (value != null && isUnavailable(value)) {
                     if (unchanged != null) {
                         unchanged.add(columnNames[i]);

@@ -81,6 +81,32 @@ class ConnectToAvroTest {
     }
 
     @Test
+    void shouldTakeUnchangedValueFromFullBeforeImage() {
+        ConnectToAvro.RowMapping mapping = mapper.mapping(ROW, "orders_Row");
+        Struct before = new Struct(ROW).put("id", 7L).put("body", "the old body");
+        Struct after = new Struct(ROW).put("id", 7L).put("body", ConnectToAvro.UNAVAILABLE);
+        List<String> unchanged = new ArrayList<>();
+
+        GenericRecord record = mapping.toAvro(after, unchanged, before);
+
+        assertThat(record.get("body")).isEqualTo("the old body");
+        assertThat(unchanged).isEmpty();
+    }
+
+    @Test
+    void shouldKeepColumnsApartWhoseAvroNamesCollide() {
+        org.apache.kafka.connect.data.Schema row = SchemaBuilder.struct().name("collide")
+                .field("a-b", org.apache.kafka.connect.data.Schema.OPTIONAL_STRING_SCHEMA)
+                .field("a_b", org.apache.kafka.connect.data.Schema.OPTIONAL_STRING_SCHEMA).build();
+
+        Schema avro = mapper.mapping(row, "collide_Row").schema();
+
+        assertThat(avro.getFields()).extracting(Schema.Field::name).containsExactly("a_b", "a_b_2");
+        assertThat(avro.getField("a_b").getProp("lockstep.column")).isEqualTo("a-b");
+        assertThat(avro.getField("a_b_2").getProp("lockstep.column")).isEqualTo("a_b");
+    }
+
+    @Test
     void shouldCacheMappingPerConnectSchema() {
         assertThat(mapper.mapping(ROW, "orders_Row")).isSameAs(mapper.mapping(ROW, "orders_Row"));
     }
