@@ -15,9 +15,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * after the class; topics go away with the broker. Skips the class when the selected services cannot run
  * here (Testcontainers without Docker).
  */
-public final class ServicesExtension implements BeforeAllCallback, AfterAllCallback {
+public final class ServicesExtension implements ExecutionCondition, BeforeAllCallback, AfterAllCallback {
 
     private final Map<String, String> databases = new ConcurrentHashMap<>();
     private final Map<String, String> topics = new ConcurrentHashMap<>();
@@ -40,15 +41,22 @@ public final class ServicesExtension implements BeforeAllCallback, AfterAllCallb
     private String prefix;
 
     @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        return TestServices.available() ? ConditionEvaluationResult.enabled("services available")
+                : ConditionEvaluationResult.disabled("-Dlockstep.services=testcontainers: no Docker engine here");
+    }
+
+    @Override
     public void beforeAll(ExtensionContext context) {
-        Assumptions.assumeTrue(TestServices.available(),
-                "-Dlockstep.services=testcontainers: no Docker engine here, skipping " + context.getDisplayName());
         services = TestServices.get();
         prefix = prefixFor(context.getRequiredTestClass());
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
+        if (services == null) {
+            return; // skipped: the services could not run here
+        }
         databases.values().forEach(services::dropDatabase);
         databases.clear();
         topics.clear();
