@@ -97,6 +97,13 @@ public record ExtractSettings(
                 heartbeatInterval, maxBatchSize);
     }
 
+    /** Returns a copy whose changes topic takes records of at most {@code bytes}. */
+    public ExtractSettings withMaxMessageBytes(int bytes) {
+        return new ExtractSettings(pipeline, host, port, database, user, password, tables, slotName,
+                publicationName, snapshot, fanout, bootstrapServers, changesRetention, bytes,
+                heartbeatInterval, maxBatchSize);
+    }
+
     /** Returns a copy with another heartbeat interval. */
     public ExtractSettings withHeartbeatInterval(Duration interval) {
         return new ExtractSettings(pipeline, host, port, database, user, password, tables, slotName,

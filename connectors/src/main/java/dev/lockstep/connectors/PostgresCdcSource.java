@@ -87,7 +87,8 @@ public final class PostgresCdcSource implements AutoCloseable {
                     + "slot {} for a previous extract of pipeline {}", pid, settings.slotName(), settings.pipeline()));
             new CatalogGuard(settings, source).check();
             schemas = KafkaSchemaStore.open(settings.bootstrapServers());
-            ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas);
+            ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas,
+                    settings.maxMessageBytes());
             ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka,
                     metrics, source::catalogFingerprints);
             // The Connect format is the fastest here (about 2x JSON); 3.x's only builder is the async engine.

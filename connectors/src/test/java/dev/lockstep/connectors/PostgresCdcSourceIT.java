@@ -1,6 +1,7 @@
 package dev.lockstep.connectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.ChangeSchemas;
@@ -126,6 +127,22 @@ class PostgresCdcSourceIT {
             assertThat(control.get("prefix").toString()).isEqualTo("lockstep.truncate");
             assertThat(StandardCharsets.UTF_8.decode((ByteBuffer) control.get("content")).toString())
                     .isEqualTo("public.logs");
+        }
+    }
+
+    @Test
+    void shouldStopNamingTheTableWhenAChangeIsTooLargeForTheTopic() throws Exception {
+        fixtures.sql("wide", "CREATE TABLE wide (id int PRIMARY KEY, body text)");
+        ExtractSettings settings = fixtures.settings("wide", "wide", List.of(TableId.parse("public.wide")))
+                .withMaxMessageBytes(4096);
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+            fixtures.awaitStreaming("wide", settings);
+            fixtures.sql("wide", "INSERT INTO wide SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 300) g");
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> extract.completion().isDone());
+            assertThat(extract.completion()).isCompletedExceptionally();
+            assertThatThrownBy(() -> extract.completion().join()).hasMessageContaining("change of public.wide")
+                    .hasMessageContaining("more than the changes topic takes");
         }
     }
 

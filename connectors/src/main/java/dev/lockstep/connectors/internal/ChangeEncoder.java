@@ -1,5 +1,7 @@
 package dev.lockstep.connectors.internal;
 
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
@@ -34,6 +36,7 @@ public final class ChangeEncoder {
             .fields().endRecord();
 
     private final String pipeline;
+    private final int maxRecordBytes;
     private final String changesTopic;
     private final boolean fanout;
     private final KafkaSchemaStore store;
@@ -50,7 +53,8 @@ public final class ChangeEncoder {
 
     private static final Schema CONTROL_PREFIX = ChangeSchemas.withoutPosition(ChangeSchemas.CONTROL);
 
-    public ChangeEncoder(String pipeline, boolean fanout, KafkaSchemaStore store) {
+    public ChangeEncoder(String pipeline, boolean fanout, KafkaSchemaStore store, int maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes - 512; // room for the record batch's own framing
         this.pipeline = pipeline;
         this.changesTopic = TopicNames.changes(pipeline);
         this.fanout = fanout;
@@ -163,6 +167,12 @@ public final class ChangeEncoder {
     /** Completes a prepared change or message with its position and sends it. */
     public void emit(PreparedChange prepared, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
         byte[] bytes = prepared.partial().withPosition(position.commitLsn(), position.sequence());
+        if (bytes.length > maxRecordBytes) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "a " + (prepared.control() ? "control record"
+                    : "change of " + prepared.table()) + " at position " + position + " is " + bytes.length
+                    + " bytes encoded, more than the changes topic takes (" + maxRecordBytes + "); raise the "
+                    + "topic's max.message.bytes and the extract's limit, or exclude the column");
+        }
         out.accept(new ProducerRecord<>(changesTopic, 0, null, bytes));
         if (prepared.fanoutKey() != null) {
             out.accept(new ProducerRecord<>(TopicNames.raw(pipeline, prepared.table()), null, prepared.fanoutKey(),

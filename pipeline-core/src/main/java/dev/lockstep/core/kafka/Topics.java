@@ -16,12 +16,20 @@ public final class Topics {
 
     private Topics() {}
 
-    /** Creates {@code topic} unless it exists; an existing topic is left as it is. */
+    /**
+     * Creates {@code topic} unless it exists, with up to 3 replicas and {@code min.insync.replicas=2} when it has 3;
+     * an existing topic is left as it is.
+     */
     public static void ensure(Admin admin, String topic, int partitions, Map<String, String> configs) {
         try {
             int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
             short replication = (short) Math.max(1, Math.min(3, brokers));
-            admin.createTopics(List.of(new NewTopic(topic, partitions, replication).configs(configs)))
+            Map<String, String> all = new java.util.HashMap<>(configs);
+            if (replication >= 3) {
+                // A committed transaction must survive the loss of a broker: acks=all then means two copies.
+                all.putIfAbsent("min.insync.replicas", "2");
+            }
+            admin.createTopics(List.of(new NewTopic(topic, partitions, replication).configs(all)))
                     .all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
