@@ -1,0 +1,102 @@
+package dev.lockstep.warehouse.raw;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.connect.SourceColumn;
+import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.warehouse.RawLayerTypes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The raw layer's DDL: schema {@code <warehouse schema>_raw}, one current-state table per source table, with the
+ * source's columns (types as {@link RawLayerTypes} maps them), the stream position of the image it holds
+ * ({@code _position_lsn}, {@code _position_seq}), {@code _deleted} and {@code _loaded_at}. Produces SQL text; a
+ * migration applies it.
+ */
+public final class RawLayerDdl {
+
+    /** Columns every raw table has besides the source's. */
+    public static final List<String> SYSTEM_COLUMNS = List.of("_position_lsn", "_position_seq", "_deleted",
+            "_loaded_at");
+
+    private RawLayerDdl() {}
+
+    /** Returns the raw layer's schema for a warehouse schema. */
+    public static String schema(String warehouseSchema) {
+        return warehouseSchema + "_raw";
+    }
+
+    /** Returns the raw table's name for a source table: its name, prefixed by its schema outside {@code public}. */
+    public static String tableName(TableId source) {
+        return source.schema().equals("public") ? source.table() : source.schema() + "__" + source.table();
+    }
+
+    /** Returns {@code "schema"."table"} of the raw table of {@code source}. */
+    public static String qualified(String warehouseSchema, TableId source) {
+        return quote(schema(warehouseSchema)) + "." + quote(tableName(source));
+    }
+
+    /** Returns the migration that creates the raw layer for {@code tables}; every table needs a primary key. */
+    public static MigrationScript create(String warehouseSchema, Collection<SourceTable> tables, int version) {
+        List<SourceTable> sorted = new ArrayList<>(tables);
+        sorted.sort(Comparator.comparing(t -> t.id().toString()));
+        StringBuilder up = new StringBuilder();
+        StringBuilder down = new StringBuilder();
+        String schema = quote(schema(warehouseSchema));
+        up.append("CREATE SCHEMA IF NOT EXISTS ").append(schema).append(";\n");
+        up.append("COMMENT ON SCHEMA ").append(schema).append(" IS 'Lockstep raw layer: the current state of each "
+                + "source table, as of the stream position in each row.';\n\n");
+        for (SourceTable table : sorted) {
+            if (table.primaryKey().isEmpty()) {
+                throw new LockstepException(ErrorCode.INVALID_INPUT, "source table " + table.id()
+                        + " has no primary key; the raw layer mirrors rows by key, so add one");
+            }
+            createTable(up, warehouseSchema, table);
+            down.append("DROP TABLE ").append(qualified(warehouseSchema, table.id())).append(";\n");
+        }
+        down.append("DROP SCHEMA ").append(schema).append(";\n");
+        return new MigrationScript(version, "raw_layer", up.toString(), down.toString());
+    }
+
+    private static void createTable(StringBuilder up, String warehouseSchema, SourceTable table) {
+        String name = qualified(warehouseSchema, table.id());
+        up.append("CREATE TABLE ").append(name).append(" (\n");
+        for (SourceColumn column : table.columns()) {
+            up.append("    ").append(quote(column.name())).append(' ').append(RawLayerTypes.of(column)).append(",\n");
+        }
+        up.append("    _position_lsn bigint NOT NULL,\n")
+                .append("    _position_seq bigint NOT NULL,\n")
+                .append("    _deleted boolean NOT NULL DEFAULT false,\n")
+                .append("    _loaded_at timestamptz NOT NULL DEFAULT now(),\n")
+                .append("    -- Supports: the applier's merge by key, and lookups of a source row by its key.\n")
+                .append("    PRIMARY KEY (").append(String.join(", ", table.primaryKey().stream()
+                        .map(RawLayerDdl::quote).toList())).append(")\n);\n");
+        up.append("COMMENT ON TABLE ").append(name).append(" IS ").append(literal("Current state of source table "
+                + table.id() + ", one row per key; deleted rows stay with _deleted = true.")).append(";\n");
+        for (SourceColumn column : table.columns()) {
+            up.append("COMMENT ON COLUMN ").append(name).append('.').append(quote(column.name())).append(" IS ")
+                    .append(literal("Source column " + column.name() + " (" + column.type() + ").")).append(";\n");
+        }
+        up.append("COMMENT ON COLUMN ").append(name).append("._position_lsn IS 'Commit LSN of the source "
+                + "transaction whose image this row holds.';\n");
+        up.append("COMMENT ON COLUMN ").append(name).append("._position_seq IS 'Sequence of that change in its "
+                + "transaction; (_position_lsn, _position_seq) only ever grows for a key.';\n");
+        up.append("COMMENT ON COLUMN ").append(name).append("._deleted IS 'True once the source row was "
+                + "deleted; the columns keep the last known image.';\n");
+        up.append("COMMENT ON COLUMN ").append(name).append("._loaded_at IS 'When the warehouse transaction that "
+                + "wrote this image committed.';\n\n");
+    }
+
+    /** Quotes an identifier for PostgreSQL. */
+    public static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+}
