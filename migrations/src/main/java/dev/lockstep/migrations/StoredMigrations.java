@@ -1,0 +1,129 @@
+package dev.lockstep.migrations;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One pipeline's rows in {@code lockstep.deployments} and {@code lockstep.warehouse_migrations}. Every method works
+ * inside the caller's connection and transaction; inserts are {@code ON CONFLICT DO NOTHING}, so concurrent callers
+ * storing the same version agree on whichever row was stored first.
+ */
+final class StoredMigrations {
+
+    private static final String INSERT_DEPLOYMENT = "INSERT INTO lockstep.deployments "
+            + "(pipeline, version, checksum, definition) VALUES (?, ?, ?, ?) ON CONFLICT (pipeline, version) DO NOTHING";
+    private static final String DEPLOYED_CHECKSUM = "SELECT checksum FROM lockstep.deployments "
+            + "WHERE pipeline = ? AND version = ?";
+    private static final String INSERT_MIGRATION = "INSERT INTO lockstep.warehouse_migrations (pipeline, version, "
+            + "description, phase, definition_version, up_script, down_script, checksum) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline, version) DO NOTHING";
+    private static final String SELECT_MIGRATIONS = "SELECT version, description, phase, definition_version, "
+            + "up_script, down_script, checksum, applied_at FROM lockstep.warehouse_migrations "
+            + "WHERE pipeline = ? ORDER BY version";
+    private static final String MARK_APPLIED = "UPDATE lockstep.warehouse_migrations "
+            + "SET applied_at = greatest(?, generated_at) WHERE pipeline = ? AND version = ? AND applied_at IS NULL";
+
+    private final String pipeline;
+
+    StoredMigrations(String pipeline) {
+        this.pipeline = requireNonNull(pipeline, "pipeline");
+    }
+
+    /** Records the deployment once; refuses a different definition under a version already deployed. */
+    void ensureDeployment(Connection c, WarehouseMigrations.Deployment deployment) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(INSERT_DEPLOYMENT)) {
+            insert.setString(1, pipeline);
+            insert.setInt(2, deployment.version());
+            insert.setString(3, deployment.checksum());
+            insert.setString(4, deployment.definition());
+            insert.executeUpdate();
+        }
+        try (PreparedStatement select = c.prepareStatement(DEPLOYED_CHECKSUM)) {
+            select.setString(1, pipeline);
+            select.setInt(2, deployment.version());
+            try (ResultSet rs = select.executeQuery()) {
+                rs.next();
+                String deployed = rs.getString(1);
+                if (!deployed.equals(deployment.checksum())) {
+                    throw new LockstepException(ErrorCode.INVALID_INPUT, "pipeline '" + pipeline
+                            + "': definition version " + deployment.version() + " was already deployed with checksum "
+                            + deployed + ", not " + deployment.checksum()
+                            + "; deploy a changed definition as a new version");
+                }
+            }
+        }
+    }
+
+    /** Stores {@code script} unless this pipeline already has a migration with its version; returns true if stored. */
+    boolean storeOnce(Connection c, MigrationScript script, String phase, int definitionVersion) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(INSERT_MIGRATION)) {
+            insert.setString(1, pipeline);
+            insert.setInt(2, script.version());
+            insert.setString(3, script.description());
+            insert.setString(4, phase);
+            insert.setInt(5, definitionVersion);
+            insert.setString(6, script.up());
+            insert.setString(7, script.down());
+            insert.setString(8, sha256(script.up()));
+            return insert.executeUpdate() == 1;
+        }
+    }
+
+    /** Returns every stored migration of the pipeline by version. */
+    SortedMap<Integer, StoredMigration> list(Connection c) throws SQLException {
+        SortedMap<Integer, StoredMigration> stored = new TreeMap<>();
+        try (PreparedStatement select = c.prepareStatement(SELECT_MIGRATIONS)) {
+            select.setString(1, pipeline);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    Timestamp appliedAt = rs.getTimestamp(8);
+                    StoredMigration m = new StoredMigration(rs.getInt(1), rs.getString(2), rs.getString(3),
+                            rs.getInt(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                            appliedAt == null ? null : appliedAt.toInstant());
+                    stored.put(m.version(), m);
+                }
+            }
+        }
+        return stored;
+    }
+
+    /** Sets {@code applied_at} (once) on the stored rows Flyway reports as applied, at their installation times. */
+    int markApplied(Connection c, Map<Integer, Instant> installedOn) throws SQLException {
+        int marked = 0;
+        try (PreparedStatement update = c.prepareStatement(MARK_APPLIED)) {
+            for (Map.Entry<Integer, Instant> applied : installedOn.entrySet()) {
+                update.setTimestamp(1, Timestamp.from(applied.getValue()));
+                update.setString(2, pipeline);
+                update.setInt(3, applied.getKey());
+                marked += update.executeUpdate();
+            }
+        }
+        return marked;
+    }
+
+    /** Returns the SHA-256 of {@code text} (UTF-8) as lower-case hex, as stored in {@code checksum}. */
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+}

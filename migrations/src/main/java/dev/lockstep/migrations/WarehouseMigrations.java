@@ -1,0 +1,360 @@
+package dev.lockstep.migrations;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import javax.sql.DataSource;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies one pipeline's generated warehouse migrations through Flyway, from the scripts stored in
+ * {@code lockstep.warehouse_migrations} — never from the text just generated.
+ *
+ * <p>The first time a version is seen its script is stored (up, down, SHA-256 of up, phase, the definition version
+ * that produced it); later generations of that version are compared with the stored text and, when they differ,
+ * reported (WARN and {@link Result#differing()}) but never used, so the checksums in Flyway's history stay stable.
+ * Flyway's history is the table {@value #HISTORY_TABLE} in the pipeline's warehouse schema, which Flyway creates
+ * if missing; each pipeline therefore has its own history, beside the tables it describes. Down scripts stay in the
+ * control table and are never given to Flyway: a rollback in production is a new forward migration built from a
+ * down script. Thread-safe: storing is insert-once, and Flyway serialises migrations with a database lock.
+ */
+public final class WarehouseMigrations {
+
+    /** Flyway's history table, in the pipeline's warehouse schema. */
+    public static final String HISTORY_TABLE = "flyway_schema_history";
+
+    private static final Logger LOG = LoggerFactory.getLogger(WarehouseMigrations.class);
+
+    /** When a stored migration may run: expand before the stream switches definition, contract after. */
+    public enum Phase {
+        /** Additive DDL, applied before the stream switches to the new definition. */
+        EXPAND,
+        /** Destructive DDL, applied only after every record of the old definition version is loaded. */
+        CONTRACT;
+
+        String sql() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The definition version the migrations come from, recorded in {@code lockstep.deployments}. */
+    public record Deployment(int version, String definition, String checksum) {
+
+        public Deployment {
+            requireNonNull(definition, "definition");
+            requireNonNull(checksum, "checksum");
+            if (version < 1) {
+                throw new IllegalArgumentException("definition version must be positive: " + version);
+            }
+            if (checksum.isBlank()) {
+                throw new IllegalArgumentException("checksum must not be blank");
+            }
+        }
+    }
+
+    /**
+     * What one {@link #apply} did: versions Flyway applied now, versions it had applied before, and versions whose
+     * newly generated text differs from the stored text that was used instead. Each list is ascending; never null.
+     */
+    public record Result(List<Integer> applied, List<Integer> alreadyApplied, List<Integer> differing) {
+
+        public Result {
+            applied = List.copyOf(applied);
+            alreadyApplied = List.copyOf(alreadyApplied);
+            differing = List.copyOf(differing);
+        }
+    }
+
+    private final DataSource dataSource;
+    private final String pipeline;
+    private final String warehouseSchema;
+    private final Deployment deployment;
+    private final StoredMigrations store;
+
+    private WarehouseMigrations(Builder builder) {
+        this.dataSource = builder.dataSource;
+        this.pipeline = builder.pipeline;
+        this.warehouseSchema = builder.warehouseSchema;
+        this.deployment = builder.deployment;
+        this.store = new StoredMigrations(pipeline);
+    }
+
+    /** Returns a builder; dataSource, pipeline, warehouseSchema and deployment are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Same as {@link #apply(List, Phase)} with {@link Phase#EXPAND}. */
+    public Result apply(List<MigrationScript> generated) {
+        return apply(generated, Phase.EXPAND);
+    }
+
+    /**
+     * Migrates the control schema, records the deployment, stores each generated script whose version is not stored
+     * yet (with {@code phase}), then has Flyway apply the pending stored migrations up to the highest version in
+     * {@code generated} (every stored one when it is empty) and sets their {@code applied_at}.
+     *
+     * @throws LockstepException naming the pipeline and version when Flyway fails, or when a stored script no
+     *     longer matches its checksum
+     */
+    public Result apply(List<MigrationScript> generated, Phase phase) {
+        requireNonNull(generated, "generated");
+        requireNonNull(phase, "phase");
+        requireDistinctVersions(generated);
+        ControlSchema.of(dataSource).migrate();
+        SortedMap<Integer, StoredMigration> stored = storeOnce(generated, phase);
+        List<Integer> differing = differing(generated, stored);
+        requireIntactChecksums(stored.values());
+        Integer target = generated.stream().map(MigrationScript::version).max(Integer::compare)
+                .orElse(stored.isEmpty() ? null : stored.lastKey());
+        PipelineFlyway flyway = flyway(stored, target);
+        Set<Integer> before = flyway.installedOn().keySet();
+        List<Integer> appliedNow = migrate(flyway);
+        List<Integer> alreadyApplied = before.stream().filter(v -> !appliedNow.contains(v)).sorted().toList();
+        return new Result(appliedNow, alreadyApplied, differing);
+    }
+
+    /** Returns Flyway's view of the pipeline's stored migrations (applied, pending, …), in version order. */
+    public List<MigrationInfo> info() {
+        return flyway(stored(), null).info();
+    }
+
+    /**
+     * Runs the stored down script of {@code version}, which must be the newest applied migration, and removes it from
+     * Flyway's history, in one transaction. Meant for scratch schemas (tests, dry runs): it rewrites history, and
+     * {@code applied_at} of the stored row keeps recording the first application. In production a rollback is a new
+     * forward migration built from the down script.
+     */
+    public void revert(int version) {
+        SortedMap<Integer, StoredMigration> stored = stored();
+        StoredMigration migration = stored.get(version);
+        if (migration == null) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "pipeline '" + pipeline
+                    + "': no stored warehouse migration V" + version + " to revert");
+        }
+        MigrationInfo current = flyway(stored, null).current();
+        if (current == null || !MigrationVersion.fromVersion(String.valueOf(version)).equals(current.getVersion())) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "pipeline '" + pipeline + "': V" + version
+                    + " is not the newest applied warehouse migration (that is "
+                    + (current == null ? "none" : "V" + current.getVersion()) + "); revert newer ones first");
+        }
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement();
+                    PreparedStatement forget = c.prepareStatement("DELETE FROM " + quote(warehouseSchema) + "."
+                            + quote(HISTORY_TABLE) + " WHERE version = ?")) {
+                s.execute("SET LOCAL search_path TO " + quote(warehouseSchema));
+                s.execute(migration.down());
+                forget.setString(1, String.valueOf(version));
+                forget.executeUpdate();
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.INTERNAL, "pipeline '" + pipeline + "': down script of warehouse "
+                    + "migration V" + version + " failed in schema '" + warehouseSchema + "': " + e.getMessage(), e);
+        }
+        LOG.info("pipeline '{}': reverted warehouse migration V{} ({}) in schema '{}'", pipeline, version,
+                migration.description(), warehouseSchema);
+    }
+
+    private SortedMap<Integer, StoredMigration> storeOnce(List<MigrationScript> generated, Phase phase) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                store.ensureDeployment(c, deployment);
+                for (MigrationScript script : generated) {
+                    if (store.storeOnce(c, script, phase.sql(), deployment.version())) {
+                        LOG.info("pipeline '{}': stored warehouse migration {}", pipeline, script.fileName());
+                    }
+                }
+                SortedMap<Integer, StoredMigration> stored = store.list(c);
+                c.commit();
+                return stored;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
+                    + "': cannot store warehouse migrations " + versions(generated.stream()
+                            .map(MigrationScript::version).toList()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private SortedMap<Integer, StoredMigration> stored() {
+        try (Connection c = dataSource.getConnection()) {
+            return store.list(c);
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
+                    + "': cannot read stored warehouse migrations: " + e.getMessage(), e);
+        }
+    }
+
+    private List<Integer> differing(List<MigrationScript> generated, Map<Integer, StoredMigration> stored) {
+        List<Integer> differing = new ArrayList<>();
+        for (MigrationScript script : generated) {
+            StoredMigration kept = stored.get(script.version());
+            List<String> parts = new ArrayList<>();
+            if (!kept.description().equals(script.description())) {
+                parts.add("description");
+            }
+            if (!kept.up().equals(script.up())) {
+                parts.add("up script");
+            }
+            if (!kept.down().equals(script.down())) {
+                parts.add("down script");
+            }
+            if (!parts.isEmpty()) {
+                differing.add(script.version());
+                LOG.warn("pipeline '{}': warehouse migration V{} was generated again with a different {}; "
+                        + "keeping the stored {} (generated for definition version {}), Flyway applies only that",
+                        pipeline, script.version(), String.join(" and ", parts), kept.fileName(),
+                        kept.definitionVersion());
+            }
+        }
+        differing.sort(Integer::compare);
+        return differing;
+    }
+
+    private void requireIntactChecksums(Collection<StoredMigration> stored) {
+        for (StoredMigration m : stored) {
+            if (!StoredMigrations.sha256(m.up()).equals(m.checksum())) {
+                throw new LockstepException(ErrorCode.INTERNAL, "pipeline '" + pipeline + "': stored warehouse "
+                        + "migration V" + m.version() + " no longer matches its checksum; lockstep."
+                        + "warehouse_migrations was changed outside Lockstep, restore its up_script");
+            }
+        }
+    }
+
+    private List<Integer> migrate(PipelineFlyway flyway) {
+        List<Integer> applied;
+        try {
+            applied = flyway.migrate();
+        } catch (LockstepException failure) {
+            try {
+                markApplied(flyway); // the migrations before the failed one were committed
+            } catch (RuntimeException unrecorded) {
+                failure.addSuppressed(unrecorded);
+            }
+            throw failure;
+        }
+        markApplied(flyway);
+        applied.forEach(v -> LOG.info("pipeline '{}': applied warehouse migration V{} to schema '{}'", pipeline, v,
+                warehouseSchema));
+        return applied;
+    }
+
+    private void markApplied(PipelineFlyway flyway) {
+        Map<Integer, Instant> installed = flyway.installedOn();
+        try (Connection c = dataSource.getConnection()) {
+            store.markApplied(c, installed);
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline + "': warehouse migrations "
+                    + versions(List.copyOf(installed.keySet())) + " were applied, but recording applied_at failed "
+                    + "(the next apply records it): " + e.getMessage(), e);
+        }
+    }
+
+    private PipelineFlyway flyway(SortedMap<Integer, StoredMigration> stored, Integer target) {
+        return new PipelineFlyway(dataSource, pipeline, warehouseSchema, stored, target);
+    }
+
+    private static void requireDistinctVersions(List<MigrationScript> generated) {
+        Set<Integer> seen = new HashSet<>();
+        for (MigrationScript script : generated) {
+            if (!seen.add(script.version())) {
+                throw new IllegalArgumentException("two generated migrations have version " + script.version());
+            }
+        }
+    }
+
+    private static String versions(List<Integer> versions) {
+        return PipelineFlyway.versions(versions);
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    /** Builds {@link WarehouseMigrations}; {@link #build()} names every required value that is missing. */
+    public static final class Builder {
+
+        private DataSource dataSource;
+        private String pipeline;
+        private String warehouseSchema;
+        private Deployment deployment;
+
+        private Builder() {}
+
+        /** The warehouse database, which also holds the control schema {@value ControlSchema#SCHEMA}. */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = dataSource;
+            return this;
+        }
+
+        /** The pipeline's name, as in its definition. */
+        public Builder pipeline(String pipeline) {
+            this.pipeline = pipeline;
+            return this;
+        }
+
+        /** The pipeline's warehouse schema; Flyway keeps its history there. */
+        public Builder warehouseSchema(String warehouseSchema) {
+            this.warehouseSchema = warehouseSchema;
+            return this;
+        }
+
+        /** The definition version the migrations are generated from. */
+        public Builder deployment(Deployment deployment) {
+            this.deployment = deployment;
+            return this;
+        }
+
+        /** Same as {@code deployment(new Deployment(version, definition, checksum))}. */
+        public Builder deployment(int version, String definition, String checksum) {
+            return deployment(new Deployment(version, definition, checksum));
+        }
+
+        /** Returns the configured migrations; throws naming every required value not given. */
+        public WarehouseMigrations build() {
+            List<String> missing = new ArrayList<>();
+            if (dataSource == null) {
+                missing.add("dataSource");
+            }
+            if (pipeline == null || pipeline.isBlank()) {
+                missing.add("pipeline");
+            }
+            if (warehouseSchema == null || warehouseSchema.isBlank()) {
+                missing.add("warehouseSchema");
+            }
+            if (deployment == null) {
+                missing.add("deployment");
+            }
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("WarehouseMigrations needs " + String.join(", ", missing));
+            }
+            return new WarehouseMigrations(this);
+        }
+    }
+}

@@ -1,0 +1,373 @@
+package dev.lockstep.warehouse.raw;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.connect.SourceColumn;
+import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.envelope.ChangeSchemas;
+import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.stream.TopicNames;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.postgresql.PGConnection;
+
+/**
+ * Applies the change stream to the raw layer — a current-state mirror of each source table — exactly once: each
+ * batch of whole source transactions is one PostgreSQL transaction that COPYs the batch into staging, merges the
+ * last image of each key into the raw tables (a change older than the row's position is ignored; unchanged
+ * TOASTed values keep the stored value), and stores the applied position and the next Kafka offset in
+ * {@code lockstep.offsets}. Undecodable records go to the quarantine ledger in the same transaction.
+ *
+ * <p>This is steps 1, 2 and 6 of the apply transaction (DESIGN.md "Data flow"); transforms, rules and the star
+ * schema build on it. Not thread-safe: one applier per pipeline, on one connection.
+ */
+public final class RawLayerApplier implements ChangeStreamReader.Handler {
+
+    private final Connection connection;
+    private final String pipeline;
+    private final String warehouseSchema;
+    private final Map<TableId, SourceTable> tables;
+    private final int definitionVersion;
+    private final int batchSize;
+    private final Map<TableId, Staged> staged = new LinkedHashMap<>();
+    private final Map<Schema, int[]> fieldPositions = new IdentityHashMap<>();
+    private final List<Object[]> undecodable = new ArrayList<>();
+    private StreamPosition applied;
+    private long nextOffset;
+    private long lastCommitMicros;
+    private int pendingRows;
+    private int pendingRecords;
+
+    /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
+    private static final class Staged {
+        final StringBuilder copy = new StringBuilder();
+        int rows;
+        StreamPosition truncatedAt;
+    }
+
+    private RawLayerApplier(Connection connection, String pipeline, String warehouseSchema,
+            Map<TableId, SourceTable> tables, int definitionVersion, int batchSize) {
+        this.connection = connection;
+        this.pipeline = pipeline;
+        this.warehouseSchema = warehouseSchema;
+        this.tables = Map.copyOf(tables);
+        this.definitionVersion = definitionVersion;
+        this.batchSize = batchSize;
+    }
+
+    /**
+     * Opens the applier on {@code connection} (it takes the connection over) and reads where it stands from
+     * {@code lockstep.offsets}. The raw tables and the control schema must exist.
+     */
+    public static RawLayerApplier open(Connection connection, String pipeline, String warehouseSchema,
+            Map<TableId, SourceTable> tables, int definitionVersion, int batchSize) {
+        requireNonNull(connection, "connection");
+        RawLayerApplier applier = new RawLayerApplier(connection, pipeline, warehouseSchema, tables,
+                definitionVersion, batchSize);
+        try {
+            connection.setAutoCommit(false);
+            try (PreparedStatement ps = connection.prepareStatement("SELECT next_offset, commit_lsn, sequence "
+                    + "FROM lockstep.offsets WHERE pipeline = ?")) {
+                ps.setString(1, pipeline);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        applier.nextOffset = rs.getLong(1);
+                        applier.applied = StreamPosition.of(rs.getLong(2), rs.getLong(3));
+                    } else {
+                        applier.nextOffset = 0;
+                        applier.applied = StreamPosition.ZERO;
+                    }
+                }
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            throw applier.failure("cannot read the applied position", e);
+        }
+        return applier;
+    }
+
+    /** Returns the position the warehouse reflects. */
+    public StreamPosition applied() {
+        return applied;
+    }
+
+    /** Returns the offset of the changes topic to read next. */
+    public long nextOffset() {
+        return nextOffset;
+    }
+
+    /**
+     * Polls {@code reader} once and, when the stream is at a source transaction boundary, applies what it has
+     * gathered in one warehouse transaction (a transaction is never split; a batch also closes as soon as no more
+     * records are ready). Returns the number of records read.
+     */
+    public int applyOnce(ChangeStreamReader reader, Duration pollTimeout) {
+        int read = reader.poll(pollTimeout, this);
+        if (!reader.inTransaction() && pendingRecords > 0) {
+            nextOffset = reader.nextOffset();
+            flush();
+        }
+        return read;
+    }
+
+    @Override
+    public void begin(GenericRecord boundary, long offset) {
+        pendingRecords++;
+    }
+
+    @Override
+    public void record(GenericRecord record, long offset) {
+        pendingRecords++;
+        StreamPosition position = ChangeStreamReader.positionOf(record);
+        switch (ChangeSchemas.kindOf(record.getSchema())) {
+            case CHANGE -> stage(record, position);
+            case CONTROL -> control(record, position);
+            default -> { }
+        }
+    }
+
+    @Override
+    public void end(GenericRecord boundary, long offset) {
+        pendingRecords++;
+        applied = ChangeStreamReader.positionOf(boundary);
+        lastCommitMicros = (Long) boundary.get("commit_ts");
+    }
+
+    @Override
+    public void undecodable(long offset, byte[] value, String reason) {
+        pendingRecords++;
+        undecodable.add(new Object[] {offset, value, reason});
+    }
+
+    private void stage(GenericRecord change, StreamPosition position) {
+        TableId table = TableId.parse(change.get("table").toString());
+        SourceTable source = tables.get(table);
+        if (source == null) {
+            return; // not a table of this pipeline's raw layer
+        }
+        boolean delete = change.get("op").toString().equals("DELETE");
+        GenericRecord image = (GenericRecord) change.get(delete ? "before" : "after");
+        if (image == null) {
+            return;
+        }
+        if (position.isAfter(applied)) {
+            applied = position; // a change outside any transaction (snapshot)
+        }
+        lastCommitMicros = (Long) change.get("commit_ts");
+        int[] positions = fieldPositions.computeIfAbsent(image.getSchema(), s -> positions(s, source));
+        Staged s = staged.computeIfAbsent(table, t -> new Staged());
+        StringBuilder line = s.copy;
+        List<Schema.Field> fields = image.getSchema().getFields();
+        for (int i = 0; i < positions.length; i++) {
+            if (i > 0) {
+                line.append('\t');
+            }
+            int p = positions[i];
+            CopyText.append(line, p < 0 ? null : fields.get(p).schema(), p < 0 ? null : image.get(p));
+        }
+        line.append('\t').append(position.commitLsn()).append('\t').append(position.sequence())
+                .append('\t').append(delete ? 't' : 'f').append('\t');
+        List<?> unchanged = (List<?>) change.get("unchanged");
+        StringBuilder array = new StringBuilder("{");
+        for (Object column : unchanged) {
+            if (array.length() > 1) {
+                array.append(',');
+            }
+            array.append('"').append(column.toString().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        CopyText.appendText(line, array.append('}').toString());
+        line.append('\n');
+        s.rows++;
+        pendingRows++;
+    }
+
+    private void control(GenericRecord control, StreamPosition position) {
+        if (!"lockstep.truncate".equals(control.get("prefix").toString())) {
+            return;
+        }
+        TableId table = TableId.parse(StandardCharsets.UTF_8.decode(((ByteBuffer) control.get("content"))
+                .duplicate()).toString());
+        if (tables.containsKey(table)) {
+            staged.computeIfAbsent(table, t -> new Staged()).truncatedAt = position;
+        }
+    }
+
+    /** For each source column, the position of its field in the Avro row, or -1 when the row does not have it. */
+    private static int[] positions(Schema row, SourceTable source) {
+        Map<String, Integer> byColumn = new HashMap<>();
+        for (Schema.Field field : row.getFields()) {
+            String column = Optional.ofNullable(field.getProp(ChangeSchemas.COLUMN)).orElse(field.name());
+            byColumn.put(column, field.pos());
+        }
+        return source.columns().stream().mapToInt(c -> byColumn.getOrDefault(c.name(), -1)).toArray();
+    }
+
+    /** Applies what was gathered: one warehouse transaction. */
+    private void flush() {
+        try {
+            for (Map.Entry<TableId, Staged> entry : staged.entrySet()) {
+                applyTable(entry.getKey(), entry.getValue());
+            }
+            quarantineUndecodable();
+            storeOffsets();
+            connection.commit();
+        } catch (SQLException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw failure("applying a batch of " + pendingRows + " change(s) up to " + applied + " failed", e);
+        } finally {
+            staged.clear();
+            undecodable.clear();
+            pendingRows = 0;
+            pendingRecords = 0;
+        }
+    }
+
+    private void applyTable(TableId table, Staged s) throws SQLException {
+        SourceTable source = tables.get(table);
+        String raw = RawLayerDdl.qualified(warehouseSchema, table);
+        String stage = "lockstep_stage_" + Integer.toHexString(table.toString().hashCode() & 0x7fffffff);
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + raw + " INCLUDING DEFAULTS) "
+                    + "ON COMMIT DELETE ROWS");
+            st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[]");
+            if (s.truncatedAt != null) {
+                st.execute("UPDATE " + raw + " SET _deleted = true, _position_lsn = " + s.truncatedAt.commitLsn()
+                        + ", _position_seq = " + s.truncatedAt.sequence() + ", _loaded_at = now() WHERE NOT _deleted "
+                        + "AND (_position_lsn, _position_seq) < (" + s.truncatedAt.commitLsn() + ", "
+                        + s.truncatedAt.sequence() + ")");
+            }
+        }
+        if (s.rows == 0) {
+            return;
+        }
+        List<String> columns = source.columns().stream().map(c -> RawLayerDdl.quote(c.name())).toList();
+        String copyColumns = String.join(", ", columns) + ", _position_lsn, _position_seq, _deleted, _unchanged";
+        try {
+            connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + stage + " (" + copyColumns
+                    + ") FROM STDIN", new StringReader(s.copy.toString()));
+        } catch (java.io.IOException e) {
+            throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
+        }
+        try (Statement st = connection.createStatement()) {
+            st.execute(mergeSql(source, raw, stage, s.truncatedAt));
+        }
+    }
+
+    /**
+     * The merge: for each key the batch's last image, newer than the stored row; an unchanged TOASTed column takes
+     * the latest earlier image of the batch that had it, else keeps the stored value.
+     */
+    private static String mergeSql(SourceTable source, String raw, String stage, StreamPosition truncatedAt) {
+        List<String> keys = source.primaryKey().stream().map(RawLayerDdl::quote).toList();
+        StringBuilder using = new StringBuilder("SELECT DISTINCT ON (").append(String.join(", ", keys))
+                .append(") s.*");
+        List<String> updates = new ArrayList<>();
+        List<String> inserts = new ArrayList<>();
+        for (SourceColumn column : source.columns()) {
+            String c = RawLayerDdl.quote(column.name());
+            if (source.primaryKey().contains(column.name())) {
+                inserts.add("s." + c);
+                continue;
+            }
+            String literal = "'" + column.name().replace("'", "''") + "'";
+            String earlier = "FROM " + stage + " p WHERE " + String.join(" AND ", keys.stream()
+                    .map(k -> "p." + k + " = s." + k).toList()) + " AND NOT p._deleted AND (p._position_lsn, "
+                    + "p._position_seq) < (s._position_lsn, s._position_seq) AND NOT (" + literal
+                    + " = ANY(coalesce(p._unchanged, '{}')))";
+            String alias = "\"" + column.name().replace("\"", "\"\"") + "__earlier\"";
+            String known = "\"" + column.name().replace("\"", "\"\"") + "__known\"";
+            using.append(", CASE WHEN ").append(literal).append(" = ANY(coalesce(s._unchanged, '{}')) THEN (SELECT p.")
+                    .append(c).append(' ').append(earlier).append(" ORDER BY p._position_lsn DESC, p._position_seq "
+                    + "DESC LIMIT 1) END AS ").append(alias);
+            using.append(", CASE WHEN ").append(literal).append(" = ANY(coalesce(s._unchanged, '{}')) THEN EXISTS (SELECT 1 ")
+                    .append(earlier).append(") END AS ").append(known);
+            updates.add(c + " = CASE WHEN s._deleted THEN r." + c + " WHEN s." + known + " THEN s." + alias
+                    + " WHEN s." + known + " IS NOT NULL THEN r." + c + " ELSE s." + c + " END");
+            inserts.add("CASE WHEN s." + known + " THEN s." + alias + " ELSE s." + c + " END");
+        }
+        using.append(" FROM ").append(stage).append(" s");
+        if (truncatedAt != null) {
+            using.append(" WHERE (s._position_lsn, s._position_seq) > (").append(truncatedAt.commitLsn()).append(", ")
+                    .append(truncatedAt.sequence()).append(')');
+        }
+        using.append(" ORDER BY ").append(String.join(", ", keys)).append(", s._position_lsn DESC, s._position_seq DESC");
+        updates.add("_position_lsn = s._position_lsn");
+        updates.add("_position_seq = s._position_seq");
+        updates.add("_deleted = s._deleted");
+        updates.add("_loaded_at = now()");
+        List<String> all = source.columns().stream().map(c -> RawLayerDdl.quote(c.name())).toList();
+        return "MERGE INTO " + raw + " AS r USING (" + using + ") AS s ON "
+                + String.join(" AND ", keys.stream().map(k -> "r." + k + " = s." + k).toList())
+                + " WHEN MATCHED AND (r._position_lsn, r._position_seq) < (s._position_lsn, s._position_seq) THEN "
+                + "UPDATE SET " + String.join(", ", updates)
+                + " WHEN NOT MATCHED THEN INSERT (" + String.join(", ", all) + ", _position_lsn, _position_seq, "
+                + "_deleted) VALUES (" + String.join(", ", inserts) + ", s._position_lsn, s._position_seq, s._deleted)";
+    }
+
+    private void quarantineUndecodable() throws SQLException {
+        if (undecodable.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.quarantine (pipeline, cause, "
+                + "definition_version, reason, raw_record, kafka_topic, kafka_partition, kafka_offset) "
+                + "VALUES (?, 'undecodable', ?, ?, ?, ?, 0, ?)")) {
+            for (Object[] record : undecodable) {
+                ps.setString(1, pipeline);
+                ps.setInt(2, definitionVersion);
+                ps.setString(3, (String) record[2]);
+                ps.setBytes(4, (byte[]) record[1]);
+                ps.setString(5, TopicNames.changes(pipeline));
+                ps.setLong(6, (Long) record[0]);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private void storeOffsets() throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.offsets (pipeline, topic, "
+                + "kafka_partition, next_offset, commit_lsn, sequence, source_commit_ts, definition_version, "
+                + "updated_at) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, now()) ON CONFLICT (pipeline) DO "
+                + "UPDATE SET next_offset = excluded.next_offset, commit_lsn = excluded.commit_lsn, "
+                + "sequence = excluded.sequence, source_commit_ts = excluded.source_commit_ts, "
+                + "definition_version = excluded.definition_version, updated_at = excluded.updated_at")) {
+            ps.setString(1, pipeline);
+            ps.setString(2, TopicNames.changes(pipeline));
+            ps.setLong(3, nextOffset);
+            ps.setLong(4, applied.commitLsn());
+            ps.setLong(5, applied.sequence());
+            ps.setDouble(6, lastCommitMicros);
+            ps.setInt(7, definitionVersion);
+            ps.executeUpdate();
+        }
+    }
+
+    private LockstepException failure(String what, SQLException e) {
+        return new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + pipeline + ": " + what + ": "
+                + e.getMessage(), e);
+    }
+}
