@@ -15,7 +15,8 @@ import picocli.CommandLine.ParseResult;
         versionProvider = VersionProvider.class,
         description = "CDC pipeline and ETL engine: PostgreSQL changes, in commit order through Kafka, "
                 + "into a star-schema warehouse with quality rules.",
-        subcommands = {ValidateCommand.class, ExtractCommand.class, ResnapshotCommand.class, UndeployCommand.class,
+        subcommands = {ValidateCommand.class, ExtractCommand.class, ApplyCommand.class, ResnapshotCommand.class,
+            UndeployCommand.class,
             CommandLine.HelpCommand.class})
 public final class Lockstep implements Runnable {
 
