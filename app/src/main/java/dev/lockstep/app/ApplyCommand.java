@@ -59,9 +59,15 @@ final class ApplyCommand implements Callable<Integer> {
         dataSource.setUrl(warehouse.jdbcUrl());
         dataSource.setUser(warehouse.user());
         warehouse.password().map(Secret::reveal).ifPresent(dataSource::setPassword);
-        WarehouseMigrations.builder().dataSource(dataSource).pipeline(definition.pipeline()).warehouseSchema(schema)
-                .deployment(1, text, sha256(text)).build()
+        WarehouseMigrations.Result migrated = WarehouseMigrations.builder().dataSource(dataSource)
+                .pipeline(definition.pipeline()).warehouseSchema(schema).deployment(1, text, sha256(text)).build()
                 .apply(List.of(RawLayerDdl.create(schema, tables.values(), 1)));
+        if (!migrated.differing().isEmpty()) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the source tables' columns no longer match the "
+                    + "raw layer created for pipeline " + definition.pipeline() + " (migration V"
+                    + migrated.differing() + " would differ today); evolving the warehouse with the source is the "
+                    + "migration coordinator's job, which has not landed yet");
+        }
 
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stopped = new CountDownLatch(1);

@@ -111,8 +111,9 @@ class RawLayerApplyIT {
     @Test
     @Order(1)
     void shouldMirrorSourceInRawLayer() throws Exception {
-        sql("src", "BEGIN", "UPDATE kinds SET body = 'new body 1' WHERE id = 1",
-                "UPDATE kinds SET t = 'renamed' WHERE id = 1", "COMMIT");
+        sql("src", "BEGIN", "UPDATE kinds SET body = 'new body 1' || (SELECT string_agg(md5(g::text), '') "
+                + "FROM generate_series(1, 100) g) WHERE id = 1", "UPDATE kinds SET t = 'renamed' WHERE id = 1",
+                "COMMIT");
         sql("src", "UPDATE kinds SET t = 'body untouched' WHERE id = 2",
                 "DELETE FROM kinds WHERE id BETWEEN 10 AND 20",
                 "INSERT INTO kinds SELECT " + row("g") + " FROM generate_series(5001, 5100) g",
@@ -141,7 +142,7 @@ class RawLayerApplyIT {
         sql("dw", "UPDATE lockstep.offsets SET next_offset = 0, commit_lsn = 0, sequence = 0 WHERE pipeline = '"
                 + PIPELINE + "'");
 
-        applyUntil(() -> offsetCaughtUp());
+        applyUntil(() -> offsetCaughtUp(), 300); // small batches: the reader stops and seeks at each full one
 
         assertThat(rows("dw", "SELECT ROW(r.*)::text FROM dw_raw.kinds r ORDER BY id")).isEqualTo(before);
     }
@@ -185,8 +186,12 @@ class RawLayerApplyIT {
     }
 
     private static void applyUntil(Condition condition) throws Exception {
+        applyUntil(condition, 5000);
+    }
+
+    private static void applyUntil(Condition condition, int batchSize) throws Exception {
         try (Connection c = connect("dw")) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "dw", tables, 1, 5000);
+            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "dw", tables, 1, batchSize);
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
                 await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))

@@ -51,6 +51,11 @@ public final class ChangeStreamReader implements AutoCloseable {
 
         /** A record that cannot be decoded; the stream goes on after it. */
         void undecodable(long offset, byte[] value, String reason);
+
+        /** Returns true when the handler wants no more records before it has applied what it holds. */
+        default boolean full() {
+            return false;
+        }
     }
 
     private ChangeStreamReader(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, SchemaStore store,
@@ -76,6 +81,8 @@ public final class ChangeStreamReader implements AutoCloseable {
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                // Never jump silently: an offset that retention deleted under us must stop the pipeline.
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
@@ -104,16 +111,30 @@ public final class ChangeStreamReader implements AutoCloseable {
     /** Hands every record that is ready (waiting at most {@code timeout}) to {@code handler}; returns how many. */
     public int poll(Duration timeout, Handler handler) {
         int handled = 0;
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+        org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> records;
+        try {
+            records = consumer.poll(timeout);
+        } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the changes not yet applied from "
+                    + partition.topic() + " are gone (retention deleted them, or the topic was re-created): "
+                    + e.getMessage() + ". Re-snapshot the source tables, or raise the topic's retention.ms.", e);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : records) {
             handled++;
             GenericRecord record;
             try {
                 record = codec.decode(r.value());
             } catch (UndecodableRecordException e) {
-                handler.undecodable(r.offset(), r.value(), e.getMessage());
+                if (skipping == null) {
+                    handler.undecodable(r.offset(), r.value(), e.getMessage());
+                }
                 continue;
             }
             dispatch(record, r.offset(), handler);
+            if (!inTransaction() && handler.full()) {
+                consumer.seek(partition, r.offset() + 1); // the rest is fetched again after the handler applied
+                break;
+            }
         }
         return handled;
     }

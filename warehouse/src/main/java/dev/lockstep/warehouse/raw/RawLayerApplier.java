@@ -57,6 +57,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private long lastCommitMicros;
     private int pendingRows;
     private int pendingRecords;
+    private boolean failed;
+    private final Map<TableId, String> stagingNames = new HashMap<>();
 
     /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     private static final class Staged {
@@ -85,6 +87,16 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         RawLayerApplier applier = new RawLayerApplier(connection, pipeline, warehouseSchema, tables,
                 definitionVersion, batchSize);
         try {
+            try (PreparedStatement lock = connection.prepareStatement(
+                    "SELECT pg_try_advisory_lock(hashtext('lockstep.apply'), hashtext(?))")) {
+                lock.setString(1, pipeline);
+                try (ResultSet rs = lock.executeQuery()) {
+                    if (!rs.next() || !rs.getBoolean(1)) {
+                        throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "another apply of pipeline "
+                                + pipeline + " is running on this warehouse; only one may write it");
+                    }
+                }
+            }
             connection.setAutoCommit(false);
             try (PreparedStatement ps = connection.prepareStatement("SELECT next_offset, commit_lsn, sequence "
                     + "FROM lockstep.offsets WHERE pipeline = ?")) {
@@ -122,12 +134,22 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
      * records are ready). Returns the number of records read.
      */
     public int applyOnce(ChangeStreamReader reader, Duration pollTimeout) {
+        if (failed) {
+            throw new IllegalStateException("pipeline " + pipeline + ": a batch failed and was rolled back; open a "
+                    + "new applier and reader, which resume from the last committed batch");
+        }
         int read = reader.poll(pollTimeout, this);
-        if (!reader.inTransaction() && pendingRecords > 0) {
+        // Also when only transaction markers were read: the stored offset then moves past them.
+        if (!reader.inTransaction() && (pendingRecords > 0 || reader.nextOffset() > nextOffset)) {
             nextOffset = reader.nextOffset();
             flush();
         }
         return read;
+    }
+
+    @Override
+    public boolean full() {
+        return pendingRows >= batchSize;
     }
 
     @Override
@@ -232,6 +254,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             storeOffsets();
             connection.commit();
         } catch (SQLException e) {
+            failed = true;
             try {
                 connection.rollback();
             } catch (SQLException rollback) {
@@ -249,11 +272,17 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private void applyTable(TableId table, Staged s) throws SQLException {
         SourceTable source = tables.get(table);
         String raw = RawLayerDdl.qualified(warehouseSchema, table);
-        String stage = "lockstep_stage_" + Integer.toHexString(table.toString().hashCode() & 0x7fffffff);
+        boolean created = !stagingNames.containsKey(table);
+        String stage = stagingNames.computeIfAbsent(table, t -> "lockstep_stage_" + (stagingNames.size() + 1));
         try (Statement st = connection.createStatement()) {
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + raw + " INCLUDING DEFAULTS) "
-                    + "ON COMMIT DELETE ROWS");
-            st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[]");
+            if (created) {
+                st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + raw + " INCLUDING DEFAULTS) "
+                        + "ON COMMIT DELETE ROWS");
+                st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[]");
+                // Supports: the merge's lookups of a key's earlier images in the batch.
+                st.execute("CREATE INDEX ON " + stage + " (" + String.join(", ", source.primaryKey().stream()
+                        .map(RawLayerDdl::quote).toList()) + ", _position_lsn, _position_seq)");
+            }
             if (s.truncatedAt != null) {
                 st.execute("UPDATE " + raw + " SET _deleted = true, _position_lsn = " + s.truncatedAt.commitLsn()
                         + ", _position_seq = " + s.truncatedAt.sequence() + ", _loaded_at = now() WHERE NOT _deleted "
@@ -354,13 +383,18 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 + "updated_at) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, now()) ON CONFLICT (pipeline) DO "
                 + "UPDATE SET next_offset = excluded.next_offset, commit_lsn = excluded.commit_lsn, "
                 + "sequence = excluded.sequence, source_commit_ts = excluded.source_commit_ts, "
-                + "definition_version = excluded.definition_version, updated_at = excluded.updated_at")) {
+                + "definition_version = excluded.definition_version, updated_at = excluded.updated_at "
+                + "WHERE offsets.next_offset <= excluded.next_offset")) {
             ps.setString(1, pipeline);
             ps.setString(2, TopicNames.changes(pipeline));
             ps.setLong(3, nextOffset);
             ps.setLong(4, applied.commitLsn());
             ps.setLong(5, applied.sequence());
-            ps.setDouble(6, lastCommitMicros);
+            if (lastCommitMicros > 0) {
+                ps.setDouble(6, lastCommitMicros);
+            } else {
+                ps.setNull(6, java.sql.Types.DOUBLE);
+            }
             ps.setInt(7, definitionVersion);
             ps.executeUpdate();
         }
