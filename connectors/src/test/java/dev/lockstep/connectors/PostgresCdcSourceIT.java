@@ -107,6 +107,12 @@ class PostgresCdcSourceIT {
             assertThat(ChangeTopicReader.position(control).sequence()).isEqualTo(2);
             assertThat(ChangeTopicReader.position(control).commitLsn())
                     .isEqualTo(ChangeTopicReader.position(all.get(1)).commitLsn());
+
+            fixtures.sql("msg", "SELECT pg_logical_emit_message(false, 'lockstep', 'outside')");
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 6);
+            GenericRecord outside = reader.poll().get(5);
+            assertThat(outside.get("transactional")).isEqualTo(false);
+            assertThat(ChangeTopicReader.position(outside)).isGreaterThan(ChangeTopicReader.position(all.get(4)));
         }
     }
 

@@ -43,6 +43,7 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private RecordChangeEvent<SourceRecord> lastClosed;
     private long snapshotSequence;
     private long standaloneSequence;
+    private long standaloneBase;
     private long lastCommitLsn;
     private boolean catalogPending = true;
     private final Map<TableId, Long> uncommittedCounts = new LinkedHashMap<>();
@@ -182,9 +183,16 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     private void standalone(SourceRecord record) {
         Map<String, ?> offset = record.sourceOffset();
-        long base = lastCommitLsn != 0 ? lastCommitLsn
-                : ((Number) (offset.containsKey("lsn_commit") ? offset.get("lsn_commit") : offset.get("lsn")))
-                        .longValue();
+        // A record outside any transaction sits after the last commit; its own LSN (when later) keeps positions
+        // unique across restarts, when the in-memory counter starts again.
+        long own = offset.get("lsn") instanceof Number n ? n.longValue() : 0;
+        long committed = lastCommitLsn != 0 ? lastCommitLsn
+                : offset.get("lsn_commit") instanceof Number n ? n.longValue() : own;
+        long base = Math.max(committed, own);
+        if (base != standaloneBase) {
+            standaloneBase = base;
+            standaloneSequence = 0;
+        }
         StreamPosition position = StreamPosition.of(base, STANDALONE_SEQUENCE + ++standaloneSequence);
         if (isMessage(record) || ChangeEncoder.isTruncate(record)) {
             ChangeEncoder.PreparedChange message = isMessage(record) ? encoder.prepareControl(record, registrations::add)
