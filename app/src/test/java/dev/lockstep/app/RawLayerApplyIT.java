@@ -114,6 +114,8 @@ class RawLayerApplyIT {
         sql("src", "BEGIN", "UPDATE kinds SET body = 'new body 1' || (SELECT string_agg(md5(g::text), '') "
                 + "FROM generate_series(1, 100) g) WHERE id = 1", "UPDATE kinds SET t = 'renamed' WHERE id = 1",
                 "COMMIT");
+        sql("src", "BEGIN", "UPDATE kinds SET t = 'last words' WHERE id = 30", "DELETE FROM kinds WHERE id = 30",
+                "COMMIT");
         sql("src", "UPDATE kinds SET t = 'body untouched' WHERE id = 2",
                 "DELETE FROM kinds WHERE id BETWEEN 10 AND 20",
                 "INSERT INTO kinds SELECT " + row("g") + " FROM generate_series(5001, 5100) g",
@@ -129,7 +131,10 @@ class RawLayerApplyIT {
             throw e;
         }
 
-        assertThat(rows("dw", "SELECT count(*) FROM dw_raw.kinds WHERE _deleted")).containsExactly("11");
+        assertThat(rows("dw", "SELECT count(*) FROM dw_raw.kinds WHERE _deleted")).containsExactly("12");
+        assertThat(rows("dw", "SELECT t FROM dw_raw.kinds WHERE id = 30 AND _deleted"))
+                .as("a delete keeps the last image, also one from earlier in the same batch")
+                .containsExactly("last words");
         assertThat(rows("dw", "SELECT t || ': ' || left(body, 10) FROM dw_raw.kinds WHERE id IN (1, 2) ORDER BY id"))
                 .containsExactly("renamed: new body 1", "body untouched: " + rows("src",
                         "SELECT left(body, 10) FROM kinds WHERE id = 2").get(0));

@@ -334,9 +334,21 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                     + "DESC LIMIT 1) END AS ").append(alias);
             using.append(", CASE WHEN ").append(literal).append(" = ANY(coalesce(s._unchanged, '{}')) THEN EXISTS (SELECT 1 ")
                     .append(earlier).append(") END AS ").append(known);
-            updates.add(c + " = CASE WHEN s._deleted THEN r." + c + " WHEN s." + known + " THEN s." + alias
-                    + " WHEN s." + known + " IS NOT NULL THEN r." + c + " ELSE s." + c + " END");
-            inserts.add("CASE WHEN s." + known + " THEN s." + alias + " ELSE s." + c + " END");
+            // A delete keeps the last image: the batch's latest earlier image of the key, else the stored row.
+            String lastImage = "FROM " + stage + " p WHERE " + String.join(" AND ", keys.stream()
+                    .map(k -> "p." + k + " = s." + k).toList()) + " AND NOT p._deleted AND (p._position_lsn, "
+                    + "p._position_seq) < (s._position_lsn, s._position_seq)";
+            String beforeDelete = "\"" + column.name().replace("\"", "\"\"") + "__before_delete\"";
+            using.append(", CASE WHEN s._deleted THEN (SELECT p.").append(c).append(' ').append(lastImage)
+                    .append(" ORDER BY p._position_lsn DESC, p._position_seq DESC LIMIT 1) END AS ").append(beforeDelete);
+            using.append(", s._deleted AND EXISTS (SELECT 1 ").append(lastImage).append(") AS \"")
+                    .append(column.name().replace("\"", "\"\"")).append("__had_image\"");
+            String hadImage = "s.\"" + column.name().replace("\"", "\"\"") + "__had_image\"";
+            updates.add(c + " = CASE WHEN " + hadImage + " THEN s." + beforeDelete + " WHEN s._deleted THEN r." + c
+                    + " WHEN s." + known + " THEN s." + alias + " WHEN s." + known + " IS NOT NULL THEN r." + c
+                    + " ELSE s." + c + " END");
+            inserts.add("CASE WHEN " + hadImage + " THEN s." + beforeDelete + " WHEN s." + known + " THEN s." + alias
+                    + " ELSE s." + c + " END");
         }
         using.append(" FROM ").append(stage).append(" s");
         if (truncatedAt != null) {
