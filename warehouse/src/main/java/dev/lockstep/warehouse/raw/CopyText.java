@@ -3,7 +3,6 @@ package dev.lockstep.warehouse.raw;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
@@ -50,20 +49,17 @@ public final class CopyText {
             return new BigDecimal(new BigInteger(bytes((ByteBuffer) value)), decimal.getScale()).toPlainString();
         }
         if (logical instanceof LogicalTypes.Date) {
-            return LocalDate.ofEpochDay((Integer) value).toString();
+            return date(LocalDate.ofEpochDay((Integer) value), "");
         }
         if (logical instanceof LogicalTypes.TimeMicros) {
-            return LocalTime.ofNanoOfDay((Long) value * 1000).toString();
+            long micros = (Long) value;
+            return micros == 86_400_000_000L ? "24:00:00" : LocalTime.ofNanoOfDay(micros * 1000).toString();
         }
         if (logical instanceof LogicalTypes.LocalTimestampMicros) {
-            long micros = (Long) value;
-            return LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-                    (int) Math.floorMod(micros, 1_000_000L) * 1000, ZoneOffset.UTC).toString();
+            return timestamp((Long) value, "");
         }
         if (logical instanceof LogicalTypes.TimestampMicros) {
-            long micros = (Long) value;
-            return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000)
-                    .toString();
+            return timestamp((Long) value, "+00");
         }
         if ("interval_micros".equals(schema.getProp("lockstep.type"))) {
             return value + " microseconds";
@@ -74,6 +70,25 @@ public final class CopyText {
             case ARRAY -> array(schema.getElementType(), (List<?>) value);
             default -> value.toString();
         };
+    }
+
+    /** PostgreSQL's form of a date: years beyond 9999 without a sign, years before 1 as {@code BC}. */
+    private static String date(LocalDate date, String zone) {
+        String monthDay = date.toString().substring(date.toString().length() - 5);
+        int year = date.getYear();
+        if (year >= 1) {
+            return String.format("%04d-%s%s", year, monthDay, zone);
+        }
+        return String.format("%04d-%s%s BC", 1 - year, monthDay, zone);
+    }
+
+    private static String timestamp(long micros, String zone) {
+        LocalDateTime t = LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+                (int) Math.floorMod(micros, 1_000_000L) * 1000, ZoneOffset.UTC);
+        String date = date(t.toLocalDate(), "");
+        String time = t.toLocalTime().toString();
+        boolean bc = date.endsWith(" BC");
+        return (bc ? date.substring(0, date.length() - 3) : date) + " " + time + zone + (bc ? " BC" : "");
     }
 
     private static String array(Schema elementSchema, List<?> elements) {

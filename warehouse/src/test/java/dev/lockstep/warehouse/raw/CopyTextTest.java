@@ -23,12 +23,20 @@ class CopyTextTest {
         assertThat(copy(decimal, ByteBuffer.wrap(BigInteger.valueOf(-1234567).toByteArray()))).isEqualTo("-1234.567");
         assertThat(copy(LogicalTypes.date().addToSchema(Schema.create(Schema.Type.INT)), 19_000)).isEqualTo("2022-01-08");
         assertThat(copy(LogicalTypes.timestampMicros().addToSchema(Schema.create(Schema.Type.LONG)), -1L))
-                .isEqualTo("1969-12-31T23:59:59.999999Z");
+                .isEqualTo("1969-12-31 23:59:59.999999+00");
         assertThat(copy(LogicalTypes.localTimestampMicros().addToSchema(Schema.create(Schema.Type.LONG)), 1_500_000L))
-                .isEqualTo("1970-01-01T00:00:01.500");
+                .isEqualTo("1970-01-01 00:00:01.500");
         assertThat(copy(LogicalTypes.timeMicros().addToSchema(Schema.create(Schema.Type.LONG)), 3_723_000_001L))
                 .isEqualTo("01:02:03.000001");
         assertThat(copy(Schema.create(Schema.Type.BOOLEAN), true)).isEqualTo("t");
+        Schema date = LogicalTypes.date().addToSchema(Schema.create(Schema.Type.INT));
+        assertThat(copy(date, (int) java.time.LocalDate.of(10_000, 1, 2).toEpochDay())).isEqualTo("10000-01-02");
+        assertThat(copy(date, (int) java.time.LocalDate.of(-43, 3, 15).toEpochDay())).isEqualTo("0044-03-15 BC");
+        assertThat(copy(LogicalTypes.timeMicros().addToSchema(Schema.create(Schema.Type.LONG)), 86_400_000_000L))
+                .isEqualTo("24:00:00");
+        assertThat(copy(LogicalTypes.localTimestampMicros().addToSchema(Schema.create(Schema.Type.LONG)),
+                java.time.LocalDateTime.of(-43, 3, 15, 12, 0).toEpochSecond(java.time.ZoneOffset.UTC) * 1_000_000L))
+                .isEqualTo("0044-03-15 12:00 BC");
     }
 
     @Test
