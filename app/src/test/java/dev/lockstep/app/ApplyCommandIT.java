@@ -67,6 +67,84 @@ class ApplyCommandIT {
                 .as("the raw layer migrated once, not again on the second run").containsExactly("1");
     }
 
+    @Test
+    void shouldLoseNothingWhenApplyIsKilledTwice(@TempDir Path dir) throws Exception {
+        String source = services.database("ledger");
+        String warehouse = services.database("ledger_dw");
+        sql("ledger", "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, note text)");
+        String url = services.jdbcUrl("ledger");
+        String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
+        Path definition = dir.resolve("ledger.yaml");
+        Files.writeString(definition, """
+                pipeline: ledger
+                source:
+                  postgres: { host: localhost, port: %s, database: %s, user: %s }
+                  tables: [ledger]
+                warehouse:
+                  postgres: { host: localhost, port: %s, database: %s, user: %s }
+                  schema: ledger_dw
+                load: { batch_size: 50 }
+                """.formatted(port, source, services.user(), port, warehouse, services.user()));
+        ExtractSettings settings = ExtractSettings.of("ledger", "localhost", Integer.parseInt(port), source,
+                services.user(), services.password(), List.of(TableId.parse("public.ledger")),
+                services.bootstrapServers());
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+        Thread writer = new Thread(() -> {
+            try (Connection c = services.connect("ledger"); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                for (int i = 0; writing.get() && i < 100_000; i++) {
+                    s.execute("INSERT INTO ledger VALUES (" + i + ", " + i + ".25, 'n" + i + "')");
+                    s.execute("UPDATE ledger SET amount = amount + 1, note = note || '+' WHERE id = " + (i / 2));
+                    if (i % 3 == 0) {
+                        s.execute("DELETE FROM ledger WHERE id = " + (i / 3));
+                    }
+                    c.commit();
+                    transactions.incrementAndGet();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "ledger-writer");
+
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+            await().atMost(Duration.ofMinutes(1)).until(() -> rows("ledger",
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = 'lockstep_ledger'").equals(List.of("t")));
+            writer.start();
+            for (int kill = 1; kill <= 2; kill++) {
+                int target = transactions.get() + 200;
+                try (ChildJvm apply = startApply(definition, "ledger")) {
+                    await().atMost(Duration.ofMinutes(1)).until(() -> appliedRows("ledger_dw") >= target / 2);
+                    apply.kill(); // kill -9, wherever it is: before, during or after a commit
+                }
+            }
+            writing.set(false);
+            writer.join();
+            try (ChildJvm apply = startApply(definition, "ledger")) {
+                await().atMost(Duration.ofMinutes(2)).until(() -> rows("ledger",
+                        "SELECT id || ':' || amount || ':' || note FROM ledger ORDER BY id").equals(rows("ledger_dw",
+                        "SELECT id || ':' || amount || ':' || note FROM ledger_dw_raw.ledger WHERE NOT _deleted "
+                                + "ORDER BY id")));
+            }
+        }
+        assertThat(rows("ledger_dw", "SELECT count(*) FROM lockstep.quarantine")).containsExactly("0");
+    }
+
+    private static long appliedRows(String database) throws Exception {
+        List<String> count = rows(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'ledger_dw_raw'");
+        if (count.equals(List.of("0"))) {
+            return 0;
+        }
+        return Long.parseLong(rows(database, "SELECT count(*) FROM ledger_dw_raw.ledger").get(0));
+    }
+
+    private static ChildJvm startApply(Path definition, String pipeline) {
+        ChildJvm apply = ChildJvm.of(Lockstep.class)
+                .args("apply", definition.toString(), "--kafka", services.bootstrapServers()).heap("384m").start();
+        apply.awaitLine(l -> l.startsWith("Applying pipeline " + pipeline), Duration.ofMinutes(2));
+        return apply;
+    }
+
     private static ChildJvm startApply(Path definition) {
         ChildJvm apply = ChildJvm.of(Lockstep.class)
                 .args("apply", definition.toString(), "--kafka", services.bootstrapServers()).heap("384m").start();
