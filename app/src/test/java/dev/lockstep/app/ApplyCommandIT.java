@@ -8,13 +8,10 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,64 +25,40 @@ class ApplyCommandIT {
 
     @Test
     void shouldMirrorSourceIntoRawLayerUntilStoppedAndResume(@TempDir Path dir) throws Exception {
-        String source = services.database("stock");
-        String warehouse = services.database("dw");
-        sql("stock", "CREATE TABLE stock (sku text PRIMARY KEY, quantity int NOT NULL)",
+        services.execute("stock", "CREATE TABLE stock (sku text PRIMARY KEY, quantity int NOT NULL)",
                 "INSERT INTO stock VALUES ('a', 1), ('b', 2)");
-        String url = services.jdbcUrl("stock");
-        String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
-        Path definition = dir.resolve("stock.yaml");
-        Files.writeString(definition, """
-                pipeline: stock
-                source:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                  tables: [stock]
-                warehouse:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                  schema: stock_dw
-                """.formatted(port, source, services.user(), port, warehouse, services.user()));
-        ExtractSettings settings = ExtractSettings.of("stock", "localhost", Integer.parseInt(port), source,
+        Path definition = TestDefinitions.write(dir, services, "stock", "stock", "stock", "dw", "stock_dw", "");
+        ExtractSettings settings = ExtractSettings.of("stock", "localhost", services.port("stock"),
+                services.database("stock"),
                 services.user(), services.password(), List.of(TableId.parse("public.stock")),
                 services.bootstrapServers());
 
         try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
-            try (ChildJvm apply = startApply(definition)) {
-                await().atMost(Duration.ofMinutes(1)).until(() -> rows("dw",
+            try (ChildJvm apply = startApply(definition, "stock")) {
+                await().atMost(Duration.ofMinutes(1)).until(() -> services.query("dw",
                         "SELECT sku || '=' || quantity FROM stock_dw_raw.stock WHERE NOT _deleted ORDER BY sku")
                         .equals(List.of("a=1", "b=2")));
                 apply.stop(Duration.ofMinutes(1));
                 assertThat(apply.output()).anyMatch(l -> l.contains("Stopped pipeline stock's apply at"));
             }
-            sql("stock", "UPDATE stock SET quantity = 5 WHERE sku = 'a'", "DELETE FROM stock WHERE sku = 'b'");
-            try (ChildJvm apply = startApply(definition)) {
-                await().atMost(Duration.ofMinutes(1)).until(() -> rows("dw",
+            services.execute("stock", "UPDATE stock SET quantity = 5 WHERE sku = 'a'", "DELETE FROM stock WHERE sku = 'b'");
+            try (ChildJvm apply = startApply(definition, "stock")) {
+                await().atMost(Duration.ofMinutes(1)).until(() -> services.query("dw",
                         "SELECT sku || '=' || quantity || ':' || _deleted FROM stock_dw_raw.stock ORDER BY sku")
                         .equals(List.of("a=5:false", "b=2:true")));
             }
         }
-        assertThat(rows("dw", "SELECT count(*) FROM stock_dw.flyway_schema_history WHERE success AND version = '1'"))
+        assertThat(services.query("dw", "SELECT count(*) FROM stock_dw.flyway_schema_history WHERE success AND version = '1'"))
                 .as("the raw layer migrated once, not again on the second run").containsExactly("1");
     }
 
     @Test
     void shouldLoseNothingWhenApplyIsKilledTwice(@TempDir Path dir) throws Exception {
-        String source = services.database("ledger");
-        String warehouse = services.database("ledger_dw");
-        sql("ledger", "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, note text)");
-        String url = services.jdbcUrl("ledger");
-        String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
-        Path definition = dir.resolve("ledger.yaml");
-        Files.writeString(definition, """
-                pipeline: ledger
-                source:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                  tables: [ledger]
-                warehouse:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                  schema: ledger_dw
-                load: { batch_size: 50 }
-                """.formatted(port, source, services.user(), port, warehouse, services.user()));
-        ExtractSettings settings = ExtractSettings.of("ledger", "localhost", Integer.parseInt(port), source,
+        services.execute("ledger", "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, note text)");
+        Path definition = TestDefinitions.write(dir, services, "ledger", "ledger", "ledger", "ledger_dw", "ledger_dw",
+                "load: { batch_size: 50 }");
+        ExtractSettings settings = ExtractSettings.of("ledger", "localhost", services.port("ledger"),
+                services.database("ledger"),
                 services.user(), services.password(), List.of(TableId.parse("public.ledger")),
                 services.bootstrapServers());
         java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -108,7 +81,7 @@ class ApplyCommandIT {
         }, "ledger-writer");
 
         try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
-            await().atMost(Duration.ofMinutes(1)).until(() -> rows("ledger",
+            await().atMost(Duration.ofMinutes(1)).until(() -> services.query("ledger",
                     "SELECT active FROM pg_replication_slots WHERE slot_name = 'lockstep_ledger'").equals(List.of("t")));
             writer.start();
             for (int kill = 1; kill <= 2; kill++) {
@@ -121,21 +94,21 @@ class ApplyCommandIT {
             writing.set(false);
             writer.join();
             try (ChildJvm apply = startApply(definition, "ledger")) {
-                await().atMost(Duration.ofMinutes(2)).until(() -> rows("ledger",
-                        "SELECT id || ':' || amount || ':' || note FROM ledger ORDER BY id").equals(rows("ledger_dw",
+                await().atMost(Duration.ofMinutes(2)).until(() -> services.query("ledger",
+                        "SELECT id || ':' || amount || ':' || note FROM ledger ORDER BY id").equals(services.query("ledger_dw",
                         "SELECT id || ':' || amount || ':' || note FROM ledger_dw_raw.ledger WHERE NOT _deleted "
                                 + "ORDER BY id")));
             }
         }
-        assertThat(rows("ledger_dw", "SELECT count(*) FROM lockstep.quarantine")).containsExactly("0");
+        assertThat(services.query("ledger_dw", "SELECT count(*) FROM lockstep.quarantine")).containsExactly("0");
     }
 
     private static long appliedRows(String database) throws Exception {
-        List<String> count = rows(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'ledger_dw_raw'");
+        List<String> count = services.query(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'ledger_dw_raw'");
         if (count.equals(List.of("0"))) {
             return 0;
         }
-        return Long.parseLong(rows(database, "SELECT count(*) FROM ledger_dw_raw.ledger").get(0));
+        return Long.parseLong(services.query(database, "SELECT count(*) FROM ledger_dw_raw.ledger").get(0));
     }
 
     private static ChildJvm startApply(Path definition, String pipeline) {
@@ -143,31 +116,5 @@ class ApplyCommandIT {
                 .args("apply", definition.toString(), "--kafka", services.bootstrapServers()).heap("384m").start();
         apply.awaitLine(l -> l.startsWith("Applying pipeline " + pipeline), Duration.ofMinutes(2));
         return apply;
-    }
-
-    private static ChildJvm startApply(Path definition) {
-        ChildJvm apply = ChildJvm.of(Lockstep.class)
-                .args("apply", definition.toString(), "--kafka", services.bootstrapServers()).heap("384m").start();
-        apply.awaitLine(l -> l.startsWith("Applying pipeline stock to stock_dw_raw"), Duration.ofMinutes(2));
-        return apply;
-    }
-
-    private static List<String> rows(String database, String query) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Connection c = services.connect(database); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(query)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
-    }
-
-    private static void sql(String database, String... statements) throws Exception {
-        try (Connection c = services.connect(database); Statement s = c.createStatement()) {
-            for (String statement : statements) {
-                s.execute(statement);
-            }
-        }
     }
 }

@@ -9,11 +9,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,26 +31,18 @@ class ExtractCommandIT {
 
     @Test
     void shouldStreamChangesUntilStoppedThenUndeploy(@TempDir Path dir) throws Exception {
-        String database = services.database("inventory");
-        sql("CREATE TABLE stock (sku text PRIMARY KEY, quantity int NOT NULL)", "INSERT INTO stock VALUES ('a', 1)");
-        String url = services.jdbcUrl("inventory");
-        String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
-        Path definition = dir.resolve("inventory.yaml");
-        Files.writeString(definition, """
-                pipeline: inventory
-                source:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                  tables: [stock]
-                warehouse:
-                  postgres: { host: localhost, port: %s, database: %s, user: %s }
-                """.formatted(port, database, services.user(), port, database, services.user()));
+        services.execute("inventory", "CREATE TABLE stock (sku text PRIMARY KEY, quantity int NOT NULL)",
+                "INSERT INTO stock VALUES ('a', 1)");
+        Path definition = TestDefinitions.write(dir, services, "inventory", "inventory", "stock", "inventory",
+                "inventory_dw", "");
 
         try (ChildJvm cli = ChildJvm.of(Lockstep.class)
                 .args("extract", definition.toString(), "--kafka", services.bootstrapServers()).heap("384m").start()) {
             cli.awaitLine(l -> l.startsWith("Extracting pipeline inventory into lockstep.inventory.changes"),
                     Duration.ofMinutes(2));
             await().atMost(Duration.ofMinutes(1)).until(() -> slotActive());
-            sql("INSERT INTO stock VALUES ('b', 2)", "UPDATE stock SET quantity = 5 WHERE sku = 'a'");
+            services.execute("inventory", "INSERT INTO stock VALUES ('b', 2)",
+                    "UPDATE stock SET quantity = 5 WHERE sku = 'a'");
             await().atMost(Duration.ofMinutes(1)).until(() -> changesOnTopic() >= 3);
 
             cli.stop(Duration.ofMinutes(1));
@@ -91,25 +79,12 @@ class ExtractCommandIT {
     }
 
     private static boolean slotActive() throws Exception {
-        return query("SELECT active FROM pg_replication_slots WHERE slot_name = 'lockstep_inventory'");
+        return services.query("inventory", "SELECT active FROM pg_replication_slots "
+                + "WHERE slot_name = 'lockstep_inventory'").equals(List.of("t"));
     }
 
     private static boolean slotExists() throws Exception {
-        return query("SELECT true FROM pg_replication_slots WHERE slot_name = 'lockstep_inventory'");
-    }
-
-    private static boolean query(String sql) throws Exception {
-        try (Connection c = services.connect("inventory"); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() && rs.getBoolean(1);
-        }
-    }
-
-    private static void sql(String... statements) throws Exception {
-        try (Connection c = services.connect("inventory"); Statement s = c.createStatement()) {
-            for (String statement : statements) {
-                s.execute(statement);
-            }
-        }
+        return !services.query("inventory", "SELECT slot_name FROM pg_replication_slots "
+                + "WHERE slot_name = 'lockstep_inventory'").isEmpty();
     }
 }

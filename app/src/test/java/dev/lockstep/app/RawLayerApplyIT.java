@@ -18,9 +18,7 @@ import dev.lockstep.warehouse.raw.RawLayerApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +57,7 @@ class RawLayerApplyIT {
 
     @BeforeAll
     static void startExtract() throws Exception {
-        sql("src", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        services.execute("src", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
                 "CREATE TABLE kinds (id bigint PRIMARY KEY, i2 smallint, num numeric(12,3), num_free numeric, r real, "
                         + "d double precision, t text, b boolean, dt date, tm time, ts timestamp, tstz timestamptz, "
                         + "u uuid, j json, jb jsonb, by bytea, arr int[], tags text[], m mood, body text)",
@@ -85,7 +83,7 @@ class RawLayerApplyIT {
                 services.bootstrapServers())).start();
         store = KafkaSchemaStore.open(services.bootstrapServers());
         // From here on, every commit is streamed (the snapshot reads as of the slot's creation).
-        await().atMost(Duration.ofMinutes(1)).until(() -> rows("src", "SELECT active FROM pg_replication_slots "
+        await().atMost(Duration.ofMinutes(1)).until(() -> services.query("src", "SELECT active FROM pg_replication_slots "
                 + "WHERE slot_name = 'lockstep_" + PIPELINE + "'").equals(List.of("t")));
     }
 
@@ -111,12 +109,12 @@ class RawLayerApplyIT {
     @Test
     @Order(1)
     void shouldMirrorSourceInRawLayer() throws Exception {
-        sql("src", "BEGIN", "UPDATE kinds SET body = 'new body 1' || (SELECT string_agg(md5(g::text), '') "
+        services.execute("src", "BEGIN", "UPDATE kinds SET body = 'new body 1' || (SELECT string_agg(md5(g::text), '') "
                 + "FROM generate_series(1, 100) g) WHERE id = 1", "UPDATE kinds SET t = 'renamed' WHERE id = 1",
                 "COMMIT");
-        sql("src", "BEGIN", "UPDATE kinds SET t = 'last words' WHERE id = 30", "DELETE FROM kinds WHERE id = 30",
+        services.execute("src", "BEGIN", "UPDATE kinds SET t = 'last words' WHERE id = 30", "DELETE FROM kinds WHERE id = 30",
                 "COMMIT");
-        sql("src", "UPDATE kinds SET t = 'body untouched' WHERE id = 2",
+        services.execute("src", "UPDATE kinds SET t = 'body untouched' WHERE id = 2",
                 "DELETE FROM kinds WHERE id BETWEEN 10 AND 20",
                 "INSERT INTO kinds SELECT " + row("g") + " FROM generate_series(5001, 5100) g",
                 "UPDATE kinds SET num = num + 1, tags = tags || 'more'::text WHERE id % 7 = 0",
@@ -124,32 +122,32 @@ class RawLayerApplyIT {
 
         try {
             applyUntil(() -> mirrorDifferences().isEmpty()
-                    && rows("dw", "SELECT id FROM dw_raw.logs WHERE NOT _deleted").equals(List.of("1000")));
+                    && services.query("dw", "SELECT id FROM dw_raw.logs WHERE NOT _deleted").equals(List.of("1000")));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             assertThat(mirrorDifferences()).as("raw layer vs source").isEmpty();
-            assertThat(rows("dw", "SELECT id FROM dw_raw.logs WHERE NOT _deleted")).containsExactly("1000");
+            assertThat(services.query("dw", "SELECT id FROM dw_raw.logs WHERE NOT _deleted")).containsExactly("1000");
             throw e;
         }
 
-        assertThat(rows("dw", "SELECT count(*) FROM dw_raw.kinds WHERE _deleted")).containsExactly("12");
-        assertThat(rows("dw", "SELECT t FROM dw_raw.kinds WHERE id = 30 AND _deleted"))
+        assertThat(services.query("dw", "SELECT count(*) FROM dw_raw.kinds WHERE _deleted")).containsExactly("12");
+        assertThat(services.query("dw", "SELECT t FROM dw_raw.kinds WHERE id = 30 AND _deleted"))
                 .as("a delete keeps the last image, also one from earlier in the same batch")
                 .containsExactly("last words");
-        assertThat(rows("dw", "SELECT t || ': ' || left(body, 10) FROM dw_raw.kinds WHERE id IN (1, 2) ORDER BY id"))
-                .containsExactly("renamed: new body 1", "body untouched: " + rows("src",
+        assertThat(services.query("dw", "SELECT t || ': ' || left(body, 10) FROM dw_raw.kinds WHERE id IN (1, 2) ORDER BY id"))
+                .containsExactly("renamed: new body 1", "body untouched: " + services.query("src",
                         "SELECT left(body, 10) FROM kinds WHERE id = 2").get(0));
     }
 
     @Test
     @Order(2)
     void shouldNotChangeWarehouseWhenOffsetIsRewound() throws Exception {
-        List<String> before = rows("dw", "SELECT ROW(r.*)::text FROM dw_raw.kinds r ORDER BY id");
-        sql("dw", "UPDATE lockstep.offsets SET next_offset = 0, commit_lsn = 0, sequence = 0 WHERE pipeline = '"
+        List<String> before = services.query("dw", "SELECT ROW(r.*)::text FROM dw_raw.kinds r ORDER BY id");
+        services.execute("dw", "UPDATE lockstep.offsets SET next_offset = 0, commit_lsn = 0, sequence = 0 WHERE pipeline = '"
                 + PIPELINE + "'");
 
         applyUntil(() -> offsetCaughtUp(), 300); // small batches: the reader stops and seeks at each full one
 
-        assertThat(rows("dw", "SELECT ROW(r.*)::text FROM dw_raw.kinds r ORDER BY id")).isEqualTo(before);
+        assertThat(services.query("dw", "SELECT ROW(r.*)::text FROM dw_raw.kinds r ORDER BY id")).isEqualTo(before);
     }
 
     @Test
@@ -160,18 +158,18 @@ class RawLayerApplyIT {
                 "key.serializer", ByteArraySerializer.class, "value.serializer", ByteArraySerializer.class))) {
             producer.send(new ProducerRecord<>(TopicNames.changes(PIPELINE), 0, null, "garbage".getBytes())).get();
         }
-        sql("src", "INSERT INTO logs VALUES (2000, 'after the poison record')");
+        services.execute("src", "INSERT INTO logs VALUES (2000, 'after the poison record')");
 
-        applyUntil(() -> rows("dw", "SELECT line FROM dw_raw.logs WHERE id = 2000")
+        applyUntil(() -> services.query("dw", "SELECT line FROM dw_raw.logs WHERE id = 2000")
                 .equals(List.of("after the poison record")));
 
-        assertThat(rows("dw", "SELECT cause || ': ' || reason || ' @' || kafka_offset FROM lockstep.quarantine"))
+        assertThat(services.query("dw", "SELECT cause || ': ' || reason || ' @' || kafka_offset FROM lockstep.quarantine"))
                 .singleElement().asString().startsWith("undecodable: not an Avro single-object encoded record");
     }
 
     private static List<String> mirrorDifferences() throws SQLException {
-        List<String> source = rows("src", "SELECT ROW(" + COLUMNS + ")::text FROM kinds ORDER BY id");
-        List<String> raw = rows("dw", "SELECT ROW(" + COLUMNS + ")::text FROM dw_raw.kinds WHERE NOT _deleted "
+        List<String> source = services.query("src", "SELECT ROW(" + COLUMNS + ")::text FROM kinds ORDER BY id");
+        List<String> raw = services.query("dw", "SELECT ROW(" + COLUMNS + ")::text FROM dw_raw.kinds WHERE NOT _deleted "
                 + "ORDER BY id");
         List<String> differences = new ArrayList<>();
         if (source.size() != raw.size()) {
@@ -218,25 +216,7 @@ class RawLayerApplyIT {
             var partition = new org.apache.kafka.common.TopicPartition(TopicNames.changes(PIPELINE), 0);
             end = consumer.endOffsets(List.of(partition)).get(partition);
         }
-        return Long.parseLong(rows("dw", "SELECT next_offset FROM lockstep.offsets").get(0)) >= end;
-    }
-
-    private static List<String> rows(String database, String query) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Connection c = connect(database); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
-    }
-
-    private static void sql(String database, String... statements) throws SQLException {
-        try (Connection c = connect(database); Statement s = c.createStatement()) {
-            for (String statement : statements) {
-                s.execute(statement);
-            }
-        }
+        return Long.parseLong(services.query("dw", "SELECT next_offset FROM lockstep.offsets").get(0)) >= end;
     }
 
     private static Connection connect(String database) throws SQLException {

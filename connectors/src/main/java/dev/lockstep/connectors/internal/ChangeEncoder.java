@@ -45,6 +45,7 @@ public final class ChangeEncoder {
     private final Map<org.apache.kafka.connect.data.Schema, Envelope> envelopes = new IdentityHashMap<>();
     private final Map<TableId, Map<String, Integer>> versions = new HashMap<>();
     private final Set<Long> registered = new java.util.HashSet<>();
+    private final Set<Schema> registeredSchemas = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<String, GenericData.EnumSymbol> symbols = new HashMap<>();
     private final Set<TableId> changedSchemas = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
 
@@ -85,12 +86,6 @@ public final class ChangeEncoder {
     /** A change encoded but for its position, with what it needs once the position is known. */
     public record PreparedChange(EnvelopeCodec.PartialRecord partial, TableId table, byte[] fanoutKey,
             boolean control) {}
-
-    /** Encodes a data change (create, update, delete, snapshot read) at {@code position}. */
-    public void change(SourceRecord record, StreamPosition position, String snapshotPhase,
-            Consumer<ProducerRecord<byte[], byte[]>> out) {
-        emit(prepareChange(record, snapshotPhase, out), position, out);
-    }
 
     /**
      * Encodes a data change without its position (its transaction's commit LSN is not known yet); schema
@@ -194,11 +189,6 @@ public final class ChangeEncoder {
         out.accept(new ProducerRecord<>(changesTopic, 0, null, codec.encode(boundary)));
     }
 
-    /** Encodes a logical decoding message at {@code position}. */
-    public void control(SourceRecord record, StreamPosition position, Consumer<ProducerRecord<byte[], byte[]>> out) {
-        emit(prepareControl(record, out), position, out);
-    }
-
     private Envelope envelopeFor(SourceRecord record, Consumer<ProducerRecord<byte[], byte[]>> out) {
         org.apache.kafka.connect.data.Schema valueSchema = record.valueSchema();
         Envelope envelope = envelopes.get(valueSchema);
@@ -235,7 +225,8 @@ public final class ChangeEncoder {
     }
 
     private void register(Schema schema, Consumer<ProducerRecord<byte[], byte[]>> out) {
-        if (registered.add(EnvelopeCodec.fingerprint(schema))) {
+        // Called for every change: the identity check keeps the fingerprint off the hot path.
+        if (registeredSchemas.add(schema) && registered.add(EnvelopeCodec.fingerprint(schema))) {
             store.remember(schema);
             out.accept(KafkaSchemaStore.registration(schema));
         }

@@ -3,6 +3,7 @@ package dev.lockstep.connectors.internal;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.stream.TableId;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -68,7 +69,7 @@ public final class SourceDatabase {
                     + "|| format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) "
                     + "FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped")) {
                 for (TableId table : settings.tables()) {
-                    ps.setString(1, quoted(table));
+                    ps.setString(1, SqlIdentifiers.quote(table));
                     try (ResultSet rs = ps.executeQuery()) {
                         String columns = rs.next() ? rs.getString(1) : null;
                         out.put(table, columns == null ? "missing" : sha256(columns));
@@ -120,7 +121,7 @@ public final class SourceDatabase {
                     + "| (get_byte(data, 3) << 8) | get_byte(data, 4)) = to_regclass(?)::oid")) {
                 ps.setString(1, settings.slotName());
                 ps.setString(2, settings.publicationName());
-                ps.setString(3, quoted(table));
+                ps.setString(3, SqlIdentifiers.quote(table));
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getLong(1);
@@ -193,10 +194,6 @@ public final class SourceDatabase {
             }
             return null;
         });
-    }
-
-    static String quoted(TableId table) {
-        return "\"" + table.schema().replace("\"", "\"\"") + "\".\"" + table.table().replace("\"", "\"\"") + "\"";
     }
 
     private static String sha256(String text) {

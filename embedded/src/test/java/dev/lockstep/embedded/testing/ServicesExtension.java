@@ -97,6 +97,33 @@ public final class ServicesExtension implements ExecutionCondition, BeforeAllCal
         return DriverManager.getConnection(jdbcUrl(logicalName), user(), password());
     }
 
+    /** Runs statements on this class's database {@code logicalName}, in autocommit (a BEGIN/COMMIT pair works). */
+    public void execute(String logicalName, String... statements) throws SQLException {
+        try (Connection c = connect(logicalName); java.sql.Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    /** Returns the first column of every row of {@code query} on database {@code logicalName}, as text. */
+    public List<String> query(String logicalName, String query) throws SQLException {
+        List<String> rows = new java.util.ArrayList<>();
+        try (Connection c = connect(logicalName); java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(query)) {
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+        }
+        return rows;
+    }
+
+    /** Returns the port of the PostgreSQL server as its JDBC URL for {@code logicalName} gives it. */
+    public int port(String logicalName) {
+        String url = jdbcUrl(logicalName);
+        return Integer.parseInt(url.substring(url.lastIndexOf(':') + 1, url.indexOf('/', url.lastIndexOf(':'))));
+    }
+
     /** Returns the Kafka bootstrap servers. */
     public String bootstrapServers() {
         return requireStarted().bootstrapServers();

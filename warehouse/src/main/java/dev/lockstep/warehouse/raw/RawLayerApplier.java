@@ -59,6 +59,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private int pendingRecords;
     private boolean failed;
     private final Map<TableId, String> stagingNames = new HashMap<>();
+    private final Map<TableId, String> merges = new HashMap<>();
 
     /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     private static final class Staged {
@@ -301,8 +302,10 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         } catch (java.io.IOException e) {
             throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
         }
+        String merge = s.truncatedAt != null ? mergeSql(source, raw, stage, s.truncatedAt)
+                : merges.computeIfAbsent(table, t -> mergeSql(source, raw, stage, null));
         try (Statement st = connection.createStatement()) {
-            st.execute(mergeSql(source, raw, stage, s.truncatedAt));
+            st.execute(merge);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.lockstep.warehouse.raw;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.definition.connect.SourceColumn;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
@@ -91,9 +92,9 @@ public final class RawLayerDdl {
                 + "wrote this image committed.';\n\n");
     }
 
-    /** Quotes an identifier for PostgreSQL. */
-    public static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    /** Quotes an identifier for PostgreSQL (see {@link SqlIdentifiers#quote(String)}). */
+    static String quote(String identifier) {
+        return SqlIdentifiers.quote(identifier);
     }
 
     private static String literal(String text) {
