@@ -42,6 +42,11 @@ public final class CopyText {
         }
     }
 
+    /** Appends a {@code timestamptz} given in microseconds since the epoch. */
+    public static void appendTimestampMicros(StringBuilder line, long micros) {
+        line.append(timestamp(micros, "+00"));
+    }
+
     /** Returns the PostgreSQL input syntax of {@code value}. */
     static String text(Schema schema, Object value) {
         LogicalType logical = schema.getLogicalType();

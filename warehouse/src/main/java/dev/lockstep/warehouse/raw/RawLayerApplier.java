@@ -11,6 +11,8 @@ import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.warehouse.star.StarLoader;
+import dev.lockstep.warehouse.star.StarSchema;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -60,12 +62,15 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private boolean failed;
     private final Map<TableId, String> stagingNames = new HashMap<>();
     private final Map<TableId, String> merges = new HashMap<>();
+    private final Map<TableId, String> replayGuards = new HashMap<>();
+    private StarLoader star;
 
     /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     private static final class Staged {
         final StringBuilder copy = new StringBuilder();
         int rows;
         StreamPosition truncatedAt;
+        long truncatedCommitMicros;
     }
 
     private RawLayerApplier(Connection connection, String pipeline, String warehouseSchema,
@@ -84,6 +89,16 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
      */
     public static RawLayerApplier open(Connection connection, String pipeline, String warehouseSchema,
             Map<TableId, SourceTable> tables, int definitionVersion, int batchSize) {
+        return open(connection, pipeline, warehouseSchema, tables, definitionVersion, batchSize, Optional.empty());
+    }
+
+    /**
+     * Opens the applier as {@link #open(Connection, String, String, Map, int, int)} does; with {@code star}, each
+     * batch also transforms and loads the star schema (dimensions, then facts) in the same transaction. The star
+     * schema's tables must exist.
+     */
+    public static RawLayerApplier open(Connection connection, String pipeline, String warehouseSchema,
+            Map<TableId, SourceTable> tables, int definitionVersion, int batchSize, Optional<StarSchema> star) {
         requireNonNull(connection, "connection");
         RawLayerApplier applier = new RawLayerApplier(connection, pipeline, warehouseSchema, tables,
                 definitionVersion, batchSize);
@@ -111,6 +126,17 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                         applier.applied = StreamPosition.ZERO;
                     }
                 }
+            }
+            if (star.isPresent()) {
+                try (Statement s = connection.createStatement()) {
+                    // Date keys and date expressions use the definition's calendar.
+                    s.execute("SET TIME ZONE '" + star.get().timezone().getId().replace("'", "''") + "'");
+                }
+                for (TableId table : tables.keySet()) {
+                    applier.createStaging(table);
+                }
+                applier.star = StarLoader.prepare(connection, star.get(), applier.stagingNames, pipeline,
+                        definitionVersion);
             }
             connection.commit();
         } catch (SQLException e) {
@@ -210,6 +236,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         }
         line.append('\t').append(position.commitLsn()).append('\t').append(position.sequence())
                 .append('\t').append(delete ? 't' : 'f').append('\t');
+        CopyText.appendTimestampMicros(line, lastCommitMicros);
+        line.append('\t').append("STREAMING".equals(change.get("snapshot").toString()) ? 'f' : 't').append('\t');
         List<?> unchanged = (List<?>) change.get("unchanged");
         StringBuilder array = new StringBuilder("{");
         for (Object column : unchanged) {
@@ -231,7 +259,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         TableId table = TableId.parse(StandardCharsets.UTF_8.decode(((ByteBuffer) control.get("content"))
                 .duplicate()).toString());
         if (tables.containsKey(table)) {
-            staged.computeIfAbsent(table, t -> new Staged()).truncatedAt = position;
+            Staged s = staged.computeIfAbsent(table, t -> new Staged());
+            s.truncatedAt = position;
+            s.truncatedCommitMicros = (Long) control.get("commit_ts");
         }
     }
 
@@ -248,8 +278,16 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     /** Applies what was gathered: one warehouse transaction. */
     private void flush() {
         try {
+            Map<TableId, StarLoader.Truncation> truncations = new HashMap<>();
             for (Map.Entry<TableId, Staged> entry : staged.entrySet()) {
                 applyTable(entry.getKey(), entry.getValue());
+                if (entry.getValue().truncatedAt != null) {
+                    truncations.put(entry.getKey(), new StarLoader.Truncation(entry.getValue().truncatedAt,
+                            entry.getValue().truncatedCommitMicros));
+                }
+            }
+            if (star != null && pendingRecords > 0) {
+                star.load(truncations);
             }
             quarantineUndecodable();
             storeOffsets();
@@ -273,17 +311,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private void applyTable(TableId table, Staged s) throws SQLException {
         SourceTable source = tables.get(table);
         String raw = RawLayerDdl.qualified(warehouseSchema, table);
-        boolean created = !stagingNames.containsKey(table);
-        String stage = stagingNames.computeIfAbsent(table, t -> "lockstep_stage_" + (stagingNames.size() + 1));
+        String stage = createStaging(table);
         try (Statement st = connection.createStatement()) {
-            if (created) {
-                st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + raw + " INCLUDING DEFAULTS) "
-                        + "ON COMMIT DELETE ROWS");
-                st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[]");
-                // Supports: the merge's lookups of a key's earlier images in the batch.
-                st.execute("CREATE INDEX ON " + stage + " (" + String.join(", ", source.primaryKey().stream()
-                        .map(RawLayerDdl::quote).toList()) + ", _position_lsn, _position_seq)");
-            }
             if (s.truncatedAt != null) {
                 st.execute("UPDATE " + raw + " SET _deleted = true, _position_lsn = " + s.truncatedAt.commitLsn()
                         + ", _position_seq = " + s.truncatedAt.sequence() + ", _loaded_at = now() WHERE NOT _deleted "
@@ -295,18 +324,50 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             return;
         }
         List<String> columns = source.columns().stream().map(c -> RawLayerDdl.quote(c.name())).toList();
-        String copyColumns = String.join(", ", columns) + ", _position_lsn, _position_seq, _deleted, _unchanged";
+        String copyColumns = String.join(", ", columns) + ", _position_lsn, _position_seq, _deleted, _commit_ts, "
+                + "_snapshot, _unchanged";
         try {
             connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + stage + " (" + copyColumns
                     + ") FROM STDIN", new StringReader(s.copy.toString()));
         } catch (java.io.IOException e) {
             throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
         }
+        try (Statement st = connection.createStatement()) {
+            // Replay guard: images the raw layer already reflects (re-read after a rewound offset) leave the batch,
+            // so neither the merge nor the transforms see them again.
+            st.execute(replayGuards.computeIfAbsent(table, t -> "DELETE FROM " + stage + " s USING " + raw + " r WHERE "
+                    + String.join(" AND ", source.primaryKey().stream().map(RawLayerDdl::quote)
+                    .map(k -> "r." + k + " = s." + k).toList()) + " AND (s._position_lsn, s._position_seq) <= "
+                    + "(r._position_lsn, r._position_seq)"));
+        }
         String merge = s.truncatedAt != null ? mergeSql(source, raw, stage, s.truncatedAt)
                 : merges.computeIfAbsent(table, t -> mergeSql(source, raw, stage, null));
         try (Statement st = connection.createStatement()) {
             st.execute(merge);
         }
+    }
+
+    /**
+     * Returns the staging table of {@code table}, creating it the first time: the raw table's columns, plus the
+     * unchanged TOASTed columns, the source commit time and whether the image is a snapshot read.
+     */
+    private String createStaging(TableId table) throws SQLException {
+        String existing = stagingNames.get(table);
+        if (existing != null) {
+            return existing;
+        }
+        String stage = "lockstep_stage_" + (stagingNames.size() + 1);
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + RawLayerDdl.qualified(warehouseSchema,
+                    table) + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+            st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[], ADD COLUMN IF NOT EXISTS "
+                    + "_commit_ts timestamptz, ADD COLUMN IF NOT EXISTS _snapshot boolean");
+            // Supports: the merge's lookups of a key's earlier images in the batch.
+            st.execute("CREATE INDEX ON " + stage + " (" + String.join(", ", tables.get(table).primaryKey().stream()
+                    .map(RawLayerDdl::quote).toList()) + ", _position_lsn, _position_seq)");
+        }
+        stagingNames.put(table, stage);
+        return stage;
     }
 
     /**

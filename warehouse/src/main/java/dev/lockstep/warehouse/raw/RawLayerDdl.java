@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The raw layer's DDL: schema {@code <warehouse schema>_raw}, one current-state table per source table, with the
@@ -43,6 +44,15 @@ public final class RawLayerDdl {
 
     /** Returns the migration that creates the raw layer for {@code tables}; every table needs a primary key. */
     public static MigrationScript create(String warehouseSchema, Collection<SourceTable> tables, int version) {
+        return create(warehouseSchema, tables, version, Map.of());
+    }
+
+    /**
+     * Returns the migration that creates the raw layer for {@code tables}, with an index on each column of
+     * {@code lookupColumns} (the columns the star schema's lookups join on); every table needs a primary key.
+     */
+    public static MigrationScript create(String warehouseSchema, Collection<SourceTable> tables, int version,
+            Map<TableId, ? extends Collection<String>> lookupColumns) {
         List<SourceTable> sorted = new ArrayList<>(tables);
         sorted.sort(Comparator.comparing(t -> t.id().toString()));
         StringBuilder up = new StringBuilder();
@@ -57,6 +67,15 @@ public final class RawLayerDdl {
                         + " has no primary key; the raw layer mirrors rows by key, so add one");
             }
             createTable(up, warehouseSchema, table);
+            Collection<String> indexed = lookupColumns.containsKey(table.id()) ? lookupColumns.get(table.id()) : List.of();
+            for (String column : indexed) {
+                if (!table.primaryKey().equals(List.of(column))) {
+                    up.append("-- Supports: re-deriving the rows whose looked-up row changed, WHERE ").append(quote(column))
+                            .append(" = ?.\n");
+                    up.append("CREATE INDEX ON ").append(qualified(warehouseSchema, table.id())).append(" (")
+                            .append(quote(column)).append(");\n\n");
+                }
+            }
             down.append("DROP TABLE ").append(qualified(warehouseSchema, table.id())).append(";\n");
         }
         down.append("DROP SCHEMA ").append(schema).append(";\n");

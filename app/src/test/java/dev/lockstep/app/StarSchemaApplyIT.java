@@ -1,0 +1,349 @@
+package dev.lockstep.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.warehouse.raw.RawLayerApplier;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The apply transaction's transform and load steps, from change envelopes written directly to the changes topic:
+ * SCD 2 versions from each source transaction of a batch, SCD 1, facts with surrogate keys resolved at commit
+ * time, inferred members, lookups, run-time error quarantine, monthly partitions, and the replay guard. The
+ * warehouse is built by the real deployment (type-checked definition, Flyway migrations). Tests run in order on
+ * one stream.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StarSchemaApplyIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    static final String PIPELINE = "starit";
+    static final Instant T0 = Instant.parse("2026-01-10T09:00:00Z");
+
+    @TempDir
+    static Path dir;
+    static WarehouseDeployment deployment;
+    static ChangeEnvelopes envelopes;
+    static KafkaSchemaStore store;
+
+    @BeforeAll
+    static void deploy() throws Exception {
+        services.execute("src",
+                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
+                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
+                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
+                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
+                        + "total numeric(12,2))",
+                "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
+                        + "unit_price numeric(10,2), pack_size int)");
+        services.database("dw");
+        deployment = WarehouseDeployment.deploy(definition(dir, services, PIPELINE, "src", "dw", "shop_dw"));
+        assertThat(deployment.applied()).containsExactly(1, 2);
+        envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE, deployment.tables());
+        store = KafkaSchemaStore.open(services.bootstrapServers());
+    }
+
+    @AfterAll
+    static void close() {
+        envelopes.close();
+        store.close();
+    }
+
+    /** Writes the shop star-schema definition for the test services. */
+    static Path definition(Path dir, ServicesExtension services, String pipeline, String source, String warehouse,
+            String schema) throws IOException {
+        String text;
+        try (InputStream in = StarSchemaApplyIT.class.getResourceAsStream("/definitions/star-shop.yaml")) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Path file = dir.resolve(pipeline + ".yaml");
+        Files.writeString(file, text.replace("@PIPELINE@", pipeline).replace("@PORT@", String.valueOf(services.port(source)))
+                .replace("@SOURCE@", services.database(source)).replace("@WAREHOUSE@", services.database(warehouse))
+                .replace("@USER@", services.user()).replace("@SCHEMA@", schema));
+        return file;
+    }
+
+    @Test
+    @Order(1)
+    void shouldStartSnapshotVersionsAtMinusInfinity() throws Exception {
+        Map<String, List<Map<String, Object>>> snapshot = new LinkedHashMap<>();
+        snapshot.put("public.customers", List.of(customer(1, "Ada", "ADA@x.org", "Paris"),
+                customer(2, "Bob", "bob@x.org", null), customer(3, "Cy", "cy@x.org", "Lyon")));
+        snapshot.put("public.categories", List.of(Map.of("id", 1, "name", "Books")));
+        snapshot.put("public.products", List.of(product(10, "Dune", 1, "9.90"), product(11, "Emma", 1, "5.00")));
+        envelopes.snapshot(snapshot);
+
+        applyAll();
+
+        assertThat(dw("SELECT id || ' ' || name || ' ' || city || ' ' || valid_from || ' ' || valid_to || ' ' "
+                + "|| is_current FROM shop_dw.dim_customer WHERE customer_key <> -1 ORDER BY id"))
+                .containsExactly("1 Ada Paris -infinity infinity true", "2 Bob Unknown -infinity infinity true",
+                        "3 Cy Lyon -infinity infinity true");
+        assertThat(dw("SELECT email FROM shop_dw.dim_customer WHERE id = 1")).containsExactly("ada@x.org");
+        assertThat(dw("SELECT name || ' ' || category || ' ' || list_price FROM shop_dw.dim_product "
+                + "WHERE product_key <> -1 ORDER BY id")).containsExactly("Dune Books 9.90", "Emma Books 5.00");
+    }
+
+    @Test
+    @Order(2)
+    void shouldCreateOneVersionPerSourceTransactionInOneBatch() throws Exception {
+        Instant t1 = T0.plusSeconds(60);
+        Instant t2 = T0.plusSeconds(120);
+        Instant t3 = T0.plusSeconds(180);
+        envelopes.begin(t1).update("public.customers", customer(1, "Ada", "ada@x.org", "Berlin")).commit();
+        // Two changes of the key inside one transaction collapse to the transaction's final image.
+        envelopes.begin(t2).update("public.customers", customer(1, "Ada", "ada@x.org", "Rome"))
+                .update("public.customers", customer(1, "Ada", "ada@x.org", "Oslo")).commit();
+        envelopes.begin(t3).update("public.customers", customer(1, "Ada", "ada@x.org", "Madrid")).commit();
+        // An untracked column corrects the current version in place.
+        envelopes.begin(t3.plusSeconds(60)).update("public.customers", customer(1, "Ada L.", "ada@x.org", "Madrid"))
+                .commit();
+
+        applyAll();
+
+        assertThat(dw("SELECT name || ' ' || city || ' ' || valid_from || ' ' || valid_to || ' ' || is_current "
+                + "FROM shop_dw.dim_customer WHERE id = 1 ORDER BY valid_from")).containsExactly(
+                "Ada Paris -infinity " + ts(t1) + " false",
+                "Ada Berlin " + ts(t1) + " " + ts(t2) + " false",
+                "Ada Oslo " + ts(t2) + " " + ts(t3) + " false",
+                "Ada L. Madrid " + ts(t3) + " infinity true");
+        assertThat(dw("SELECT count(DISTINCT _loaded_at) FROM shop_dw.dim_customer WHERE id = 1 "
+                + "AND valid_from > '-infinity'")).as("the three versions were written by one warehouse transaction")
+                .containsExactly("1");
+    }
+
+    @Test
+    @Order(3)
+    void shouldKeepOneRowWhenKeyChangesTwiceInOneBatch() throws Exception {
+        Instant t = T0.plusSeconds(3600);
+        envelopes.begin(t).insert("public.products", product(12, "Faust", 1, "7.00"))
+                .insert("public.orders", order(100, 2, "2026-01-10T10:00:00Z", "21.00"))
+                .insert("public.order_items", item(1000, 100, 12, 3, "7.00", 1))
+                .update("public.products", product(12, "Faust I", 1, "7.50")).commit();
+        envelopes.begin(t.plusSeconds(1)).update("public.products", product(12, "Faust II", 1, "8.00"))
+                .update("public.order_items", item(1000, 100, 12, 4, "7.00", 1)).commit();
+        envelopes.begin(t.plusSeconds(2)).update("public.order_items", item(1000, 100, 12, 5, "7.00", 1))
+                .update("public.orders", order(100, 2, "2026-01-10T10:00:00Z", "35.00")).commit();
+
+        applyAll();
+
+        assertThat(dw("SELECT name || ' ' || list_price FROM shop_dw.dim_product WHERE id = 12"))
+                .containsExactly("Faust II 8.00");
+        assertThat(dw("SELECT quantity || ' ' || amount FROM shop_dw.fact_order_line WHERE id = 1000"))
+                .containsExactly("5 35.00");
+        assertThat(dw("SELECT total::text FROM shop_dw.fact_order WHERE id = 100")).containsExactly("35.00");
+        assertThat(dw("SELECT c.name FROM shop_dw.fact_order_line f JOIN shop_dw.dim_customer c USING (customer_key) "
+                + "WHERE f.id = 1000")).containsExactly("Bob");
+    }
+
+    @Test
+    @Order(4)
+    void shouldInferMissingMemberAndCompleteItWhenItArrives() throws Exception {
+        Instant t = T0.plusSeconds(7200);
+        envelopes.begin(t).insert("public.orders", order(101, 99, "2026-01-10T11:00:00Z", "7.00"))
+                .insert("public.order_items", item(1001, 101, 12, 1, "7.00", 1)).commit();
+        applyAll();
+        List<String> inferred = dw("SELECT customer_key || ' ' || is_inferred || ' ' || coalesce(name, '?') "
+                + "FROM shop_dw.dim_customer WHERE id = 99");
+        assertThat(inferred).singleElement().asString().endsWith(" true ?");
+        String key = inferred.get(0).split(" ")[0];
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
+
+        envelopes.begin(t.plusSeconds(60)).insert("public.customers", customer(99, "Zoe", "zoe@x.org", "Nice"))
+                .commit();
+        applyAll();
+
+        assertThat(dw("SELECT customer_key || ' ' || is_inferred || ' ' || name || ' ' || city || ' ' || is_current "
+                + "FROM shop_dw.dim_customer WHERE id = 99")).containsExactly(key + " false Zoe Nice true");
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
+    }
+
+    @Test
+    @Order(5)
+    void shouldRederiveFactsWhenLookedUpRowChanges() throws Exception {
+        String bobKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 2").get(0);
+        String cyKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3").get(0);
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000")).containsExactly(bobKey);
+
+        envelopes.begin(T0.plusSeconds(9000)).update("public.orders", order(100, 3, "2026-01-10T10:00:00Z", "35.00"))
+                .update("public.categories", Map.of("id", 1, "name", "Novels")).commit();
+        applyAll();
+
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
+                .as("the order moved to another customer: its line follows").containsExactly(cyKey);
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order WHERE id = 100")).containsExactly(cyKey);
+        assertThat(dw("SELECT DISTINCT category FROM shop_dw.dim_product WHERE product_key <> -1"))
+                .as("the category was renamed: every product in it is re-derived").containsExactly("Novels");
+    }
+
+    @Test
+    @Order(6)
+    void shouldQuarantineRowWithDivisionByZeroAndLoadRestOfTransaction() throws Exception {
+        envelopes.begin(T0.plusSeconds(10_000)).insert("public.orders", order(102, 1, "2026-01-11T08:00:00Z", "30.00"))
+                .insert("public.order_items", item(1002, 102, 10, 1, "10.00", 1))
+                .insert("public.order_items", item(1003, 102, 11, 1, "10.00", 0))
+                .insert("public.order_items", item(1004, 102, 12, 1, "10.00", 1)).commit();
+
+        applyAll();
+
+        assertThat(dw("SELECT id::text FROM shop_dw.fact_order_line WHERE order_id = 102 ORDER BY id"))
+                .containsExactly("1002", "1004");
+        assertThat(dw("SELECT cause || ' ' || target || ' ' || source_table || ' ' || natural_key::text || ' ' "
+                + "|| sql_state || ' ' || reason FROM lockstep.quarantine WHERE cause = 'runtime_error'"))
+                .containsExactly("runtime_error order_line public.order_items {\"id\": 1003} 22012 division by zero");
+        assertThat(dw("SELECT id::text FROM shop_dw.fact_order WHERE id = 102")).containsExactly("102");
+    }
+
+    @Test
+    @Order(7)
+    void shouldMoveFactBetweenMonthlyPartitions() throws Exception {
+        // 23:30 UTC on 31 January is 1 February in Paris, the pipeline's timezone.
+        envelopes.begin(T0.plusSeconds(11_000)).insert("public.orders", order(103, 1, "2026-01-31T23:30:00Z", "5.00"))
+                .insert("public.order_items", item(1005, 103, 10, 1, "5.00", 1)).commit();
+        applyAll();
+        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM shop_dw.fact_order_line WHERE id = 1005"))
+                .containsExactly("shop_dw.fact_order_line_2026_02 20260201");
+
+        envelopes.begin(T0.plusSeconds(12_000)).update("public.orders", order(103, 1, "2026-03-15T12:00:00Z", "5.00"))
+                .commit();
+        applyAll();
+
+        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM shop_dw.fact_order_line WHERE id = 1005"))
+                .containsExactly("shop_dw.fact_order_line_2026_03 20260315");
+        assertThat(dw("SELECT count(*) FROM shop_dw.fact_order_line WHERE id = 1005")).containsExactly("1");
+    }
+
+    @Test
+    @Order(8)
+    void shouldExtendDateDimensionWhenDataFallsOutsideItsRange() throws Exception {
+        envelopes.begin(T0.plusSeconds(13_000)).insert("public.orders", order(104, 1, "2031-01-02T12:00:00Z", "1.00"))
+                .commit();
+        applyAll();
+
+        assertThat(dw("SELECT max(date)::text FROM shop_dw.dim_date")).containsExactly("2031-01-02");
+        assertThat(dw("SELECT count(*) FROM shop_dw.dim_date WHERE date > '2030-12-31'")).containsExactly("2");
+        assertThat(dw("SELECT d.day_name || ' ' || d.iso_week FROM shop_dw.fact_order f JOIN shop_dw.dim_date d "
+                + "USING (date_key) WHERE f.id = 104")).containsExactly("Thursday 1");
+    }
+
+    @Test
+    @Order(9)
+    void shouldCloseVersionAndMarkDeletedOnSoftDelete() throws Exception {
+        Instant t = T0.plusSeconds(14_000);
+        envelopes.begin(t).delete("public.order_items", Map.of("id", 1004L))
+                .delete("public.customers", Map.of("id", 2L)).commit();
+        applyAll();
+
+        assertThat(dw("SELECT is_deleted || ' ' || quantity FROM shop_dw.fact_order_line WHERE id = 1004"))
+                .containsExactly("true 1");
+        assertThat(dw("SELECT is_deleted || ' ' || is_current || ' ' || valid_to FROM shop_dw.dim_customer "
+                + "WHERE id = 2")).containsExactly("true false " + ts(t));
+    }
+
+    @Test
+    @Order(10)
+    void shouldNotChangeWarehouseWhenOffsetIsRewound() throws Exception {
+        List<String> tables = List.of("dim_customer", "dim_product", "dim_date", "fact_order_line", "fact_order");
+        Map<String, List<String>> before = new LinkedHashMap<>();
+        for (String table : tables) {
+            before.put(table, dw("SELECT t::text FROM shop_dw." + table + " t ORDER BY 1"));
+        }
+        List<String> quarantine = dw("SELECT quarantine_id::text FROM lockstep.quarantine ORDER BY 1");
+        services.execute("dw", "UPDATE lockstep.offsets SET next_offset = 0, commit_lsn = 0, sequence = 0");
+
+        applyAll();
+
+        for (String table : tables) {
+            assertThat(dw("SELECT t::text FROM shop_dw." + table + " t ORDER BY 1")).as(table)
+                    .isEqualTo(before.get(table));
+        }
+        assertThat(dw("SELECT quarantine_id::text FROM lockstep.quarantine ORDER BY 1")).isEqualTo(quarantine);
+    }
+
+    static Map<String, Object> customer(long id, String name, String email, String city) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", id);
+        row.put("name", name);
+        row.put("email", email);
+        row.put("city", city);
+        return row;
+    }
+
+    static Map<String, Object> product(long id, String name, int category, String price) {
+        return Map.of("id", id, "name", name, "category_id", category, "price", new BigDecimal(price));
+    }
+
+    static Map<String, Object> order(long id, long customer, String createdAt, String total) {
+        return Map.of("id", id, "customer_id", customer, "created_at", Instant.parse(createdAt), "total",
+                new BigDecimal(total));
+    }
+
+    static Map<String, Object> item(long id, long order, long product, int quantity, String unitPrice, int packSize) {
+        return Map.of("id", id, "order_id", order, "product_id", product, "quantity", quantity, "unit_price",
+                new BigDecimal(unitPrice), "pack_size", packSize);
+    }
+
+    /** PostgreSQL's text of a timestamptz in the warehouse session's zone (the test server's, UTC). */
+    private static String ts(Instant instant) throws Exception {
+        return dw("SELECT '" + instant + "'::timestamptz::text").get(0);
+    }
+
+    private static List<String> dw(String sql) throws Exception {
+        return services.query("dw", sql);
+    }
+
+    /** Applies everything on the changes topic, as one applier run (batches close when no more records are ready). */
+    private static void applyAll() throws Exception {
+        long end = endOffset();
+        try (Connection c = DriverManager.getConnection(services.jdbcUrl("dw"), services.user(), services.password())) {
+            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+                    WarehouseDeployment.VERSION, 100_000, Optional.of(deployment.star()));
+            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
+                    applier.nextOffset(), applier.applied(), store)) {
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {
+                    applier.applyOnce(reader, Duration.ofMillis(200));
+                    return applier.nextOffset() >= end;
+                });
+            }
+        }
+    }
+
+    private static long endOffset() {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                "bootstrap.servers", services.bootstrapServers(), "isolation.level", "read_committed",
+                "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
+            TopicPartition partition = new TopicPartition(TopicNames.changes(PIPELINE), 0);
+            return consumer.endOffsets(List.of(partition)).get(partition);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package dev.lockstep.warehouse.star;
+
+import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
+
+import dev.lockstep.core.definition.DateDimension;
+import dev.lockstep.core.definition.DeletePolicy;
+import dev.lockstep.core.definition.SourceDimension;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
+import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import dev.lockstep.warehouse.star.StarSchema.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The SQL that loads one fact table from a batch: the touched grains conformed from the raw layer (measures and
+ * the natural keys of their dimension references), inferred members for references to members not there yet,
+ * the date dimension extended to the dates seen, then one upsert by grain with every dimension key resolved in a
+ * set-based join — an SCD 2 reference to the version valid at the source commit time of the fact's change.
+ */
+final class FactSql extends TargetSql {
+
+    private final FactTable fact;
+
+    FactSql(StarSchema star, FactTable fact, Map<TableId, String> stages, String prefix) {
+        super(star, fact.definition().from(), fact.grain(), fact.joins(), stages, prefix);
+        this.fact = fact;
+    }
+
+    @Override
+    String target() {
+        return fact.definition().name();
+    }
+
+    FactTable fact() {
+        return fact;
+    }
+
+    /** Returns the conformed table's column holding part {@code i} of a reference's natural key. */
+    static String referenceColumn(Reference reference, int i) {
+        return quote("_ref_" + reference.definition().name() + "_" + i);
+    }
+
+    @Override
+    String conformedColumns() {
+        List<String> columns = new ArrayList<>();
+        columns.add(columns(key));
+        for (Reference reference : fact.references()) {
+            for (int i = 0; i < reference.naturalKey().size(); i++) {
+                columns.add(referenceColumn(reference, i) + " " + reference.naturalKey().get(i).type());
+            }
+        }
+        if (!fact.measures().isEmpty()) {
+            columns.add(columns(fact.measures()));
+        }
+        columns.add("_deleted boolean, _lsn bigint, _seq bigint, _commit_ts timestamptz, _rn integer");
+        return String.join(", ", columns);
+    }
+
+    @Override
+    String conform() {
+        String base = baseAlias();
+        List<String> values = new ArrayList<>();
+        values.add(list(key, c -> base + "." + quote(c.name())));
+        for (Reference reference : fact.references()) {
+            for (int i = 0; i < reference.naturalKey().size(); i++) {
+                String expression = reference.definition().key().get(i).sql();
+                values.add(unlessDeleted(base, reference.toDate() ? "(" + expression + ")::date" : expression));
+            }
+        }
+        for (Column measure : fact.measures()) {
+            values.add(unlessDeleted(base, fact.definition().measures().get(measure.name()).sql()));
+        }
+        return "INSERT INTO " + conformed + " SELECT " + String.join(", ", values) + ", " + base + "._deleted, " + base
+                + "._position_lsn, " + base + "._position_seq, t._commit_ts, t._rn FROM " + touched + " t JOIN "
+                + raw(from) + " AS " + base + " ON " + equal(base, "t", key) + lookupJoins(true)
+                + " WHERE t._rn BETWEEN ? AND ?";
+    }
+
+    /** Returns, per reference to a source dimension, the statement adding inferred members for unknown natural keys. */
+    List<String> inferMembers() {
+        List<String> statements = new ArrayList<>();
+        for (Reference reference : fact.references()) {
+            if (!(reference.dimension() instanceof SourceDimension d)) {
+                continue;
+            }
+            DimensionTable dimension = star.dimension(d.name()).orElseThrow();
+            List<String> refs = new ArrayList<>();
+            List<String> match = new ArrayList<>();
+            for (int i = 0; i < dimension.key().size(); i++) {
+                refs.add("c." + referenceColumn(reference, i));
+                match.add("d." + quote(dimension.key().get(i).name()) + " = c." + referenceColumn(reference, i));
+            }
+            String table = StarSchemaDdl.table(star, d.tableName());
+            statements.add("INSERT INTO " + table + " (" + list(dimension.key(), c -> quote(c.name()))
+                    + ", is_inferred) SELECT DISTINCT ON (" + String.join(", ", refs) + ") " + String.join(", ", refs)
+                    + ", true FROM " + conformed + " c WHERE NOT "
+                    + "c._deleted AND " + String.join(" AND ", refs.stream().map(r -> r + " IS NOT NULL").toList())
+                    + " AND NOT EXISTS (SELECT 1 FROM " + table + " d WHERE " + String.join(" AND ", match) + ") "
+                    + "ORDER BY " + String.join(", ", refs) + ", c._lsn, c._seq");
+        }
+        return statements;
+    }
+
+    /** Returns, per date reference, the statement extending the date dimension to the days the batch holds. */
+    List<String> extendDates() {
+        List<String> statements = new ArrayList<>();
+        for (Reference reference : fact.references()) {
+            if (!(reference.dimension() instanceof DateDimension date)) {
+                continue;
+            }
+            String table = StarSchemaDdl.table(star, date.tableName());
+            String day = referenceColumn(reference, 0);
+            statements.add("INSERT INTO " + table + " SELECT " + StarSchemaDdl.dateRow("g.day::date") + " FROM "
+                    + "(SELECT min(" + day + ") AS lo, max(" + day + ") AS hi FROM " + conformed + ") n, "
+                    + "(SELECT min(date) AS lo, max(date) AS hi FROM " + table + ") h, LATERAL ("
+                    + "SELECT generate_series(n.lo, coalesce(h.lo - 1, n.hi), interval '1 day') UNION ALL "
+                    + "SELECT generate_series(coalesce(h.hi + 1, n.lo), n.hi, interval '1 day')"
+                    + ") AS g(day) WHERE n.lo IS NOT NULL AND (h.lo IS NULL OR n.lo < h.lo OR n.hi > h.hi) "
+                    + "ON CONFLICT DO NOTHING");
+        }
+        return statements;
+    }
+
+    /** Returns the query listing the first days of the months the batch's rows fall in, for partitioned facts. */
+    String monthsNeeded() {
+        Reference partition = fact.partition().orElseThrow();
+        String day = referenceColumn(partition, 0);
+        return "SELECT DISTINCT date_trunc('month', " + day + ")::date FROM " + conformed + " WHERE " + day
+                + " IS NOT NULL AND NOT _deleted";
+    }
+
+    /** Returns the statement that creates the partition of the month starting on {@code month} (yyyymm01). */
+    String createPartition(java.time.LocalDate month) {
+        java.time.LocalDate next = month.plusMonths(1);
+        String name = fact.definition().tableName() + "_" + String.format("%04d_%02d", month.getYear(),
+                month.getMonthValue());
+        return "CREATE TABLE IF NOT EXISTS " + StarSchemaDdl.table(star, name) + " PARTITION OF "
+                + StarSchemaDdl.table(star, fact.definition().tableName()) + " FOR VALUES FROM ("
+                + dateKey(month) + ") TO (" + dateKey(next) + ")";
+    }
+
+    /** Returns the {@code yyyymmdd} key of a day. */
+    static int dateKey(java.time.LocalDate day) {
+        return day.getYear() * 10_000 + day.getMonthValue() * 100 + day.getDayOfMonth();
+    }
+
+    /** Returns the upsert of the conformed rows by grain, with every dimension key resolved. */
+    String load() {
+        String table = StarSchemaDdl.table(star, fact.definition().tableName());
+        List<String> select = new ArrayList<>();
+        select.add(list(key, c -> "c." + quote(c.name())));
+        StringBuilder joins = new StringBuilder();
+        List<String> columns = new ArrayList<>();
+        int n = 0;
+        for (Reference reference : fact.references()) {
+            String alias = "d" + (++n);
+            String column = quote(reference.definition().column());
+            columns.add(column);
+            if (reference.dimension() instanceof DateDimension) {
+                String day = "c." + referenceColumn(reference, 0);
+                select.add("CASE WHEN " + day + " IS NULL THEN " + StarSchemaDdl.UNKNOWN_MEMBER + " ELSE to_char(" + day
+                        + ", 'YYYYMMDD')::integer END AS " + column);
+                continue;
+            }
+            DimensionTable dimension = star.dimension(reference.dimension().name()).orElseThrow();
+            String surrogate = quote(dimension.definition().surrogateKey());
+            String dimensionTable = StarSchemaDdl.table(star, dimension.definition().tableName());
+            List<String> match = new ArrayList<>();
+            for (int i = 0; i < dimension.key().size(); i++) {
+                match.add(alias + "." + quote(dimension.key().get(i).name()) + " = c." + referenceColumn(reference, i));
+            }
+            select.add("coalesce(" + alias + "." + surrogate + ", " + StarSchemaDdl.UNKNOWN_MEMBER + ") AS " + column);
+            if (dimension.scd2()) {
+                joins.append(" LEFT JOIN LATERAL (SELECT ").append(alias).append('.').append(surrogate).append(" FROM ")
+                        .append(dimensionTable).append(' ').append(alias).append(" WHERE ")
+                        .append(String.join(" AND ", match)).append(" ORDER BY coalesce(").append(alias)
+                        .append(".valid_from <= c._commit_ts AND c._commit_ts < ").append(alias)
+                        .append(".valid_to, false) DESC, ").append(alias).append(".valid_from DESC LIMIT 1) ")
+                        .append(alias).append(" ON true");
+            } else {
+                joins.append(" LEFT JOIN ").append(dimensionTable).append(' ').append(alias).append(" ON ")
+                        .append(String.join(" AND ", match));
+            }
+        }
+        for (Column measure : fact.measures()) {
+            select.add("c." + quote(measure.name()));
+            columns.add(quote(measure.name()));
+        }
+        boolean hard = fact.definition().onDelete() == DeletePolicy.HARD;
+        String keys = list(key, c -> quote(c.name()));
+        return "MERGE INTO " + table + " AS f USING (SELECT " + String.join(", ", select) + ", c._deleted, c._lsn, "
+                + "c._seq FROM " + conformed + " c" + joins + ") AS s ON " + equal("f", "s", key)
+                + (hard ? " WHEN MATCHED AND s._deleted THEN DELETE" : " WHEN MATCHED AND s._deleted AND NOT "
+                + "f.is_deleted THEN UPDATE SET is_deleted = true, _position_lsn = s._lsn, _position_seq = s._seq, "
+                + "_loaded_at = now() WHEN MATCHED AND s._deleted THEN DO NOTHING")
+                + " WHEN MATCHED THEN UPDATE SET " + columns.stream().map(c -> c + " = s." + c + ", ")
+                .collect(java.util.stream.Collectors.joining()) + "is_deleted = false, _position_lsn = s._lsn, "
+                + "_position_seq = s._seq, _loaded_at = now()"
+                + " WHEN NOT MATCHED AND NOT s._deleted THEN INSERT (" + keys + ", " + columns.stream()
+                .map(c -> c + ", ").collect(java.util.stream.Collectors.joining()) + "_position_lsn, _position_seq) "
+                + "VALUES (" + list(key, c -> "s." + quote(c.name())) + ", " + columns.stream().map(c -> "s." + c + ", ")
+                .collect(java.util.stream.Collectors.joining()) + "s._lsn, s._seq)";
+    }
+}

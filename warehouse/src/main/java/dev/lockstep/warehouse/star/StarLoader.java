@@ -1,0 +1,248 @@
+package dev.lockstep.warehouse.star;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
+import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+/**
+ * Transforms and loads one batch into the star schema, inside the applier's warehouse transaction, after the raw
+ * layer was merged: for each dimension, then each fact, the keys the batch touched are conformed with the
+ * definition's expressions (set-based, in PostgreSQL) and loaded. A row whose expressions fail at run time is
+ * isolated by bisection under savepoints and recorded in {@code lockstep.quarantine} with PostgreSQL's error; the
+ * other rows load. Not thread-safe: it belongs to the applier's connection.
+ */
+public final class StarLoader {
+
+    /** A TRUNCATE of a source table in the batch: its position and source commit time (microseconds). */
+    public record Truncation(StreamPosition position, long commitMicros) {
+        public Truncation {
+            requireNonNull(position, "position");
+        }
+    }
+
+    /** Where rows quarantined at run time are recorded from. */
+    private static final Set<String> ROW_ERROR_CLASSES = Set.of("22", "23", "P0", "2F", "38", "39", "44");
+
+    private final Connection connection;
+    private final String pipeline;
+    private final int definitionVersion;
+    private final List<DimensionSql> dimensions = new ArrayList<>();
+    private final List<FactSql> facts = new ArrayList<>();
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
+    private long rowsConformed;
+    private long rowsQuarantined;
+
+    private StarLoader(Connection connection, String pipeline, int definitionVersion) {
+        this.connection = connection;
+        this.pipeline = pipeline;
+        this.definitionVersion = definitionVersion;
+    }
+
+    /**
+     * Prepares loading {@code star} on {@code connection}, whose staging tables (one per source table, holding the
+     * batch's change images) are {@code stages}: creates the temporary tables it works in and the fact partitions
+     * of the current and next month.
+     */
+    public static StarLoader prepare(Connection connection, StarSchema star, Map<TableId, String> stages,
+            String pipeline, int definitionVersion) throws SQLException {
+        StarLoader loader = new StarLoader(connection, pipeline, definitionVersion);
+        int n = 0;
+        for (DimensionTable dimension : star.dimensions()) {
+            loader.dimensions.add(new DimensionSql(star, dimension, stages, "lockstep_d" + (++n)));
+        }
+        for (FactTable fact : star.facts()) {
+            loader.facts.add(new FactSql(star, fact, stages, "lockstep_f" + (++n)));
+        }
+        try (Statement s = connection.createStatement()) {
+            for (TargetSql target : loader.targets()) {
+                for (String ddl : target.createTemporaryTables()) {
+                    s.execute(ddl);
+                }
+            }
+        }
+        for (FactSql fact : loader.facts) {
+            if (fact.fact().partition().isPresent()) {
+                loader.partitions.put(fact.target(), loader.existingPartitions(star, fact));
+                LocalDate month = LocalDate.now(star.timezone()).withDayOfMonth(1);
+                loader.ensurePartitions(fact, Set.of(month));
+            }
+        }
+        return loader;
+    }
+
+    /** Returns how many target rows were conformed so far (dimension candidates and fact rows). */
+    public long rowsConformed() {
+        return rowsConformed;
+    }
+
+    /** Returns how many rows were quarantined for run-time errors so far. */
+    public long rowsQuarantined() {
+        return rowsQuarantined;
+    }
+
+    /** Loads the batch staged on the connection; {@code truncations} names the source tables truncated in it. */
+    public void load(Map<TableId, Truncation> truncations) throws SQLException {
+        for (DimensionSql dimension : dimensions) {
+            if (touch(dimension, truncations) > 0) {
+                for (String sql : dimension.load()) {
+                    execute(sql);
+                }
+            }
+        }
+        for (FactSql fact : facts) {
+            if (touch(fact, truncations) == 0) {
+                continue;
+            }
+            for (String sql : fact.inferMembers()) {
+                execute(sql);
+            }
+            for (String sql : fact.extendDates()) {
+                execute(sql);
+            }
+            if (fact.fact().partition().isPresent()) {
+                ensurePartitions(fact, monthsNeeded(fact));
+            }
+            execute(fact.load());
+        }
+    }
+
+    /** Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched. */
+    private int touch(TargetSql target, Map<TableId, Truncation> truncations) throws SQLException {
+        int events = 0;
+        for (String sql : target.recordEvents()) {
+            events += execute(sql);
+        }
+        Truncation truncation = truncations.get(target.from);
+        if (truncation != null) {
+            events += execute(target.recordTruncation(truncation.position().commitLsn(),
+                    truncation.position().sequence(), "timestamptz 'epoch' + " + truncation.commitMicros()
+                            + " * interval '1 microsecond'"));
+        }
+        if (events == 0) {
+            return 0;
+        }
+        int touched = execute(target.numberTouched());
+        conform(target, 1, touched);
+        return touched;
+    }
+
+    /** Conforms touched keys {@code from..to}; a run-time error splits the range until the failing key is alone. */
+    private void conform(TargetSql target, int from, int to) throws SQLException {
+        PreparedStatement conform = statement(target.conform());
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            conform.setInt(1, from);
+            conform.setInt(2, to);
+            rowsConformed += conform.executeUpdate();
+            connection.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            connection.rollback(savepoint);
+            if (!isRowError(e)) {
+                throw e;
+            }
+            if (from == to) {
+                quarantine(target, from, e);
+            } else {
+                int middle = from + (to - from) / 2;
+                conform(target, from, middle);
+                conform(target, middle + 1, to);
+            }
+        }
+    }
+
+    private void quarantine(TargetSql target, int rn, SQLException e) throws SQLException {
+        ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+        PreparedStatement quarantine = statement(target.quarantine());
+        quarantine.setString(1, pipeline);
+        quarantine.setInt(2, definitionVersion);
+        quarantine.setString(3, server != null && server.getMessage() != null ? server.getMessage() : e.getMessage());
+        quarantine.setString(4, e.getSQLState());
+        quarantine.setInt(5, rn);
+        rowsQuarantined += quarantine.executeUpdate();
+    }
+
+    private static boolean isRowError(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && state.length() == 5 && ROW_ERROR_CLASSES.contains(state.substring(0, 2));
+    }
+
+    private Set<LocalDate> monthsNeeded(FactSql fact) throws SQLException {
+        Set<LocalDate> months = new HashSet<>();
+        try (ResultSet rs = statement(fact.monthsNeeded()).executeQuery()) {
+            while (rs.next()) {
+                months.add(rs.getObject(1, LocalDate.class));
+            }
+        }
+        return months;
+    }
+
+    /** Creates the partitions of {@code months}, and of the month after each (ahead of need), that do not exist. */
+    private void ensurePartitions(FactSql fact, Set<LocalDate> months) throws SQLException {
+        Set<LocalDate> existing = partitions.get(fact.target());
+        for (LocalDate month : months) {
+            for (LocalDate m : List.of(month, month.plusMonths(1))) {
+                if (existing.add(m)) {
+                    execute(fact.createPartition(m));
+                }
+            }
+        }
+    }
+
+    private Set<LocalDate> existingPartitions(StarSchema star, FactSql fact) throws SQLException {
+        Set<LocalDate> months = new HashSet<>();
+        Pattern name = Pattern.compile(Pattern.quote(fact.fact().definition().tableName()) + "_(\\d{4})_(\\d{2})");
+        try (PreparedStatement ps = connection.prepareStatement("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+                + "ON c.oid = i.inhrelid WHERE i.inhparent = ?::regclass")) {
+            ps.setString(1, StarSchemaDdl.table(star, fact.fact().definition().tableName()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Matcher m = name.matcher(rs.getString(1));
+                    if (m.matches()) {
+                        months.add(LocalDate.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), 1));
+                    }
+                }
+            }
+        }
+        return months;
+    }
+
+    private List<TargetSql> targets() {
+        List<TargetSql> targets = new ArrayList<>(dimensions);
+        targets.addAll(facts);
+        return targets;
+    }
+
+    private int execute(String sql) throws SQLException {
+        return statement(sql).executeUpdate();
+    }
+
+    private PreparedStatement statement(String sql) throws SQLException {
+        PreparedStatement statement = statements.get(sql);
+        if (statement == null) {
+            statement = connection.prepareStatement(sql);
+            statements.put(sql, statement);
+        }
+        return statement;
+    }
+}

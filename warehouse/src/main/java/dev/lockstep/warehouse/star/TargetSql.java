@@ -1,0 +1,183 @@
+package dev.lockstep.warehouse.star;
+
+import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
+
+import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.warehouse.raw.RawLayerDdl;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchema.Join;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The SQL shared by every target (dimension or fact) of one batch: which of its keys the batch touched — changed
+ * rows of its source table, and rows whose looked-up rows changed — and the join of its source table with its
+ * lookups over the raw layer, as the definition's expressions expect it ({@code <table>.<column>} for the table,
+ * {@code <lookup>.<column>} for a lookup). Each target has its own temporary tables, named by {@code prefix}.
+ */
+abstract class TargetSql {
+
+    final StarSchema star;
+    final TableId from;
+    final List<Column> key;
+    final List<Join> joins;
+    final Map<TableId, String> stages;
+    final String events;
+    final String touched;
+    final String conformed;
+
+    TargetSql(StarSchema star, TableId from, List<Column> key, List<Join> joins, Map<TableId, String> stages,
+            String prefix) {
+        this.star = star;
+        this.from = from;
+        this.key = key;
+        this.joins = joins;
+        this.stages = stages;
+        this.events = prefix + "_events";
+        this.touched = prefix + "_touched";
+        this.conformed = prefix + "_conformed";
+    }
+
+    /** Returns the target's name as the definition has it. */
+    abstract String target();
+
+    /** Returns the statements that create this target's temporary tables (emptied at each commit). */
+    List<String> createTemporaryTables() {
+        List<String> ddl = new ArrayList<>();
+        ddl.add(temporary(events, columns(key) + ", _lsn bigint, _seq bigint, _commit_ts timestamptz, _base boolean"));
+        ddl.add(temporary(touched, columns(key) + ", _commit_ts timestamptz, _rn integer"));
+        ddl.add(temporary(conformed, conformedColumns()));
+        return ddl;
+    }
+
+    /** The columns of the conformed rows' temporary table. */
+    abstract String conformedColumns();
+
+    /**
+     * Returns the statements that record the batch's events for this target: each staged change of its table, and
+     * for each lookup each staged change of the looked-up table, as the key of every row joined to it.
+     */
+    List<String> recordEvents() {
+        List<String> statements = new ArrayList<>();
+        String keys = list(key, c -> "s." + quote(c.name()));
+        statements.add("INSERT INTO " + events + " SELECT " + keys + ", s._position_lsn, s._position_seq, "
+                + "s._commit_ts, true FROM " + stage(from) + " s");
+        for (Join join : joins) {
+            Lookup lookup = join.lookup();
+            statements.add("INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias() + "." + quote(c.name()))
+                    + ", s._position_lsn, s._position_seq, s._commit_ts, false FROM " + sourceJoin(false)
+                    + " JOIN " + stage(lookup.from()) + " s ON s." + quote(join.key()) + " = " + quote(lookup.name())
+                    + "." + quote(join.key()));
+        }
+        return statements;
+    }
+
+    /** Returns the statement recording, as events, the rows a TRUNCATE of the target's table at a position marked. */
+    String recordTruncation(long commitLsn, long sequence, String commitTs) {
+        return "INSERT INTO " + events + " SELECT " + list(key, c -> quote(c.name())) + ", _position_lsn, "
+                + "_position_seq, " + commitTs + ", true FROM " + raw(from) + " WHERE _deleted AND (_position_lsn, "
+                + "_position_seq) = (" + commitLsn + ", " + sequence + ")";
+    }
+
+    /** Returns the statement that numbers the touched keys (1..n) with the latest commit time of their events. */
+    String numberTouched() {
+        String keys = list(key, c -> quote(c.name()));
+        return "INSERT INTO " + touched + " SELECT " + keys + ", max(_commit_ts), row_number() OVER () FROM " + events
+                + " GROUP BY " + keys;
+    }
+
+    /**
+     * Returns the statement inserting the conformed rows of the touched keys numbered {@code ? .. ?}: a range, so
+     * that a row failing at run time can be isolated by bisection.
+     */
+    abstract String conform();
+
+    /** Returns the statement that writes a runtime-error quarantine row for touched key number {@code ?}. */
+    String quarantine() {
+        String keyObject = "jsonb_build_object(" + key.stream().map(c -> literal(c.name()) + ", t." + quote(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
+        return "INSERT INTO lockstep.quarantine (pipeline, cause, target, source_table, natural_key, commit_lsn, "
+                + "sequence, definition_version, reason, sql_state) SELECT ?, 'runtime_error', " + literal(target())
+                + ", " + literal(from.toString()) + ", " + keyObject + ", coalesce(r._position_lsn, 0), "
+                + "coalesce(r._position_seq, 0), ?, ?, ? FROM " + touched + " t LEFT JOIN " + raw(from) + " r ON "
+                + equal("r", "t", key) + " WHERE t._rn = ?";
+    }
+
+    /**
+     * Returns {@code raw_table AS "table" LEFT JOIN raw_lookup AS "lookup" ON ...} for all lookups; with
+     * {@code liveLookups}, deleted looked-up rows are left out.
+     */
+    String sourceJoin(boolean liveLookups) {
+        return raw(from) + " AS " + baseAlias() + lookupJoins(liveLookups);
+    }
+
+    /** Returns the LEFT JOINs of the lookups to the relation aliased as the source table. */
+    String lookupJoins(boolean liveLookups) {
+        StringBuilder sql = new StringBuilder();
+        for (Join join : joins) {
+            Lookup lookup = join.lookup();
+            String alias = quote(lookup.name());
+            sql.append(" LEFT JOIN ").append(raw(lookup.from())).append(" AS ").append(alias).append(" ON ")
+                    .append(alias).append('.').append(quote(join.key())).append(" = ")
+                    .append(quote(lookup.on().lookup().orElse(from.table()))).append('.')
+                    .append(quote(lookup.on().column()));
+            if (liveLookups) {
+                sql.append(" AND NOT ").append(alias).append("._deleted");
+            }
+        }
+        return sql.toString();
+    }
+
+    /** Returns the alias under which expressions see the target's own table: its name. */
+    String baseAlias() {
+        return quote(from.table());
+    }
+
+    /** Returns {@code CASE WHEN <alias>._deleted THEN NULL ELSE (expression) END}: a deleted row is not evaluated. */
+    static String unlessDeleted(String alias, String expression) {
+        return "CASE WHEN " + alias + "._deleted THEN NULL ELSE (" + expression + ") END";
+    }
+
+    String raw(TableId table) {
+        return RawLayerDdl.qualified(star.schema(), table);
+    }
+
+    String stage(TableId table) {
+        String stage = stages.get(table);
+        if (stage == null) {
+            throw new IllegalArgumentException("no staging table for " + table);
+        }
+        return stage;
+    }
+
+    SourceTable source() {
+        return star.sources().get(from);
+    }
+
+    static String temporary(String name, String columns) {
+        return "CREATE TEMP TABLE IF NOT EXISTS " + name + " (" + columns + ") ON COMMIT DELETE ROWS";
+    }
+
+    static String columns(List<Column> columns) {
+        return list(columns, c -> quote(c.name()) + " " + c.type());
+    }
+
+    static String list(List<Column> columns, Function<Column, String> each) {
+        return columns.stream().map(each).collect(Collectors.joining(", "));
+    }
+
+    /** Returns {@code a.k1 = b.k1 AND ...} for the columns. */
+    static String equal(String a, String b, List<Column> columns) {
+        return columns.stream().map(c -> a + "." + quote(c.name()) + " = " + b + "." + quote(c.name()))
+                .collect(Collectors.joining(" AND "));
+    }
+
+    static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+}
