@@ -70,7 +70,8 @@ final class ApplyCommand implements Callable<Integer> {
                 while (running) {
                     applier.applyOnce(reader, Duration.ofMillis(100));
                     if (System.nanoTime() - lastPrint > 1_000_000_000L) {
-                        out.printf("\rapplied through %s, next offset %,d   ", applier.applied(), applier.nextOffset());
+                        out.printf("\r%s: applied through %s, next offset %,d   ", applier.snapshotting()
+                                ? "snapshotting" : "streaming", applier.applied(), applier.nextOffset());
                         out.flush();
                         lastPrint = System.nanoTime();
                     }

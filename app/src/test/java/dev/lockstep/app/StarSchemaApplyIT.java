@@ -290,6 +290,24 @@ class StarSchemaApplyIT {
         assertThat(dw("SELECT quarantine_id::text FROM lockstep.quarantine ORDER BY 1")).isEqualTo(quarantine);
     }
 
+    @Test
+    @Order(11)
+    void shouldApplyTransactionLargerThanBatchSizeWhole() throws Exception {
+        // 60,000 lines: more than the batch size and more COPY text than the applier keeps in memory per table.
+        ChangeEnvelopes.Tx tx = envelopes.begin(T0.plusSeconds(15_000))
+                .insert("public.orders", order(105, 3, "2026-02-02T12:00:00Z", "60000.00"));
+        for (int i = 0; i < 60_000; i++) {
+            tx.insert("public.order_items", item(100_000 + i, 105, 10, 1, "1.00", 1));
+        }
+        tx.commit();
+
+        applyAll();
+
+        assertThat(dw("SELECT count(*) || ' ' || sum(amount) || ' ' || count(DISTINCT _loaded_at) "
+                + "FROM shop_dw.fact_order_line WHERE order_id = 105")).containsExactly("60000 60000.00 1");
+        assertThat(dw("SELECT count(*) FROM shop_dw_raw.order_items WHERE order_id = 105")).containsExactly("60000");
+    }
+
     static Map<String, Object> customer(long id, String name, String email, String city) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", id);
@@ -327,7 +345,7 @@ class StarSchemaApplyIT {
         long end = endOffset();
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("dw"), services.user(), services.password())) {
             RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
-                    WarehouseDeployment.VERSION, 100_000, Optional.of(deployment.star()));
+                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
                 await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {

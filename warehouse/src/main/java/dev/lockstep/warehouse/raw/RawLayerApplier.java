@@ -64,6 +64,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> merges = new HashMap<>();
     private final Map<TableId, String> replayGuards = new HashMap<>();
     private StarLoader star;
+    private boolean snapshotting;
+    /** A batch's COPY text for one table is sent to staging once it reaches this size. */
+    private static final int COPY_CHUNK_CHARS = 4 << 20;
 
     /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     private static final class Staged {
@@ -250,6 +253,47 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         line.append('\n');
         s.rows++;
         pendingRows++;
+        snapshotting = "SNAPSHOT".equals(change.get("snapshot").toString());
+        if (line.length() >= COPY_CHUNK_CHARS) {
+            spill(table, s); // a large transaction streams into staging instead of growing in memory
+        }
+    }
+
+    /** Returns true while the stream is inside the initial snapshot (its last row not applied yet). */
+    public boolean snapshotting() {
+        return snapshotting;
+    }
+
+    /** COPYs what {@code s} gathered so far into the staging table, inside the open warehouse transaction. */
+    private void spill(TableId table, Staged s) {
+        try {
+            copyIn(table, s);
+        } catch (SQLException e) {
+            failed = true;
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw failure("staging a transaction of " + pendingRows + " change(s) failed", e);
+        }
+    }
+
+    private void copyIn(TableId table, Staged s) throws SQLException {
+        if (s.copy.length() == 0) {
+            return;
+        }
+        String stage = createStaging(table);
+        String copyColumns = tables.get(table).columns().stream().map(c -> RawLayerDdl.quote(c.name()))
+                .collect(java.util.stream.Collectors.joining(", ")) + ", _position_lsn, _position_seq, _deleted, "
+                + "_commit_ts, _snapshot, _unchanged";
+        try {
+            connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + stage + " (" + copyColumns
+                    + ") FROM STDIN", new StringReader(s.copy.toString()));
+        } catch (java.io.IOException e) {
+            throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
+        }
+        s.copy.setLength(0);
     }
 
     private void control(GenericRecord control, StreamPosition position) {
@@ -323,15 +367,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         if (s.rows == 0) {
             return;
         }
-        List<String> columns = source.columns().stream().map(c -> RawLayerDdl.quote(c.name())).toList();
-        String copyColumns = String.join(", ", columns) + ", _position_lsn, _position_seq, _deleted, _commit_ts, "
-                + "_snapshot, _unchanged";
-        try {
-            connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + stage + " (" + copyColumns
-                    + ") FROM STDIN", new StringReader(s.copy.toString()));
-        } catch (java.io.IOException e) {
-            throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
-        }
+        copyIn(table, s);
         try (Statement st = connection.createStatement()) {
             // Replay guard: images the raw layer already reflects (re-read after a rewound offset) leave the batch,
             // so neither the merge nor the transforms see them again.
