@@ -55,8 +55,13 @@ class ApplyCommandIT {
     @Test
     void shouldLoseNothingWhenApplyIsKilledTwice(@TempDir Path dir) throws Exception {
         services.execute("ledger", "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, note text)");
-        Path definition = TestDefinitions.write(dir, services, "ledger", "ledger", "ledger", "ledger_dw", "ledger_dw",
-                "load: { batch_size: 50 }");
+        Path definition = TestDefinitions.write(dir, services, "ledger", "ledger", "ledger", "ledger_dw", "ledger_dw", """
+                load: { batch_size: 50 }
+                dimensions:
+                  account: { from: public.ledger, key: id, scd: 2, columns: { note: note } }
+                facts:
+                  entry: { from: public.ledger, grain: [id], dimensions: { account: id }, measures: { amount: amount } }
+                """);
         ExtractSettings settings = ExtractSettings.of("ledger", "localhost", services.port("ledger"),
                 services.database("ledger"),
                 services.user(), services.password(), List.of(TableId.parse("public.ledger")),
@@ -101,6 +106,18 @@ class ApplyCommandIT {
             }
         }
         assertThat(services.query("ledger_dw", "SELECT count(*) FROM lockstep.quarantine")).containsExactly("0");
+        // The star schema too: every fact once, with the source's amount; one SCD 2 version per note change.
+        assertThat(services.query("ledger_dw", "SELECT id || ':' || amount FROM ledger_dw.fact_entry WHERE NOT is_deleted "
+                + "ORDER BY id")).isEqualTo(services.query("ledger", "SELECT id || ':' || amount FROM ledger ORDER BY id"));
+        assertThat(services.query("ledger_dw", "SELECT id || ':' || note FROM ledger_dw.dim_account WHERE is_current "
+                + "AND NOT is_deleted AND account_key <> -1 ORDER BY id")).isEqualTo(services.query("ledger",
+                "SELECT id || ':' || note FROM ledger ORDER BY id"));
+        assertThat(services.query("ledger_dw", "SELECT id FROM ledger_dw.dim_account a JOIN ledger_dw_raw.ledger r "
+                + "USING (id) WHERE account_key <> -1 AND NOT r._deleted GROUP BY id, r.note HAVING count(*) <> length(r.note) "
+                + "- length(replace(r.note, '+', '')) + 1 LIMIT 5"))
+                .as("accounts whose version count differs from their number of note changes + 1").isEmpty();
+        assertThat(services.query("ledger_dw", "SELECT count(*) FROM ledger_dw.dim_account WHERE is_inferred"))
+                .containsExactly("0");
     }
 
     private static long appliedRows(String database) throws Exception {

@@ -65,6 +65,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> replayGuards = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
+    /** How long opening waits for another applier of the pipeline to let go. */
+    private static final Duration LOCK_WAIT = Duration.ofSeconds(15);
     /** A batch's COPY text for one table is sent to staging once it reaches this size. */
     private static final int COPY_CHUNK_CHARS = 4 << 20;
 
@@ -106,17 +108,24 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         RawLayerApplier applier = new RawLayerApplier(connection, pipeline, warehouseSchema, tables,
                 definitionVersion, batchSize);
         try {
-            try (PreparedStatement lock = connection.prepareStatement(
-                    "SELECT pg_try_advisory_lock(hashtext('lockstep.apply'), hashtext(?))")) {
-                lock.setString(1, pipeline);
-                try (ResultSet rs = lock.executeQuery()) {
-                    if (!rs.next() || !rs.getBoolean(1)) {
-                        throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "another apply of pipeline "
-                                + pipeline + " is running on this warehouse; only one may write it");
-                    }
-                }
-            }
             connection.setAutoCommit(false);
+            try (Statement s = connection.createStatement()) {
+                // A previous holder that just died may still hold the lock until its backend exits: wait a little.
+                s.execute("SET LOCAL lock_timeout = '" + LOCK_WAIT.toMillis() + "ms'");
+            }
+            try (PreparedStatement lock = connection.prepareStatement(
+                    "SELECT pg_advisory_lock(hashtext('lockstep.apply'), hashtext(?))")) {
+                lock.setString(1, pipeline);
+                lock.execute();
+            } catch (SQLException e) {
+                if ("55P03".equals(e.getSQLState())) {
+                    throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "another apply of pipeline " + pipeline
+                            + " is running on this warehouse (waited " + LOCK_WAIT.toSeconds() + " s for it); only one "
+                            + "may write it");
+                }
+                throw e;
+            }
+            connection.commit(); // the advisory lock is the session's; lock_timeout goes back to its default
             try (PreparedStatement ps = connection.prepareStatement("SELECT next_offset, commit_lsn, sequence "
                     + "FROM lockstep.offsets WHERE pipeline = ?")) {
                 ps.setString(1, pipeline);

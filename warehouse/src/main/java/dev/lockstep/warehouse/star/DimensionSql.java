@@ -67,8 +67,8 @@ final class DimensionSql extends TargetSql {
         String base = baseAlias();
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._position_lsn, " + base + "._position_seq, "
-                + "t._rn FROM " + touched + " t JOIN " + raw(from) + " AS " + base + " ON " + equal(base, "t", key)
-                + lookupJoins(true) + " WHERE t._rn BETWEEN ? AND ?";
+                + "t._tk_rn FROM " + touchedRange() + " JOIN " + raw(from) + " AS " + base + " ON "
+                + touchedMatch(base) + lookupJoins(true);
     }
 
     /**
@@ -100,9 +100,8 @@ final class DimensionSql extends TargetSql {
                 + " AND (b._lsn, b._seq) > (e._lsn, e._seq))";
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._lsn, " + base + "._seq, " + base
-                + "._commit_ts, " + base + "._snapshot, t._rn FROM " + touched + " t JOIN (" + images + " UNION ALL "
-                + lookupImages + ") AS " + base + " ON " + equal(base, "t", key) + lookupJoins(true)
-                + " WHERE t._rn BETWEEN ? AND ?";
+                + "._commit_ts, " + base + "._snapshot, t._tk_rn FROM " + touchedRange() + " JOIN (" + images
+                + " UNION ALL " + lookupImages + ") AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
     }
 
     private String attributes(String base) {

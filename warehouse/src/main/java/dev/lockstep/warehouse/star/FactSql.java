@@ -74,9 +74,8 @@ final class FactSql extends TargetSql {
             values.add(unlessDeleted(base, fact.definition().measures().get(measure.name()).sql()));
         }
         return "INSERT INTO " + conformed + " SELECT " + String.join(", ", values) + ", " + base + "._deleted, " + base
-                + "._position_lsn, " + base + "._position_seq, t._commit_ts, t._rn FROM " + touched + " t JOIN "
-                + raw(from) + " AS " + base + " ON " + equal(base, "t", key) + lookupJoins(true)
-                + " WHERE t._rn BETWEEN ? AND ?";
+                + "._position_lsn, " + base + "._position_seq, t._tk_commit_ts, t._tk_rn FROM " + touchedRange()
+                + " JOIN " + raw(from) + " AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
     }
 
     /** Returns, per reference to a source dimension, the statement adding inferred members for unknown natural keys. */

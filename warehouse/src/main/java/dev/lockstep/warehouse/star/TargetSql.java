@@ -109,6 +109,28 @@ abstract class TargetSql {
     }
 
     /**
+     * Returns the touched keys numbered {@code ? .. ?} as relation {@code t}, its columns renamed ({@code _tk_0..},
+     * {@code _tk_commit_ts}, {@code _tk_rn}) so that they never clash with the columns expressions refer to.
+     */
+    String touchedRange() {
+        StringBuilder sql = new StringBuilder("(SELECT ");
+        for (int i = 0; i < key.size(); i++) {
+            sql.append(quote(key.get(i).name())).append(" AS _tk_").append(i).append(", ");
+        }
+        return sql.append("_commit_ts AS _tk_commit_ts, _rn AS _tk_rn FROM ").append(touched)
+                .append(" WHERE _rn BETWEEN ? AND ?) t").toString();
+    }
+
+    /** Returns {@code alias.k0 = t._tk_0 AND ...}: the join of a relation to {@link #touchedRange()}. */
+    String touchedMatch(String alias) {
+        List<String> match = new ArrayList<>();
+        for (int i = 0; i < key.size(); i++) {
+            match.add(alias + "." + quote(key.get(i).name()) + " = t._tk_" + i);
+        }
+        return String.join(" AND ", match);
+    }
+
+    /**
      * Returns {@code raw_table AS "table" LEFT JOIN raw_lookup AS "lookup" ON ...} for all lookups; with
      * {@code liveLookups}, deleted looked-up rows are left out.
      */
