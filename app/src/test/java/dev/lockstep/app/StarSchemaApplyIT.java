@@ -342,7 +342,7 @@ class StarSchemaApplyIT {
 
     /** Applies everything on the changes topic, as one applier run (batches close when no more records are ready). */
     private static void applyAll() throws Exception {
-        long end = endOffset();
+        long end = endOffset(services.bootstrapServers(), PIPELINE);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("dw"), services.user(), services.password())) {
             RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
@@ -356,11 +356,12 @@ class StarSchemaApplyIT {
         }
     }
 
-    private static long endOffset() {
+    /** Returns the end offset of {@code pipeline}'s changes topic, as a read_committed consumer sees it. */
+    static long endOffset(String bootstrapServers, String pipeline) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", services.bootstrapServers(), "isolation.level", "read_committed",
+                "bootstrap.servers", bootstrapServers, "isolation.level", "read_committed",
                 "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
-            TopicPartition partition = new TopicPartition(TopicNames.changes(PIPELINE), 0);
+            TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
             return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }

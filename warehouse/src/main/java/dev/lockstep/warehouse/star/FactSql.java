@@ -131,14 +131,16 @@ final class FactSql extends TargetSql {
                 + " IS NOT NULL AND NOT _deleted";
     }
 
-    /** Returns the statement that creates the partition of the month starting on {@code month} (yyyymm01). */
-    String createPartition(java.time.LocalDate month) {
+    /** Returns the statements that create and comment the partition of the month starting on {@code month}. */
+    List<String> createPartition(java.time.LocalDate month) {
         java.time.LocalDate next = month.plusMonths(1);
-        String name = fact.definition().tableName() + "_" + String.format("%04d_%02d", month.getYear(),
-                month.getMonthValue());
-        return "CREATE TABLE IF NOT EXISTS " + StarSchemaDdl.table(star, name) + " PARTITION OF "
-                + StarSchemaDdl.table(star, fact.definition().tableName()) + " FOR VALUES FROM ("
-                + dateKey(month) + ") TO (" + dateKey(next) + ")";
+        String name = StarSchemaDdl.table(star, fact.definition().tableName() + "_" + String.format("%04d_%02d",
+                month.getYear(), month.getMonthValue()));
+        return List.of("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF "
+                + StarSchemaDdl.table(star, fact.definition().tableName()) + " FOR VALUES FROM (" + dateKey(month)
+                + ") TO (" + dateKey(next) + ")", "COMMENT ON TABLE " + name + " IS " + literal("Partition of "
+                + fact.definition().tableName() + " for " + month.getMonth() + " " + month.getYear()
+                + ", created by the applier ahead of need."));
     }
 
     /** Returns the {@code yyyymmdd} key of a day. */

@@ -40,7 +40,7 @@ public final class StarLoader {
         }
     }
 
-    /** Where rows quarantined at run time are recorded from. */
+    /** SQLSTATE classes of errors that belong to one row's values (data, constraint, raised by a function). */
     private static final Set<String> ROW_ERROR_CLASSES = Set.of("22", "23", "P0", "2F", "38", "39", "44");
 
     private final Connection connection;
@@ -203,7 +203,11 @@ public final class StarLoader {
         for (LocalDate month : months) {
             for (LocalDate m : List.of(month, month.plusMonths(1))) {
                 if (existing.add(m)) {
-                    execute(fact.createPartition(m));
+                    try (Statement s = connection.createStatement()) {
+                        for (String sql : fact.createPartition(m)) {
+                            s.execute(sql);
+                        }
+                    }
                 }
             }
         }

@@ -40,7 +40,11 @@ public final class StarSchemaDdl {
     public static MigrationScript create(StarSchema star, int version) {
         StringBuilder up = new StringBuilder();
         List<String> drops = new ArrayList<>();
-        up.append("CREATE SCHEMA IF NOT EXISTS ").append(quote(star.schema())).append(";\n\n");
+        up.append("CREATE SCHEMA IF NOT EXISTS ").append(quote(star.schema())).append(";\n");
+        comment(up, "SCHEMA " + quote(star.schema()), "Lockstep star schema: dimensions (dim_*) and facts (fact_*) "
+                + "loaded from the change stream, each source transaction atomically; the raw layer is in "
+                + star.schema() + "_raw.");
+        up.append('\n');
         star.date().ifPresent(date -> {
             createDate(up, star, date);
             drops.add(0, "DROP TABLE " + table(star, date.tableName()) + ";");
@@ -207,8 +211,11 @@ public final class StarSchemaDdl {
                 .append(')'));
         up.append(";\n");
         if (fact.partition().isPresent()) {
-            up.append("CREATE TABLE ").append(table(star, fact.definition().tableName() + "_default"))
-                    .append(" PARTITION OF ").append(name).append(" DEFAULT;\n");
+            String defaultPartition = table(star, fact.definition().tableName() + "_default");
+            up.append("CREATE TABLE ").append(defaultPartition).append(" PARTITION OF ").append(name)
+                    .append(" DEFAULT;\n");
+            comment(up, "TABLE " + defaultPartition, "Default partition of " + fact.definition().tableName()
+                    + ": rows whose date has no monthly partition (the unknown date " + UNKNOWN_MEMBER + ").");
             up.append("-- Supports: the applier's upsert by grain alone, which finds a row whatever its month, "
                     + "WHERE ").append(String.join(" = ? AND ", grain)).append(" = ?.\n");
             up.append("CREATE INDEX ON ").append(name).append(" (").append(String.join(", ", grain)).append(");\n");
