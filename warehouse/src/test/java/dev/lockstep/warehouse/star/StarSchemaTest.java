@@ -1,0 +1,129 @@
+package dev.lockstep.warehouse.star;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.DefinitionParser;
+import dev.lockstep.core.definition.ParsedDefinition;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.connect.DerivedColumn;
+import dev.lockstep.core.definition.connect.ReplicaIdentity;
+import dev.lockstep.core.definition.connect.SourceColumn;
+import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The star schema model and the DDL generated from it, without a database. */
+class StarSchemaTest {
+
+    static final String DEFINITION = """
+            pipeline: unit
+            source:
+              postgres: { host: localhost, database: shop, user: u }
+              tables: [public.items, public.orders, public.customers]
+            warehouse:
+              postgres: { host: localhost, database: dw, user: u }
+              schema: dw
+            dimensions:
+              customer: { from: public.customers, key: id, scd: 2, columns: { email: lower(email) }, pii: [email] }
+              date: { generated: true, from: 2024-01-01, to: 2024-12-31 }
+            facts:
+              item:
+                from: public.items
+                grain: [id]
+                lookup:
+                  cust: { from: public.customers, on: ord.customer_id }
+                  ord: { from: public.orders, on: order_id }
+                dimensions: { customer: ord.customer_id, date: ord.created_at }
+                measures: { amount: amount, city: cust.city }
+                partition_by: date
+            """;
+
+    static final Map<TableId, SourceTable> SOURCES = Map.of(
+            TableId.parse("public.items"), table("public.items", "id bigint", "order_id bigint", "amount numeric"),
+            TableId.parse("public.orders"), table("public.orders", "id bigint", "customer_id bigint",
+                    "created_at timestamp with time zone"),
+            TableId.parse("public.customers"), table("public.customers", "id bigint", "email text", "city text"));
+
+    static final List<DerivedColumn> TYPES = List.of(
+            new DerivedColumn("dim_customer", "email", "text", "dimensions.customer.columns.email"),
+            new DerivedColumn("fact_item", "amount", "numeric", "facts.item.measures.amount"),
+            new DerivedColumn("fact_item", "city", "text", "facts.item.measures.city"));
+
+    @Test
+    void shouldJoinLookupsAfterTheLookupsTheyReferTo() {
+        StarSchema star = StarSchema.of(definition(), SOURCES, TYPES);
+
+        assertThat(star.facts().get(0).joins()).extracting(j -> j.lookup().name()).containsExactly("ord", "cust");
+        assertThat(star.lookupColumns()).containsOnlyKeys(TableId.parse("public.items"), TableId.parse("public.orders"));
+        assertThat(star.lookupColumns().get(TableId.parse("public.orders"))).containsExactly("customer_id");
+    }
+
+    @Test
+    void shouldTypeKeysFromTheCatalogAndColumnsFromPostgres() {
+        StarSchema star = StarSchema.of(definition(), SOURCES, TYPES);
+
+        assertThat(star.dimensions().get(0).key()).containsExactly(new StarSchema.Column("id", "bigint"));
+        assertThat(star.facts().get(0).measures()).containsExactly(new StarSchema.Column("amount", "numeric"),
+                new StarSchema.Column("city", "text"));
+        assertThat(star.facts().get(0).partition()).map(r -> r.definition().column()).contains("date_key");
+    }
+
+    @Test
+    void shouldNameTheColumnPostgresCouldNotType() {
+        assertThatThrownBy(() -> StarSchema.of(definition(), SOURCES, TYPES.subList(0, 2)))
+                .isInstanceOf(LockstepException.class).hasMessageContaining("fact_item.city")
+                .hasMessageContaining("validate --connect");
+    }
+
+    @Test
+    void shouldJustifyEveryIndexAndCommentEveryColumn() {
+        MigrationScript script = StarSchemaDdl.create(StarSchema.of(definition(), SOURCES, TYPES), 2);
+        List<String> lines = Arrays.asList(script.up().split("\n"));
+
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.startsWith("CREATE INDEX") || line.startsWith("CREATE UNIQUE INDEX")
+                    || line.startsWith("PRIMARY KEY")) {
+                assertThat(lines.get(i - 1)).as("the line before " + line).contains("-- Supports: ");
+            }
+        }
+        Matcher created = Pattern.compile("\"dw\"\\.\"(dim_customer|fact_item)\" \\(\\n((?:    .*\\n)+?)    --")
+                .matcher(script.up());
+        int tables = 0;
+        while (created.find()) {
+            tables++;
+            for (String column : created.group(2).split("\n")) {
+                String name = column.strip().split(" ")[0];
+                assertThat(script.up()).as(name).contains("COMMENT ON COLUMN \"dw\".\"" + created.group(1) + "\"." + name);
+            }
+        }
+        assertThat(tables).isEqualTo(2);
+        assertThat(script.up()).contains("PII. Computed as: lower(email)")
+                .contains("PARTITION BY RANGE (\"date_key\")").contains("\"fact_item_default\" PARTITION OF");
+        assertThat(script.down()).isEqualTo("DROP TABLE \"dw\".\"fact_item\";\nDROP TABLE \"dw\".\"dim_customer\";\n"
+                + "DROP TABLE \"dw\".\"dim_date\";\n");
+    }
+
+    private static PipelineDefinition definition() {
+        ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION);
+        assertThat(parsed.errors()).isEmpty();
+        return parsed.definition().orElseThrow();
+    }
+
+    private static SourceTable table(String id, String... columns) {
+        List<SourceColumn> list = Arrays.stream(columns).map(c -> {
+            String[] parts = c.split(" ", 2);
+            return new SourceColumn(parts[0], parts[1], SourceColumn.Kind.BASE, parts[1], parts[0].equals("id"));
+        }).toList();
+        return new SourceTable(TableId.parse(id), true, "r", list, List.of("id"),
+                new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of()));
+    }
+}
