@@ -353,6 +353,14 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 e.addSuppressed(rollback);
             }
             throw failure("applying a batch of " + pendingRows + " change(s) up to " + applied + " failed", e);
+        } catch (LockstepException e) {
+            failed = true; // a rule stopped the pipeline: nothing of the batch may commit
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
         } finally {
             staged.clear();
             undecodable.clear();

@@ -36,6 +36,11 @@ final class DimensionSql extends TargetSql {
         return dimension.definition().name();
     }
 
+    @Override
+    List<String> pii() {
+        return dimension.definition().pii();
+    }
+
     DimensionTable dimension() {
         return dimension;
     }

@@ -34,6 +34,11 @@ final class FactSql extends TargetSql {
         return fact.definition().name();
     }
 
+    @Override
+    List<String> pii() {
+        return List.of();
+    }
+
     FactTable fact() {
         return fact;
     }

@@ -2,8 +2,13 @@ package dev.lockstep.warehouse.star;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.OnFail;
+import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.quality.RowCheck;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import java.sql.Connection;
@@ -50,6 +55,8 @@ public final class StarLoader {
     private final List<FactSql> facts = new ArrayList<>();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
+    private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
+    private final Map<String, Long> violations = new java.util.TreeMap<>();
     private long rowsConformed;
     private long rowsQuarantined;
 
@@ -74,6 +81,15 @@ public final class StarLoader {
         for (FactTable fact : star.facts()) {
             loader.facts.add(new FactSql(star, fact, stages, "lockstep_f" + (++n)));
         }
+        for (TargetSql target : loader.targets()) {
+            List<RuleSql> checks = new ArrayList<>();
+            for (QualityRule rule : star.rulesOn(target.target())) {
+                RowCheck.of(rule).ifPresent(check -> checks.add(new RuleSql(target, check)));
+            }
+            // The strictest first: a failing rule stops the batch before anything is diverted or counted.
+            checks.sort(java.util.Comparator.comparing(RuleSql::onFail).reversed());
+            loader.rules.put(target, checks);
+        }
         try (Statement s = connection.createStatement()) {
             for (TargetSql target : loader.targets()) {
                 for (String ddl : target.createTemporaryTables()) {
@@ -96,7 +112,7 @@ public final class StarLoader {
         return rowsConformed;
     }
 
-    /** Returns how many rows were quarantined for run-time errors so far. */
+    /** Returns how many rows were quarantined so far, for run-time errors or by rules. */
     public long rowsQuarantined() {
         return rowsQuarantined;
     }
@@ -105,6 +121,7 @@ public final class StarLoader {
     public void load(Map<TableId, Truncation> truncations) throws SQLException {
         for (DimensionSql dimension : dimensions) {
             if (touch(dimension, truncations) > 0) {
+                validate(dimension);
                 for (String sql : dimension.load()) {
                     execute(sql);
                 }
@@ -114,6 +131,7 @@ public final class StarLoader {
             if (touch(fact, truncations) == 0) {
                 continue;
             }
+            validate(fact);
             for (String sql : fact.inferMembers()) {
                 execute(sql);
             }
@@ -124,6 +142,50 @@ public final class StarLoader {
                 ensurePartitions(fact, monthsNeeded(fact));
             }
             execute(fact.load());
+        }
+    }
+
+    /** Returns, per rule, how many rows failed it so far (quarantined, or loaded with a warning). */
+    public Map<String, Long> violations() {
+        return java.util.Collections.unmodifiableMap(violations);
+    }
+
+    /**
+     * Step 4: the target's per-row rules on its conformed rows, before they load. {@code fail} stops the batch (the
+     * applier rolls it back), {@code quarantine} diverts the failing rows to the ledger in this transaction,
+     * {@code warn} counts them and lets them load.
+     */
+    private void validate(TargetSql target) throws SQLException {
+        for (RuleSql rule : rules.get(target)) {
+            String name = rule.check().rule().name();
+            switch (rule.onFail()) {
+                case FAIL, WARN -> {
+                    try (ResultSet rs = statement(rule.probe()).executeQuery()) {
+                        if (!rs.next()) {
+                            continue;
+                        }
+                        long failed = rs.getLong(1);
+                        if (rule.onFail() == OnFail.FAIL) {
+                            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
+                                    + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
+                                    + rs.getString(2) + ": " + rule.check().reason() + "; the batch was rolled back "
+                                    + "and the pipeline stopped");
+                        }
+                        violations.merge(name, failed, Long::sum);
+                    }
+                }
+                case QUARANTINE -> {
+                    PreparedStatement quarantine = statement(rule.quarantine());
+                    quarantine.setString(1, pipeline);
+                    quarantine.setInt(2, definitionVersion);
+                    int diverted = quarantine.executeUpdate();
+                    if (diverted > 0) {
+                        violations.merge(name, (long) diverted, Long::sum);
+                        rowsQuarantined += diverted;
+                    }
+                }
+                default -> throw new IllegalStateException("on_fail " + rule.onFail() + " is not a per-row action");
+            }
         }
     }
 

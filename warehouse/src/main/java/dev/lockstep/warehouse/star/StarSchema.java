@@ -10,6 +10,7 @@ import dev.lockstep.core.definition.DimensionReference;
 import dev.lockstep.core.definition.Fact;
 import dev.lockstep.core.definition.Lookup;
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ScdType;
 import dev.lockstep.core.definition.SourceDimension;
 import dev.lockstep.core.definition.connect.DerivedColumn;
@@ -35,7 +36,8 @@ public record StarSchema(
         List<DimensionTable> dimensions,
         Optional<DateDimension> date,
         List<FactTable> facts,
-        Map<TableId, SourceTable> sources) {
+        Map<TableId, SourceTable> sources,
+        List<QualityRule> quality) {
 
     /** A warehouse column and its PostgreSQL type. */
     public record Column(String name, String type) {
@@ -116,6 +118,12 @@ public record StarSchema(
         requireNonNull(date, "date");
         facts = List.copyOf(facts);
         sources = Map.copyOf(sources);
+        quality = List.copyOf(quality);
+    }
+
+    /** Returns the quality rules on {@code target}, in definition order. */
+    public List<QualityRule> rulesOn(String target) {
+        return quality.stream().filter(r -> r.target().equals(target)).toList();
     }
 
     /**
@@ -154,7 +162,7 @@ public record StarSchema(
                     joins(sources, fact.lookup())));
         }
         return new StarSchema(definition.warehouse().schema(), definition.timezone(), dimensions, date, facts,
-                sources);
+                sources, definition.quality());
     }
 
     /**

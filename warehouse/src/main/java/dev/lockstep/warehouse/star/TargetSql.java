@@ -46,6 +46,9 @@ abstract class TargetSql {
     /** Returns the target's name as the definition has it. */
     abstract String target();
 
+    /** Returns the target's columns that hold personal data: masked wherever a row is shown. */
+    abstract List<String> pii();
+
     /** Returns the statements that create this target's temporary tables (emptied at each commit). */
     List<String> createTemporaryTables() {
         List<String> ddl = new ArrayList<>();
