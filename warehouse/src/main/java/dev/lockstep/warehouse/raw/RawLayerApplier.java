@@ -65,6 +65,10 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> replayGuards = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
+    /** The highest position the warehouse ever reflected: a batch starting above it needs no replay guard. */
+    private StreamPosition highWater = StreamPosition.ZERO;
+    /** The position of the batch's first staged change, or null. */
+    private StreamPosition batchStart;
     /** How long opening waits for another applier of the pipeline to let go. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(15);
     /** A batch's COPY text for one table is sent to staging once it reaches this size. */
@@ -126,13 +130,17 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 throw e;
             }
             connection.commit(); // the advisory lock is the session's; lock_timeout goes back to its default
-            try (PreparedStatement ps = connection.prepareStatement("SELECT next_offset, commit_lsn, sequence "
-                    + "FROM lockstep.offsets WHERE pipeline = ?")) {
+            try (PreparedStatement ps = connection.prepareStatement("SELECT next_offset, commit_lsn, sequence, "
+                    + "high_commit_lsn, high_sequence FROM lockstep.offsets WHERE pipeline = ?")) {
                 ps.setString(1, pipeline);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         applier.nextOffset = rs.getLong(1);
                         applier.applied = StreamPosition.of(rs.getLong(2), rs.getLong(3));
+                        long highLsn = rs.getLong(4);
+                        // Recorded before the mark existed: the guard runs until a batch records it.
+                        applier.highWater = rs.wasNull() ? StreamPosition.of(Long.MAX_VALUE, Long.MAX_VALUE)
+                                : StreamPosition.of(highLsn, rs.getLong(5));
                     } else {
                         applier.nextOffset = 0;
                         applier.applied = StreamPosition.ZERO;
@@ -235,6 +243,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             applied = position; // a change outside any transaction (snapshot)
         }
         lastCommitMicros = (Long) change.get("commit_ts");
+        if (batchStart == null) {
+            batchStart = position;
+        }
         int[] positions = fieldPositions.computeIfAbsent(image.getSchema(), s -> positions(s, source));
         Staged s = staged.computeIfAbsent(table, t -> new Staged());
         StringBuilder line = s.copy;
@@ -345,6 +356,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             quarantineUndecodable();
             storeOffsets();
             connection.commit();
+            if (applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE) {
+                highWater = applied;
+            }
         } catch (SQLException e) {
             failed = true;
             try {
@@ -363,6 +377,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             throw e;
         } finally {
             staged.clear();
+            batchStart = null;
             undecodable.clear();
             pendingRows = 0;
             pendingRecords = 0;
@@ -385,13 +400,15 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             return;
         }
         copyIn(table, s);
-        try (Statement st = connection.createStatement()) {
-            // Replay guard: images the raw layer already reflects (re-read after a rewound offset) leave the batch,
-            // so neither the merge nor the transforms see them again.
-            st.execute(replayGuards.computeIfAbsent(table, t -> "DELETE FROM " + stage + " s USING " + raw + " r WHERE "
+        if (!batchStart.isAfter(highWater)) {
+            try (Statement st = connection.createStatement()) {
+                // Replay guard: images the raw layer already reflects (re-read after a rewound offset) leave the
+                // batch, so neither the merge nor the transforms see them again.
+                st.execute(replayGuards.computeIfAbsent(table, t -> "DELETE FROM " + stage + " s USING " + raw + " r WHERE "
                     + String.join(" AND ", source.primaryKey().stream().map(RawLayerDdl::quote)
                     .map(k -> "r." + k + " = s." + k).toList()) + " AND (s._position_lsn, s._position_seq) <= "
                     + "(r._position_lsn, r._position_seq)"));
+            }
         }
         String merge = s.truncatedAt != null ? mergeSql(source, raw, stage, s.truncatedAt)
                 : merges.computeIfAbsent(table, t -> mergeSql(source, raw, stage, null));
@@ -509,9 +526,11 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private void storeOffsets() throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.offsets (pipeline, topic, "
                 + "kafka_partition, next_offset, commit_lsn, sequence, source_commit_ts, definition_version, "
-                + "updated_at) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, now()) ON CONFLICT (pipeline) DO "
+                + "updated_at, high_commit_lsn, high_sequence) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, now(), "
+                + "?, ?) ON CONFLICT (pipeline) DO "
                 + "UPDATE SET next_offset = excluded.next_offset, commit_lsn = excluded.commit_lsn, "
                 + "sequence = excluded.sequence, source_commit_ts = excluded.source_commit_ts, "
+                + "high_commit_lsn = excluded.high_commit_lsn, high_sequence = excluded.high_sequence, "
                 + "definition_version = excluded.definition_version, updated_at = excluded.updated_at "
                 + "WHERE offsets.next_offset <= excluded.next_offset")) {
             ps.setString(1, pipeline);
@@ -525,6 +544,10 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 ps.setNull(6, java.sql.Types.DOUBLE);
             }
             ps.setInt(7, definitionVersion);
+            StreamPosition high = applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE ? applied
+                    : highWater;
+            ps.setLong(8, high.commitLsn());
+            ps.setLong(9, high.sequence());
             ps.executeUpdate();
         }
     }

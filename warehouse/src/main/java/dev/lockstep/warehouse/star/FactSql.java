@@ -180,12 +180,15 @@ final class FactSql extends TargetSql {
             }
             select.add("coalesce(" + alias + "." + surrogate + ", " + StarSchemaDdl.UNKNOWN_MEMBER + ") AS " + column);
             if (dimension.scd2()) {
-                joins.append(" LEFT JOIN LATERAL (SELECT ").append(alias).append('.').append(surrogate).append(" FROM ")
-                        .append(dimensionTable).append(' ').append(alias).append(" WHERE ")
-                        .append(String.join(" AND ", match)).append(" ORDER BY coalesce(").append(alias)
-                        .append(".valid_from <= c._commit_ts AND c._commit_ts < ").append(alias)
-                        .append(".valid_to, false) DESC, ").append(alias).append(".valid_from DESC LIMIT 1) ")
-                        .append(alias).append(" ON true");
+                // The version that started last at or before the fact's commit time (an index range scan on
+                // (key, valid_from)); before the member's first version, that first version.
+                String versions = " FROM " + dimensionTable + " " + alias + " WHERE " + String.join(" AND ", match);
+                joins.append(" LEFT JOIN LATERAL (SELECT coalesce((SELECT ").append(alias).append('.')
+                        .append(surrogate).append(versions).append(" AND ").append(alias)
+                        .append(".valid_from <= c._commit_ts ORDER BY ").append(alias).append(".valid_from DESC LIMIT 1), "
+                        + "(SELECT ").append(alias).append('.').append(surrogate).append(versions).append(" ORDER BY ")
+                        .append(alias).append(".valid_from LIMIT 1)) AS ").append(surrogate).append(") ").append(alias)
+                        .append(" ON true");
             } else {
                 joins.append(" LEFT JOIN ").append(dimensionTable).append(' ').append(alias).append(" ON ")
                         .append(String.join(" AND ", match));
@@ -202,7 +205,11 @@ final class FactSql extends TargetSql {
                 + (hard ? " WHEN MATCHED AND s._deleted THEN DELETE" : " WHEN MATCHED AND s._deleted AND NOT "
                 + "f.is_deleted THEN UPDATE SET is_deleted = true, _position_lsn = s._lsn, _position_seq = s._seq, "
                 + "_loaded_at = now() WHEN MATCHED AND s._deleted THEN DO NOTHING")
-                + " WHEN MATCHED THEN UPDATE SET " + columns.stream().map(c -> c + " = s." + c + ", ")
+                + " WHEN MATCHED AND NOT s._deleted AND (f.is_deleted" + (columns.isEmpty() ? "" : " OR ROW("
+                + columns.stream().map(c -> "f." + c).collect(java.util.stream.Collectors.joining(", "))
+                + ") IS DISTINCT FROM ROW(" + columns.stream().map(c -> "s." + c)
+                .collect(java.util.stream.Collectors.joining(", ")) + ")") + ") THEN UPDATE SET "
+                + columns.stream().map(c -> c + " = s." + c + ", ")
                 .collect(java.util.stream.Collectors.joining()) + "is_deleted = false, _position_lsn = s._lsn, "
                 + "_position_seq = s._seq, _loaded_at = now()"
                 + " WHEN NOT MATCHED AND NOT s._deleted THEN INSERT (" + keys + ", " + columns.stream()

@@ -141,7 +141,13 @@ public final class StarLoader {
             if (fact.fact().partition().isPresent()) {
                 ensurePartitions(fact, monthsNeeded(fact));
             }
+            // A batch touches few rows of a large fact table (and matching by grain alone cannot prune partitions):
+            // probe the primary key per row rather than hash the whole table every batch.
+            execute("SET LOCAL enable_hashjoin = off");
+            execute("SET LOCAL enable_mergejoin = off");
             execute(fact.load());
+            execute("SET LOCAL enable_hashjoin = on");
+            execute("SET LOCAL enable_mergejoin = on");
         }
     }
 

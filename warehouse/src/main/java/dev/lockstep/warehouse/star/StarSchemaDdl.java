@@ -204,7 +204,8 @@ public final class StarSchemaDdl {
         List<String> unique = new ArrayList<>(grain);
         fact.partition().ifPresent(p -> unique.add(quote(p.definition().column())));
         up.append("    -- Supports: one row per grain").append(fact.partition().isPresent() ? " (with the partition "
-                + "column, which a partitioned table's unique key must hold)" : "").append(" and the applier's "
+                + "column, which a partitioned table's unique key must hold; the grain leads, so the applier's "
+                + "upsert by grain alone probes it in each partition)" : "").append(" and the applier's "
                 + "upsert, WHERE ").append(String.join(" = ? AND ", grain)).append(" = ?.\n");
         up.append("    PRIMARY KEY (").append(String.join(", ", unique)).append(")\n)");
         fact.partition().ifPresent(p -> up.append(" PARTITION BY RANGE (").append(quote(p.definition().column()))
@@ -216,9 +217,7 @@ public final class StarSchemaDdl {
                     .append(" DEFAULT;\n");
             comment(up, "TABLE " + defaultPartition, "Default partition of " + fact.definition().tableName()
                     + ": rows whose date has no monthly partition (the unknown date " + UNKNOWN_MEMBER + ").");
-            up.append("-- Supports: the applier's upsert by grain alone, which finds a row whatever its month, "
-                    + "WHERE ").append(String.join(" = ? AND ", grain)).append(" = ?.\n");
-            up.append("CREATE INDEX ON ").append(name).append(" (").append(String.join(", ", grain)).append(");\n");
+
         }
         for (Reference reference : fact.references()) {
             up.append("-- Supports: star joins and filters from dimension ").append(reference.dimension().name())
