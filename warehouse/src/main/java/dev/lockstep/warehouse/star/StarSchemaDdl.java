@@ -57,6 +57,7 @@ public final class StarSchemaDdl {
             createFact(up, star, fact);
             drops.add(0, "DROP TABLE " + table(star, fact.definition().tableName()) + ";");
         }
+        drops.add("COMMENT ON SCHEMA " + quote(star.schema()) + " IS NULL;");
         return new MigrationScript(version, "star_schema", up.toString(), String.join("\n", drops) + "\n");
     }
 

@@ -109,7 +109,7 @@ class StarSchemaTest {
         assertThat(script.up()).contains("PII. Computed as: lower(email)")
                 .contains("PARTITION BY RANGE (\"date_key\")").contains("\"fact_item_default\" PARTITION OF");
         assertThat(script.down()).isEqualTo("DROP TABLE \"dw\".\"fact_item\";\nDROP TABLE \"dw\".\"dim_customer\";\n"
-                + "DROP TABLE \"dw\".\"dim_date\";\n");
+                + "DROP TABLE \"dw\".\"dim_date\";\nCOMMENT ON SCHEMA \"dw\" IS NULL;\n");
     }
 
     private static PipelineDefinition definition() {
