@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -64,6 +65,13 @@ final class ApplyCommand implements Callable<Integer> {
                     WarehouseDeployment.VERSION, definition.load().batchSize(), Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
+                List<String> notEnforced = definition.quality().stream()
+                        .filter(r -> dev.lockstep.quality.RowCheck.of(r).isEmpty())
+                        .map(r -> r.name() + " (" + r.kind().yamlName() + ")").toList();
+                if (!notEnforced.isEmpty()) {
+                    out.printf("Not enforced by this version yet (only per-row rules are): %s%n",
+                            String.join(", ", notEnforced));
+                }
                 out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
                         definition.pipeline(), schema, schema);
                 long lastPrint = 0;

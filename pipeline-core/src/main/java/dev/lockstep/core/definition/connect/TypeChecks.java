@@ -95,7 +95,8 @@ final class TypeChecks {
         boolean complete = true;
         types.put(d.surrogateKey(), "bigint");
         for (String key : d.key()) {
-            Optional<String> type = typeOf(scope.get(), TableIdQuote.column(key), null);
+            // Qualified: a lookup may have a column of the same name.
+            Optional<String> type = typeOf(scope.get(), scope.get().qualified(key), null);
             complete &= type.isPresent();
             type.ifPresent(t -> types.put(key, t));
         }
@@ -127,7 +128,7 @@ final class TypeChecks {
         Map<String, String> types = new LinkedHashMap<>();
         boolean complete = true;
         for (String grain : fact.grain()) {
-            Optional<String> type = typeOf(scope.get(), TableIdQuote.column(grain), null);
+            Optional<String> type = typeOf(scope.get(), scope.get().qualified(grain), null);
             complete &= type.isPresent();
             type.ifPresent(t -> types.put(grain, t));
         }
@@ -229,7 +230,12 @@ final class TypeChecks {
         return "target " + target;
     }
 
-    private record Scope(String relation, String alias, List<ExpressionProbe.Join> joins) {}
+    private record Scope(String relation, String alias, List<ExpressionProbe.Join> joins) {
+        /** Returns a column of the scope's own table, qualified by its alias. */
+        String qualified(String column) {
+            return TableIdQuote.column(alias) + "." + TableIdQuote.column(column);
+        }
+    }
 
     private Optional<Scope> scope(TableId from, Map<String, Lookup> lookups) {
         SourceTable base = tables.get(from);
