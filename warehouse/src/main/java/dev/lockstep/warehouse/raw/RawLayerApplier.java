@@ -351,7 +351,10 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 }
             }
             if (star != null && pendingRecords > 0) {
-                star.load(truncations);
+                // Above the high-water mark no change is a replay, so a key the raw layer first saw in this batch
+                // has no fact row yet.
+                star.load(truncations, batchStart != null && batchStart.isAfter(highWater) ? Optional.of(batchStart)
+                        : Optional.empty());
             }
             quarantineUndecodable();
             storeOffsets();
@@ -500,7 +503,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 + " WHEN MATCHED AND (r._position_lsn, r._position_seq) < (s._position_lsn, s._position_seq) THEN "
                 + "UPDATE SET " + String.join(", ", updates)
                 + " WHEN NOT MATCHED THEN INSERT (" + String.join(", ", all) + ", _position_lsn, _position_seq, "
-                + "_deleted) VALUES (" + String.join(", ", inserts) + ", s._position_lsn, s._position_seq, s._deleted)";
+                + "_deleted, _inserted_lsn, _inserted_seq) VALUES (" + String.join(", ", inserts) + ", s._position_lsn, "
+                + "s._position_seq, s._deleted, s._position_lsn, s._position_seq)";
     }
 
     private void quarantineUndecodable() throws SQLException {

@@ -23,7 +23,7 @@ public final class RawLayerDdl {
 
     /** Columns every raw table has besides the source's. */
     public static final List<String> SYSTEM_COLUMNS = List.of("_position_lsn", "_position_seq", "_deleted",
-            "_loaded_at");
+            "_loaded_at", "_inserted_lsn", "_inserted_seq");
 
     private RawLayerDdl() {}
 
@@ -92,6 +92,8 @@ public final class RawLayerDdl {
                 .append("    _position_seq bigint NOT NULL,\n")
                 .append("    _deleted boolean NOT NULL DEFAULT false,\n")
                 .append("    _loaded_at timestamptz NOT NULL DEFAULT now(),\n")
+                .append("    _inserted_lsn bigint NOT NULL DEFAULT 0,\n")
+                .append("    _inserted_seq bigint NOT NULL DEFAULT 0,\n")
                 .append("    -- Supports: the applier's merge by key, and lookups of a source row by its key.\n")
                 .append("    PRIMARY KEY (").append(String.join(", ", table.primaryKey().stream()
                         .map(RawLayerDdl::quote).toList())).append(")\n);\n");
@@ -108,7 +110,12 @@ public final class RawLayerDdl {
         up.append("COMMENT ON COLUMN ").append(name).append("._deleted IS 'True once the source row was "
                 + "deleted; the columns keep the last known image.';\n");
         up.append("COMMENT ON COLUMN ").append(name).append("._loaded_at IS 'When the warehouse transaction that "
-                + "wrote this image committed.';\n\n");
+                + "wrote this image committed.';\n");
+        up.append("COMMENT ON COLUMN ").append(name).append("._inserted_lsn IS 'Stream position (first half) of the "
+                + "image that first brought this key into the raw layer; never updated: a key new to a batch has no "
+                + "fact row yet.';\n");
+        up.append("COMMENT ON COLUMN ").append(name).append("._inserted_seq IS 'Stream position (second half) of "
+                + "that image.';\n\n");
     }
 
     /** Quotes an identifier for PostgreSQL (see {@link SqlIdentifiers#quote(String)}). */

@@ -60,7 +60,8 @@ final class FactSql extends TargetSql {
         if (!fact.measures().isEmpty()) {
             columns.add(columns(fact.measures()));
         }
-        columns.add("_deleted boolean, _lsn bigint, _seq bigint, _commit_ts timestamptz, _rn integer");
+        columns.add("_deleted boolean, _lsn bigint, _seq bigint, _commit_ts timestamptz, _rn integer, "
+                + "_new boolean NOT NULL DEFAULT false");
         return String.join(", ", columns);
     }
 
@@ -153,8 +154,11 @@ final class FactSql extends TargetSql {
         return day.getYear() * 10_000 + day.getMonthValue() * 100 + day.getDayOfMonth();
     }
 
-    /** Returns the upsert of the conformed rows by grain, with every dimension key resolved. */
-    String load() {
+    /**
+     * Returns the statements loading the conformed rows with every dimension key resolved: a plain insert of the rows
+     * marked new ({@link #markNew()}), then the upsert by grain of the others.
+     */
+    List<String> load() {
         String table = StarSchemaDdl.table(star, fact.definition().tableName());
         List<String> select = new ArrayList<>();
         select.add(list(key, c -> "c." + quote(c.name())));
@@ -200,8 +204,15 @@ final class FactSql extends TargetSql {
         }
         boolean hard = fact.definition().onDelete() == DeletePolicy.HARD;
         String keys = list(key, c -> quote(c.name()));
-        return "MERGE INTO " + table + " AS f USING (SELECT " + String.join(", ", select) + ", c._deleted, c._lsn, "
-                + "c._seq FROM " + conformed + " c" + joins + ") AS s ON " + equal("f", "s", key)
+        String resolved = "SELECT " + String.join(", ", select) + ", c._deleted, c._lsn, c._seq FROM " + conformed + " c"
+                + joins;
+        String insertNew = "INSERT INTO " + table + " (" + keys + ", " + columns.stream().map(c -> c + ", ")
+                .collect(java.util.stream.Collectors.joining()) + "_position_lsn, _position_seq) SELECT "
+                + list(key, c -> "s." + quote(c.name())) + ", " + columns.stream().map(c -> "s." + c + ", ")
+                .collect(java.util.stream.Collectors.joining()) + "s._lsn, s._seq FROM (" + resolved
+                + " WHERE c._new) AS s";
+        String merge = "MERGE INTO " + table + " AS f USING (" + resolved + " WHERE NOT c._new) AS s ON "
+                + equal("f", "s", key)
                 + (hard ? " WHEN MATCHED AND s._deleted THEN DELETE" : " WHEN MATCHED AND s._deleted AND NOT "
                 + "f.is_deleted THEN UPDATE SET is_deleted = true, _position_lsn = s._lsn, _position_seq = s._seq, "
                 + "_loaded_at = now() WHEN MATCHED AND s._deleted THEN DO NOTHING")
@@ -216,5 +227,19 @@ final class FactSql extends TargetSql {
                 .map(c -> c + ", ").collect(java.util.stream.Collectors.joining()) + "_position_lsn, _position_seq) "
                 + "VALUES (" + list(key, c -> "s." + quote(c.name())) + ", " + columns.stream().map(c -> "s." + c + ", ")
                 .collect(java.util.stream.Collectors.joining()) + "s._lsn, s._seq)";
+        return List.of(insertNew, merge);
+    }
+
+    /**
+     * Returns the statement marking the conformed rows whose key the raw layer first saw at or after position
+     * {@code (?, ?)} — rows that cannot have a fact row yet, inserted without probing the fact table — or empty
+     * when the grain is not the source table's primary key (one raw row per fact row is what makes it true).
+     */
+    java.util.Optional<String> markNew() {
+        if (!key.stream().map(Column::name).toList().equals(source().primaryKey())) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("UPDATE " + conformed + " c SET _new = true FROM " + raw(from) + " r WHERE "
+                + equal("r", "c", key) + " AND NOT c._deleted AND (r._inserted_lsn, r._inserted_seq) >= (?, ?)");
     }
 }

@@ -117,8 +117,13 @@ public final class StarLoader {
         return rowsQuarantined;
     }
 
-    /** Loads the batch staged on the connection; {@code truncations} names the source tables truncated in it. */
-    public void load(Map<TableId, Truncation> truncations) throws SQLException {
+    /**
+     * Loads the batch staged on the connection; {@code truncations} names the source tables truncated in it. With
+     * {@code newSince}, the batch holds no replayed change and starts at that position: a key the raw layer first
+     * saw from there on has no fact row yet.
+     */
+    public void load(Map<TableId, Truncation> truncations, java.util.Optional<StreamPosition> newSince)
+            throws SQLException {
         for (DimensionSql dimension : dimensions) {
             if (touch(dimension, truncations) > 0) {
                 validate(dimension);
@@ -141,11 +146,20 @@ public final class StarLoader {
             if (fact.fact().partition().isPresent()) {
                 ensurePartitions(fact, monthsNeeded(fact));
             }
-            // A batch touches few rows of a large fact table (and matching by grain alone cannot prune partitions):
-            // probe the primary key per row rather than hash the whole table every batch.
+            // New keys are inserted without a probe; for the others, a batch touches few rows of a large fact table
+            // (and matching by grain alone cannot prune partitions): probe the primary key per row rather than hash
+            // the whole table every batch.
+            if (newSince.isPresent() && fact.markNew().isPresent()) {
+                PreparedStatement mark = statement(fact.markNew().get());
+                mark.setLong(1, newSince.get().commitLsn());
+                mark.setLong(2, newSince.get().sequence());
+                mark.executeUpdate();
+            }
+            List<String> load = fact.load();
+            execute(load.get(0));
             execute("SET LOCAL enable_hashjoin = off");
             execute("SET LOCAL enable_mergejoin = off");
-            execute(fact.load());
+            execute(load.get(1));
             execute("SET LOCAL enable_hashjoin = on");
             execute("SET LOCAL enable_mergejoin = on");
         }
