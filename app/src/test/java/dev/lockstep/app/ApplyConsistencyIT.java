@@ -75,7 +75,7 @@ class ApplyConsistencyIT {
                 "UPDATE orders o SET total = (SELECT coalesce(sum(quantity * unit_price), 0) FROM order_items i "
                         + "WHERE i.order_id = o.id)");
         services.database("cdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarSchemaApplyIT.definition(dir, services,
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services,
                 PIPELINE, "csrc", "cdw", "shop_dw"));
         String url = services.jdbcUrl("csrc");
         String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));

@@ -59,16 +59,9 @@ class GeneratedMigrationsIT {
 
     @BeforeAll
     static void deploy() throws Exception {
-        services.execute("gmsrc",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)");
+        StarShop.createSourceTables(services, "gmsrc");
         services.database("gmdw");
-        definition = StarSchemaApplyIT.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
+        definition = StarShop.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
         deployment = WarehouseDeployment.deploy(definition);
         assertThat(deployment.applied()).containsExactly(1, 2);
         generated = StarSchemaDdl.migrations(deployment.star());
@@ -128,7 +121,7 @@ class GeneratedMigrationsIT {
 
     @Test
     void shouldRevertEachDownScriptOnScratchSchema() throws Exception {
-        Path file = StarSchemaApplyIT.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
+        Path file = StarShop.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
                 "gmsrc", "gmscratch", SCHEMA);
         WarehouseMigrations migrations = migrationsAsDeployed(file);
         assertThat(migrations.apply(List.of()).applied()).isEmpty();

@@ -1,22 +1,15 @@
 package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,16 +27,9 @@ class HardDeleteApplyIT {
 
     @Test
     void shouldRemoveDeletedMembersAndFactsAndRepointFactsToUnknownMember(@TempDir Path dir) throws Exception {
-        services.execute("hsrc",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)");
+        StarShop.createSourceTables(services, "hsrc");
         services.database("hdw");
-        Path file = StarSchemaApplyIT.definition(dir, services, PIPELINE, "hsrc", "hdw", "shop_dw");
+        Path file = StarShop.definition(dir, services, PIPELINE, "hsrc", "hdw", "shop_dw");
         Files.writeString(file, Files.readString(file).replace("    scd: 2\n", "    scd: 2\n    on_delete: hard\n")
                 .replace("    scd: 1\n", "    scd: 1\n    on_delete: hard\n")
                 .replace("    partition_by: date\n", "    partition_by: date\n    on_delete: hard\n"));
@@ -89,17 +75,6 @@ class HardDeleteApplyIT {
     }
 
     private static void apply(WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
-        long end = StarSchemaApplyIT.endOffset(services.bootstrapServers(), PIPELINE);
-        try (Connection c = DriverManager.getConnection(services.jdbcUrl("hdw"), services.user(), services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
-                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
-            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
-                    applier.nextOffset(), applier.applied(), store)) {
-                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {
-                    applier.applyOnce(reader, Duration.ofMillis(200));
-                    return applier.nextOffset() >= end;
-                });
-            }
-        }
+        StarShop.applyAll(services, "hdw", PIPELINE, deployment, store);
     }
 }

@@ -2,23 +2,16 @@ package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,16 +30,9 @@ class RowRulesApplyIT {
 
     @Test
     void shouldDivertWarnAndFailRowsAsTheirRulesSay(@TempDir Path dir) throws Exception {
-        services.execute("rsrc",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)");
+        StarShop.createSourceTables(services, "rsrc");
         services.database("rdw");
-        Path file = StarSchemaApplyIT.definition(dir, services, PIPELINE, "rsrc", "rdw", "shop_dw");
+        Path file = StarShop.definition(dir, services, PIPELINE, "rsrc", "rdw", "shop_dw");
         Files.writeString(file, Files.readString(file) + """
                 quality:
                   - { rule: not_null, target: customer, columns: [email] }
@@ -102,17 +88,6 @@ class RowRulesApplyIT {
     }
 
     private static void apply(WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
-        long end = StarSchemaApplyIT.endOffset(services.bootstrapServers(), PIPELINE);
-        try (Connection c = DriverManager.getConnection(services.jdbcUrl("rdw"), services.user(), services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
-                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
-            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
-                    applier.nextOffset(), applier.applied(), store)) {
-                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {
-                    applier.applyOnce(reader, Duration.ofMillis(200));
-                    return applier.nextOffset() >= end;
-                });
-            }
-        }
+        StarShop.applyAll(services, "rdw", PIPELINE, deployment, store);
     }
 }

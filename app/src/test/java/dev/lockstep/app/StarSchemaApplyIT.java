@@ -1,30 +1,15 @@
 package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
-import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,16 +43,9 @@ class StarSchemaApplyIT {
 
     @BeforeAll
     static void deploy() throws Exception {
-        services.execute("src",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)");
+        StarShop.createSourceTables(services, "src");
         services.database("dw");
-        deployment = WarehouseDeployment.deploy(definition(dir, services, PIPELINE, "src", "dw", "shop_dw"));
+        deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, PIPELINE, "src", "dw", "shop_dw"));
         assertThat(deployment.applied()).containsExactly(1, 2);
         envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE, deployment.tables());
         store = KafkaSchemaStore.open(services.bootstrapServers());
@@ -77,20 +55,6 @@ class StarSchemaApplyIT {
     static void close() {
         envelopes.close();
         store.close();
-    }
-
-    /** Writes the shop star-schema definition for the test services. */
-    static Path definition(Path dir, ServicesExtension services, String pipeline, String source, String warehouse,
-            String schema) throws IOException {
-        String text;
-        try (InputStream in = StarSchemaApplyIT.class.getResourceAsStream("/definitions/star-shop.yaml")) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        Path file = dir.resolve(pipeline + ".yaml");
-        Files.writeString(file, text.replace("@PIPELINE@", pipeline).replace("@PORT@", String.valueOf(services.port(source)))
-                .replace("@SOURCE@", services.database(source)).replace("@WAREHOUSE@", services.database(warehouse))
-                .replace("@USER@", services.user()).replace("@SCHEMA@", schema));
-        return file;
     }
 
     @Test
@@ -342,27 +306,6 @@ class StarSchemaApplyIT {
 
     /** Applies everything on the changes topic, as one applier run (batches close when no more records are ready). */
     private static void applyAll() throws Exception {
-        long end = endOffset(services.bootstrapServers(), PIPELINE);
-        try (Connection c = DriverManager.getConnection(services.jdbcUrl("dw"), services.user(), services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
-                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
-            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
-                    applier.nextOffset(), applier.applied(), store)) {
-                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {
-                    applier.applyOnce(reader, Duration.ofMillis(200));
-                    return applier.nextOffset() >= end;
-                });
-            }
-        }
-    }
-
-    /** Returns the end offset of {@code pipeline}'s changes topic, as a read_committed consumer sees it. */
-    static long endOffset(String bootstrapServers, String pipeline) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", bootstrapServers, "isolation.level", "read_committed",
-                "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
-            TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
-            return consumer.endOffsets(List.of(partition)).get(partition);
-        }
+        StarShop.applyAll(services, "dw", PIPELINE, deployment, store);
     }
 }

@@ -1,0 +1,82 @@
+package dev.lockstep.app;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.warehouse.raw.RawLayerApplier;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The shop the apply ITs share: its source tables ({@code ddl/star-shop.sql}), its star-schema definition
+ * ({@code definitions/star-shop.yaml}) and applying a pipeline's changes topic until the applier has caught up.
+ */
+final class StarShop {
+
+    private StarShop() {}
+
+    /** Creates the shop's source tables in database {@code source}. */
+    static void createSourceTables(ServicesExtension services, String source) throws Exception {
+        services.execute(source, resource("/ddl/star-shop.sql"));
+    }
+
+    /** Writes the shop's star-schema definition for the test services and returns its file. */
+    static Path definition(Path dir, ServicesExtension services, String pipeline, String source, String warehouse,
+            String schema) throws IOException {
+        Path file = dir.resolve(pipeline + ".yaml");
+        Files.writeString(file, resource("/definitions/star-shop.yaml").replace("@PIPELINE@", pipeline)
+                .replace("@PORT@", String.valueOf(services.port(source))).replace("@SOURCE@", services.database(source))
+                .replace("@WAREHOUSE@", services.database(warehouse)).replace("@USER@", services.user())
+                .replace("@SCHEMA@", schema));
+        return file;
+    }
+
+    /** Applies everything on the changes topic with the star schema, as one applier run, into {@code warehouse}. */
+    static void applyAll(ServicesExtension services, String warehouse, String pipeline, WarehouseDeployment deployment,
+            KafkaSchemaStore store) throws Exception {
+        long end = endOffset(services.bootstrapServers(), pipeline);
+        try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), services.user(),
+                services.password())) {
+            RawLayerApplier applier = RawLayerApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
+                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
+            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), pipeline,
+                    applier.nextOffset(), applier.applied(), store)) {
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(1)).until(() -> {
+                    applier.applyOnce(reader, Duration.ofMillis(200));
+                    return applier.nextOffset() >= end;
+                });
+            }
+        }
+    }
+
+    /** Returns the end offset of {@code pipeline}'s changes topic, as a read_committed consumer sees it. */
+    static long endOffset(String bootstrapServers, String pipeline) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                "bootstrap.servers", bootstrapServers, "isolation.level", "read_committed",
+                "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
+            TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
+            return consumer.endOffsets(List.of(partition)).get(partition);
+        }
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = StarShop.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
