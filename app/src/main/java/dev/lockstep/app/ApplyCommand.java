@@ -60,7 +60,8 @@ final class ApplyCommand implements Callable<Integer> {
         }, "lockstep-apply-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try (Connection connection = connect(warehouse);
-                KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers)) {
+                KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers);
+                Alerting alerting = Alerting.open(definition, pipeline.kafka.bootstrapServers)) {
             RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(), schema, tables,
                     WarehouseDeployment.VERSION, definition.load().batchSize(), Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
@@ -77,6 +78,7 @@ final class ApplyCommand implements Callable<Integer> {
                 long lastPrint = 0;
                 while (running) {
                     applier.applyOnce(reader, Duration.ofMillis(100));
+                    alerting.tick();
                     if (System.nanoTime() - lastPrint > 1_000_000_000L) {
                         out.printf("\r%s: applied through %s, next offset %,d   ", applier.snapshotting()
                                 ? "snapshotting" : "streaming", applier.applied(), applier.nextOffset());

@@ -140,12 +140,38 @@ public final class AlertEvents {
         return node;
     }
 
+    /** Returns the event data of {@code data} as JSON text: what the alerts outbox stores as a row's payload. */
+    public static String dataToJson(AlertData data) {
+        return dataJson(data).toString();
+    }
+
+    /** Parses a sample key given as a JSON object (e.g. a quarantine row's natural_key); throws INVALID_INPUT. */
+    public static Map<String, Object> sampleKey(String json) {
+        try {
+            return MAPPER.readValue(json, SAMPLE_KEY);
+        } catch (IOException e) {
+            throw invalid("not a JSON object: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses event data written by {@link #dataToJson}; throws INVALID_INPUT. */
+    public static AlertData dataFromJson(String json) {
+        try {
+            return data(MAPPER.readTree(json));
+        } catch (IOException | IllegalArgumentException | NullPointerException e) {
+            throw invalid("not Lockstep alert data: " + e.getMessage(), e);
+        }
+    }
+
     private static AlertData data(CloudEvent event) throws IOException {
         if (event.getData() == null) {
             throw new IllegalArgumentException("data is missing");
         }
-        JsonNode node = event.getData() instanceof JsonCloudEventData json ? json.getNode()
-                : MAPPER.readTree(event.getData().toBytes());
+        return data(event.getData() instanceof JsonCloudEventData json ? json.getNode()
+                : MAPPER.readTree(event.getData().toBytes()));
+    }
+
+    private static AlertData data(JsonNode node) {
         List<Map<String, Object>> samples = new ArrayList<>();
         for (JsonNode key : node.path("sample_keys")) {
             samples.add(MAPPER.convertValue(key, SAMPLE_KEY));

@@ -45,14 +45,17 @@ final class RuleSql {
                 + "commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
                 + TargetSql.literal(check.rule().name()) + ", " + TargetSql.literal(target.target()) + ", "
                 + TargetSql.literal(target.from.toString()) + ", " + keyObject("f") + ", f._lsn, f._seq, ?, "
-                + TargetSql.literal(check.reason()) + ", " + maskedRow("f") + " FROM failed f";
+                + TargetSql.literal(check.reason()) + ", " + maskedRow("f") + " FROM failed f RETURNING natural_key::text";
     }
 
-    /** Returns the query counting failing rows, with the key of the first one (masked row for the message). */
+    /** Returns the query counting failing rows, with the keys of the first few. */
     String probe() {
         return "SELECT count(*) OVER (), " + keyObject("c") + "::text FROM " + target.conformed + " c WHERE "
-                + failing() + " LIMIT 1";
+                + failing() + " LIMIT " + SAMPLE_KEYS;
     }
+
+    /** How many keys of failing rows an alert carries. */
+    static final int SAMPLE_KEYS = 5;
 
     private String keyObject(String alias) {
         return "jsonb_build_object(" + target.key.stream().map(c -> TargetSql.literal(c.name()) + ", " + alias + "."

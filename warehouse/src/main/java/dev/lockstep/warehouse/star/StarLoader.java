@@ -9,6 +9,8 @@ import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.quality.RowCheck;
+import dev.lockstep.quality.alert.AlertEvents;
+import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import java.sql.Connection;
@@ -57,10 +59,12 @@ public final class StarLoader {
     private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
     private final Map<String, Long> violations = new java.util.TreeMap<>();
+    private final AlertOutbox alerts;
     private long rowsConformed;
     private long rowsQuarantined;
 
     private StarLoader(Connection connection, String pipeline, int definitionVersion) {
+        this.alerts = new AlertOutbox(pipeline);
         this.connection = connection;
         this.pipeline = pipeline;
         this.definitionVersion = definitionVersion;
@@ -178,33 +182,41 @@ public final class StarLoader {
     private void validate(TargetSql target) throws SQLException {
         for (RuleSql rule : rules.get(target)) {
             String name = rule.check().rule().name();
+            long failed = 0;
+            List<Map<String, Object>> samples = new ArrayList<>();
             switch (rule.onFail()) {
                 case FAIL, WARN -> {
                     try (ResultSet rs = statement(rule.probe()).executeQuery()) {
-                        if (!rs.next()) {
-                            continue;
+                        while (rs.next()) {
+                            failed = rs.getLong(1);
+                            samples.add(AlertEvents.sampleKey(rs.getString(2)));
                         }
-                        long failed = rs.getLong(1);
-                        if (rule.onFail() == OnFail.FAIL) {
-                            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
-                                    + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
-                                    + rs.getString(2) + ": " + rule.check().reason() + "; the batch was rolled back "
-                                    + "and the pipeline stopped");
-                        }
-                        violations.merge(name, failed, Long::sum);
+                    }
+                    if (failed > 0 && rule.onFail() == OnFail.FAIL) {
+                        throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
+                                + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
+                                + samples.get(0) + ": " + rule.check().reason() + "; the batch was rolled back "
+                                + "and the pipeline stopped");
                     }
                 }
                 case QUARANTINE -> {
                     PreparedStatement quarantine = statement(rule.quarantine());
                     quarantine.setString(1, pipeline);
                     quarantine.setInt(2, definitionVersion);
-                    int diverted = quarantine.executeUpdate();
-                    if (diverted > 0) {
-                        violations.merge(name, (long) diverted, Long::sum);
-                        rowsQuarantined += diverted;
+                    try (ResultSet rs = quarantine.executeQuery()) {
+                        while (rs.next()) {
+                            if (failed++ < RuleSql.SAMPLE_KEYS) {
+                                samples.add(AlertEvents.sampleKey(rs.getString(1)));
+                            }
+                        }
                     }
+                    rowsQuarantined += failed;
                 }
                 default -> throw new IllegalStateException("on_fail " + rule.onFail() + " is not a per-row action");
+            }
+            if (failed > 0) {
+                violations.merge(name, failed, Long::sum);
+                alerts.violated(connection, rule.check().rule(), target.target(), failed, samples);
             }
         }
     }

@@ -1,0 +1,162 @@
+package dev.lockstep.warehouse.alert;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.definition.QualityRule;
+import dev.lockstep.core.definition.Severity;
+import dev.lockstep.quality.alert.Alert;
+import dev.lockstep.quality.alert.AlertData;
+import dev.lockstep.quality.alert.AlertEvents;
+import dev.lockstep.quality.alert.AlertSink;
+import dev.lockstep.quality.alert.AlertType;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A pipeline's alerts, through the outbox in the control schema: a rule's violations open one alert per rule
+ * ({@code lockstep.open_alerts}) and write a {@code dev.lockstep.rule.breached} event — in the caller's transaction,
+ * so an alert exists exactly when the batch that raised it committed; an open alert resolves, with a
+ * {@code dev.lockstep.rule.resolved} event, once its rule had no violation for its {@code resolve_after}; the relay
+ * hands pending events to the sinks after commit (at-least-once; consumers de-duplicate by id).
+ */
+public final class AlertOutbox {
+
+    private final String pipeline;
+
+    /** Returns the outbox of {@code pipeline}. */
+    public AlertOutbox(String pipeline) {
+        this.pipeline = requireNonNull(pipeline, "pipeline");
+    }
+
+    /**
+     * Records, in the connection's open transaction, that {@code violations} rows of {@code target} failed
+     * {@code rule}; opens the rule's alert (and writes its breached event) when none is open. {@code sampleKeys} are
+     * masked keys of failing rows.
+     */
+    public void violated(Connection connection, QualityRule rule, String target, long violations,
+            List<Map<String, Object>> sampleKeys) throws SQLException {
+        UUID event;
+        boolean opened;
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.open_alerts (pipeline, rule, "
+                + "event_id, severity, violations, opened_at, last_violation_at) VALUES (?, ?, gen_random_uuid(), ?, ?, "
+                + "now(), now()) ON CONFLICT (pipeline, rule) DO UPDATE SET violations = open_alerts.violations "
+                + "+ excluded.violations, last_violation_at = excluded.last_violation_at "
+                + "RETURNING event_id, xmax = 0")) {
+            ps.setString(1, pipeline);
+            ps.setString(2, rule.name());
+            ps.setString(3, rule.severity().yamlName());
+            ps.setLong(4, violations);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                event = rs.getObject(1, UUID.class);
+                opened = rs.getBoolean(2);
+            }
+        }
+        if (opened) {
+            write(connection, event, AlertType.RULE_BREACHED, rule.name(), rule.severity(), new AlertData(violations, 0,
+                    target, rule.kind().yamlName(), violations + " row(s) of " + target + " failed rule " + rule.name()
+                    + " (on_fail: " + rule.onFail().yamlName() + ")", sampleKeys));
+        }
+    }
+
+    /**
+     * Resolves, in one transaction it commits, the open alerts whose rule had no violation for its
+     * {@code resolve_after} ({@code rules} by name; an alert of a rule no longer defined resolves after five
+     * minutes). Returns how many resolved. The connection must not be in a transaction of the caller's.
+     */
+    public int resolveQuiet(Connection connection, Map<String, QualityRule> rules) throws SQLException {
+        int resolved = 0;
+        try (PreparedStatement ps = connection.prepareStatement("SELECT rule, severity, violations, "
+                + "extract(epoch FROM now() - last_violation_at) * 1000 FROM lockstep.open_alerts WHERE pipeline = ? "
+                + "FOR UPDATE")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Object[]> quiet = new ArrayList<>();
+                while (rs.next()) {
+                    QualityRule rule = rules.get(rs.getString(1));
+                    Duration after = rule == null ? Duration.ofMinutes(5) : rule.resolveAfter();
+                    if (rs.getDouble(4) >= after.toMillis()) {
+                        quiet.add(new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3), after, rule});
+                    }
+                }
+                for (Object[] alert : quiet) {
+                    String name = (String) alert[0];
+                    try (PreparedStatement delete = connection.prepareStatement("DELETE FROM lockstep.open_alerts "
+                            + "WHERE pipeline = ? AND rule = ?")) {
+                        delete.setString(1, pipeline);
+                        delete.setString(2, name);
+                        delete.executeUpdate();
+                    }
+                    QualityRule rule = (QualityRule) alert[4];
+                    write(connection, UUID.randomUUID(), AlertType.RULE_RESOLVED, name,
+                            Severity.valueOf(((String) alert[1]).toUpperCase(Locale.ROOT)), new AlertData((Long) alert[2],
+                                    0, rule == null ? null : rule.target(), rule == null ? null : rule.kind().yamlName(),
+                                    "rule " + name + " had no violation for " + alert[3] + " (" + alert[2]
+                                            + " violation(s) while open)", List.of()));
+                    resolved++;
+                }
+            }
+        }
+        connection.commit();
+        return resolved;
+    }
+
+    /**
+     * Hands up to {@code limit} pending events, oldest first, to every sink and marks them relayed; returns how many.
+     * A sink that throws leaves them pending for the next call. Runs on its own auto-commit connection.
+     */
+    public int relay(Connection connection, List<AlertSink> sinks, int limit) throws SQLException {
+        List<Alert> alerts = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT alert_id, event_id, type, severity, rule, "
+                + "payload::text, created_at FROM lockstep.alerts WHERE pipeline = ? AND relayed_at IS NULL "
+                + "ORDER BY alert_id LIMIT ?")) {
+            ps.setString(1, pipeline);
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                    alerts.add(new Alert(rs.getObject(2, UUID.class), AlertType.fromType(rs.getString(3)), pipeline,
+                            rs.getString(5), Severity.valueOf(rs.getString(4).toUpperCase(Locale.ROOT)),
+                            rs.getTimestamp(7).toInstant(), AlertEvents.dataFromJson(rs.getString(6))));
+                }
+            }
+        }
+        if (alerts.isEmpty()) {
+            return 0;
+        }
+        for (AlertSink sink : sinks) {
+            sink.publish(alerts);
+        }
+        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.alerts SET relayed_at = "
+                + "greatest(now(), created_at) WHERE alert_id = ANY(?)")) {
+            Array array = connection.createArrayOf("bigint", ids.toArray());
+            ps.setArray(1, array);
+            ps.executeUpdate();
+        }
+        return alerts.size();
+    }
+
+    private void write(Connection connection, UUID event, AlertType type, String rule, Severity severity,
+            AlertData data) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.alerts (event_id, type, severity, "
+                + "pipeline, rule, payload) VALUES (?, ?, ?, ?, ?, ?::jsonb)")) {
+            ps.setObject(1, event);
+            ps.setString(2, type.type());
+            ps.setString(3, severity.yamlName());
+            ps.setString(4, pipeline);
+            ps.setString(5, rule);
+            ps.setString(6, AlertEvents.dataToJson(data));
+            ps.executeUpdate();
+        }
+    }
+}
