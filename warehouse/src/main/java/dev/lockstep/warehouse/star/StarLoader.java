@@ -186,17 +186,19 @@ public final class StarLoader {
             List<Map<String, Object>> samples = new ArrayList<>();
             switch (rule.onFail()) {
                 case FAIL, WARN -> {
+                    String first = null;
                     try (ResultSet rs = statement(rule.probe()).executeQuery()) {
                         while (rs.next()) {
                             failed = rs.getLong(1);
+                            first = first == null ? rs.getString(2) : first;
                             samples.add(AlertEvents.sampleKey(rs.getString(2)));
                         }
                     }
                     if (failed > 0 && rule.onFail() == OnFail.FAIL) {
                         throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
                                 + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
-                                + samples.get(0) + ": " + rule.check().reason() + "; the batch was rolled back "
-                                + "and the pipeline stopped");
+                                + first + ": " + rule.check().reason() + "; the batch was rolled back and the "
+                                + "pipeline stopped");
                     }
                 }
                 case QUARANTINE -> {
