@@ -200,6 +200,18 @@ final class ChangeEnvelopes implements AutoCloseable {
             return add(t, t.change("DELETE", t.row(key, t.identity), null, key, txId, commitMicros, "STREAMING"));
         }
 
+        /** Adds a {@code TRUNCATE} of the table, as the extract writes it: a control record, prefix lockstep.truncate. */
+        Tx truncate(String table) {
+            TableEncoding t = table(table);
+            GenericData.Record control = new GenericData.Record(ChangeSchemas.CONTROL);
+            control.put("prefix", "lockstep.truncate");
+            control.put("content", java.nio.ByteBuffer.wrap(t.id.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            control.put("transactional", true);
+            control.put("tx_id", txId);
+            control.put("commit_ts", commitMicros);
+            return add(t, control);
+        }
+
         /** Writes BEGIN, the changes and END in one Kafka transaction; a transaction without changes writes nothing. */
         void commit() {
             if (committed) {

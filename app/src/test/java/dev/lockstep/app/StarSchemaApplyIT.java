@@ -272,6 +272,21 @@ class StarSchemaApplyIT {
         assertThat(dw("SELECT count(*) FROM shop_dw_raw.order_items WHERE order_id = 105")).containsExactly("60000");
     }
 
+    @Test
+    @Order(12)
+    void shouldCloseEveryCurrentVersionWhenDimensionTableIsTruncated() throws Exception {
+        Instant t = T0.plusSeconds(16_000);
+        envelopes.begin(t).update("public.customers", customer(3, "Cy", "cy@x.org", "Brest"))
+                .truncate("public.customers").commit();
+
+        applyAll();
+
+        assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE is_current AND customer_key <> -1"))
+                .as("a truncate closes every member's version, also one changed just before it").containsExactly("0");
+        assertThat(dw("SELECT city || ' ' || is_deleted || ' ' || valid_to FROM shop_dw.dim_customer WHERE id = 3 "
+                + "ORDER BY valid_from DESC LIMIT 1")).containsExactly("Brest true " + ts(t));
+    }
+
     static Map<String, Object> customer(long id, String name, String email, String city) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", id);

@@ -72,7 +72,7 @@ final class DimensionSql extends TargetSql {
         String base = baseAlias();
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._position_lsn, " + base + "._position_seq, "
-                + "t._tk_rn FROM " + touchedRange() + " JOIN " + raw(from) + " AS " + base + " ON "
+                + "_ls_t._tk_rn FROM " + touchedRange() + " JOIN " + raw(from) + " AS " + base + " ON "
                 + touchedMatch(base) + lookupJoins(true);
     }
 
@@ -105,7 +105,7 @@ final class DimensionSql extends TargetSql {
                 + " AND (b._lsn, b._seq) > (e._lsn, e._seq))";
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._lsn, " + base + "._seq, " + base
-                + "._commit_ts, " + base + "._snapshot, t._tk_rn FROM " + touchedRange() + " JOIN (" + images
+                + "._commit_ts, " + base + "._snapshot, _ls_t._tk_rn FROM " + touchedRange() + " JOIN (" + images
                 + " UNION ALL " + lookupImages + ") AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
     }
 

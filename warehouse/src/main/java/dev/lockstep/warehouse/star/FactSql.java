@@ -80,7 +80,7 @@ final class FactSql extends TargetSql {
             values.add(unlessDeleted(base, fact.definition().measures().get(measure.name()).sql()));
         }
         return "INSERT INTO " + conformed + " SELECT " + String.join(", ", values) + ", " + base + "._deleted, " + base
-                + "._position_lsn, " + base + "._position_seq, t._tk_commit_ts, t._tk_rn FROM " + touchedRange()
+                + "._position_lsn, " + base + "._position_seq, _ls_t._tk_commit_ts, _ls_t._tk_rn FROM " + touchedRange()
                 + " JOIN " + raw(from) + " AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
     }
 

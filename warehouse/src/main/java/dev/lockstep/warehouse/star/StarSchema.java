@@ -139,6 +139,10 @@ public record StarSchema(
         Optional<DateDimension> date = Optional.empty();
         for (Dimension dimension : definition.dimensions().values()) {
             if (dimension instanceof SourceDimension d) {
+                if (d.columns().isEmpty()) {
+                    throw new LockstepException(ErrorCode.INVALID_INPUT, "dimension " + d.name() + " has no columns; "
+                            + "the applier cannot load a dimension of natural keys only yet: give it at least one column");
+                }
                 List<Column> attributes = d.columns().keySet().stream()
                         .map(c -> new Column(c, type(types, d.tableName(), c))).toList();
                 dimensions.add(new DimensionTable(d, sourceColumns(sources, d.from(), d.key()), attributes,

@@ -72,18 +72,22 @@ abstract class TargetSql {
                 + "s._commit_ts, true FROM " + stage(from) + " s");
         for (Join join : joins) {
             Lookup lookup = join.lookup();
+            // _ls_s: an alias no table or lookup of the definition can have.
             statements.add("INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias() + "." + quote(c.name()))
-                    + ", s._position_lsn, s._position_seq, s._commit_ts, false FROM " + sourceJoin(false)
-                    + " JOIN " + stage(lookup.from()) + " s ON s." + quote(join.key()) + " = " + quote(lookup.name())
-                    + "." + quote(join.key()));
+                    + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false FROM " + sourceJoin(false)
+                    + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s." + quote(join.key()) + " = "
+                    + quote(lookup.name()) + "." + quote(join.key()));
         }
         return statements;
     }
 
-    /** Returns the statement recording, as events, the rows a TRUNCATE of the target's table at a position marked. */
+    /**
+     * Returns the statement recording, as events, the rows a TRUNCATE of the target's table at a position marked —
+     * not as the table's own images: an SCD 2 dimension then takes the raw layer's row (deleted) at that position.
+     */
     String recordTruncation(long commitLsn, long sequence, String commitTs) {
         return "INSERT INTO " + events + " SELECT " + list(key, c -> quote(c.name())) + ", _position_lsn, "
-                + "_position_seq, " + commitTs + ", true FROM " + raw(from) + " WHERE _deleted AND (_position_lsn, "
+                + "_position_seq, " + commitTs + ", false FROM " + raw(from) + " WHERE _deleted AND (_position_lsn, "
                 + "_position_seq) = (" + commitLsn + ", " + sequence + ")";
     }
 
@@ -112,7 +116,7 @@ abstract class TargetSql {
     }
 
     /**
-     * Returns the touched keys numbered {@code ? .. ?} as relation {@code t}, its columns renamed ({@code _tk_0..},
+     * Returns the touched keys numbered {@code ? .. ?} as relation {@code _ls_t}, its columns renamed ({@code _tk_0..},
      * {@code _tk_commit_ts}, {@code _tk_rn}) so that they never clash with the columns expressions refer to.
      */
     String touchedRange() {
@@ -121,14 +125,14 @@ abstract class TargetSql {
             sql.append(quote(key.get(i).name())).append(" AS _tk_").append(i).append(", ");
         }
         return sql.append("_commit_ts AS _tk_commit_ts, _rn AS _tk_rn FROM ").append(touched)
-                .append(" WHERE _rn BETWEEN ? AND ?) t").toString();
+                .append(" WHERE _rn BETWEEN ? AND ?) _ls_t").toString();
     }
 
-    /** Returns {@code alias.k0 = t._tk_0 AND ...}: the join of a relation to {@link #touchedRange()}. */
+    /** Returns {@code alias.k0 = _ls_t._tk_0 AND ...}: the join of a relation to {@link #touchedRange()}. */
     String touchedMatch(String alias) {
         List<String> match = new ArrayList<>();
         for (int i = 0; i < key.size(); i++) {
-            match.add(alias + "." + quote(key.get(i).name()) + " = t._tk_" + i);
+            match.add(alias + "." + quote(key.get(i).name()) + " = _ls_t._tk_" + i);
         }
         return String.join(" AND ", match);
     }
