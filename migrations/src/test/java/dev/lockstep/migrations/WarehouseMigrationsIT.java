@@ -90,7 +90,8 @@ class WarehouseMigrationsIT {
                 + "ORDER BY a.attnum")).containsExactly("id bigint not null", "name text", "email text",
                         "created_at timestamp with time zone", "_position_lsn bigint not null",
                         "_position_seq bigint not null", "_deleted boolean not null",
-                        "_loaded_at timestamp with time zone not null");
+                        "_loaded_at timestamp with time zone not null", "_inserted_lsn bigint not null",
+                        "_inserted_seq bigint not null");
         assertThat(strings("SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
                 + "WHERE a.attrelid = 'shop_dw_raw.sales__order_items'::regclass AND a.attnum BETWEEN 3 AND 7 "
                 + "ORDER BY a.attnum")).containsExactly("unit_price numeric(10,2)", "status text",
