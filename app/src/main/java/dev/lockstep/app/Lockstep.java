@@ -16,7 +16,7 @@ import picocli.CommandLine.ParseResult;
         description = "CDC pipeline and ETL engine: PostgreSQL changes, in commit order through Kafka, "
                 + "into a star-schema warehouse with quality rules.",
         subcommands = {ValidateCommand.class, ExtractCommand.class, ApplyCommand.class, ResnapshotCommand.class,
-            UndeployCommand.class,
+            UndeployCommand.class, QuarantineCommand.class, AlertsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Lockstep implements Runnable {
 
