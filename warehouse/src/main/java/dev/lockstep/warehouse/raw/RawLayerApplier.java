@@ -289,12 +289,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         try {
             copyIn(table, s);
         } catch (SQLException e) {
-            failed = true;
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
+            abandon(e);
             throw failure("staging a transaction of " + pendingRows + " change(s) failed", e);
         }
     }
@@ -363,20 +358,10 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 highWater = applied;
             }
         } catch (SQLException e) {
-            failed = true;
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
+            abandon(e);
             throw failure("applying a batch of " + pendingRows + " change(s) up to " + applied + " failed", e);
-        } catch (LockstepException e) {
-            failed = true; // a rule stopped the pipeline: nothing of the batch may commit
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
+        } catch (RuntimeException e) {
+            abandon(e); // e.g. a rule stopped the pipeline: nothing of the batch may commit
             throw e;
         } finally {
             staged.clear();
@@ -553,6 +538,16 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             ps.setLong(8, high.commitLsn());
             ps.setLong(9, high.sequence());
             ps.executeUpdate();
+        }
+    }
+
+    /** Rolls the open batch back and refuses further batches: the next applier resumes from the last commit. */
+    private void abandon(Exception cause) {
+        failed = true;
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            cause.addSuppressed(rollback);
         }
     }
 
