@@ -156,7 +156,7 @@ public final class ScalarTypes {
         };
     }
 
-    private static final Pattern QUOTED = Pattern.compile("\"((?:[^\"]|\"\")+)\"");
+    private static final Pattern QUOTED = Pattern.compile("\"((?:[^\"]++|\"\")++)\""); // possessive: no recursion per character
 
     /** A column of a source table: a plain lower-case name, or a quoted one ({@code '"CustomerId"'}). */
     public static Type<String> sourceColumn() {
