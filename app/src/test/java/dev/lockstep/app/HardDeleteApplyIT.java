@@ -57,6 +57,10 @@ class HardDeleteApplyIT {
                     .delete("public.products", Map.of("id", 11L))
                     .delete("public.order_items", Map.of("id", 1000L)).commit();
             apply(deployment, store);
+            // A later change of a fact of the removed member does not bring it back as an inferred member.
+            envelopes.begin(t0.plusSeconds(120)).update("public.orders", StarSchemaApplyIT.order(100, 1,
+                    "2026-03-01T09:00:00Z", "0.00")).commit();
+            apply(deployment, store);
         }
 
         assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 1"))

@@ -84,7 +84,10 @@ final class FactSql extends TargetSql {
                 + " JOIN " + raw(from) + " AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
     }
 
-    /** Returns, per reference to a source dimension, the statement adding inferred members for unknown natural keys. */
+    /**
+     * Returns, per reference to a source dimension, the statement adding inferred members for natural keys the
+     * dimension does not have — unless the source deleted the member (the raw layer has it deleted).
+     */
     List<String> inferMembers() {
         List<String> statements = new ArrayList<>();
         for (Reference reference : fact.references()) {
@@ -103,8 +106,10 @@ final class FactSql extends TargetSql {
                     + ", is_inferred) SELECT DISTINCT ON (" + String.join(", ", refs) + ") " + String.join(", ", refs)
                     + ", true FROM " + conformed + " c WHERE NOT "
                     + "c._deleted AND " + String.join(" AND ", refs.stream().map(r -> r + " IS NOT NULL").toList())
-                    + " AND NOT EXISTS (SELECT 1 FROM " + table + " d WHERE " + String.join(" AND ", match) + ") "
-                    + "ORDER BY " + String.join(", ", refs) + ", c._lsn, c._seq");
+                    + " AND NOT EXISTS (SELECT 1 FROM " + table + " d WHERE " + String.join(" AND ", match) + ")"
+                    // A member the source deleted is not inferred back to life: its facts point at -1.
+                    + " AND NOT EXISTS (SELECT 1 FROM " + raw(d.from()) + " d WHERE d._deleted AND "
+                    + String.join(" AND ", match) + ") ORDER BY " + String.join(", ", refs) + ", c._lsn, c._seq");
         }
         return statements;
     }
