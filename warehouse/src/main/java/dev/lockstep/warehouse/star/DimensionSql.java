@@ -127,8 +127,9 @@ final class DimensionSql extends TargetSql {
                 + (hard ? " WHEN MATCHED AND c._deleted THEN DELETE" : " WHEN MATCHED AND c._deleted AND NOT "
                 + "d.is_deleted THEN UPDATE SET is_deleted = true, _position_lsn = c._lsn, _position_seq = c._seq, "
                 + "_loaded_at = now() WHEN MATCHED AND c._deleted THEN DO NOTHING")
-                + " WHEN MATCHED AND (d.is_inferred OR d.is_deleted OR ROW(" + list(attributes, a -> "d." + quote(a.name()))
-                + ") IS DISTINCT FROM ROW(" + list(attributes, a -> "c." + quote(a.name())) + ")) THEN UPDATE SET "
+                + " WHEN MATCHED AND (d.is_inferred OR d.is_deleted OR ROW(" + list(attributes, a -> comparable("d."
+                + quote(a.name()), a.type())) + ") IS DISTINCT FROM ROW(" + list(attributes, a -> comparable("c."
+                + quote(a.name()), a.type())) + ")) THEN UPDATE SET "
                 + list(attributes, a -> quote(a.name()) + " = c." + quote(a.name())) + ", is_inferred = false, "
                 + "is_deleted = false, _position_lsn = c._lsn, _position_seq = c._seq, _loaded_at = now()"
                 + " WHEN NOT MATCHED AND NOT c._deleted THEN INSERT (" + list(key, c -> quote(c.name())) + ", "
@@ -143,9 +144,9 @@ final class DimensionSql extends TargetSql {
         String keys = list(key, c -> quote(c.name()));
         String attributeNames = list(attributes, a -> quote(a.name()));
         String window = "PARTITION BY " + keys + " ORDER BY _lsn, _seq";
-        String tracked = dimension.tracked().isEmpty() ? "false" : "ROW(" + list(dimension.tracked(), a -> quote(a.name()))
-                + ") IS DISTINCT FROM ROW(" + list(dimension.tracked(), a -> "lag(" + quote(a.name()) + ") OVER w")
-                + ")";
+        String tracked = dimension.tracked().isEmpty() ? "false" : "ROW(" + list(dimension.tracked(),
+                a -> comparable(quote(a.name()), a.type())) + ") IS DISTINCT FROM ROW(" + list(dimension.tracked(),
+                a -> comparable("lag(" + quote(a.name()) + ") OVER w", a.type())) + ")";
         String computeVersions = "INSERT INTO " + versions + " WITH ev AS ("
                 + "SELECT " + list(key, c -> "d." + quote(c.name())) + ", " + list(attributes, a -> "d." + quote(a.name()))
                 + ", false AS _deleted, -1::bigint AS _lsn, -1::bigint AS _seq, NULL::timestamptz AS _commit_ts, "

@@ -203,10 +203,13 @@ final class FactSql extends TargetSql {
                         .append(String.join(" AND ", match));
             }
         }
+        java.util.Map<String, String> types = new java.util.HashMap<>();
         for (Column measure : fact.measures()) {
             select.add("c." + quote(measure.name()));
             columns.add(quote(measure.name()));
+            types.put(quote(measure.name()), measure.type());
         }
+        columns.forEach(c -> types.putIfAbsent(c, "bigint")); // the dimension keys
         boolean hard = fact.definition().onDelete() == DeletePolicy.HARD;
         String keys = list(key, c -> quote(c.name()));
         String resolved = "SELECT " + String.join(", ", select) + ", c._deleted, c._lsn, c._seq FROM " + conformed + " c"
@@ -222,9 +225,10 @@ final class FactSql extends TargetSql {
                 + "f.is_deleted THEN UPDATE SET is_deleted = true, _position_lsn = s._lsn, _position_seq = s._seq, "
                 + "_loaded_at = now() WHEN MATCHED AND s._deleted THEN DO NOTHING")
                 + " WHEN MATCHED AND NOT s._deleted AND (f.is_deleted" + (columns.isEmpty() ? "" : " OR ROW("
-                + columns.stream().map(c -> "f." + c).collect(java.util.stream.Collectors.joining(", "))
-                + ") IS DISTINCT FROM ROW(" + columns.stream().map(c -> "s." + c)
-                .collect(java.util.stream.Collectors.joining(", ")) + ")") + ") THEN UPDATE SET "
+                + columns.stream().map(c -> comparable("f." + c, types.get(c)))
+                .collect(java.util.stream.Collectors.joining(", ")) + ") IS DISTINCT FROM ROW(" + columns.stream()
+                .map(c -> comparable("s." + c, types.get(c))).collect(java.util.stream.Collectors.joining(", ")) + ")")
+                + ") THEN UPDATE SET "
                 + columns.stream().map(c -> c + " = s." + c + ", ")
                 .collect(java.util.stream.Collectors.joining()) + "is_deleted = false, _position_lsn = s._lsn, "
                 + "_position_seq = s._seq, _loaded_at = now()"

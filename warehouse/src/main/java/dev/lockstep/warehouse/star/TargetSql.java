@@ -206,6 +206,16 @@ abstract class TargetSql {
                 .collect(Collectors.joining(" AND "));
     }
 
+    /** Types PostgreSQL cannot compare with {@code =} (no default equality): compared as text instead. */
+    private static final java.util.Set<String> NO_EQUALITY = java.util.Set.of("json", "xml", "point", "line", "lseg",
+            "box", "path", "polygon", "circle");
+
+    /** Returns {@code expression} as something {@code IS DISTINCT FROM} can compare, given its PostgreSQL type. */
+    static String comparable(String expression, String type) {
+        String base = type.endsWith("[]") ? type.substring(0, type.length() - 2) : type;
+        return NO_EQUALITY.contains(base.strip()) ? "(" + expression + ")::text" : expression;
+    }
+
     static String literal(String text) {
         return "'" + text.replace("'", "''") + "'";
     }

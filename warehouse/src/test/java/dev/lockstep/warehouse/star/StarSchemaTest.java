@@ -112,6 +112,18 @@ class StarSchemaTest {
                 + "DROP TABLE \"dw\".\"dim_date\";\nCOMMENT ON SCHEMA \"dw\" IS NULL;\n");
     }
 
+    @Test
+    void shouldCompareTypesWithoutEqualityAsText() {
+        List<DerivedColumn> types = List.of(new DerivedColumn("dim_customer", "email", "json",
+                "dimensions.customer.columns.email"), TYPES.get(1), TYPES.get(2));
+        StarSchema star = StarSchema.of(definition(), SOURCES, types);
+        DimensionSql customer = new DimensionSql(star, star.dimensions().get(0), Map.of(
+                TableId.parse("public.customers"), "stage_c"), "lockstep_d1");
+
+        assertThat(String.join("\n", customer.load())).contains("ROW((\"email\")::text) IS DISTINCT FROM "
+                + "ROW((lag(\"email\") OVER w)::text)");
+    }
+
     private static PipelineDefinition definition() {
         ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION);
         assertThat(parsed.errors()).isEmpty();
