@@ -67,10 +67,11 @@ final class ApplyCommand implements Callable<Integer> {
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
                 List<String> notEnforced = definition.quality().stream()
-                        .filter(r -> dev.lockstep.quality.RowCheck.of(r).isEmpty())
+                        .filter(r -> dev.lockstep.quality.RowCheck.of(r).isEmpty()
+                                && !(r instanceof dev.lockstep.core.definition.UniqueRule))
                         .map(r -> r.name() + " (" + r.kind().yamlName() + ")").toList();
                 if (!notEnforced.isEmpty()) {
-                    out.printf("Not enforced by this version yet (only per-row rules are): %s%n",
+                    out.printf("Not enforced by this version yet (per-row and unique rules are): %s%n",
                             String.join(", ", notEnforced));
                 }
                 out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",

@@ -41,6 +41,13 @@ final class DimensionSql extends TargetSql {
         return dimension.definition().pii();
     }
 
+    @Override
+    String currentRows() {
+        return "(SELECT * FROM " + StarSchemaDdl.table(star, dimension.definition().tableName()) + " WHERE "
+                + (dimension.scd2() ? "is_current AND " : "") + "NOT is_deleted AND "
+                + quote(dimension.definition().surrogateKey()) + " <> " + StarSchemaDdl.UNKNOWN_MEMBER + ")";
+    }
+
     DimensionTable dimension() {
         return dimension;
     }

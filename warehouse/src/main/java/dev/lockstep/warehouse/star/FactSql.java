@@ -39,6 +39,11 @@ final class FactSql extends TargetSql {
         return List.of();
     }
 
+    @Override
+    String currentRows() {
+        return "(SELECT * FROM " + StarSchemaDdl.table(star, fact.definition().tableName()) + " WHERE NOT is_deleted)";
+    }
+
     FactTable fact() {
         return fact;
     }

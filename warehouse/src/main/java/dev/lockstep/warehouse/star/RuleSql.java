@@ -3,35 +3,56 @@ package dev.lockstep.warehouse.star;
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
 import dev.lockstep.core.definition.OnFail;
+import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.quality.RowCheck;
+import dev.lockstep.quality.UniqueCheck;
 import java.util.stream.Collectors;
 
 /**
- * The SQL of step 4 for one per-row rule on one target: the rule's failing-row condition (from
- * {@code quality-rules}) applied to the target's conformed rows of the batch, before they are loaded. Deleted rows
- * are not checked.
+ * The SQL of step 4 for one rule on one target: the rule's failing-row condition (from {@code quality-rules})
+ * applied to the target's conformed rows of the batch ({@code c}), before they are loaded. Deleted rows are not
+ * checked.
  */
 final class RuleSql {
 
     private final TargetSql target;
-    private final RowCheck check;
+    private final QualityRule rule;
+    private final String condition;
+    private final String reason;
 
-    RuleSql(TargetSql target, RowCheck check) {
+    private RuleSql(TargetSql target, QualityRule rule, String condition, String reason) {
         this.target = target;
-        this.check = check;
+        this.rule = rule;
+        this.condition = condition;
+        this.reason = reason;
     }
 
-    RowCheck check() {
-        return check;
+    /** Returns the SQL of a rule that looks at one row alone. */
+    static RuleSql of(TargetSql target, RowCheck check) {
+        return new RuleSql(target, check.rule(), check.failing(), check.reason());
+    }
+
+    /** Returns the SQL of a {@code unique} rule: the batch's rows against each other and the warehouse's current rows. */
+    static RuleSql of(TargetSql target, UniqueCheck check) {
+        return new RuleSql(target, check.rule(), check.failing(target.conformed, target.currentRows(),
+                target.key.stream().map(StarSchema.Column::name).toList()), check.reason());
+    }
+
+    QualityRule rule() {
+        return rule;
+    }
+
+    String reason() {
+        return reason;
     }
 
     OnFail onFail() {
-        return check.rule().onFail();
+        return rule.onFail();
     }
 
-    /** Returns the condition selecting the conformed rows that fail. */
+    /** Returns the condition selecting the conformed rows ({@code c}) that fail. */
     private String failing() {
-        return "NOT _deleted AND " + check.failing();
+        return "NOT c._deleted AND " + condition;
     }
 
     /**
@@ -40,12 +61,12 @@ final class RuleSql {
      * definition version.
      */
     String quarantine() {
-        return "WITH failed AS (DELETE FROM " + target.conformed + " WHERE " + failing() + " RETURNING *) "
+        return "WITH failed AS (DELETE FROM " + target.conformed + " c WHERE " + failing() + " RETURNING c.*) "
                 + "INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, source_table, natural_key, "
                 + "commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
-                + TargetSql.literal(check.rule().name()) + ", " + TargetSql.literal(target.target()) + ", "
+                + TargetSql.literal(rule.name()) + ", " + TargetSql.literal(target.target()) + ", "
                 + TargetSql.literal(target.from.toString()) + ", " + keyObject("f") + ", f._lsn, f._seq, ?, "
-                + TargetSql.literal(check.reason()) + ", " + maskedRow("f") + " FROM failed f RETURNING natural_key::text";
+                + TargetSql.literal(reason) + ", " + maskedRow("f") + " FROM failed f RETURNING natural_key::text";
     }
 
     /** Returns the query counting failing rows, with the keys of the first few. */

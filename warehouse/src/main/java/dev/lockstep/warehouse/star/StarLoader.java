@@ -8,7 +8,9 @@ import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.quality.RowCheck;
+import dev.lockstep.quality.UniqueCheck;
 import dev.lockstep.quality.alert.AlertEvents;
 import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
@@ -88,7 +90,10 @@ public final class StarLoader {
         for (TargetSql target : loader.targets()) {
             List<RuleSql> checks = new ArrayList<>();
             for (QualityRule rule : star.rulesOn(target.target())) {
-                RowCheck.of(rule).ifPresent(check -> checks.add(new RuleSql(target, check)));
+                RowCheck.of(rule).ifPresent(check -> checks.add(RuleSql.of(target, check)));
+                if (rule instanceof UniqueRule unique) {
+                    checks.add(RuleSql.of(target, new UniqueCheck(unique)));
+                }
             }
             // The strictest first: a failing rule stops the batch before anything is diverted or counted.
             checks.sort(java.util.Comparator.comparing(RuleSql::onFail).reversed());
@@ -181,7 +186,7 @@ public final class StarLoader {
      */
     private void validate(TargetSql target) throws SQLException {
         for (RuleSql rule : rules.get(target)) {
-            String name = rule.check().rule().name();
+            String name = rule.rule().name();
             long failed = 0;
             List<Map<String, Object>> samples = new ArrayList<>();
             switch (rule.onFail()) {
@@ -197,11 +202,11 @@ public final class StarLoader {
                     if (failed > 0 && rule.onFail() == OnFail.FAIL) {
                         throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
                                 + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
-                                + first + ": " + rule.check().reason() + "; the batch was rolled back and the "
+                                + first + ": " + rule.reason() + "; the batch was rolled back and the "
                                 + "pipeline stopped");
                     }
                 }
-                case QUARANTINE -> {
+                case QUARANTINE, DEDUPLICATE -> {
                     PreparedStatement quarantine = statement(rule.quarantine());
                     quarantine.setString(1, pipeline);
                     quarantine.setInt(2, definitionVersion);
@@ -218,7 +223,7 @@ public final class StarLoader {
             }
             if (failed > 0) {
                 violations.merge(name, failed, Long::sum);
-                alerts.violated(connection, rule.check().rule(), target.target(), failed, samples);
+                alerts.violated(connection, rule.rule(), target.target(), failed, samples);
             }
         }
     }

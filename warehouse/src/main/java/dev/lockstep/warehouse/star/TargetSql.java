@@ -49,6 +49,9 @@ abstract class TargetSql {
     /** Returns the target's columns that hold personal data: masked wherever a row is shown. */
     abstract List<String> pii();
 
+    /** Returns a relation of the target's current, live rows in the warehouse (unknown member apart). */
+    abstract String currentRows();
+
     /** Returns the statements that create this target's temporary tables (emptied at each commit). */
     List<String> createTemporaryTables() {
         List<String> ddl = new ArrayList<>();

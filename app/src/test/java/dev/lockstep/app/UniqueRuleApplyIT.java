@@ -1,0 +1,75 @@
+package dev.lockstep.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code unique} with {@code deduplicate} (its default): the current owner keeps a value, else the key that came
+ * first in the stream; the others go to quarantine as duplicates — within a batch and across batches; an update or
+ * a delete releases a value, which another key can then claim.
+ */
+class UniqueRuleApplyIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    static final String PIPELINE = "uniqueit";
+
+    @Test
+    void shouldKeepOneKeyPerValueAndReleaseValuesOnUpdateAndDelete(@TempDir Path dir) throws Exception {
+        StarShop.createSourceTables(services, "usrc");
+        services.database("udw");
+        Path file = StarShop.definition(dir, services, PIPELINE, "usrc", "udw", "shop_dw");
+        Files.writeString(file, Files.readString(file) + """
+                quality:
+                  - { rule: unique, target: customer, columns: [email] }
+                """);
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        Instant t = Instant.parse("2026-06-01T10:00:00Z");
+        try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
+                deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
+            envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "A", "a@x.org", "Oslo"),
+                    StarSchemaApplyIT.customer(2, "B", "b@x.org", "Rome"))));
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+
+            // Against the warehouse: 1 owns a@x.org (the rule sees lower(email), as the dimension has it).
+            envelopes.begin(t).insert("public.customers", StarSchemaApplyIT.customer(3, "C", "A@x.org", "Oslo")).commit();
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            // Within one batch: 4 came first.
+            envelopes.begin(t.plusSeconds(1)).insert("public.customers",
+                    StarSchemaApplyIT.customer(4, "D", "c@x.org", "Oslo")).commit();
+            envelopes.begin(t.plusSeconds(2)).insert("public.customers",
+                    StarSchemaApplyIT.customer(5, "E", "c@x.org", "Oslo")).commit();
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            // An update releases a value in the same batch that claims it.
+            envelopes.begin(t.plusSeconds(3)).update("public.customers",
+                    StarSchemaApplyIT.customer(1, "A", "z@x.org", "Oslo")).insert("public.customers",
+                    StarSchemaApplyIT.customer(6, "F", "a@x.org", "Oslo")).commit();
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            // A delete releases a value a later batch claims.
+            envelopes.begin(t.plusSeconds(4)).delete("public.customers", Map.of("id", 2L)).commit();
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            envelopes.begin(t.plusSeconds(5)).insert("public.customers",
+                    StarSchemaApplyIT.customer(7, "G", "b@x.org", "Oslo")).commit();
+            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+        }
+
+        assertThat(services.query("udw", "SELECT id || ' ' || email FROM shop_dw.dim_customer WHERE is_current "
+                + "AND NOT is_deleted AND customer_key <> -1 ORDER BY id"))
+                .containsExactly("1 z@x.org", "4 c@x.org", "6 a@x.org", "7 b@x.org");
+        assertThat(services.query("udw", "SELECT rule || ' ' || natural_key::text || ' ' || reason "
+                + "FROM lockstep.quarantine ORDER BY quarantine_id")).containsExactly(
+                "unique_customer_email {\"id\": 3} duplicate of email held by another key",
+                "unique_customer_email {\"id\": 5} duplicate of email held by another key");
+    }
+}
