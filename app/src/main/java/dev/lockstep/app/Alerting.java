@@ -1,5 +1,7 @@
 package dev.lockstep.app;
 
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.Secret;
@@ -10,6 +12,8 @@ import dev.lockstep.quality.alert.AlertSink;
 import dev.lockstep.quality.alert.KafkaAlertSink;
 import dev.lockstep.quality.alert.WebhookAlertSink;
 import dev.lockstep.warehouse.alert.AlertOutbox;
+import dev.lockstep.warehouse.star.ReferenceChecks;
+import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -25,7 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The alert side of a running apply stage: between batches, resolves open alerts whose rule has been quiet for its
+ * The alert side of a running apply stage: between batches, applies the references rules whose grace passed,
+ * resolves open alerts whose rule has been quiet for its
  * {@code resolve_after} and relays pending outbox events to {@code lockstep.alerts} and the definition's webhooks.
  * A sink that fails leaves the events pending: they go out with a later tick (at-least-once). Not thread-safe.
  */
@@ -38,17 +43,23 @@ final class Alerting implements AutoCloseable {
     private final AlertOutbox outbox;
     private final Map<String, QualityRule> rules;
     private final List<AlertSink> sinks;
+    private final ReferenceChecks references;
     private long lastTick;
 
-    private Alerting(Connection connection, AlertOutbox outbox, Map<String, QualityRule> rules, List<AlertSink> sinks) {
+    private Alerting(Connection connection, AlertOutbox outbox, Map<String, QualityRule> rules, List<AlertSink> sinks,
+            ReferenceChecks references) {
+        this.references = references;
         this.connection = connection;
         this.outbox = outbox;
         this.rules = rules;
         this.sinks = sinks;
     }
 
-    /** Opens the alerting of {@code definition}, relaying to Kafka at {@code bootstrapServers} and to its webhooks. */
-    static Alerting open(PipelineDefinition definition, String bootstrapServers) throws SQLException {
+    /**
+     * Opens the alerting of {@code definition} (star schema {@code star}), relaying to Kafka at
+     * {@code bootstrapServers} and to its webhooks.
+     */
+    static Alerting open(PipelineDefinition definition, StarSchema star, String bootstrapServers) throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
         Connection connection = DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
                 warehouse.password().map(Secret::reveal).orElse(""));
@@ -69,7 +80,8 @@ final class Alerting implements AutoCloseable {
             sinks.add(webhooks.build());
         }
         return new Alerting(connection, new AlertOutbox(definition.pipeline()), definition.quality().stream()
-                .collect(Collectors.toMap(QualityRule::name, Function.identity())), sinks);
+                .collect(Collectors.toMap(QualityRule::name, Function.identity())), sinks,
+                new ReferenceChecks(star, definition.pipeline(), WarehouseDeployment.VERSION));
     }
 
     /** Resolves quiet alerts and relays pending events, at most every half second. */
@@ -79,9 +91,16 @@ final class Alerting implements AutoCloseable {
         }
         lastTick = System.nanoTime();
         try {
+            references.run(connection); // members still inferred after their grace, also while the stream is quiet
             outbox.resolveQuiet(connection, rules);
             outbox.relay(connection, sinks, 500);
             connection.commit();
+        } catch (LockstepException e) {
+            rollbackQuietly();
+            if (e.code() == ErrorCode.PIPELINE_STOPPED) {
+                throw e; // a references rule with on_fail: fail
+            }
+            LOG.warn("Alerts are pending, they go out with a later attempt: {}", e.getMessage());
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Alerts are pending, they go out with a later attempt: {}", e.getMessage());
             try {
@@ -89,6 +108,14 @@ final class Alerting implements AutoCloseable {
             } catch (SQLException rollback) {
                 LOG.debug("rollback failed", rollback);
             }
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            LOG.debug("rollback failed", rollback);
         }
     }
 

@@ -61,17 +61,18 @@ final class ApplyCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(stopper);
         try (Connection connection = connect(warehouse);
                 KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers);
-                Alerting alerting = Alerting.open(definition, pipeline.kafka.bootstrapServers)) {
+                Alerting alerting = Alerting.open(definition, deployment.star(), pipeline.kafka.bootstrapServers)) {
             RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(), schema, tables,
                     WarehouseDeployment.VERSION, definition.load().batchSize(), Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
                 List<String> notEnforced = definition.quality().stream()
                         .filter(r -> dev.lockstep.quality.RowCheck.of(r).isEmpty()
-                                && !(r instanceof dev.lockstep.core.definition.UniqueRule))
+                                && !(r instanceof dev.lockstep.core.definition.UniqueRule)
+                                && !(r instanceof dev.lockstep.core.definition.ReferencesRule))
                         .map(r -> r.name() + " (" + r.kind().yamlName() + ")").toList();
                 if (!notEnforced.isEmpty()) {
-                    out.printf("Not enforced by this version yet (per-row and unique rules are): %s%n",
+                    out.printf("Not enforced by this version yet (aggregate rules): %s%n",
                             String.join(", ", notEnforced));
                 }
                 out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",

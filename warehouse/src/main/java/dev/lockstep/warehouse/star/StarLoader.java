@@ -62,6 +62,7 @@ public final class StarLoader {
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
     private final Map<String, Long> violations = new java.util.TreeMap<>();
     private final AlertOutbox alerts;
+    private ReferenceChecks references;
     private long rowsConformed;
     private long rowsQuarantined;
 
@@ -80,6 +81,7 @@ public final class StarLoader {
     public static StarLoader prepare(Connection connection, StarSchema star, Map<TableId, String> stages,
             String pipeline, int definitionVersion) throws SQLException {
         StarLoader loader = new StarLoader(connection, pipeline, definitionVersion);
+        loader.references = new ReferenceChecks(star, pipeline, definitionVersion);
         int n = 0;
         for (DimensionTable dimension : star.dimensions()) {
             loader.dimensions.add(new DimensionSql(star, dimension, stages, "lockstep_d" + (++n)));
@@ -172,6 +174,7 @@ public final class StarLoader {
             execute("SET LOCAL enable_hashjoin = on");
             execute("SET LOCAL enable_mergejoin = on");
         }
+        references.run(connection);
     }
 
     /** Returns, per rule, how many rows failed it so far (quarantined, or loaded with a warning). */

@@ -1,0 +1,121 @@
+package dev.lockstep.warehouse.star;
+
+import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.QualityRule;
+import dev.lockstep.core.definition.ReferencesRule;
+import dev.lockstep.quality.alert.AlertEvents;
+import dev.lockstep.warehouse.alert.AlertOutbox;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import dev.lockstep.warehouse.star.StarSchema.Reference;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code references} rules: facts never wait for a dimension member (they point at an inferred member), and a
+ * member still inferred after the rule's {@code grace} takes the rule's action on the facts that point at it —
+ * {@code unknown_member} re-points them to {@code -1}, {@code quarantine} moves them to the quarantine ledger,
+ * {@code warn} keeps them, {@code fail} stops the pipeline; each raises the rule's alert. Runs in the caller's
+ * transaction: at every batch, and on a timer so that it also fires while the stream is quiet.
+ */
+public final class ReferenceChecks {
+
+    private static final int SAMPLE_KEYS = 5;
+
+    private final StarSchema star;
+    private final String pipeline;
+    private final int definitionVersion;
+    private final AlertOutbox alerts;
+
+    /** Returns the checks of {@code star}'s references rules for {@code pipeline}. */
+    public ReferenceChecks(StarSchema star, String pipeline, int definitionVersion) {
+        this.star = star;
+        this.pipeline = pipeline;
+        this.definitionVersion = definitionVersion;
+        this.alerts = new AlertOutbox(pipeline);
+    }
+
+    /** Applies every references rule whose grace has passed for some inferred member; returns the facts acted on. */
+    public long run(Connection connection) throws SQLException {
+        long acted = 0;
+        for (QualityRule rule : star.quality()) {
+            if (!(rule instanceof ReferencesRule references)) {
+                continue;
+            }
+            FactTable fact = star.facts().stream().filter(f -> f.definition().name().equals(rule.target())).findFirst()
+                    .orElse(null);
+            if (fact == null) {
+                continue;
+            }
+            for (Reference reference : fact.references()) {
+                if (reference.dimension().name().equals(references.dimension()) && !reference.toDate()) {
+                    acted += check(connection, references, fact, reference);
+                }
+            }
+        }
+        return acted;
+    }
+
+    private long check(Connection connection, ReferencesRule rule, FactTable fact, Reference reference)
+            throws SQLException {
+        String factTable = StarSchemaDdl.table(star, fact.definition().tableName());
+        String dimension = StarSchemaDdl.table(star, reference.dimension().tableName());
+        String surrogate = quote(reference.dimension().surrogateKey());
+        String column = quote(reference.definition().column());
+        String expired = "(SELECT " + surrogate + " FROM " + dimension + " WHERE is_inferred AND _loaded_at < now() - "
+                + "make_interval(secs => " + rule.grace().toMillis() / 1000.0 + "))";
+        String grain = "jsonb_build_object(" + fact.grain().stream().map(Column::name)
+                .map(g -> TargetSql.literal(g) + ", f." + quote(g)).collect(Collectors.joining(", ")) + ")";
+        String reason = "dimension member still inferred after the grace period of " + rule.grace()
+                + " (it never arrived from the source)";
+        String sql = switch (rule.onFail()) {
+            case UNKNOWN_MEMBER -> "UPDATE " + factTable + " f SET " + column + " = " + StarSchemaDdl.UNKNOWN_MEMBER
+                    + " WHERE " + column + " IN " + expired + " RETURNING " + grain + "::text";
+            case QUARANTINE -> "WITH moved AS (DELETE FROM " + factTable + " f WHERE " + column + " IN " + expired
+                    + " RETURNING f.*) INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, source_table, "
+                    + "natural_key, commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
+                    + TargetSql.literal(rule.name()) + ", " + TargetSql.literal(fact.definition().name()) + ", "
+                    + TargetSql.literal(fact.definition().from().toString()) + ", " + grain.replace("f.", "m.")
+                    + ", m._position_lsn, m._position_seq, ?, " + TargetSql.literal(reason) + ", to_jsonb(m) "
+                    + "- '_position_lsn' - '_position_seq' - '_loaded_at' FROM moved m RETURNING natural_key::text";
+            default -> "SELECT " + grain + "::text FROM " + factTable + " f WHERE " + column + " IN " + expired;
+        };
+        long failed = 0;
+        List<Map<String, Object>> samples = new ArrayList<>();
+        String first = null;
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            if (rule.onFail() == dev.lockstep.core.definition.OnFail.QUARANTINE) {
+                ps.setString(1, pipeline);
+                ps.setInt(2, definitionVersion);
+            }
+            try (ResultSet rows = ps.executeQuery()) {
+                while (rows.next()) {
+                    first = first == null ? rows.getString(1) : first;
+                    if (failed++ < SAMPLE_KEYS) {
+                        samples.add(AlertEvents.sampleKey(rows.getString(1)));
+                    }
+                }
+            }
+        }
+        if (failed == 0) {
+            return 0;
+        }
+        if (rule.onFail() == dev.lockstep.core.definition.OnFail.FAIL) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + rule.name() + " (on_fail: fail): "
+                    + failed + " row(s) of " + fact.definition().name() + " point at a " + reference.dimension().name()
+                    + " member still inferred after " + rule.grace() + ", the first " + first
+                    + "; the pipeline stopped");
+        }
+        alerts.violated(connection, rule, fact.definition().name(), failed, samples);
+        return failed;
+    }
+}
