@@ -5,8 +5,6 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
-import dev.lockstep.core.definition.connect.ConnectedReport;
-import dev.lockstep.core.definition.connect.ConnectedValidator;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.WarehouseMigrations;
@@ -18,9 +16,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -39,21 +34,15 @@ record ShopWarehouse(PipelineDefinition definition, String text, Map<TableId, So
     static ShopWarehouse of(Path file) throws IOException {
         ParsedDefinition parsed = DefinitionParser.create().parse(file);
         PipelineDefinition definition = parsed.definition().orElseThrow(() -> new IllegalStateException(
-                "invalid definition:\n" + format(parsed.errors())));
-        ConnectedReport report;
-        Map<TableId, SourceTable> tables;
+                "invalid definition:\n" + parsed.errors().stream().map(Problem::format)
+                        .collect(Collectors.joining("\n"))));
+        StarSchema star;
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(definition.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         definition.warehouse().postgres())) {
-            report = ConnectedValidator.validate(parsed, catalog, checker);
-            tables = catalog.describe(definition.source().tables());
+            star = StarSchema.typed(parsed, catalog, checker);
         }
-        if (!report.isValid()) {
-            throw new IllegalStateException("the definition does not fit its databases:\n"
-                    + format(report.problems().stream().filter(Problem::isError).toList()));
-        }
-        return new ShopWarehouse(definition, Files.readString(file, StandardCharsets.UTF_8), tables,
-                StarSchema.of(definition, tables, report.columns()));
+        return new ShopWarehouse(definition, Files.readString(file, StandardCharsets.UTF_8), star.sources(), star);
     }
 
     /** Migrates the warehouse database at {@code jdbcUrl}: the raw layer (V1), and the star schema if {@code full}. */
@@ -63,24 +52,11 @@ record ShopWarehouse(PipelineDefinition definition, String text, Map<TableId, So
         dataSource.setUser(user);
         List<MigrationScript> all = StarSchemaDdl.migrations(star);
         WarehouseMigrations.builder().dataSource(dataSource).pipeline(definition.pipeline())
-                .warehouseSchema(definition.warehouse().schema()).deployment(VERSION, text, sha256(text)).build()
+                .warehouseSchema(definition.warehouse().schema()).deployment(WarehouseMigrations.Deployment.of(VERSION, text)).build()
                 .apply(full ? all : List.of(all.get(0)));
     }
 
     String schema() {
         return definition.warehouse().schema();
-    }
-
-    private static String format(List<Problem> problems) {
-        return problems.stream().map(Problem::format).collect(Collectors.joining("\n"));
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

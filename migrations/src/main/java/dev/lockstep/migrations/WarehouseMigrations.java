@@ -68,6 +68,11 @@ public final class WarehouseMigrations {
                 throw new IllegalArgumentException("checksum must not be blank");
             }
         }
+
+        /** Returns the deployment of {@code definition}'s text, its checksum the SHA-256 of the text. */
+        public static Deployment of(int version, String definition) {
+            return new Deployment(version, definition, StoredMigrations.sha256(definition));
+        }
     }
 
     /**

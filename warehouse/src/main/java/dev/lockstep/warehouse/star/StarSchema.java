@@ -9,11 +9,17 @@ import dev.lockstep.core.definition.Dimension;
 import dev.lockstep.core.definition.DimensionReference;
 import dev.lockstep.core.definition.Fact;
 import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ScdType;
 import dev.lockstep.core.definition.SourceDimension;
+import dev.lockstep.core.definition.connect.ConnectedReport;
+import dev.lockstep.core.definition.connect.ConnectedValidator;
 import dev.lockstep.core.definition.connect.DerivedColumn;
+import dev.lockstep.core.definition.connect.ExpressionTypeChecker;
+import dev.lockstep.core.definition.connect.SourceCatalog;
 import dev.lockstep.core.definition.connect.SourceColumn;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
@@ -119,6 +125,29 @@ public record StarSchema(
         facts = List.copyOf(facts);
         sources = Map.copyOf(sources);
         quality = List.copyOf(quality);
+    }
+
+    /**
+     * Checks {@code parsed} against its databases — exactly what {@code lockstep validate --connect} checks — and
+     * returns its star schema typed by PostgreSQL; every error, with its position, is in one
+     * {@link ErrorCode#INVALID_INPUT} exception.
+     */
+    public static StarSchema typed(ParsedDefinition parsed, SourceCatalog catalog, ExpressionTypeChecker checker) {
+        if (!parsed.isValid() || parsed.definition().isEmpty()) {
+            throw invalid("invalid definition", parsed.errors());
+        }
+        PipelineDefinition definition = parsed.definition().get();
+        ConnectedReport report = ConnectedValidator.validate(parsed, catalog, checker);
+        if (!report.isValid()) {
+            throw invalid("the definition does not fit its databases",
+                    report.problems().stream().filter(Problem::isError).toList());
+        }
+        return of(definition, catalog.describe(definition.source().tables()), report.columns());
+    }
+
+    private static LockstepException invalid(String what, List<Problem> problems) {
+        return new LockstepException(ErrorCode.INVALID_INPUT, what + ":\n" + problems.stream().map(Problem::format)
+                .collect(java.util.stream.Collectors.joining("\n")));
     }
 
     /** Returns the quality rules on {@code target}, in definition order. */
