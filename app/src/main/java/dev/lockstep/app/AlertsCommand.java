@@ -2,7 +2,6 @@ package dev.lockstep.app;
 
 import dev.lockstep.core.definition.PipelineDefinition;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,8 +9,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -23,8 +22,8 @@ final class AlertsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", index = "0", description = "The pipeline definition (YAML).")
-    Path file;
+    @Mixin
+    DefinitionFileOption definitionFile;
 
     @Option(names = {"-f", "--follow"}, description = "Keep printing new alerts.")
     boolean follow;
@@ -36,10 +35,10 @@ final class AlertsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineDefinition definition = PipelineFiles.load(file);
+        PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
         PrintWriter out = spec.commandLine().getOut();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> running = false, "lockstep-alerts-stop"));
-        try (Connection c = QuarantineCommand.connect(file)) {
+        try (Connection c = QuarantineCommand.connect(definitionFile.file)) {
             long last = print(c, out, definition.pipeline(), "SELECT * FROM (SELECT alert_id, created_at, severity, "
                     + "type, coalesce(rule, '-'), payload->>'message', event_id FROM lockstep.alerts WHERE pipeline = ? "
                     + "ORDER BY alert_id DESC LIMIT " + limit + ") a ORDER BY alert_id", -1);

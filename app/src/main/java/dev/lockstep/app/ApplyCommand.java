@@ -67,9 +67,7 @@ final class ApplyCommand implements Callable<Integer> {
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
                 List<String> notEnforced = definition.quality().stream()
-                        .filter(r -> dev.lockstep.quality.RowCheck.of(r).isEmpty()
-                                && !(r instanceof dev.lockstep.core.definition.UniqueRule)
-                                && !(r instanceof dev.lockstep.core.definition.ReferencesRule))
+                        .filter(r -> !r.kind().perRow())
                         .map(r -> r.name() + " (" + r.kind().yamlName() + ")").toList();
                 if (!notEnforced.isEmpty()) {
                     out.printf("Not enforced by this version yet (aggregate rules): %s%n",

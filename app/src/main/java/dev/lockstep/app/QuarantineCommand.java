@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -51,8 +52,8 @@ final class QuarantineCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "FILE", index = "0", description = "The pipeline definition (YAML).")
-        Path file;
+        @Mixin
+        DefinitionFileOption definitionFile;
 
         @Option(names = "--all", description = "Also rows already replayed or discarded.")
         boolean all;
@@ -62,9 +63,9 @@ final class QuarantineCommand implements Runnable {
 
         @Override
         public Integer call() throws SQLException {
-            PipelineDefinition definition = PipelineFiles.load(file);
+            PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(file); PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT "
+            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT "
                     + "quarantine_id, created_at, status, cause, coalesce(rule, '-'), coalesce(target, '-'), "
                     + "coalesce(natural_key::text, '-'), reason FROM lockstep.quarantine WHERE pipeline = ? "
                     + "AND (? OR status = 'open') ORDER BY quarantine_id DESC LIMIT ?) q ORDER BY quarantine_id")) {
@@ -94,17 +95,17 @@ final class QuarantineCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "FILE", index = "0", description = "The pipeline definition (YAML).")
-        Path file;
+        @Mixin
+        DefinitionFileOption definitionFile;
 
         @Parameters(paramLabel = "ID", index = "1", description = "The row's quarantine id (see list).")
         long id;
 
         @Override
         public Integer call() throws SQLException {
-            PipelineDefinition definition = PipelineFiles.load(file);
+            PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(file); PreparedStatement ps = c.prepareStatement("SELECT event_id, status, "
+            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("SELECT event_id, status, "
                     + "cause, rule, target, source_table, natural_key::text, commit_lsn, sequence, definition_version, "
                     + "reason, sql_state, jsonb_pretty(conformed_row), raw_record IS NOT NULL, kafka_offset, created_at, "
                     + "resolved_at FROM lockstep.quarantine WHERE pipeline = ? AND quarantine_id = ?")) {
@@ -135,16 +136,16 @@ final class QuarantineCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "FILE", index = "0", description = "The pipeline definition (YAML).")
-        Path file;
+        @Mixin
+        DefinitionFileOption definitionFile;
 
         @Parameters(paramLabel = "ID", index = "1..*", arity = "1..*", description = "Quarantine ids (see list).")
         List<Long> ids;
 
         @Override
         public Integer call() throws SQLException {
-            PipelineDefinition definition = PipelineFiles.load(file);
-            try (Connection c = connect(file); PreparedStatement ps = c.prepareStatement("UPDATE lockstep.quarantine "
+            PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
+            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("UPDATE lockstep.quarantine "
                     + "SET status = 'discarded', resolved_at = now(), relayed_at = NULL WHERE pipeline = ? "
                     + "AND quarantine_id = ANY(?) AND status = 'open'")) {
                 ps.setString(1, definition.pipeline());

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.postgresql.PGConnection;
@@ -63,6 +64,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> stagingNames = new HashMap<>();
     private final Map<TableId, String> merges = new HashMap<>();
     private final Map<TableId, String> replayGuards = new HashMap<>();
+    private final Map<TableId, String> copies = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
     /** The highest position the warehouse ever reflected: a batch starting above it needs no replay guard. */
@@ -299,12 +301,11 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             return;
         }
         String stage = createStaging(table);
-        String copyColumns = tables.get(table).columns().stream().map(c -> RawLayerDdl.quote(c.name()))
-                .collect(java.util.stream.Collectors.joining(", ")) + ", _position_lsn, _position_seq, _deleted, "
-                + "_commit_ts, _snapshot, _unchanged";
+        String copy = copies.computeIfAbsent(table, t -> "COPY " + stage + " (" + tables.get(t).columns().stream()
+                .map(c -> RawLayerDdl.quote(c.name())).collect(Collectors.joining(", ")) + ", _position_lsn, "
+                + "_position_seq, _deleted, _commit_ts, _snapshot, _unchanged) FROM STDIN");
         try {
-            connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + stage + " (" + copyColumns
-                    + ") FROM STDIN", new StringReader(s.copy.toString()));
+            connection.unwrap(PGConnection.class).getCopyAPI().copyIn(copy, new StringReader(s.copy.toString()));
         } catch (java.io.IOException e) {
             throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
         }

@@ -10,9 +10,13 @@ import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import dev.lockstep.warehouse.star.StarSchema.Reference;
+import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The SQL that loads one fact table from a batch: the touched grains conformed from the raw layer (measures and
@@ -148,8 +152,8 @@ final class FactSql extends TargetSql {
     }
 
     /** Returns the statements that create and comment the partition of the month starting on {@code month}. */
-    List<String> createPartition(java.time.LocalDate month) {
-        java.time.LocalDate next = month.plusMonths(1);
+    List<String> createPartition(LocalDate month) {
+        LocalDate next = month.plusMonths(1);
         String name = StarSchemaDdl.table(star, fact.definition().tableName() + "_" + String.format("%04d_%02d",
                 month.getYear(), month.getMonthValue()));
         return List.of("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF "
@@ -160,7 +164,7 @@ final class FactSql extends TargetSql {
     }
 
     /** Returns the {@code yyyymmdd} key of a day. */
-    static int dateKey(java.time.LocalDate day) {
+    static int dateKey(LocalDate day) {
         return day.getYear() * 10_000 + day.getMonthValue() * 100 + day.getDayOfMonth();
     }
 
@@ -208,7 +212,7 @@ final class FactSql extends TargetSql {
                         .append(String.join(" AND ", match));
             }
         }
-        java.util.Map<String, String> types = new java.util.HashMap<>();
+        Map<String, String> types = new HashMap<>();
         for (Column measure : fact.measures()) {
             select.add("c." + quote(measure.name()));
             columns.add(quote(measure.name()));
@@ -220,9 +224,9 @@ final class FactSql extends TargetSql {
         String resolved = "SELECT " + String.join(", ", select) + ", c._deleted, c._lsn, c._seq FROM " + conformed + " c"
                 + joins;
         String insertNew = "INSERT INTO " + table + " (" + keys + ", " + columns.stream().map(c -> c + ", ")
-                .collect(java.util.stream.Collectors.joining()) + "_position_lsn, _position_seq) SELECT "
+                .collect(Collectors.joining()) + "_position_lsn, _position_seq) SELECT "
                 + list(key, c -> "s." + quote(c.name())) + ", " + columns.stream().map(c -> "s." + c + ", ")
-                .collect(java.util.stream.Collectors.joining()) + "s._lsn, s._seq FROM (" + resolved
+                .collect(Collectors.joining()) + "s._lsn, s._seq FROM (" + resolved
                 + " WHERE c._new) AS s";
         String merge = "MERGE INTO " + table + " AS f USING (" + resolved + " WHERE NOT c._new) AS s ON "
                 + equal("f", "s", key)
@@ -231,16 +235,16 @@ final class FactSql extends TargetSql {
                 + "_loaded_at = now() WHEN MATCHED AND s._deleted THEN DO NOTHING")
                 + " WHEN MATCHED AND NOT s._deleted AND (f.is_deleted" + (columns.isEmpty() ? "" : " OR ROW("
                 + columns.stream().map(c -> comparable("f." + c, types.get(c)))
-                .collect(java.util.stream.Collectors.joining(", ")) + ") IS DISTINCT FROM ROW(" + columns.stream()
-                .map(c -> comparable("s." + c, types.get(c))).collect(java.util.stream.Collectors.joining(", ")) + ")")
+                .collect(Collectors.joining(", ")) + ") IS DISTINCT FROM ROW(" + columns.stream()
+                .map(c -> comparable("s." + c, types.get(c))).collect(Collectors.joining(", ")) + ")")
                 + ") THEN UPDATE SET "
                 + columns.stream().map(c -> c + " = s." + c + ", ")
-                .collect(java.util.stream.Collectors.joining()) + "is_deleted = false, _position_lsn = s._lsn, "
+                .collect(Collectors.joining()) + "is_deleted = false, _position_lsn = s._lsn, "
                 + "_position_seq = s._seq, _loaded_at = now()"
                 + " WHEN NOT MATCHED AND NOT s._deleted THEN INSERT (" + keys + ", " + columns.stream()
-                .map(c -> c + ", ").collect(java.util.stream.Collectors.joining()) + "_position_lsn, _position_seq) "
+                .map(c -> c + ", ").collect(Collectors.joining()) + "_position_lsn, _position_seq) "
                 + "VALUES (" + list(key, c -> "s." + quote(c.name())) + ", " + columns.stream().map(c -> "s." + c + ", ")
-                .collect(java.util.stream.Collectors.joining()) + "s._lsn, s._seq)";
+                .collect(Collectors.joining()) + "s._lsn, s._seq)";
         return List.of(insertNew, merge);
     }
 
@@ -249,11 +253,11 @@ final class FactSql extends TargetSql {
      * {@code (?, ?)} — rows that cannot have a fact row yet, inserted without probing the fact table — or empty
      * when the grain is not the source table's primary key (one raw row per fact row is what makes it true).
      */
-    java.util.Optional<String> markNew() {
+    Optional<String> markNew() {
         if (!key.stream().map(Column::name).toList().equals(source().primaryKey())) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of("UPDATE " + conformed + " c SET _new = true FROM " + raw(from) + " r WHERE "
+        return Optional.of("UPDATE " + conformed + " c SET _new = true FROM " + raw(from) + " r WHERE "
                 + equal("r", "c", key) + " AND NOT c._deleted AND (r._inserted_lsn, r._inserted_seq) >= (?, ?)");
     }
 }

@@ -4,11 +4,11 @@ import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ReferencesRule;
 import dev.lockstep.quality.alert.AlertEvents;
 import dev.lockstep.warehouse.alert.AlertOutbox;
-import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import dev.lockstep.warehouse.star.StarSchema.Reference;
 import java.sql.Connection;
@@ -18,7 +18,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The {@code references} rules: facts never wait for a dimension member (they point at an inferred member), and a
@@ -73,8 +72,7 @@ public final class ReferenceChecks {
         String column = quote(reference.definition().column());
         String expired = "(SELECT " + surrogate + " FROM " + dimension + " WHERE is_inferred AND _loaded_at < now() - "
                 + "make_interval(secs => " + rule.grace().toMillis() / 1000.0 + "))";
-        String grain = "jsonb_build_object(" + fact.grain().stream().map(Column::name)
-                .map(g -> TargetSql.literal(g) + ", f." + quote(g)).collect(Collectors.joining(", ")) + ")";
+        String grain = TargetSql.keyObject(fact.grain(), "f");
         String reason = "dimension member still inferred after the grace period of " + rule.grace()
                 + " (it never arrived from the source)";
         String sql = switch (rule.onFail()) {
@@ -84,7 +82,7 @@ public final class ReferenceChecks {
                     + " RETURNING f.*) INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, source_table, "
                     + "natural_key, commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
                     + TargetSql.literal(rule.name()) + ", " + TargetSql.literal(fact.definition().name()) + ", "
-                    + TargetSql.literal(fact.definition().from().toString()) + ", " + grain.replace("f.", "m.")
+                    + TargetSql.literal(fact.definition().from().toString()) + ", " + TargetSql.keyObject(fact.grain(), "m")
                     + ", m._position_lsn, m._position_seq, ?, " + TargetSql.literal(reason) + ", to_jsonb(m) "
                     + "- '_position_lsn' - '_position_seq' - '_loaded_at' FROM moved m RETURNING natural_key::text";
             default -> "SELECT " + grain + "::text FROM " + factTable + " f WHERE " + column + " IN " + expired;
@@ -93,7 +91,7 @@ public final class ReferenceChecks {
         List<Map<String, Object>> samples = new ArrayList<>();
         String first = null;
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            if (rule.onFail() == dev.lockstep.core.definition.OnFail.QUARANTINE) {
+            if (rule.onFail() == OnFail.QUARANTINE) {
                 ps.setString(1, pipeline);
                 ps.setInt(2, definitionVersion);
             }
@@ -109,7 +107,7 @@ public final class ReferenceChecks {
         if (failed == 0) {
             return 0;
         }
-        if (rule.onFail() == dev.lockstep.core.definition.OnFail.FAIL) {
+        if (rule.onFail() == OnFail.FAIL) {
             throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + rule.name() + " (on_fail: fail): "
                     + failed + " row(s) of " + fact.definition().name() + " point at a " + reference.dimension().name()
                     + " member still inferred after " + rule.grace() + ", the first " + first

@@ -6,7 +6,6 @@ import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.quality.RowCheck;
 import dev.lockstep.quality.UniqueCheck;
-import java.util.stream.Collectors;
 
 /**
  * The SQL of step 4 for one rule on one target: the rule's failing-row condition (from {@code quality-rules})
@@ -79,8 +78,7 @@ final class RuleSql {
     static final int SAMPLE_KEYS = 5;
 
     private String keyObject(String alias) {
-        return "jsonb_build_object(" + target.key.stream().map(c -> TargetSql.literal(c.name()) + ", " + alias + "."
-                + quote(c.name())).collect(Collectors.joining(", ")) + ")";
+        return TargetSql.keyObject(target.key, alias);
     }
 
     /** The conformed row as JSON without the applier's own columns, each PII column replaced by {@code ***}. */

@@ -6,9 +6,9 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
+import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
-import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.quality.RowCheck;
 import dev.lockstep.quality.UniqueCheck;
 import dev.lockstep.quality.alert.AlertEvents;
@@ -23,11 +23,15 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postgresql.util.PSQLException;
@@ -60,7 +64,7 @@ public final class StarLoader {
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
-    private final Map<String, Long> violations = new java.util.TreeMap<>();
+    private final Map<String, Long> violations = new TreeMap<>();
     private final AlertOutbox alerts;
     private ReferenceChecks references;
     private long rowsConformed;
@@ -98,7 +102,7 @@ public final class StarLoader {
                 }
             }
             // The strictest first: a failing rule stops the batch before anything is diverted or counted.
-            checks.sort(java.util.Comparator.comparing(RuleSql::onFail).reversed());
+            checks.sort(Comparator.comparing(RuleSql::onFail).reversed());
             loader.rules.put(target, checks);
         }
         try (Statement s = connection.createStatement()) {
@@ -133,7 +137,7 @@ public final class StarLoader {
      * {@code newSince}, the batch holds no replayed change and starts at that position: a key the raw layer first
      * saw from there on has no fact row yet.
      */
-    public void load(Map<TableId, Truncation> truncations, java.util.Optional<StreamPosition> newSince)
+    public void load(Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
             throws SQLException {
         for (DimensionSql dimension : dimensions) {
             if (touch(dimension, truncations) > 0) {
@@ -179,7 +183,7 @@ public final class StarLoader {
 
     /** Returns, per rule, how many rows failed it so far (quarantined, or loaded with a warning). */
     public Map<String, Long> violations() {
-        return java.util.Collections.unmodifiableMap(violations);
+        return Collections.unmodifiableMap(violations);
     }
 
     /**

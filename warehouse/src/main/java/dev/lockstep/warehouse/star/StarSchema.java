@@ -26,10 +26,16 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.RawLayerTypes;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * The star schema a definition describes, with the PostgreSQL type of every column: natural keys and grains from
@@ -147,7 +153,7 @@ public record StarSchema(
 
     private static LockstepException invalid(String what, List<Problem> problems) {
         return new LockstepException(ErrorCode.INVALID_INPUT, what + ":\n" + problems.stream().map(Problem::format)
-                .collect(java.util.stream.Collectors.joining("\n")));
+                .collect(Collectors.joining("\n")));
     }
 
     /** Returns the quality rules on {@code target}, in definition order. */
@@ -202,9 +208,9 @@ public record StarSchema(
      * Returns, per source table, the columns lookups join on: the raw layer indexes them, so that a changed
      * looked-up row finds the rows that refer to it without a scan.
      */
-    public Map<TableId, java.util.Set<String>> lookupColumns() {
-        Map<TableId, java.util.Set<String>> columns = new java.util.TreeMap<>(
-                java.util.Comparator.comparing(TableId::toString));
+    public Map<TableId, Set<String>> lookupColumns() {
+        Map<TableId, Set<String>> columns = new TreeMap<>(
+                Comparator.comparing(TableId::toString));
         List<Map.Entry<TableId, List<Join>>> targets = new ArrayList<>();
         dimensions.forEach(d -> targets.add(Map.entry(d.definition().from(), d.joins())));
         facts.forEach(f -> targets.add(Map.entry(f.definition().from(), f.joins())));
@@ -214,7 +220,7 @@ public record StarSchema(
                 TableId table = lookup.on().lookup().map(l -> target.getValue().stream()
                         .filter(j -> j.lookup().name().equals(l)).findFirst().orElseThrow().lookup().from())
                         .orElse(target.getKey());
-                columns.computeIfAbsent(table, t -> new java.util.TreeSet<>()).add(lookup.on().column());
+                columns.computeIfAbsent(table, t -> new TreeSet<>()).add(lookup.on().column());
             }
         }
         return columns;
@@ -262,7 +268,7 @@ public record StarSchema(
     /** Orders lookups so that one joined on another's column comes after it (the definition forbids cycles). */
     private static List<Lookup> dependenciesFirst(Map<String, Lookup> lookups) {
         List<Lookup> ordered = new ArrayList<>();
-        java.util.Set<String> placed = new java.util.HashSet<>();
+        Set<String> placed = new HashSet<>();
         while (ordered.size() < lookups.size()) {
             int before = ordered.size();
             for (Lookup lookup : lookups.values()) {

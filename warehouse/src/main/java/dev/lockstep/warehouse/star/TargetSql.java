@@ -11,6 +11,7 @@ import dev.lockstep.warehouse.star.StarSchema.Join;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -109,13 +110,18 @@ abstract class TargetSql {
 
     /** Returns the statement that writes a runtime-error quarantine row for touched key number {@code ?}. */
     String quarantine() {
-        String keyObject = "jsonb_build_object(" + key.stream().map(c -> literal(c.name()) + ", t." + quote(c.name()))
-                .collect(Collectors.joining(", ")) + ")";
+        String keyObject = keyObject(key, "t");
         return "INSERT INTO lockstep.quarantine (pipeline, cause, target, source_table, natural_key, commit_lsn, "
                 + "sequence, definition_version, reason, sql_state) SELECT ?, 'runtime_error', " + literal(target())
                 + ", " + literal(from.toString()) + ", " + keyObject + ", coalesce(r._position_lsn, 0), "
                 + "coalesce(r._position_seq, 0), ?, ?, ? FROM " + touched + " t LEFT JOIN " + raw(from) + " r ON "
                 + equal("r", "t", key) + " WHERE t._rn = ?";
+    }
+
+    /** Returns {@code jsonb_build_object('k1', alias."k1", ...)}: a row's key as the quarantine ledger holds it. */
+    static String keyObject(List<Column> key, String alias) {
+        return "jsonb_build_object(" + key.stream().map(c -> literal(c.name()) + ", " + alias + "." + quote(c.name()))
+                .collect(Collectors.joining(", ")) + ")";
     }
 
     /**
@@ -210,7 +216,7 @@ abstract class TargetSql {
     }
 
     /** Types PostgreSQL cannot compare with {@code =} (no default equality): compared as text instead. */
-    private static final java.util.Set<String> NO_EQUALITY = java.util.Set.of("json", "xml", "point", "line", "lseg",
+    private static final Set<String> NO_EQUALITY = Set.of("json", "xml", "point", "line", "lseg",
             "box", "path", "polygon", "circle");
 
     /** Returns {@code expression} as something {@code IS DISTINCT FROM} can compare, given its PostgreSQL type. */
