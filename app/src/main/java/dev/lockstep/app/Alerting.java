@@ -9,6 +9,25 @@ import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.kafka.Topics;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.quality.alert.AlertSink;
+import dev.lockstep.quality.QualityMetrics;
+import dev.lockstep.quality.alert.Alert;
+import dev.lockstep.quality.alert.AlertData;
+import dev.lockstep.warehouse.quarantine.QuarantineOutbox;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
 import dev.lockstep.quality.alert.KafkaAlertSink;
 import dev.lockstep.quality.alert.WebhookAlertSink;
 import dev.lockstep.warehouse.alert.AlertOutbox;
@@ -16,6 +35,8 @@ import dev.lockstep.warehouse.star.ReferenceChecks;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,9 +50,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The alert side of a running apply stage: between batches, applies the references rules whose grace passed,
- * resolves open alerts whose rule has been quiet for its
- * {@code resolve_after} and relays pending outbox events to {@code lockstep.alerts} and the definition's webhooks.
+ * The alert side of a running apply stage: between batches, applies the references rules whose grace passed, runs
+ * the aggregate rules that are due, resolves open alerts whose rule has been quiet for its {@code resolve_after},
+ * relays pending outbox events to {@code lockstep.alerts} and the definition's webhooks, and relays the quarantine
+ * ledger to {@code lockstep.<pipeline>.quarantine}.
  * A sink that fails leaves the events pending: they go out with a later tick (at-least-once). Not thread-safe.
  */
 final class Alerting implements AutoCloseable {
@@ -44,11 +66,24 @@ final class Alerting implements AutoCloseable {
     private final Map<String, QualityRule> rules;
     private final List<AlertSink> sinks;
     private final ReferenceChecks references;
+    private final AggregateChecks aggregates;
+    private final QuarantineOutbox quarantine;
+    private final KafkaProducer<String, String> quarantineProducer;
+    private final String quarantineTopic;
+    private final String pipeline;
     private long lastTick;
+    private QualityMetrics metrics;
 
     private Alerting(Connection connection, AlertOutbox outbox, Map<String, QualityRule> rules, List<AlertSink> sinks,
-            ReferenceChecks references) {
+            ReferenceChecks references, AggregateChecks aggregates, String pipeline,
+            KafkaProducer<String, String> quarantineProducer) {
         this.references = references;
+        this.aggregates = aggregates;
+        this.pipeline = pipeline;
+        this.quarantine = new QuarantineOutbox(pipeline);
+        this.quarantineProducer = quarantineProducer;
+        this.quarantineTopic = TopicNames.quarantine(pipeline);
+        this.metrics = new QualityMetrics(pipeline);
         this.connection = connection;
         this.outbox = outbox;
         this.rules = rules;
@@ -68,6 +103,8 @@ final class Alerting implements AutoCloseable {
             // Shared by every pipeline; keyed by pipeline and rule, so one rule's events stay in order.
             Topics.ensure(admin, TopicNames.ALERTS, 3, Map.of("retention.ms", String.valueOf(Duration.ofDays(30)
                     .toMillis())));
+            Topics.ensure(admin, TopicNames.quarantine(definition.pipeline()), 1, Map.of("retention.ms",
+                    String.valueOf(Duration.ofDays(30).toMillis())));
         }
         List<AlertSink> sinks = new ArrayList<>();
         sinks.add(KafkaAlertSink.builder().withBootstrapServers(bootstrapServers).build());
@@ -79,9 +116,74 @@ final class Alerting implements AutoCloseable {
             }
             sinks.add(webhooks.build());
         }
+        Properties producer = new Properties();
+        producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producer.put(ProducerConfig.ACKS_CONFIG, "all");
+        producer.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        producer.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         return new Alerting(connection, new AlertOutbox(definition.pipeline()), definition.quality().stream()
                 .collect(Collectors.toMap(QualityRule::name, Function.identity())), sinks,
-                new ReferenceChecks(star, definition.pipeline(), WarehouseDeployment.VERSION));
+                new ReferenceChecks(star, definition.pipeline(), WarehouseDeployment.VERSION),
+                new AggregateChecks(definition, star, bootstrapServers), definition.pipeline(),
+                new KafkaProducer<>(producer, new StringSerializer(), new StringSerializer()));
+    }
+
+    /**
+     * Sends a {@code dev.lockstep.pipeline.failed} alert straight to the sinks, not through the outbox: the batch that
+     * stopped the pipeline was rolled back, and its outbox rows with it. Best effort: a sink that fails is logged.
+     */
+    void pipelineFailed(LockstepException failure) {
+        Matcher rule = RULE.matcher(failure.getMessage());
+        Alert alert = Alert.pipelineFailed(UUID.randomUUID(), pipeline, rule.find() ? rule.group(1) : null,
+                Instant.now(), new AlertData(1, 0, null, null, failure.getMessage(), List.of()));
+        for (AlertSink sink : sinks) {
+            try {
+                sink.publish(List.of(alert));
+            } catch (RuntimeException e) {
+                LOG.warn("Could not send the pipeline.failed alert to a sink: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static final Pattern RULE = Pattern.compile("quality rule (\\S+) \\(on_fail: fail\\)");
+
+    /** Publishes quarantine ledger records to lockstep.<pipeline>.quarantine and waits for every acknowledgement. */
+    private void publishQuarantine(List<QuarantineOutbox.Record> records) {
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (QuarantineOutbox.Record record : records) {
+            ProducerRecord<String, String> r = new ProducerRecord<>(quarantineTopic, record.key(), record.json());
+            r.headers().add("id", record.id().getBytes(StandardCharsets.UTF_8));
+            r.headers().add("content-type", "application/json".getBytes(StandardCharsets.UTF_8));
+            sent.add(quarantineProducer.send(r));
+        }
+        quarantineProducer.flush();
+        try {
+            for (Future<RecordMetadata> ack : sent) {
+                ack.get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "Kafka did not take the quarantine records ("
+                    + quarantineTopic + "): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "interrupted relaying quarantine records", e);
+        }
+    }
+
+    /** Records the open alerts in {@code metrics} from now on. */
+    void metrics(QualityMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** Returns the aggregate rules, to run one on demand. */
+    AggregateChecks aggregates() {
+        return aggregates;
+    }
+
+    /** Returns the connection alerting works on (not in a transaction between ticks). */
+    Connection connection() {
+        return connection;
     }
 
     /** Resolves quiet alerts and relays pending events, at most every half second. */
@@ -92,8 +194,21 @@ final class Alerting implements AutoCloseable {
         lastTick = System.nanoTime();
         try {
             references.run(connection); // members still inferred after their grace, also while the stream is quiet
+            aggregates.runDue(connection);
+            connection.commit();
             outbox.resolveQuiet(connection, rules);
             outbox.relay(connection, sinks, 500);
+            connection.commit();
+            quarantine.relay(connection, this::publishQuarantine, 1000);
+            connection.commit();
+            try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM lockstep.open_alerts "
+                    + "WHERE pipeline = ?")) {
+                ps.setString(1, pipeline);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    metrics.openAlerts(rs.getLong(1));
+                }
+            }
             connection.commit();
         } catch (LockstepException e) {
             rollbackQuietly();
@@ -125,6 +240,8 @@ final class Alerting implements AutoCloseable {
         for (AlertSink sink : sinks) {
             sink.close();
         }
+        aggregates.close();
+        quarantineProducer.close(Duration.ofSeconds(10));
         try {
             connection.close();
         } catch (SQLException e) {

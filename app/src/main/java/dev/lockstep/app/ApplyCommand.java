@@ -1,9 +1,12 @@
 package dev.lockstep.app;
 
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.TableId;
@@ -13,7 +16,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -29,7 +31,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "per batch of whole source transactions updates the raw layer (<schema>_raw, a current-state mirror "
                 + "of each source table), then transforms and loads the dimensions (SCD 1/2) and facts. Checks the "
                 + "definition against both databases and creates the control schema, raw layer and star schema "
-                + "first (Flyway). Runs until Ctrl-C. Quality rules come with the next capability.")
+                + "first (Flyway). Quality rules run in the same transaction (rows diverted to lockstep.quarantine), aggregate "
+                + "rules on a schedule; alerts and quarantine records are relayed to Kafka and webhooks. Serves "
+                + "quarantine replay requests between batches. Runs until Ctrl-C.")
 final class ApplyCommand implements Callable<Integer> {
 
     @Spec
@@ -66,19 +70,29 @@ final class ApplyCommand implements Callable<Integer> {
                     WarehouseDeployment.VERSION, definition.load().batchSize(), Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
-                List<String> notEnforced = definition.quality().stream()
-                        .filter(r -> !r.kind().perRow())
-                        .map(r -> r.name() + " (" + r.kind().yamlName() + ")").toList();
-                if (!notEnforced.isEmpty()) {
-                    out.printf("Not enforced by this version yet (aggregate rules): %s%n",
-                            String.join(", ", notEnforced));
-                }
                 out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
                         definition.pipeline(), schema, schema);
                 long lastPrint = 0;
+                long lastReplayCheck = 0;
+                EnvelopeCodec codec = new EnvelopeCodec(store);
                 while (running) {
-                    applier.applyOnce(reader, Duration.ofMillis(100));
-                    alerting.tick();
+                    try {
+                        applier.applyOnce(reader, Duration.ofMillis(100));
+                        alerting.tick();
+                    } catch (LockstepException e) {
+                        if (e.code() == ErrorCode.PIPELINE_STOPPED) {
+                            alerting.pipelineFailed(e);
+                        }
+                        throw e;
+                    }
+                    if (System.nanoTime() - lastReplayCheck > 1_000_000_000L) {
+                        lastReplayCheck = System.nanoTime();
+                        for (RawLayerApplier.ReplayOutcome replay : applier.serveReplays(codec)) {
+                            out.printf("%nServed quarantine replay %d: %d loaded, %d diverted again, %d superseded, "
+                                    + "%d still undecodable%n", replay.requestId(), replay.loaded(), replay.diverted(),
+                                    replay.superseded(), replay.undecodable());
+                        }
+                    }
                     if (System.nanoTime() - lastPrint > 1_000_000_000L) {
                         out.printf("\r%s: applied through %s, next offset %,d   ", applier.snapshotting()
                                 ? "snapshotting" : "streaming", applier.applied(), applier.nextOffset());

@@ -13,6 +13,11 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.warehouse.raw.RawLayerApplier;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,9 +32,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * at run time, or undecodable — from the append-only ledger {@code lockstep.quarantine}. PII is shown masked, as
  * the ledger holds it.
  */
-@Command(name = "quarantine", description = "List, show and discard the rows a pipeline diverted to its quarantine "
-        + "ledger (lockstep.quarantine). Replaying rows is not available yet.",
-        subcommands = {QuarantineCommand.ListRows.class, QuarantineCommand.Show.class, QuarantineCommand.Discard.class})
+@Command(name = "quarantine", description = "List, show, replay and discard the rows a pipeline diverted to its "
+        + "quarantine ledger (lockstep.quarantine).",
+        subcommands = {QuarantineCommand.ListRows.class, QuarantineCommand.Show.class, QuarantineCommand.Replay.class,
+            QuarantineCommand.Discard.class})
 final class QuarantineCommand implements Runnable {
 
     @Spec
@@ -128,6 +134,112 @@ final class QuarantineCommand implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "replay", description = "Re-check open quarantined rows with the current rules, after the source "
+            + "or the definition was fixed, and load those that now pass — exactly once, and never over a newer change "
+            + "of the same key (such rows are marked superseded). Undecodable records are decoded again (e.g. once "
+            + "their schema is in the schema store). The pipeline's running apply serves the request between two "
+            + "batches; when none runs, this command does.")
+    static final class Replay implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        PipelineFileOptions pipeline;
+
+        @Parameters(paramLabel = "ID", index = "1..*", arity = "0..*", description = "Quarantine ids (see list).")
+        List<Long> ids = List.of();
+
+        @Option(names = "--target", description = "Every open row of this dimension or fact.")
+        String target;
+
+        @Option(names = "--rule", description = "Every open row this rule diverted.")
+        String rule;
+
+        @Option(names = "--all", description = "Every open row of the pipeline.")
+        boolean all;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+                description = "How long to wait for the running apply to serve the request (default ${DEFAULT-VALUE}).")
+        int timeoutSeconds;
+
+        @Override
+        public Integer call() throws Exception {
+            if (ids.isEmpty() && target == null && rule == null && !all) {
+                throw new LockstepException(ErrorCode.INVALID_INPUT, "name the rows to replay: quarantine ids, "
+                        + "--target, --rule, or --all");
+            }
+            PipelineDefinition definition = PipelineFiles.load(pipeline.file);
+            long request;
+            try (Connection c = connect(pipeline.file)) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO lockstep.quarantine_replays (pipeline, "
+                        + "quarantine_ids, target, rule) VALUES (?, ?, ?, ?) RETURNING replay_id")) {
+                    ps.setString(1, definition.pipeline());
+                    ps.setArray(2, ids.isEmpty() ? null : c.createArrayOf("bigint", ids.toArray()));
+                    ps.setString(3, target);
+                    ps.setString(4, rule);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        request = rs.getLong(1);
+                    }
+                }
+                if (applyIsIdle(c, definition.pipeline())) {
+                    serve(); // nobody else will
+                }
+                return report(c, request);
+            }
+        }
+
+        private static boolean applyIsIdle(Connection c, String pipeline) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(hashtext('lockstep.apply'), "
+                    + "hashtext(?)), pg_advisory_unlock_all()")) {
+                ps.setString(1, pipeline);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        }
+
+        private void serve() throws SQLException {
+            WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
+            PipelineDefinition definition = deployment.definition();
+            try (Connection connection = connect(pipeline.file);
+                    KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers)) {
+                RawLayerApplier.open(connection, definition.pipeline(), definition.warehouse().schema(),
+                        deployment.tables(), WarehouseDeployment.VERSION, definition.load().batchSize(),
+                        Optional.of(deployment.star())).serveReplays(new EnvelopeCodec(store));
+            }
+        }
+
+        private int report(Connection c, long request) throws SQLException, InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+            try (PreparedStatement ps = c.prepareStatement("SELECT done_at IS NOT NULL, loaded, diverted, superseded, "
+                    + "undecodable, message FROM lockstep.quarantine_replays WHERE replay_id = ?")) {
+                ps.setLong(1, request);
+                while (true) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getBoolean(1) && rs.getString(6) != null) {
+                            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "replay " + request + " failed "
+                                    + "and was rolled back: " + rs.getString(6));
+                        }
+                        if (rs.getBoolean(1)) {
+                            spec.commandLine().getOut().printf("Replay %d: %d row(s) loaded, %d diverted again (new "
+                                    + "ledger rows), %d superseded by a newer change of their key, %d still "
+                                    + "undecodable.%n", request, rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getInt(5));
+                            return 0;
+                        }
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw new LockstepException(ErrorCode.UNAVAILABLE, "replay request " + request + " is still "
+                                + "pending after " + timeoutSeconds + " s: the running apply serves it between "
+                                + "two batches (is it stuck? see lockstep status); it stays queued");
+                    }
+                    Thread.sleep(200); // polling a row another process updates; no condition to wait on here
+                }
+            }
         }
     }
 

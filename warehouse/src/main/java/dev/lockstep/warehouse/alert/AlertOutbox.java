@@ -69,6 +69,53 @@ public final class AlertOutbox {
     }
 
     /**
+     * Records, in the connection's open transaction, that aggregate rule {@code rule} is beyond its threshold
+     * ({@code observed} says by how much): opens its alert with a breached event when none is open. Returns true when
+     * it opened one.
+     */
+    public boolean breached(Connection connection, QualityRule rule, String observed) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.open_alerts (pipeline, rule, "
+                + "event_id, severity, violations, opened_at, last_violation_at) VALUES (?, ?, gen_random_uuid(), ?, 1, "
+                + "now(), now()) ON CONFLICT (pipeline, rule) DO UPDATE SET violations = open_alerts.violations + 1, "
+                + "last_violation_at = excluded.last_violation_at RETURNING event_id, xmax = 0")) {
+            ps.setString(1, pipeline);
+            ps.setString(2, rule.name());
+            ps.setString(3, rule.severity().yamlName());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(2)) {
+                    return false;
+                }
+                write(connection, rs.getObject(1, UUID.class), AlertType.RULE_BREACHED, rule.name(), rule.severity(),
+                        new AlertData(1, 0, rule.target(), rule.kind().yamlName(), "rule " + rule.name() + " on "
+                                + rule.target() + ": " + observed, List.of()));
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Resolves, in the connection's open transaction, the open alert of aggregate rule {@code rule} — it is back
+     * within its threshold ({@code observed}) — with a resolved event. Returns false when none was open.
+     */
+    public boolean backWithin(Connection connection, QualityRule rule, String observed) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("DELETE FROM lockstep.open_alerts WHERE pipeline = ? "
+                + "AND rule = ? RETURNING violations")) {
+            ps.setString(1, pipeline);
+            ps.setString(2, rule.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                write(connection, UUID.randomUUID(), AlertType.RULE_RESOLVED, rule.name(), rule.severity(),
+                        new AlertData(rs.getLong(1), 0, rule.target(), rule.kind().yamlName(), "rule " + rule.name()
+                                + " on " + rule.target() + " is back within its threshold: " + observed, List.of()));
+                return true;
+            }
+        }
+    }
+
+    /**
      * Resolves, in one transaction it commits, the open alerts whose rule had no violation for its
      * {@code resolve_after} ({@code rules} by name; an alert of a rule no longer defined resolves after five
      * minutes). Returns how many resolved. The connection must not be in a transaction of the caller's.
@@ -83,6 +130,9 @@ public final class AlertOutbox {
                 List<Object[]> quiet = new ArrayList<>();
                 while (rs.next()) {
                     QualityRule rule = rules.get(rs.getString(1));
+                    if (rule != null && !rule.kind().perRow()) {
+                        continue; // resolves when its aggregate is back within the threshold, see backWithin
+                    }
                     Duration after = rule == null ? Duration.ofMinutes(5) : rule.resolveAfter();
                     if (rs.getDouble(4) >= after.toMillis()) {
                         quiet.add(new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3), after, rule});

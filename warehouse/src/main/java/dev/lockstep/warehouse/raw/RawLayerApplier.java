@@ -7,10 +7,13 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.connect.SourceColumn;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.envelope.ChangeSchemas;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.UndecodableRecordException;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.star.StarLoader;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.io.StringReader;
@@ -165,6 +168,13 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             throw applier.failure("cannot read the applied position", e);
         }
         return applier;
+    }
+
+    /** Records the quality metrics of the batches applied from now on in {@code metrics}. */
+    public void metrics(QualityMetrics metrics) {
+        if (star != null) {
+            star.metrics(metrics);
+        }
     }
 
     /** Returns the position the warehouse reflects. */
@@ -355,6 +365,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             quarantineUndecodable();
             storeOffsets();
             connection.commit();
+            if (star != null) {
+                star.committed();
+            }
             if (applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE) {
                 highWater = applied;
             }
@@ -491,6 +504,153 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 + " WHEN NOT MATCHED THEN INSERT (" + String.join(", ", all) + ", _position_lsn, _position_seq, "
                 + "_deleted, _inserted_lsn, _inserted_seq) VALUES (" + String.join(", ", inserts) + ", s._position_lsn, "
                 + "s._position_seq, s._deleted, s._position_lsn, s._position_seq)";
+    }
+
+    /** What one request of {@code lockstep quarantine replay} did. */
+    public record ReplayOutcome(long requestId, int loaded, int diverted, int superseded, int undecodable,
+            Optional<String> message) {
+    }
+
+    /**
+     * Serves the pending requests of {@code lockstep quarantine replay} (table {@code lockstep.quarantine_replays}),
+     * between two batches, each in one warehouse transaction: an undecodable record that {@code codec} now decodes
+     * is applied as the change it is (the raw layer's position guard keeps a newer change of its key); a row a rule
+     * or a run-time error diverted is re-checked with the current rules from the raw layer and loaded, unless a
+     * newer change of its key came since (then it is marked superseded). Returns what each request did.
+     */
+    public List<ReplayOutcome> serveReplays(EnvelopeCodec codec) {
+        if (failed) {
+            throw new IllegalStateException("pipeline " + pipeline + ": a batch failed and was rolled back");
+        }
+        if (star == null) {
+            throw new IllegalStateException("replaying quarantined rows needs the star schema");
+        }
+        List<ReplayOutcome> outcomes = new ArrayList<>();
+        while (true) {
+            Optional<ReplayOutcome> outcome = serveReplay(codec);
+            if (outcome.isEmpty()) {
+                return outcomes;
+            }
+            outcomes.add(outcome.get());
+        }
+    }
+
+    private Optional<ReplayOutcome> serveReplay(EnvelopeCodec codec) {
+        long requestId;
+        List<Long> rows = new ArrayList<>();
+        int undecodableLeft = 0;
+        int superseded;
+        long quarantinedBefore = star.rowsQuarantined();
+        try {
+            try (PreparedStatement ps = connection.prepareStatement("SELECT replay_id, quarantine_ids, target, rule "
+                    + "FROM lockstep.quarantine_replays WHERE pipeline = ? AND done_at IS NULL ORDER BY replay_id "
+                    + "LIMIT 1 FOR UPDATE SKIP LOCKED")) {
+                ps.setString(1, pipeline);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        connection.commit();
+                        return Optional.empty();
+                    }
+                    requestId = rs.getLong(1);
+                    try (PreparedStatement open = connection.prepareStatement("SELECT quarantine_id, cause, raw_record, "
+                            + "kafka_offset FROM lockstep.quarantine WHERE pipeline = ? AND status = 'open' AND "
+                            + "(?::bigint[] IS NULL OR quarantine_id = ANY(?)) AND (?::text IS NULL OR target = ?) "
+                            + "AND (?::text IS NULL OR rule = ?) ORDER BY quarantine_id FOR UPDATE")) {
+                        open.setString(1, pipeline);
+                        open.setArray(2, rs.getArray(2));
+                        open.setArray(3, rs.getArray(2));
+                        open.setString(4, rs.getString(3));
+                        open.setString(5, rs.getString(3));
+                        open.setString(6, rs.getString(4));
+                        open.setString(7, rs.getString(4));
+                        try (ResultSet q = open.executeQuery()) {
+                            while (q.next()) {
+                                if (!"undecodable".equals(q.getString(2))) {
+                                    rows.add(q.getLong(1));
+                                } else if (!replayUndecodable(codec, q.getLong(1), q.getBytes(3), q.getLong(4))) {
+                                    undecodableLeft++;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            superseded = (int) star.replay(rows.stream().mapToLong(Long::longValue).toArray());
+            for (Map.Entry<TableId, Staged> entry : staged.entrySet()) {
+                applyTable(entry.getKey(), entry.getValue());
+            }
+            star.load(Map.of(), Optional.empty());
+            int diverted = (int) (star.rowsQuarantined() - quarantinedBefore);
+            int loaded = Math.max(0, rows.size() + replayedUndecodable - superseded - diverted);
+            try (PreparedStatement done = connection.prepareStatement("UPDATE lockstep.quarantine_replays SET "
+                    + "done_at = now(), loaded = ?, diverted = ?, superseded = ?, undecodable = ? WHERE replay_id = ?")) {
+                done.setInt(1, loaded);
+                done.setInt(2, diverted);
+                done.setInt(3, superseded);
+                done.setInt(4, undecodableLeft);
+                done.setLong(5, requestId);
+                done.executeUpdate();
+            }
+            connection.commit();
+            star.committed();
+            return Optional.of(new ReplayOutcome(requestId, loaded, diverted, superseded, undecodableLeft,
+                    Optional.empty()));
+        } catch (SQLException e) {
+            abandon(e);
+            recordFailedReplay(e);
+            throw failure("replaying quarantined rows failed", e);
+        } catch (RuntimeException e) {
+            abandon(e); // e.g. a replayed row failed a rule with on_fail: fail
+            recordFailedReplay(e);
+            throw e;
+        } finally {
+            staged.clear();
+            batchStart = null;
+            pendingRows = 0;
+            replayedUndecodable = 0;
+        }
+    }
+
+    /** Marks the pending replay requests done with the failure, so that a restarted applier does not retry them. */
+    private void recordFailedReplay(Exception cause) {
+        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine_replays SET done_at = now(), "
+                + "loaded = 0, diverted = 0, superseded = 0, undecodable = 0, message = ? WHERE pipeline = ? AND "
+                + "done_at IS NULL")) {
+            ps.setString(1, cause.getMessage());
+            ps.setString(2, pipeline);
+            ps.executeUpdate();
+            connection.commit();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private int replayedUndecodable;
+
+    /**
+     * Decodes an undecodable record again and, when it now decodes, stages the change it holds and marks its ledger
+     * row replayed; returns false when it still cannot be decoded.
+     */
+    private boolean replayUndecodable(EnvelopeCodec codec, long quarantineId, byte[] value, long offset)
+            throws SQLException {
+        GenericRecord record;
+        try {
+            record = codec.decode(value);
+        } catch (UndecodableRecordException e) {
+            return false;
+        }
+        if (ChangeSchemas.kindOf(record.getSchema()) == ChangeSchemas.Kind.CHANGE) {
+            StreamPosition before = applied;
+            stage(record, ChangeStreamReader.positionOf(record));
+            applied = before; // an old change does not move where the stream resumes
+        }
+        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine SET status = 'replayed', "
+                + "resolved_at = now(), relayed_at = NULL WHERE quarantine_id = ?")) {
+            ps.setLong(1, quarantineId);
+            ps.executeUpdate();
+        }
+        replayedUndecodable++;
+        return true;
     }
 
     private void quarantineUndecodable() throws SQLException {

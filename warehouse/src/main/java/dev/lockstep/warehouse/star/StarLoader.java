@@ -9,20 +9,24 @@ import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.quality.RowCheck;
 import dev.lockstep.quality.UniqueCheck;
 import dev.lockstep.quality.alert.AlertEvents;
 import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -69,9 +73,16 @@ public final class StarLoader {
     private ReferenceChecks references;
     private long rowsConformed;
     private long rowsQuarantined;
+    private long superseded;
+    /** Per target, how many keys {@link #replay} recorded as events for the next {@link #load}. */
+    private final Map<TargetSql, Integer> replayed = new HashMap<>();
+    private final List<Runnable> pendingMetrics = new ArrayList<>();
+    private QualityMetrics metrics;
+    private long ruleNanos;
 
     private StarLoader(Connection connection, String pipeline, int definitionVersion) {
         this.alerts = new AlertOutbox(pipeline);
+        this.metrics = new QualityMetrics(pipeline);
         this.connection = connection;
         this.pipeline = pipeline;
         this.definitionVersion = definitionVersion;
@@ -139,19 +150,23 @@ public final class StarLoader {
      */
     public void load(Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
             throws SQLException {
+        pendingMetrics.clear(); // of a batch rolled back
+        ruleNanos = 0;
         for (DimensionSql dimension : dimensions) {
+            long before = rowsConformed;
             if (touch(dimension, truncations) > 0) {
-                validate(dimension);
+                validate(dimension, rowsConformed - before);
                 for (String sql : dimension.load()) {
                     execute(sql);
                 }
             }
         }
         for (FactSql fact : facts) {
+            long before = rowsConformed;
             if (touch(fact, truncations) == 0) {
                 continue;
             }
-            validate(fact);
+            validate(fact, rowsConformed - before);
             for (String sql : fact.inferMembers()) {
                 execute(sql);
             }
@@ -178,7 +193,36 @@ public final class StarLoader {
             execute("SET LOCAL enable_hashjoin = on");
             execute("SET LOCAL enable_mergejoin = on");
         }
+        replayed.clear();
         references.run(connection);
+    }
+
+    /** Returns how many open quarantine rows were marked superseded so far (a newer change of their key came). */
+    public long superseded() {
+        return superseded;
+    }
+
+    /**
+     * Prepares replaying the open quarantine rows {@code ids} of a rule or a run-time error in the next
+     * {@link #load}: a row whose key the raw layer holds at a newer position is marked superseded; the others are
+     * marked replayed and their keys conformed from the raw layer, checked with the current rules and loaded — or
+     * diverted again, as new ledger rows. Returns how many rows it marked superseded.
+     */
+    public long replay(long[] ids) throws SQLException {
+        long before = superseded;
+        Array array = connection.createArrayOf("bigint", Arrays.stream(ids).boxed().toArray());
+        for (TargetSql target : targets()) {
+            PreparedStatement supersede = statement(target.supersedeReplayed());
+            supersede.setArray(1, array);
+            superseded += supersede.executeUpdate();
+            PreparedStatement replay = statement(target.replay());
+            replay.setArray(1, array);
+            int keys = replay.executeUpdate();
+            if (keys > 0) {
+                replayed.merge(target, keys, Integer::sum);
+            }
+        }
+        return superseded - before;
     }
 
     /** Returns, per rule, how many rows failed it so far (quarantined, or loaded with a warning). */
@@ -191,7 +235,9 @@ public final class StarLoader {
      * applier rolls it back), {@code quarantine} diverts the failing rows to the ledger in this transaction,
      * {@code warn} counts them and lets them load.
      */
-    private void validate(TargetSql target) throws SQLException {
+    private void validate(TargetSql target, long conformedRows) throws SQLException {
+        long started = System.nanoTime();
+        long remaining = conformedRows;
         for (RuleSql rule : rules.get(target)) {
             String name = rule.rule().name();
             long failed = 0;
@@ -232,7 +278,30 @@ public final class StarLoader {
                 violations.merge(name, failed, Long::sum);
                 alerts.violated(connection, rule.rule(), target.target(), failed, samples);
             }
+            boolean diverted = rule.onFail() == OnFail.QUARANTINE || rule.onFail() == OnFail.DEDUPLICATE;
+            long checked = remaining;
+            long failedRows = failed;
+            pendingMetrics.add(() -> metrics.checked(target.target(), name, checked, failedRows, diverted));
+            if (diverted) {
+                remaining -= failed;
+            }
         }
+        ruleNanos += System.nanoTime() - started;
+    }
+
+    /** Uses {@code metrics} for the quality metrics of the batches loaded from now on. */
+    public void metrics(QualityMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    /** Records the metrics of the batch just committed; call after each commit of a {@link #load}. */
+    public void committed() {
+        pendingMetrics.forEach(Runnable::run);
+        if (ruleNanos > 0) {
+            metrics.ruleTime(Duration.ofNanos(ruleNanos));
+        }
+        pendingMetrics.clear();
+        ruleNanos = 0;
     }
 
     /** Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched. */
@@ -247,9 +316,13 @@ public final class StarLoader {
                     truncation.position().sequence(), "timestamptz 'epoch' + " + truncation.commitMicros()
                             + " * interval '1 microsecond'"));
         }
+        events += replayed.getOrDefault(target, 0);
         if (events == 0) {
             return 0;
         }
+        PreparedStatement supersede = statement(target.supersede());
+        supersede.setString(1, pipeline);
+        superseded += supersede.executeUpdate();
         int touched = execute(target.numberTouched());
         conform(target, 1, touched);
         return touched;

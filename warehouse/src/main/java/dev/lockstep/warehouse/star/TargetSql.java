@@ -118,6 +118,50 @@ abstract class TargetSql {
                 + equal("r", "t", key) + " WHERE t._rn = ?";
     }
 
+    /**
+     * Returns the statement that marks superseded the open quarantine rows of the keys the batch touched that are
+     * older than the key's latest event: a newer change of the key is being checked, so they no longer stand for
+     * it. Parameter: pipeline.
+     */
+    String supersede() {
+        String keys = list(key, c -> quote(c.name()));
+        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
+                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + events + " ORDER BY " + keys
+                + ", _lsn DESC, _seq DESC) e WHERE q.pipeline = ? AND q.target = " + literal(target())
+                + " AND q.status = 'open' AND q.natural_key = " + keyObject(key, "e")
+                + " AND (q.commit_lsn, q.sequence) < (e._lsn, e._seq)";
+    }
+
+    /**
+     * Returns the statement that marks superseded those of the open quarantine rows {@code ?} (ids) whose key the raw
+     * layer holds at a newer position: replay never loads over a newer change. Parameter: ids.
+     */
+    String supersedeReplayed() {
+        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
+                + raw(from) + " r WHERE q.quarantine_id = ANY(?) AND q.target = " + literal(target())
+                + " AND q.status = 'open' AND " + keyFromLedger("q", "r") + " AND (r._position_lsn, r._position_seq) "
+                + "> (q.commit_lsn, q.sequence)";
+    }
+
+    /**
+     * Returns the statement that records, as events of this target, the keys of the open quarantine rows {@code ?}
+     * (ids) at the raw layer's position of each, and marks those rows replayed: the batch then conforms, checks and
+     * loads them from the raw layer as if their source rows had changed. Parameter: ids.
+     */
+    String replay() {
+        return "WITH replayed AS (UPDATE lockstep.quarantine q SET status = 'replayed', resolved_at = now(), "
+                + "relayed_at = NULL WHERE q.quarantine_id = ANY(?) AND q.target = " + literal(target())
+                + " AND q.status = 'open' RETURNING q.natural_key, q.created_at) INSERT INTO " + events + " SELECT "
+                + list(key, c -> "r." + quote(c.name())) + ", r._position_lsn, r._position_seq, q.created_at, false "
+                + "FROM replayed q JOIN " + raw(from) + " r ON " + keyFromLedger("q", "r");
+    }
+
+    /** Returns {@code raw.k1 = (ledger.natural_key ->> 'k1')::type AND ...}. */
+    private String keyFromLedger(String ledger, String raw) {
+        return key.stream().map(c -> raw + "." + quote(c.name()) + " = (" + ledger + ".natural_key ->> "
+                + literal(c.name()) + ")::" + c.type()).collect(Collectors.joining(" AND "));
+    }
+
     /** Returns {@code jsonb_build_object('k1', alias."k1", ...)}: a row's key as the quarantine ledger holds it. */
     static String keyObject(List<Column> key, String alias) {
         return "jsonb_build_object(" + key.stream().map(c -> literal(c.name()) + ", " + alias + "." + quote(c.name()))
@@ -156,11 +200,27 @@ abstract class TargetSql {
 
     /** Returns the LEFT JOINs of the lookups to the relation aliased as the source table. */
     String lookupJoins(boolean liveLookups) {
+        return lookupJoins(this::raw, liveLookups);
+    }
+
+    /**
+     * Returns the source table joined with its lookups as the source database has them — the relation the
+     * definition's expressions were written against — for reconciliation.
+     */
+    String sourceTablesJoin() {
+        return sourceTable(from) + " AS " + baseAlias() + lookupJoins(TargetSql::sourceTable, false);
+    }
+
+    static String sourceTable(TableId table) {
+        return quote(table.schema()) + "." + quote(table.table());
+    }
+
+    private String lookupJoins(Function<TableId, String> relation, boolean liveLookups) {
         StringBuilder sql = new StringBuilder();
         for (Join join : joins) {
             Lookup lookup = join.lookup();
             String alias = quote(lookup.name());
-            sql.append(" LEFT JOIN ").append(raw(lookup.from())).append(" AS ").append(alias).append(" ON ")
+            sql.append(" LEFT JOIN ").append(relation.apply(lookup.from())).append(" AS ").append(alias).append(" ON ")
                     .append(alias).append('.').append(quote(join.key())).append(" = ")
                     .append(quote(lookup.on().lookup().orElse(from.table()))).append('.')
                     .append(quote(lookup.on().column()));

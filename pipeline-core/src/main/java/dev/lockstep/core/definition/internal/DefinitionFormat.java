@@ -256,7 +256,7 @@ public final class DefinitionFormat {
     public static final Field<Duration> RESOLVE_AFTER = optional("resolve_after",
             duration(Duration.ofSeconds(1), Duration.ofDays(7)),
             "How long the rule must pass again before its open alert resolves.")
-            .withDefault(Duration.ofMinutes(15)).withExample("30m");
+            .withDefault(Duration.ofMinutes(5)).withExample("30m");
     public static final Field<String> REFERENCES_DIMENSION = required("dimension", reference("a dimension reference"),
             "The target fact's dimension reference to check.").withExample("product");
     public static final Field<Duration> GRACE = optional("grace", duration(Duration.ZERO, Duration.ofDays(30)),

@@ -1,0 +1,129 @@
+package dev.lockstep.warehouse.star;
+
+import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.core.definition.SqlExpression;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
+import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The queries that reconcile a target with its source: one over the source database (the target's table joined with
+ * its lookups, as the definition's expressions see it) and one over the warehouse, each returning one row — the
+ * row count, then the sum of each named measure (or numeric attribute).
+ *
+ * <p>The warehouse side accounts for quarantine: a key with an open quarantine row counts once, with the values of
+ * its newest quarantined row (a quarantined change of a key the warehouse already had supersedes the loaded row);
+ * keys without one count with their current warehouse row — a dimension's current, live, non-inferred members, a
+ * fact's live rows.
+ */
+public final class Reconciliation {
+
+    private final String pipeline;
+    private final Map<String, TargetSql> targets = new LinkedHashMap<>();
+    private final Map<String, Map<String, SqlExpression>> expressions = new LinkedHashMap<>();
+    private final Map<String, String> tables = new LinkedHashMap<>();
+
+    /** Returns the reconciliation of every target of {@code star}, a star schema of {@code pipeline}. */
+    public Reconciliation(StarSchema star, String pipeline) {
+        this.pipeline = requireNonNull(pipeline, "pipeline");
+        for (DimensionTable dimension : star.dimensions()) {
+            String name = dimension.definition().name();
+            targets.put(name, new DimensionSql(star, dimension, Map.of(), "lockstep_r"));
+            expressions.put(name, dimension.definition().columns());
+            tables.put(name, StarSchemaDdl.table(star, dimension.definition().tableName()));
+        }
+        for (FactTable fact : star.facts()) {
+            String name = fact.definition().name();
+            targets.put(name, new FactSql(star, fact, Map.of(), "lockstep_r"));
+            expressions.put(name, fact.definition().measures());
+            tables.put(name, StarSchemaDdl.table(star, fact.definition().tableName()));
+        }
+    }
+
+    /** Returns the names of the targets, dimensions first. */
+    public List<String> targets() {
+        return List.copyOf(targets.keySet());
+    }
+
+    /** Returns the warehouse table of {@code target}, schema-qualified. */
+    public String table(String target) {
+        return require(target, tables.get(target));
+    }
+
+    /**
+     * Returns a relation of the rows the stream loaded into {@code target}: every version of a dimension's members
+     * but the unknown member and inferred members (which no source row made), every row of a fact.
+     */
+    public String loadedRows(String target) {
+        TargetSql sql = require(target, targets.get(target));
+        return sql instanceof DimensionSql d ? "(SELECT * FROM " + table(target) + " WHERE " + quote(d.dimension()
+                .definition().surrogateKey()) + " <> " + StarSchemaDdl.UNKNOWN_MEMBER + " AND NOT is_inferred)"
+                : table(target);
+    }
+
+    /** Returns the query over the source database: row count, then {@code sum(<expression>)} per measure. */
+    public String sourceQuery(String target, List<String> sums) {
+        TargetSql sql = require(target, targets.get(target));
+        List<String> select = new ArrayList<>(List.of("count(*)"));
+        for (String measure : sums) {
+            select.add("sum(" + expression(target, measure) + ")");
+        }
+        return "SELECT " + String.join(", ", select) + " FROM " + sql.sourceTablesJoin();
+    }
+
+    /** Returns the query over the warehouse: row count and sums, quarantined rows accounted for. */
+    public String warehouseQuery(String target, List<String> sums) {
+        TargetSql sql = require(target, targets.get(target));
+        String keyObject = TargetSql.keyObject(sql.key, "w");
+        String current = sql instanceof DimensionSql ? "(SELECT * FROM " + sql.currentRows() + " d WHERE NOT "
+                + "d.is_inferred)" : sql.currentRows();
+        String open = "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
+                + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
+                + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
+        List<String> loaded = new ArrayList<>(List.of("count(*)"));
+        List<String> quarantined = new ArrayList<>(List.of("count(*)"));
+        List<String> total = new ArrayList<>(List.of("w.c0 + q.c0"));
+        for (int i = 0; i < sums.size(); i++) {
+            String measure = sums.get(i);
+            expression(target, measure); // known
+            String type = column(sql, measure).map(Column::type).orElse("numeric");
+            loaded.add("sum(" + quote(measure) + ") AS c" + (i + 1));
+            quarantined.add("sum((conformed_row ->> " + TargetSql.literal(measure) + ")::" + type + ") AS c" + (i + 1));
+            total.add("CASE WHEN w.c" + (i + 1) + " IS NULL AND q.c" + (i + 1) + " IS NULL THEN NULL ELSE "
+                    + "coalesce(w.c" + (i + 1) + ", 0) + coalesce(q.c" + (i + 1) + ", 0) END");
+        }
+        loaded.set(0, "count(*) AS c0");
+        quarantined.set(0, "count(*) AS c0");
+        return "SELECT " + String.join(", ", total) + " FROM (SELECT " + String.join(", ", loaded) + " FROM " + current
+                + " w WHERE NOT EXISTS (SELECT 1 FROM " + open + " q WHERE q.natural_key = " + keyObject + ")) w, "
+                + "(SELECT " + String.join(", ", quarantined) + " FROM " + open + " q) q";
+    }
+
+    private String expression(String target, String measure) {
+        SqlExpression expression = expressions.get(target).get(measure);
+        if (expression == null) {
+            throw new IllegalArgumentException(target + " has no column " + measure + " to sum");
+        }
+        return expression.sql();
+    }
+
+    private static Optional<Column> column(TargetSql sql, String name) {
+        List<Column> columns = sql instanceof DimensionSql d ? d.dimension().attributes()
+                : ((FactSql) sql).fact().measures();
+        return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    private static <T> T require(String target, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException("no dimension or fact named " + target);
+        }
+        return value;
+    }
+}
