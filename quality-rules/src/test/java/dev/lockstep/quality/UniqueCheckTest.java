@@ -26,14 +26,18 @@ class UniqueCheckTest {
     }
 
     @Test
-    void shouldLetTheEarliestKeyOfTheBatchKeepTheValueWhenDeduplicating() {
+    void shouldLetTheOwnerElseTheKeyThatClaimedTheValueFirstKeepItWhenDeduplicating() {
         UniqueCheck check = new UniqueCheck(new UniqueRule("u", "customer", List.of("email", "tenant"),
                 OnFail.DEDUPLICATE, Severity.WARNING, Duration.ofMinutes(5)));
 
         assertThat(check.failing("conf", "cur", List.of("id", "region"))).contains(
                 "c.\"email\" IS NOT NULL AND c.\"tenant\" IS NOT NULL")
-                .contains("(o.\"id\", o.\"region\") IS DISTINCT FROM (c.\"id\", c.\"region\") AND (o._lsn, o._seq) < "
-                        + "(c._lsn, c._seq)");
+                .contains("(o.\"id\", o.\"region\") IS DISTINCT FROM (c.\"id\", c.\"region\") AND (EXISTS (SELECT 1 "
+                        + "FROM cur h WHERE h.\"email\" = o.\"email\" AND h.\"tenant\" = o.\"tenant\" AND h.\"id\" = "
+                        + "o.\"id\" AND h.\"region\" = o.\"region\") OR NOT EXISTS (SELECT 1 FROM conf f WHERE NOT "
+                        + "f._deleted AND f.\"email\" = c.\"email\" AND f.\"tenant\" = c.\"tenant\" AND f.\"id\" = "
+                        + "c.\"id\" AND f.\"region\" = c.\"region\" AND (f._lsn, f._seq) <= (o._lsn, o._seq))) AND NOT "
+                        + "EXISTS (SELECT 1 FROM cur h WHERE h.\"email\" = c.\"email\"");
         assertThat(check.reason()).isEqualTo("duplicate of email, tenant held by another key");
     }
 }
