@@ -10,6 +10,7 @@ import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.raw.RawLayerApplier;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -72,6 +73,9 @@ final class ApplyCommand implements Callable<Integer> {
                     definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
                 out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
                         definition.pipeline(), schema, schema);
+                QualityMetrics metrics = new QualityMetrics(definition.pipeline());
+                applier.metrics(metrics);
+                alerting.metrics(metrics);
                 long lastPrint = 0;
                 long lastReplayCheck = 0;
                 EnvelopeCodec codec = new EnvelopeCodec(store);
