@@ -39,7 +39,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,7 +55,8 @@ import picocli.CommandLine;
  * exactly its current warehouse keys plus its open quarantine keys, counted once each. The poison row, fixed in the
  * source, loads through the stream and its ledger row is superseded, so {@code quarantine replay} cannot load it a
  * second time; a duplicate whose value was released by a delete is loaded by {@code quarantine replay} — served by
- * the running apply — exactly once. The ledger is relayed to {@code lockstep.<pipeline>.quarantine} with stable ids.
+ * the running apply — exactly once. A poison record on the changes topic is kept with its bytes and the stream goes
+ * on; replay leaves it open while it still cannot be decoded. The ledger is relayed to {@code lockstep.<pipeline>.quarantine} with stable ids.
  */
 class QuarantineAccountingIT {
 
@@ -107,6 +111,19 @@ class QuarantineAccountingIT {
                     "rule 1001 -", "runtime_error 1002 22012");
             assertAccounted(deployment);
 
+            // A poison record on the changes topic: kept with its bytes, and the stream goes on.
+            byte[] poison = {(byte) 0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 42};
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+                    services.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(TopicNames.changes(PIPELINE), 0, null, poison)).get();
+            }
+            source("INSERT INTO customers VALUES (7, 'Gil', 'g@x.org', 'Bonn')");
+            awaitApplied(apply);
+            assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 7")).containsExactly("1");
+            assertThat(dw("SELECT encode(raw_record, 'hex') || ' ' || reason FROM lockstep.quarantine WHERE cause = "
+                    + "'undecodable'")).singleElement().asString().startsWith("c3010102030405060708" + "2a ")
+                    .contains("unknown schema fingerprint");
+
             // The poison row, fixed in the source, loads through the stream; its ledger row no longer stands.
             source("UPDATE order_items SET pack_size = 2 WHERE id = 1002");
             awaitApplied(apply);
@@ -114,7 +131,7 @@ class QuarantineAccountingIT {
             assertThat(dw("SELECT status FROM lockstep.quarantine WHERE cause = 'runtime_error'"))
                     .containsExactly("superseded");
             assertThat(cli("quarantine", "replay", file.toString(), "--all", "--kafka", services.bootstrapServers()))
-                    .contains("0 row(s) loaded");
+                    .contains("0 row(s) loaded").contains("1 still undecodable");
             assertThat(dw("SELECT count(*) FROM shop_dw.fact_order_line WHERE id = 1002")).containsExactly("1");
             assertAccounted(deployment);
 

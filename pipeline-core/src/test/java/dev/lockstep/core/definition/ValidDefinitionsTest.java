@@ -104,7 +104,7 @@ class ValidDefinitionsTest {
         assertThat(rule(d, RuleKind.FRESHNESS).severity()).isEqualTo(Severity.CRITICAL);
         assertThat(((CompletenessRule) rule(d, RuleKind.COMPLETENESS)).threshold()).isEqualTo(Percent.of("95"));
         assertThat(rule(d, RuleKind.EXPRESSION).name()).isEqualTo("amount_not_negative");
-        assertThat(rule(d, RuleKind.NOT_NULL).resolveAfter()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(rule(d, RuleKind.NOT_NULL).resolveAfter()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test
