@@ -40,3 +40,6 @@ COMMENT ON COLUMN quarantine_replays.diverted IS 'Rows that failed again: each i
 COMMENT ON COLUMN quarantine_replays.superseded IS 'Rows a newer change of their key had already replaced: marked superseded, not loaded.';
 COMMENT ON COLUMN quarantine_replays.undecodable IS 'Undecodable records that still cannot be decoded; they stay open.';
 COMMENT ON COLUMN quarantine_replays.message IS 'What went wrong when the replay could not run; NULL when it did.';
+COMMENT ON COLUMN quarantine_replays.replay_id IS 'Request order: the applier serves pending requests oldest first.';
+COMMENT ON COLUMN quarantine_replays.pipeline IS 'Pipeline name (deployments.pipeline).';
+COMMENT ON COLUMN quarantine_replays.requested_at IS 'When lockstep quarantine replay recorded the request.';
