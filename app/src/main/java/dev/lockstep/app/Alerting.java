@@ -176,16 +176,6 @@ final class Alerting implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** Returns the aggregate rules, to run one on demand. */
-    AggregateChecks aggregates() {
-        return aggregates;
-    }
-
-    /** Returns the connection alerting works on (not in a transaction between ticks). */
-    Connection connection() {
-        return connection;
-    }
-
     /** Resolves quiet alerts and relays pending events, at most every half second. */
     void tick() {
         if (System.nanoTime() - lastTick < EVERY.toNanos()) {

@@ -38,7 +38,7 @@ final class AlertsCommand implements Callable<Integer> {
         PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
         PrintWriter out = spec.commandLine().getOut();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> running = false, "lockstep-alerts-stop"));
-        try (Connection c = QuarantineCommand.connect(definitionFile.file)) {
+        try (Connection c = QuarantineCommand.connect(definition)) {
             long last = print(c, out, definition.pipeline(), "SELECT * FROM (SELECT alert_id, created_at, severity, "
                     + "type, coalesce(rule, '-'), payload->>'message', event_id FROM lockstep.alerts WHERE pipeline = ? "
                     + "ORDER BY alert_id DESC LIMIT " + limit + ") a ORDER BY alert_id", -1);

@@ -6,7 +6,6 @@ import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.WarehousePostgres;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -46,9 +45,9 @@ final class QuarantineCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Opens the warehouse of the pipeline defined in {@code file}. */
-    static Connection connect(Path file) throws SQLException {
-        WarehousePostgres warehouse = PipelineFiles.load(file).warehouse().postgres();
+    /** Opens the warehouse of {@code definition}. */
+    static Connection connect(PipelineDefinition definition) throws SQLException {
+        WarehousePostgres warehouse = definition.warehouse().postgres();
         return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
                 warehouse.password().map(Secret::reveal).orElse(""));
     }
@@ -71,7 +70,7 @@ final class QuarantineCommand implements Runnable {
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT "
+            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT "
                     + "quarantine_id, created_at, status, cause, coalesce(rule, '-'), coalesce(target, '-'), "
                     + "coalesce(natural_key::text, '-'), reason FROM lockstep.quarantine WHERE pipeline = ? "
                     + "AND (? OR status = 'open') ORDER BY quarantine_id DESC LIMIT ?) q ORDER BY quarantine_id")) {
@@ -111,7 +110,7 @@ final class QuarantineCommand implements Runnable {
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("SELECT event_id, status, "
+            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("SELECT event_id, status, "
                     + "cause, rule, target, source_table, natural_key::text, commit_lsn, sequence, definition_version, "
                     + "reason, sql_state, jsonb_pretty(conformed_row), raw_record IS NOT NULL, kafka_offset, created_at, "
                     + "resolved_at FROM lockstep.quarantine WHERE pipeline = ? AND quarantine_id = ?")) {
@@ -173,7 +172,7 @@ final class QuarantineCommand implements Runnable {
             }
             PipelineDefinition definition = PipelineFiles.load(pipeline.file);
             long request;
-            try (Connection c = connect(pipeline.file)) {
+            try (Connection c = connect(definition)) {
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO lockstep.quarantine_replays (pipeline, "
                         + "quarantine_ids, target, rule) VALUES (?, ?, ?, ?) RETURNING replay_id")) {
                     ps.setString(1, definition.pipeline());
@@ -205,7 +204,7 @@ final class QuarantineCommand implements Runnable {
         private void serve() throws SQLException {
             WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
             PipelineDefinition definition = deployment.definition();
-            try (Connection connection = connect(pipeline.file);
+            try (Connection connection = connect(definition);
                     KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers)) {
                 RawLayerApplier.open(connection, definition.pipeline(), definition.warehouse().schema(),
                         deployment.tables(), WarehouseDeployment.VERSION, definition.load().batchSize(),
@@ -257,7 +256,7 @@ final class QuarantineCommand implements Runnable {
         @Override
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
-            try (Connection c = connect(definitionFile.file); PreparedStatement ps = c.prepareStatement("UPDATE lockstep.quarantine "
+            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("UPDATE lockstep.quarantine "
                     + "SET status = 'discarded', resolved_at = now(), relayed_at = NULL WHERE pipeline = ? "
                     + "AND quarantine_id = ANY(?) AND status = 'open'")) {
                 ps.setString(1, definition.pipeline());

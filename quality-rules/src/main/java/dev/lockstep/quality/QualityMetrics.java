@@ -75,11 +75,6 @@ public final class QualityMetrics implements MeterBinder {
         openAlerts.set(n);
     }
 
-    /** Returns the count of {@code name} for {@code target} and {@code rule} so far. */
-    public long count(String name, String target, String rule) {
-        return (long) counter(name, target, rule).count();
-    }
-
     private Counter counter(String name, String target, String rule) {
         return Counter.builder(name).tag("pipeline", pipeline).tag("target", target).tag("rule", rule)
                 .register(registry);

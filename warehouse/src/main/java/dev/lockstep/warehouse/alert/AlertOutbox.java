@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -44,8 +45,19 @@ public final class AlertOutbox {
      */
     public void violated(Connection connection, QualityRule rule, String target, long violations,
             List<Map<String, Object>> sampleKeys) throws SQLException {
-        UUID event;
-        boolean opened;
+        Optional<UUID> opened = count(connection, rule, violations);
+        if (opened.isPresent()) {
+            write(connection, opened.get(), AlertType.RULE_BREACHED, rule.name(), rule.severity(), new AlertData(
+                    violations, 0, target, rule.kind().yamlName(), violations + " row(s) of " + target + " failed rule "
+                    + rule.name() + " (on_fail: " + rule.onFail().yamlName() + ")", sampleKeys));
+        }
+    }
+
+    /**
+     * Adds {@code violations} to the rule's open alert, opening it when none is; returns the breached event's id when
+     * this call opened it.
+     */
+    private Optional<UUID> count(Connection connection, QualityRule rule, long violations) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.open_alerts (pipeline, rule, "
                 + "event_id, severity, violations, opened_at, last_violation_at) VALUES (?, ?, gen_random_uuid(), ?, ?, "
                 + "now(), now()) ON CONFLICT (pipeline, rule) DO UPDATE SET violations = open_alerts.violations "
@@ -57,14 +69,8 @@ public final class AlertOutbox {
             ps.setLong(4, violations);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                event = rs.getObject(1, UUID.class);
-                opened = rs.getBoolean(2);
+                return rs.getBoolean(2) ? Optional.of(rs.getObject(1, UUID.class)) : Optional.empty();
             }
-        }
-        if (opened) {
-            write(connection, event, AlertType.RULE_BREACHED, rule.name(), rule.severity(), new AlertData(violations, 0,
-                    target, rule.kind().yamlName(), violations + " row(s) of " + target + " failed rule " + rule.name()
-                    + " (on_fail: " + rule.onFail().yamlName() + ")", sampleKeys));
         }
     }
 
@@ -74,24 +80,13 @@ public final class AlertOutbox {
      * it opened one.
      */
     public boolean breached(Connection connection, QualityRule rule, String observed) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.open_alerts (pipeline, rule, "
-                + "event_id, severity, violations, opened_at, last_violation_at) VALUES (?, ?, gen_random_uuid(), ?, 1, "
-                + "now(), now()) ON CONFLICT (pipeline, rule) DO UPDATE SET violations = open_alerts.violations + 1, "
-                + "last_violation_at = excluded.last_violation_at RETURNING event_id, xmax = 0")) {
-            ps.setString(1, pipeline);
-            ps.setString(2, rule.name());
-            ps.setString(3, rule.severity().yamlName());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(2)) {
-                    return false;
-                }
-                write(connection, rs.getObject(1, UUID.class), AlertType.RULE_BREACHED, rule.name(), rule.severity(),
-                        new AlertData(1, 0, rule.target(), rule.kind().yamlName(), "rule " + rule.name() + " on "
-                                + rule.target() + ": " + observed, List.of()));
-                return true;
-            }
+        Optional<UUID> opened = count(connection, rule, 1);
+        if (opened.isPresent()) {
+            write(connection, opened.get(), AlertType.RULE_BREACHED, rule.name(), rule.severity(), new AlertData(1, 0,
+                    rule.target(), rule.kind().yamlName(), "rule " + rule.name() + " on " + rule.target() + ": "
+                    + observed, List.of()));
         }
+        return opened.isPresent();
     }
 
     /**

@@ -70,6 +70,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> copies = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
+    /** Undecodable records the replay being served decoded and staged. */
+    private int replayedUndecodable;
     /** The highest position the warehouse ever reflected: a batch starting above it needs no replay guard. */
     private StreamPosition highWater = StreamPosition.ZERO;
     /** The position of the batch's first staged change, or null. */
@@ -507,8 +509,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     /** What one request of {@code lockstep quarantine replay} did. */
-    public record ReplayOutcome(long requestId, int loaded, int diverted, int superseded, int undecodable,
-            Optional<String> message) {
+    public record ReplayOutcome(long requestId, int loaded, int diverted, int superseded, int undecodable) {
     }
 
     /**
@@ -593,8 +594,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             }
             connection.commit();
             star.committed();
-            return Optional.of(new ReplayOutcome(requestId, loaded, diverted, superseded, undecodableLeft,
-                    Optional.empty()));
+            return Optional.of(new ReplayOutcome(requestId, loaded, diverted, superseded, undecodableLeft));
         } catch (SQLException e) {
             abandon(e);
             recordFailedReplay(e);
@@ -624,8 +624,6 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             cause.addSuppressed(e);
         }
     }
-
-    private int replayedUndecodable;
 
     /**
      * Decodes an undecodable record again and, when it now decodes, stages the change it holds and marks its ledger

@@ -87,20 +87,18 @@ public final class Reconciliation {
         String open = "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
                 + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
                 + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
-        List<String> loaded = new ArrayList<>(List.of("count(*)"));
-        List<String> quarantined = new ArrayList<>(List.of("count(*)"));
+        List<String> loaded = new ArrayList<>(List.of("count(*) AS c0"));
+        List<String> quarantined = new ArrayList<>(List.of("count(*) AS c0"));
         List<String> total = new ArrayList<>(List.of("w.c0 + q.c0"));
-        for (int i = 0; i < sums.size(); i++) {
-            String measure = sums.get(i);
-            expression(target, measure); // known
-            String type = column(sql, measure).map(Column::type).orElse("numeric");
-            loaded.add("sum(" + quote(measure) + ") AS c" + (i + 1));
-            quarantined.add("sum((conformed_row ->> " + TargetSql.literal(measure) + ")::" + type + ") AS c" + (i + 1));
-            total.add("CASE WHEN w.c" + (i + 1) + " IS NULL AND q.c" + (i + 1) + " IS NULL THEN NULL ELSE "
-                    + "coalesce(w.c" + (i + 1) + ", 0) + coalesce(q.c" + (i + 1) + ", 0) END");
+        for (int i = 1; i <= sums.size(); i++) {
+            String measure = sums.get(i - 1);
+            String type = column(sql, measure).orElseThrow(() -> new IllegalArgumentException(target
+                    + " has no column " + measure + " to sum")).type();
+            loaded.add("sum(" + quote(measure) + ") AS c" + i);
+            quarantined.add("sum((conformed_row ->> " + TargetSql.literal(measure) + ")::" + type + ") AS c" + i);
+            total.add("CASE WHEN w.c" + i + " IS NULL AND q.c" + i + " IS NULL THEN NULL ELSE coalesce(w.c" + i
+                    + ", 0) + coalesce(q.c" + i + ", 0) END");
         }
-        loaded.set(0, "count(*) AS c0");
-        quarantined.set(0, "count(*) AS c0");
         return "SELECT " + String.join(", ", total) + " FROM (SELECT " + String.join(", ", loaded) + " FROM " + current
                 + " w WHERE NOT EXISTS (SELECT 1 FROM " + open + " q WHERE q.natural_key = " + keyObject + ")) w, "
                 + "(SELECT " + String.join(", ", quarantined) + " FROM " + open + " q) q";
