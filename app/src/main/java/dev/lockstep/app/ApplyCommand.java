@@ -1,24 +1,8 @@
 package dev.lockstep.app;
 
-import dev.lockstep.core.ErrorCode;
-import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.core.definition.Secret;
-import dev.lockstep.core.definition.WarehousePostgres;
-import dev.lockstep.core.definition.connect.SourceTable;
-import dev.lockstep.core.envelope.EnvelopeCodec;
-import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
-import dev.lockstep.core.stream.TableId;
-import dev.lockstep.quality.QualityMetrics;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
 import java.io.PrintWriter;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -49,10 +33,7 @@ final class ApplyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
         PipelineDefinition definition = deployment.definition();
-        Map<TableId, SourceTable> tables = deployment.tables();
-        WarehousePostgres warehouse = definition.warehouse().postgres();
         String schema = definition.warehouse().schema();
-
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread stopper = new Thread(() -> {
@@ -64,58 +45,27 @@ final class ApplyCommand implements Callable<Integer> {
             }
         }, "lockstep-apply-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
-        try (Connection connection = connect(warehouse);
-                KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers);
-                Alerting alerting = Alerting.open(definition, deployment.star(), pipeline.kafka.bootstrapServers)) {
-            RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(), schema, tables,
-                    WarehouseDeployment.VERSION, definition.load().batchSize(), Optional.of(deployment.star()));
-            try (ChangeStreamReader reader = ChangeStreamReader.open(pipeline.kafka.bootstrapServers,
-                    definition.pipeline(), applier.nextOffset(), applier.applied(), store)) {
-                out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
-                        definition.pipeline(), schema, schema);
-                QualityMetrics metrics = new QualityMetrics(definition.pipeline());
-                applier.metrics(metrics);
-                alerting.metrics(metrics);
-                long lastPrint = 0;
-                long lastReplayCheck = 0;
-                EnvelopeCodec codec = new EnvelopeCodec(store);
-                while (running) {
-                    try {
-                        applier.applyOnce(reader, Duration.ofMillis(100));
-                        alerting.tick();
-                    } catch (LockstepException e) {
-                        if (e.code() == ErrorCode.PIPELINE_STOPPED) {
-                            alerting.pipelineFailed(e);
-                        }
-                        throw e;
-                    }
-                    if (System.nanoTime() - lastReplayCheck > 1_000_000_000L) {
-                        lastReplayCheck = System.nanoTime();
-                        for (RawLayerApplier.ReplayOutcome replay : applier.serveReplays(codec)) {
-                            out.printf("%nServed quarantine replay %d: %d loaded, %d diverted again, %d superseded, "
-                                    + "%d still undecodable%n", replay.requestId(), replay.loaded(), replay.diverted(),
-                                    replay.superseded(), replay.undecodable());
-                        }
-                    }
-                    if (System.nanoTime() - lastPrint > 1_000_000_000L) {
-                        out.printf("\r%s: applied through %s, next offset %,d   ", applier.snapshotting()
-                                ? "snapshotting" : "streaming", applier.applied(), applier.nextOffset());
-                        out.flush();
-                        lastPrint = System.nanoTime();
-                    }
+        try (ApplyStage stage = ApplyStage.open(deployment, pipeline.kafka.bootstrapServers)) {
+            out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
+                    definition.pipeline(), schema, schema);
+            long lastPrint = 0;
+            while (running) {
+                stage.step(Duration.ofMillis(100), replay -> out.printf("%nServed quarantine replay %d: %d loaded, "
+                        + "%d diverted again, %d superseded, %d still undecodable%n", replay.requestId(),
+                        replay.loaded(), replay.diverted(), replay.superseded(), replay.undecodable()));
+                if (System.nanoTime() - lastPrint > 1_000_000_000L) {
+                    out.printf("\r%s: applied through %s, next offset %,d   ", stage.snapshotting()
+                            ? "snapshotting" : "streaming", stage.applied(), stage.nextOffset());
+                    out.flush();
+                    lastPrint = System.nanoTime();
                 }
-                out.printf("%nStopped pipeline %s's apply at %s; the next run resumes there.%n",
-                        definition.pipeline(), applier.applied());
-                out.flush();
             }
+            out.printf("%nStopped pipeline %s's apply at %s; the next run resumes there.%n",
+                    definition.pipeline(), stage.applied());
+            out.flush();
         } finally {
             stopped.countDown();
         }
         return 0;
-    }
-
-    private static Connection connect(WarehousePostgres warehouse) throws SQLException {
-        return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
-                warehouse.password().map(Secret::reveal).orElse(""));
     }
 }

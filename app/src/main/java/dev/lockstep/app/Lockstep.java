@@ -15,7 +15,8 @@ import picocli.CommandLine.ParseResult;
         versionProvider = VersionProvider.class,
         description = "CDC pipeline and ETL engine: PostgreSQL changes, in commit order through Kafka, "
                 + "into a star-schema warehouse with quality rules.",
-        subcommands = {ValidateCommand.class, ExtractCommand.class, ApplyCommand.class, ResnapshotCommand.class,
+        subcommands = {ValidateCommand.class, RunCommand.class, DemoCommand.class, StatusCommand.class,
+            ReconcileCommand.class, ExtractCommand.class, ApplyCommand.class, ResnapshotCommand.class,
             UndeployCommand.class, QuarantineCommand.class, AlertsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Lockstep implements Runnable {

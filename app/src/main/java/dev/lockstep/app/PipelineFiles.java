@@ -11,6 +11,7 @@ import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SourcePostgres;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /** Loads a definition for a command that runs it, and maps it to the stages' settings. */
@@ -20,7 +21,12 @@ final class PipelineFiles {
 
     /** Parses and validates {@code file}; every error, with its position, is in the exception's message. */
     static PipelineDefinition load(Path file) {
-        ParsedDefinition parsed = DefinitionParser.create().parse(file);
+        return load(file, System::getenv);
+    }
+
+    /** As {@link #load(Path)}, interpolating {@code ${VAR}} from {@code environment} instead of the process's. */
+    static PipelineDefinition load(Path file, Function<String, String> environment) {
+        ParsedDefinition parsed = DefinitionParser.create().withEnvironment(environment).parse(file);
         if (!parsed.isValid() || parsed.definition().isEmpty()) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "invalid definition:\n" + parsed.errors().stream()
                     .map(Problem::format).collect(Collectors.joining("\n")));

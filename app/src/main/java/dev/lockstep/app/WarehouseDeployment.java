@@ -11,14 +11,17 @@ import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
+import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -33,25 +36,55 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
     /** The definition version a pipeline deployed by {@code run} or {@code apply} has (one version until the coordinator lands). */
     static final int VERSION = 1;
 
-    /** Validates {@code file} against its databases and migrates its warehouse; refuses a changed definition. */
-    static WarehouseDeployment deploy(Path file) {
+    /**
+     * Validates {@code file} against its databases and builds its star schema, without migrating anything: for the
+     * commands that only read (status, reconcile).
+     */
+    static WarehouseDeployment inspect(Path file) {
         PipelineDefinition definition = PipelineFiles.load(file);
-        StarSchema star;
+        StarSchema star = typed(file, definition, System::getenv);
+        return new WarehouseDeployment(definition, star.sources(), star,
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()));
+    }
+
+    private static StarSchema typed(Path file, PipelineDefinition definition, Function<String, String> environment) {
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(definition.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         definition.warehouse().postgres())) {
-            star = StarSchema.typed(DefinitionParser.create().parse(file), catalog, checker);
+            return StarSchema.typed(DefinitionParser.create().withEnvironment(environment).parse(file), catalog,
+                    checker);
         }
+    }
+
+    /** Validates {@code file} against its databases and migrates its warehouse; refuses a changed definition. */
+    static WarehouseDeployment deploy(Path file) {
+        return deploy(file, System::getenv);
+    }
+
+    /** As {@link #deploy(Path)}, interpolating {@code ${VAR}} from {@code environment}. */
+    static WarehouseDeployment deploy(Path file, Function<String, String> environment) {
+        PipelineDefinition definition = PipelineFiles.load(file, environment);
+        StarSchema star = typed(file, definition, environment);
         String text = read(file);
-        WarehouseMigrations.Result result = WarehouseMigrations.builder().dataSource(dataSource(definition.warehouse()
+        WarehouseMigrations migrations = WarehouseMigrations.builder().dataSource(dataSource(definition.warehouse()
                 .postgres())).pipeline(definition.pipeline()).warehouseSchema(definition.warehouse().schema())
-                .deployment(WarehouseMigrations.Deployment.of(VERSION, text)).build().apply(StarSchemaDdl.migrations(star));
-        if (!result.differing().isEmpty()) {
+                .deployment(WarehouseMigrations.Deployment.of(VERSION, text)).build();
+        List<MigrationScript> scripts = StarSchemaDdl.migrations(star);
+        WarehouseMigrations.Check check = migrations.check(scripts);
+        boolean changed = check.deployedDefinition().filter(deployed -> !deployed.equals(text)).isPresent();
+        if (!check.differing().isEmpty()) {
             throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the warehouse of pipeline " + definition.pipeline()
-                    + " was built from another definition or other source columns: migration(s) V" + result.differing()
-                    + " would differ today. Deploying a changed definition is the migration coordinator's job, "
-                    + "which has not landed yet; restore the definition that built the warehouse");
+                    + " was built from " + (changed ? "another definition" : "other source columns") + ": warehouse "
+                    + "migration(s) V" + check.differing() + " would differ today, so nothing was started or changed. "
+                    + "Deploying a changed definition is the migration coordinator's job, which has not landed yet; "
+                    + "restore the definition that built the warehouse."
+                    + (changed ? "\nWhat changed since it was deployed:\n" + DefinitionDiff.of(check
+                            .deployedDefinition().orElseThrow(), text, file.toString()) : ""));
         }
+        if (changed) {
+            migrations.amendDeployment(); // rules, load settings, comments: no warehouse migration needed
+        }
+        WarehouseMigrations.Result result = migrations.apply(scripts);
         return new WarehouseDeployment(definition, star.sources(), star, result);
     }
 
@@ -70,6 +103,14 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
         } catch (IOException e) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "cannot read " + file + ": " + e.getMessage());
         }
+    }
+
+    /** Returns each dimension and fact loaded from a source table, with that table: dimensions first. */
+    Map<String, TableId> targetSources() {
+        Map<String, TableId> targets = new LinkedHashMap<>();
+        star.dimensions().forEach(d -> targets.put(d.definition().name(), d.definition().from()));
+        star.facts().forEach(f -> targets.put(f.definition().name(), f.definition().from()));
+        return targets;
     }
 
     /** Returns the migrations this deployment applied now, for the user to see. */

@@ -164,6 +164,33 @@ public final class PostgresCdcSource implements AutoCloseable {
         stop();
     }
 
+    /**
+     * Where the source and the extract stand: the source's WAL position now, and the position the pipeline's slot
+     * confirmed (everything committed before it is on the changes topic); {@code confirmedLsn} is -1 without a slot.
+     */
+    public record SourcePosition(long currentLsn, long confirmedLsn, boolean slotActive) {
+        /** Returns how many bytes of WAL the extract has still to read. */
+        public long lagBytes() {
+            return confirmedLsn < 0 ? -1 : Math.max(0, currentLsn - confirmedLsn);
+        }
+    }
+
+    /** Returns where the source and the extract of {@code settings} stand now. */
+    public static SourcePosition position(ExtractSettings settings) {
+        long[] positions = new SourceDatabase(settings).walPositions();
+        return new SourcePosition(positions[0], positions[1], positions[2] == 1);
+    }
+
+    /**
+     * Writes the extract's heartbeat row once, so a running extract confirms its slot past the source's current
+     * position even when the source tables are quiet (no-op in effect when the helper tables do not exist yet).
+     */
+    public static void beat(ExtractSettings settings) {
+        SourceDatabase source = new SourceDatabase(settings);
+        source.ensureHelperTables();
+        source.beat();
+    }
+
     /** Drops the pipeline's replication slot and publication (undeploy); the Kafka topics are kept. */
     public static void dropSlot(ExtractSettings settings) {
         new SourceDatabase(settings).dropSlotAndPublication();

@@ -47,8 +47,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     private KafkaRaftServer server;
     private int brokerPort;
     private Thread shutdownHook;
+    private final boolean stopOnJvmExit;
 
     private EmbeddedKafka(Builder builder) {
+        this.stopOnJvmExit = builder.stopOnJvmExit;
         this.baseDirectory = builder.baseDirectory;
         this.brokerConfig = Map.copyOf(builder.brokerConfig);
     }
@@ -72,8 +74,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             stopQuietly();
             throw e;
         }
-        shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (stopOnJvmExit) {
+            shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         LOG.debug("Embedded Kafka started on {} in {} ms (log directory {})",
                 bootstrapServers(), (System.nanoTime() - startedAt) / 1_000_000, run.path());
         return this;
@@ -86,7 +90,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         stopQuietly();
         try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            if (shutdownHook != null) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or will run; stopQuietly() made it a no-op
         }
@@ -241,6 +247,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Builds an {@link EmbeddedKafka}. */
     public static final class Builder {
+        private boolean stopOnJvmExit = true;
         private Path baseDirectory = EmbeddedDirectories.defaultBase().resolve("runs");
         private final Map<String, String> brokerConfig = new LinkedHashMap<>();
 
@@ -255,6 +262,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         /** A broker setting overriding the defaults. */
         public Builder brokerConfig(String key, String value) {
             brokerConfig.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Whether a JVM shutdown hook stops the server (the default). A caller that must stop things in order on
+         * Ctrl-C (drain a pipeline first) turns it off and stops the server itself.
+         */
+        public Builder stopOnJvmExit(boolean stop) {
+            this.stopOnJvmExit = stop;
             return this;
         }
 

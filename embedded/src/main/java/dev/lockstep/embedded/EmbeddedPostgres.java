@@ -52,8 +52,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private RunDirectory run;
     private io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
     private Thread shutdownHook;
+    private final boolean stopOnJvmExit;
 
     private EmbeddedPostgres(Builder builder) {
+        this.stopOnJvmExit = builder.stopOnJvmExit;
         this.baseDirectory = builder.baseDirectory;
         this.binariesDirectory = builder.binariesDirectory;
         this.serverConfig = Map.copyOf(builder.serverConfig);
@@ -80,8 +82,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
             run = null;
             throw e;
         }
-        shutdownHook = new Thread(this::stopFromHook, "embedded-postgres-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (stopOnJvmExit) {
+            shutdownHook = new Thread(this::stopFromHook, "embedded-postgres-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         for (String database : databases) {
             createDatabase(database);
         }
@@ -97,7 +101,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         stopQuietly();
         try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            if (shutdownHook != null) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or will run; stopQuietly() made it a no-op
         }
@@ -252,6 +258,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /** Builds an {@link EmbeddedPostgres}; {@code with*}-style setters return this builder. */
     public static final class Builder {
+        private boolean stopOnJvmExit = true;
         private Path baseDirectory = EmbeddedDirectories.defaultBase().resolve("runs");
         private Path binariesDirectory = EmbeddedDirectories.defaultBase().resolve("postgres-binaries");
         private final Map<String, String> serverConfig = new LinkedHashMap<>();
@@ -290,6 +297,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
         /** A {@code postgresql.conf} setting passed on the server's command line. */
         public Builder serverConfig(String key, String value) {
             serverConfig.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Whether a JVM shutdown hook stops the server (the default). A caller that must stop things in order on
+         * Ctrl-C (drain a pipeline first) turns it off and stops the server itself.
+         */
+        public Builder stopOnJvmExit(boolean stop) {
+            this.stopOnJvmExit = stop;
             return this;
         }
 

@@ -16,6 +16,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -67,6 +68,30 @@ final class StoredMigrations {
                             + "; deploy a changed definition as a new version");
                 }
             }
+        }
+    }
+
+    /** Returns the definition text deployed under {@code version}, if any. */
+    Optional<String> deployedDefinition(Connection c, int version) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT definition FROM lockstep.deployments "
+                + "WHERE pipeline = ? AND version = ?")) {
+            select.setString(1, pipeline);
+            select.setInt(2, version);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Replaces the definition text and checksum recorded under the deployment's version. */
+    void amendDeployment(Connection c, WarehouseMigrations.Deployment deployment) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET checksum = ?, "
+                + "definition = ? WHERE pipeline = ? AND version = ?")) {
+            update.setString(1, deployment.checksum());
+            update.setString(2, deployment.definition());
+            update.setString(3, pipeline);
+            update.setInt(4, deployment.version());
+            update.executeUpdate();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import javax.sql.DataSource;
@@ -135,6 +137,63 @@ public final class WarehouseMigrations {
         List<Integer> appliedNow = migrate(flyway);
         List<Integer> alreadyApplied = before.stream().filter(v -> !appliedNow.contains(v)).sorted().toList();
         return new Result(appliedNow, alreadyApplied, differing);
+    }
+
+    /**
+     * What deploying would change, found without touching the warehouse: the definition text deployed under this
+     * deployment's version (empty when none was), and the generated migrations whose version is not stored or whose
+     * stored script differs — the changes that need a warehouse migration.
+     */
+    public record Check(Optional<String> deployedDefinition, List<Integer> differing) {
+        public Check {
+            requireNonNull(deployedDefinition, "deployedDefinition");
+            differing = List.copyOf(differing);
+        }
+    }
+
+    /** Compares {@code generated} and this deployment with what the warehouse has; reads only, changes nothing. */
+    public Check check(List<MigrationScript> generated) {
+        requireNonNull(generated, "generated");
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT to_regclass('lockstep.deployments') IS NOT NULL AND "
+                            + "to_regclass('lockstep.warehouse_migrations') IS NOT NULL")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return new Check(Optional.empty(), List.of());
+                }
+            }
+            Optional<String> deployed = store.deployedDefinition(c, deployment.version());
+            if (deployed.isEmpty()) {
+                return new Check(Optional.empty(), List.of());
+            }
+            SortedMap<Integer, StoredMigration> stored = store.list(c);
+            List<Integer> differing = new ArrayList<>(generated.stream().map(MigrationScript::version)
+                    .filter(v -> !stored.containsKey(v)).toList());
+            differing.addAll(differing(generated.stream().filter(m -> stored.containsKey(m.version())).toList(),
+                    stored));
+            differing.sort(Integer::compare);
+            return new Check(deployed, differing);
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
+                    + "': cannot read the deployed definition and migrations: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Records this deployment's definition text under its version in place of the one deployed before — for a
+     * change that {@link #check} found needs no warehouse migration (quality rules, load settings, comments).
+     */
+    public void amendDeployment() {
+        try (Connection c = dataSource.getConnection()) {
+            store.amendDeployment(c, deployment);
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
+                    + "': cannot record the changed definition: " + e.getMessage(), e);
+        }
+        LOG.info("pipeline '{}': definition version {} amended (no warehouse migration needed)", pipeline,
+                deployment.version());
     }
 
     /** Returns Flyway's view of the pipeline's stored migrations (applied, pending, …), in version order. */

@@ -160,6 +160,36 @@ public final class SourceDatabase {
         });
     }
 
+    /**
+     * Returns the source's WAL position now, and the slot's confirmed flush position and whether a stream holds it
+     * ({@code -1} and false without a slot): {@code {current, confirmed, active ? 1 : 0}}.
+     */
+    public long[] walPositions() {
+        return run(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, "
+                    + "(SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = ?), "
+                    + "(SELECT active FROM pg_replication_slots WHERE slot_name = ?)")) {
+                ps.setString(1, settings.slotName());
+                ps.setString(2, settings.slotName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long confirmed = rs.getLong(2);
+                    return new long[] {rs.getLong(1), rs.wasNull() ? -1 : confirmed, rs.getBoolean(3) ? 1 : 0};
+                }
+            }
+        });
+    }
+
+    /** Runs the heartbeat's action query once: a transaction the running extract streams past, confirming the slot. */
+    public void beat() {
+        run(c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute(heartbeatQuery());
+            }
+            return null;
+        });
+    }
+
     /** Asks the running extract (through Debezium's signal table) to snapshot {@code table} again, incrementally. */
     public String requestSnapshot(TableId table) {
         String id = UUID.randomUUID().toString();

@@ -144,6 +144,11 @@ public final class ChangeStreamReader implements AutoCloseable {
         return consumer.position(partition);
     }
 
+    /** Returns the end of the changes topic for this reader (its last stable offset): where a caught-up reader is. */
+    public long endOffset() {
+        return consumer.endOffsets(List.of(partition)).getOrDefault(partition, 0L);
+    }
+
     /** Returns true between a BEGIN marker and its END marker. */
     public boolean inTransaction() {
         return inTransaction || skipping != null;

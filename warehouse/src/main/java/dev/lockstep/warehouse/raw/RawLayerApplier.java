@@ -179,9 +179,19 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         }
     }
 
+    /** Returns, per target of the star schema, the rows the batches committed by this applier loaded and quarantined. */
+    public Map<String, StarLoader.TargetCounts> targetCounts() {
+        return star == null ? Map.of() : star.targetCounts();
+    }
+
     /** Returns the position the warehouse reflects. */
     public StreamPosition applied() {
         return applied;
+    }
+
+    /** Returns the source commit time of the newest change applied, in microseconds since the epoch (0: none yet). */
+    public long lastCommitMicros() {
+        return lastCommitMicros;
     }
 
     /** Returns the offset of the changes topic to read next. */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The queries that reconcile a target with its source: one over the source database (the target's table joined with
@@ -84,9 +85,7 @@ public final class Reconciliation {
         String keyObject = TargetSql.keyObject(sql.key, "w");
         String current = sql instanceof DimensionSql ? "(SELECT * FROM " + sql.currentRows() + " d WHERE NOT "
                 + "d.is_inferred)" : sql.currentRows();
-        String open = "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
-                + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
-                + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
+        String open = openQuarantine(target);
         List<String> loaded = new ArrayList<>(List.of("count(*) AS c0"));
         List<String> quarantined = new ArrayList<>(List.of("count(*) AS c0"));
         List<String> total = new ArrayList<>(List.of("w.c0 + q.c0"));
@@ -102,6 +101,100 @@ public final class Reconciliation {
         return "SELECT " + String.join(", ", total) + " FROM (SELECT " + String.join(", ", loaded) + " FROM " + current
                 + " w WHERE NOT EXISTS (SELECT 1 FROM " + open + " q WHERE q.natural_key = " + keyObject + ")) w, "
                 + "(SELECT " + String.join(", ", quarantined) + " FROM " + open + " q) q";
+    }
+
+    /** Returns the names of the dimensions loaded from a source table (those with per-key attributes to compare). */
+    public List<String> dimensions() {
+        return targets.entrySet().stream().filter(e -> e.getValue() instanceof DimensionSql).map(Map.Entry::getKey)
+                .toList();
+    }
+
+    /** Returns the names of the SCD 2 dimensions. */
+    public List<String> scd2Dimensions() {
+        return targets.entrySet().stream().filter(e -> e.getValue() instanceof DimensionSql d && d.dimension().scd2())
+                .map(Map.Entry::getKey).toList();
+    }
+
+    /** Returns the measures of {@code fact}, in definition order (empty for a dimension). */
+    public List<String> measures(String target) {
+        TargetSql sql = require(target, targets.get(target));
+        return sql instanceof FactSql f ? f.fact().measures().stream().map(Column::name).toList() : List.of();
+    }
+
+    /**
+     * Returns the query over the source database giving, per key of {@code dimension}, the key (the text of its JSON
+     * object, as the quarantine ledger writes natural keys) and an MD5 hash of the attributes the definition's
+     * expressions compute from the source row (cast to the warehouse's types); ordered by key in the C collation.
+     */
+    public String sourceAttributeHashes(String dimension) {
+        DimensionSql sql = dimensionSql(dimension);
+        List<String> values = new ArrayList<>();
+        for (Column attribute : sql.dimension().attributes()) {
+            values.add("(" + expression(dimension, attribute.name()) + ")::" + attribute.type());
+        }
+        return "SELECT k, h FROM (SELECT " + TargetSql.keyObject(sql.key, sql.baseAlias()) + "::text AS k, "
+                + hash(values) + " AS h FROM " + sql.sourceTablesJoin() + ") x ORDER BY k COLLATE \"C\"";
+    }
+
+    /**
+     * Returns the query over the warehouse giving, per key of {@code dimension}, the key and the hash of its current
+     * member's attributes — or, for a key with an open quarantine row, of the attributes of its newest quarantined
+     * row — in the form and order of {@link #sourceAttributeHashes}.
+     */
+    public String warehouseAttributeHashes(String dimension) {
+        DimensionSql sql = dimensionSql(dimension);
+        List<String> loaded = new ArrayList<>();
+        List<String> quarantined = new ArrayList<>();
+        for (Column attribute : sql.dimension().attributes()) {
+            loaded.add("w." + quote(attribute.name()));
+            quarantined.add("(q.conformed_row ->> " + TargetSql.literal(attribute.name()) + ")::" + attribute.type());
+        }
+        String open = openQuarantine(dimension);
+        return "SELECT k, h FROM (SELECT " + TargetSql.keyObject(sql.key, "w") + "::text AS k, " + hash(loaded)
+                + " AS h FROM " + sql.currentRows() + " w WHERE NOT w.is_inferred AND NOT EXISTS (SELECT 1 FROM "
+                + open + " q WHERE q.natural_key = " + TargetSql.keyObject(sql.key, "w") + ") UNION ALL SELECT "
+                + "q.natural_key::text, " + hash(quarantined) + " FROM " + open + " q) x ORDER BY k COLLATE \"C\"";
+    }
+
+    /**
+     * Returns the query checking the version chains of SCD 2 {@code dimension} in the warehouse, one row: versions,
+     * keys, keys with more than one current version, versions whose {@code valid_to} is not the next version's
+     * {@code valid_from}, and versions whose tracked attributes repeat the previous version's (neither should exist).
+     * The unknown member and inferred members are left out.
+     */
+    public String scd2Chains(String dimension) {
+        DimensionSql sql = dimensionSql(dimension);
+        if (!sql.dimension().scd2()) {
+            throw new IllegalArgumentException(dimension + " is not an SCD 2 dimension");
+        }
+        String keys = sql.key.stream().map(c -> "v." + quote(c.name())).collect(Collectors.joining(", "));
+        String tracked = "row(" + sql.dimension().tracked().stream().map(c -> "v." + quote(c.name()))
+                .collect(Collectors.joining(", ")) + ")::text";
+        return "SELECT count(*), count(DISTINCT member), "
+                + "(SELECT count(*) FROM (SELECT 1 FROM " + loadedRows(dimension) + " v WHERE v.is_current GROUP BY "
+                + keys + " HAVING count(*) > 1) d), "
+                + "count(*) FILTER (WHERE next_from IS NOT NULL AND valid_to <> next_from), "
+                + "count(*) FILTER (WHERE previous IS NOT NULL AND previous = tracked) "
+                + "FROM (SELECT " + TargetSql.keyObject(sql.key, "v") + " AS member, v.valid_to, lead(v.valid_from) "
+                + "OVER w AS next_from, " + tracked + " AS tracked, lag(" + tracked + ") OVER w AS previous FROM "
+                + loadedRows(dimension) + " v WINDOW w AS (PARTITION BY " + keys + " ORDER BY v.valid_from)) c";
+    }
+
+    private String openQuarantine(String target) {
+        return "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
+                + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
+                + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
+    }
+
+    private static String hash(List<String> values) {
+        return "md5(row(" + String.join(", ", values) + ")::text)";
+    }
+
+    private DimensionSql dimensionSql(String dimension) {
+        if (require(dimension, targets.get(dimension)) instanceof DimensionSql d) {
+            return d;
+        }
+        throw new IllegalArgumentException(dimension + " is a fact, not a dimension");
     }
 
     private String expression(String target, String measure) {

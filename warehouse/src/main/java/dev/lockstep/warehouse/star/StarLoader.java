@@ -31,6 +31,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,6 +78,8 @@ public final class StarLoader {
     /** Per target, how many keys {@link #replay} recorded as events for the next {@link #load}. */
     private final Map<TargetSql, Integer> replayed = new HashMap<>();
     private final List<Runnable> pendingMetrics = new ArrayList<>();
+    private final Map<String, TargetCounts> pendingCounts = new LinkedHashMap<>();
+    private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
     private QualityMetrics metrics;
     private long ruleNanos;
 
@@ -143,6 +146,18 @@ public final class StarLoader {
         return rowsQuarantined;
     }
 
+    /** Rows of one target in committed batches: loaded (conformed and passed its rules) and quarantined. */
+    public record TargetCounts(long loaded, long quarantined) {
+        TargetCounts plus(TargetCounts other) {
+            return new TargetCounts(loaded + other.loaded, quarantined + other.quarantined);
+        }
+    }
+
+    /** Returns, per target (dimensions first), the rows of the batches committed so far by this loader. */
+    public Map<String, TargetCounts> targetCounts() {
+        return Collections.unmodifiableMap(committedCounts);
+    }
+
     /**
      * Loads the batch staged on the connection; {@code truncations} names the source tables truncated in it. With
      * {@code newSince}, the batch holds no replayed change and starts at that position: a key the raw layer first
@@ -151,11 +166,14 @@ public final class StarLoader {
     public void load(Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
             throws SQLException {
         pendingMetrics.clear(); // of a batch rolled back
+        pendingCounts.clear();
         ruleNanos = 0;
         for (DimensionSql dimension : dimensions) {
             long before = rowsConformed;
+            long quarantinedBefore = rowsQuarantined;
             if (touch(dimension, truncations) > 0) {
-                validate(dimension, rowsConformed - before);
+                long diverted = validate(dimension, rowsConformed - before);
+                count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
                 for (String sql : dimension.load()) {
                     execute(sql);
                 }
@@ -163,10 +181,12 @@ public final class StarLoader {
         }
         for (FactSql fact : facts) {
             long before = rowsConformed;
+            long quarantinedBefore = rowsQuarantined;
             if (touch(fact, truncations) == 0) {
                 continue;
             }
-            validate(fact, rowsConformed - before);
+            long diverted = validate(fact, rowsConformed - before);
+            count(fact, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
             for (String sql : fact.inferMembers()) {
                 execute(sql);
             }
@@ -235,7 +255,7 @@ public final class StarLoader {
      * applier rolls it back), {@code quarantine} diverts the failing rows to the ledger in this transaction,
      * {@code warn} counts them and lets them load.
      */
-    private void validate(TargetSql target, long conformedRows) throws SQLException {
+    private long validate(TargetSql target, long conformedRows) throws SQLException {
         long started = System.nanoTime();
         long remaining = conformedRows;
         for (RuleSql rule : rules.get(target)) {
@@ -287,6 +307,11 @@ public final class StarLoader {
             }
         }
         ruleNanos += System.nanoTime() - started;
+        return conformedRows - remaining;
+    }
+
+    private void count(TargetSql target, long loaded, long quarantined) {
+        pendingCounts.merge(target.target(), new TargetCounts(loaded, quarantined), TargetCounts::plus);
     }
 
     /** Uses {@code metrics} for the quality metrics of the batches loaded from now on. */
@@ -296,6 +321,8 @@ public final class StarLoader {
 
     /** Records the metrics of the batch just committed; call after each commit of a {@link #load}. */
     public void committed() {
+        pendingCounts.forEach((target, counts) -> committedCounts.merge(target, counts, TargetCounts::plus));
+        pendingCounts.clear();
         pendingMetrics.forEach(Runnable::run);
         if (ruleNanos > 0) {
             metrics.ruleTime(Duration.ofNanos(ruleNanos));

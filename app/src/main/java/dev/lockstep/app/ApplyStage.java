@@ -1,0 +1,152 @@
+package dev.lockstep.app;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.Secret;
+import dev.lockstep.core.definition.WarehousePostgres;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.quality.QualityMetrics;
+import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.star.StarLoader;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The apply stage of one deployed pipeline, one step at a time: a batch of whole source transactions applied to the
+ * warehouse, the alerting work that is due, and — once a second — the quarantine replay requests waiting. Used by
+ * {@code lockstep apply} alone and by {@code lockstep run} beside the extract.
+ */
+final class ApplyStage implements AutoCloseable {
+
+    private static final long REPLAY_CHECK_NANOS = 1_000_000_000L;
+
+    private final Connection connection;
+    private final KafkaSchemaStore store;
+    private final Alerting alerting;
+    private final RawLayerApplier applier;
+    private final ChangeStreamReader reader;
+    private final EnvelopeCodec codec;
+    private long lastReplayCheck;
+
+    private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, RawLayerApplier applier,
+            ChangeStreamReader reader) {
+        this.connection = connection;
+        this.store = store;
+        this.alerting = alerting;
+        this.applier = applier;
+        this.reader = reader;
+        this.codec = new EnvelopeCodec(store);
+    }
+
+    /** Opens the stage of {@code deployment}, reading the changes topic at {@code bootstrapServers}. */
+    static ApplyStage open(WarehouseDeployment deployment, String bootstrapServers) {
+        PipelineDefinition definition = deployment.definition();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            Connection connection = connect(definition.warehouse().postgres());
+            opened.add(connection);
+            KafkaSchemaStore store = KafkaSchemaStore.open(bootstrapServers);
+            opened.add(store);
+            Alerting alerting = Alerting.open(definition, deployment.star(), bootstrapServers);
+            opened.add(alerting);
+            RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(),
+                    definition.warehouse().schema(), deployment.tables(), WarehouseDeployment.VERSION,
+                    definition.load().batchSize(), Optional.of(deployment.star()));
+            ChangeStreamReader reader = ChangeStreamReader.open(bootstrapServers, definition.pipeline(),
+                    applier.nextOffset(), applier.applied(), store);
+            QualityMetrics metrics = new QualityMetrics(definition.pipeline());
+            applier.metrics(metrics);
+            alerting.metrics(metrics);
+            return new ApplyStage(connection, store, alerting, applier, reader);
+        } catch (SQLException e) {
+            closeAll(opened);
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot connect to the warehouse of pipeline "
+                    + definition.pipeline() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    /**
+     * Applies what the changes topic has ready (waiting at most {@code poll} for it), runs the alerting work that is
+     * due and, at most once a second, serves waiting quarantine replay requests, reporting each to {@code served}.
+     * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
+     */
+    void step(Duration poll, Consumer<RawLayerApplier.ReplayOutcome> served) {
+        try {
+            applier.applyOnce(reader, poll);
+            alerting.tick();
+            if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
+                lastReplayCheck = System.nanoTime();
+                applier.serveReplays(codec).forEach(served);
+            }
+        } catch (LockstepException e) {
+            if (e.code() == ErrorCode.PIPELINE_STOPPED) {
+                alerting.pipelineFailed(e);
+            }
+            throw e;
+        }
+    }
+
+    /** Returns the source position the warehouse reflects. */
+    StreamPosition applied() {
+        return applier.applied();
+    }
+
+    /** Returns the offset of the changes topic the stage reads next. */
+    long nextOffset() {
+        return applier.nextOffset();
+    }
+
+    /** Returns the end of the changes topic now: the stage is caught up when {@link #nextOffset()} reaches it. */
+    long topicEnd() {
+        return reader.endOffset();
+    }
+
+    /** Returns the source commit time of the newest change applied, in microseconds since the epoch (0: none). */
+    long lastCommitMicros() {
+        return applier.lastCommitMicros();
+    }
+
+    /** Returns true while the stream is inside the initial snapshot. */
+    boolean snapshotting() {
+        return applier.snapshotting();
+    }
+
+    /** Returns, per target, the rows loaded and quarantined by the batches this stage committed. */
+    Map<String, StarLoader.TargetCounts> targetCounts() {
+        return applier.targetCounts();
+    }
+
+    @Override
+    public void close() {
+        closeAll(List.of(reader, alerting, store, connection));
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                // closing after a failure or at the end; the first problem is what the caller reports
+            }
+        }
+    }
+
+    private static Connection connect(WarehousePostgres warehouse) throws SQLException {
+        return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
+                warehouse.password().map(Secret::reveal).orElse(""));
+    }
+}

@@ -1,0 +1,242 @@
+package dev.lockstep.app;
+
+import dev.lockstep.connectors.ExtractSettings;
+import dev.lockstep.connectors.PostgresCdcSource;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.Secret;
+import dev.lockstep.core.definition.SourcePostgres;
+import dev.lockstep.core.definition.WarehousePostgres;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.warehouse.star.Reconciliation;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code lockstep reconcile}: waits until the warehouse has applied everything the source had committed when the
+ * command started, then compares source and warehouse exactly — row counts, sums of every measure, a per-key hash of
+ * every dimension's current attributes, the SCD 2 version chains — with quarantined rows accounted for.
+ */
+@Command(name = "reconcile",
+        description = "Compare the source with the warehouse, exactly. First waits until the applied position "
+                + "reaches the source's WAL position at the start (or reports the remaining lag and stops after "
+                + "--timeout), then checks per target: row counts, the sum of every measure, a per-key hash of each "
+                + "dimension's current attributes and the SCD 2 version chains — a key with an open quarantine row "
+                + "counts with its quarantined values. Prints a pass/fail table; exit code 0 when everything "
+                + "matches, 5 when something differs, 6 when the warehouse did not catch up in time.")
+final class ReconcileCommand implements Callable<Integer> {
+
+    static final int DIFFERENCES = 5;
+    static final int NOT_CAUGHT_UP = 6;
+    private static final int SAMPLE_KEYS = 5;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    PipelineFileOptions pipeline;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "PT2M",
+            description = "How long to wait for the warehouse to catch up (ISO-8601). Default: 2 minutes.")
+    Duration timeout;
+
+    /** One line of the table. */
+    record Check(String target, String check, String source, String warehouse, boolean pass) {}
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        WarehouseDeployment deployment = WarehouseDeployment.inspect(pipeline.file);
+        PipelineDefinition definition = deployment.definition();
+        ExtractSettings settings = PipelineFiles.extractSettings(definition, pipeline.kafka.bootstrapServers);
+        PostgresCdcSource.SourcePosition start = PostgresCdcSource.position(settings);
+        out.printf("Source WAL position now: %s; waiting until pipeline %s has applied everything before it "
+                + "(at most %s)…%n", StreamPosition.formatLsn(start.currentLsn()), definition.pipeline(),
+                timeout.toString().substring(2).toLowerCase());
+        out.flush();
+        PipelineStatus.CatchUp caughtUp = PipelineStatus.awaitCaughtUp(definition, settings, start.currentLsn(),
+                timeout);
+        if (!caughtUp.reached()) {
+            out.println("Not caught up: " + caughtUp.describe());
+            out.flush();
+            return NOT_CAUGHT_UP;
+        }
+        out.println("Caught up: " + caughtUp.describe());
+        List<Check> checks = compare(deployment);
+        print(out, checks);
+        long failed = checks.stream().filter(c -> !c.pass()).count();
+        out.println(failed == 0 ? "PASS: the warehouse (with its quarantine) matches the source."
+                : "FAIL: " + failed + " check(s) differ.");
+        out.flush();
+        return failed == 0 ? 0 : DIFFERENCES;
+    }
+
+    /** Runs every check of {@code deployment}'s targets against its source and warehouse. */
+    static List<Check> compare(WarehouseDeployment deployment) throws SQLException {
+        PipelineDefinition definition = deployment.definition();
+        Reconciliation reconciliation = new Reconciliation(deployment.star(), definition.pipeline());
+        String zone = deployment.star().timezone().getId();
+        List<Check> checks = new ArrayList<>();
+        try (Connection source = open(definition.source().postgres(), zone);
+                Connection warehouse = open(definition.warehouse().postgres(), zone)) {
+            // One snapshot of each side: the source as of now, the warehouse as of now (both repeatable read).
+            for (String target : reconciliation.targets()) {
+                List<String> measures = reconciliation.measures(target);
+                List<Object> expected = row(source, reconciliation.sourceQuery(target, measures));
+                List<Object> actual = row(warehouse, reconciliation.warehouseQuery(target, measures));
+                checks.add(check(target, "rows", expected.get(0), actual.get(0)));
+                for (int i = 0; i < measures.size(); i++) {
+                    checks.add(check(target, "sum(" + measures.get(i) + ")", expected.get(i + 1), actual.get(i + 1)));
+                }
+            }
+            for (String dimension : reconciliation.dimensions()) {
+                checks.add(compareHashes(dimension, source, reconciliation.sourceAttributeHashes(dimension),
+                        warehouse, reconciliation.warehouseAttributeHashes(dimension)));
+            }
+            for (String dimension : reconciliation.scd2Dimensions()) {
+                List<Object> chains = row(warehouse, reconciliation.scd2Chains(dimension));
+                long versions = ((Number) chains.get(0)).longValue();
+                long keys = ((Number) chains.get(1)).longValue();
+                long doubleCurrent = ((Number) chains.get(2)).longValue();
+                long gaps = ((Number) chains.get(3)).longValue();
+                long repeats = ((Number) chains.get(4)).longValue();
+                boolean pass = doubleCurrent == 0 && gaps == 0 && repeats == 0;
+                checks.add(new Check(dimension, "SCD 2 versions", "-", String.format("%,d versions of %,d keys%s",
+                        versions, keys, pass ? ", chains intact" : String.format(": %d keys with 2+ current, %d "
+                                + "gaps, %d repeated versions", doubleCurrent, gaps, repeats)), pass));
+            }
+            source.commit();
+            warehouse.commit();
+        }
+        return checks;
+    }
+
+    private static Check check(String target, String check, Object expected, Object actual) {
+        boolean pass = expected instanceof BigDecimal e && actual instanceof BigDecimal a ? e.compareTo(a) == 0
+                : Objects.equals(number(expected), number(actual));
+        return new Check(target, check, format(expected), format(actual), pass);
+    }
+
+    private static Object number(Object value) {
+        return value instanceof Number n && !(value instanceof BigDecimal) ? n.longValue() : value;
+    }
+
+    private static String format(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        if (value instanceof BigDecimal d) {
+            return d.toPlainString();
+        }
+        if (value instanceof Number n) {
+            return String.format("%,d", n.longValue());
+        }
+        return value.toString();
+    }
+
+    /** Merges the two key-ordered hash lists; counts keys missing on either side or hashed differently. */
+    private static Check compareHashes(String dimension, Connection source, String sourceSql, Connection warehouse,
+            String warehouseSql) throws SQLException {
+        long keys = 0;
+        long missing = 0;
+        long extra = 0;
+        long differ = 0;
+        List<String> samples = new ArrayList<>();
+        try (Statement s = source.createStatement(); Statement w = warehouse.createStatement()) {
+            s.setFetchSize(5_000);
+            w.setFetchSize(5_000);
+            try (ResultSet left = s.executeQuery(sourceSql); ResultSet right = w.executeQuery(warehouseSql)) {
+                boolean hasLeft = left.next();
+                boolean hasRight = right.next();
+                while (hasLeft || hasRight) {
+                    int order = !hasLeft ? 1 : !hasRight ? -1 : left.getString(1).compareTo(right.getString(1));
+                    if (order == 0) {
+                        keys++;
+                        if (!left.getString(2).equals(right.getString(2))) {
+                            differ++;
+                            sample(samples, "differs " + left.getString(1));
+                        }
+                        hasLeft = left.next();
+                        hasRight = right.next();
+                    } else if (order < 0) {
+                        keys++;
+                        missing++;
+                        sample(samples, "missing " + left.getString(1));
+                        hasLeft = left.next();
+                    } else {
+                        extra++;
+                        sample(samples, "extra " + right.getString(1));
+                        hasRight = right.next();
+                    }
+                }
+            }
+        }
+        boolean pass = missing == 0 && extra == 0 && differ == 0;
+        return new Check(dimension, "attributes per key", String.format("%,d keys", keys), pass ? String.format(
+                "%,d keys match", keys) : String.format("%,d missing, %,d extra, %,d differ (%s)", missing, extra,
+                differ, String.join("; ", samples)), pass);
+    }
+
+    private static void sample(List<String> samples, String key) {
+        if (samples.size() < SAMPLE_KEYS) {
+            samples.add(key);
+        }
+    }
+
+    private static List<Object> row(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            List<Object> values = new ArrayList<>();
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                values.add(rs.getObject(i));
+            }
+            return values;
+        }
+    }
+
+    private static void print(PrintWriter out, List<Check> checks) {
+        int target = "target".length();
+        int check = "check".length();
+        int source = "source".length();
+        for (Check c : checks) {
+            target = Math.max(target, c.target().length());
+            check = Math.max(check, c.check().length());
+            source = Math.max(source, c.source().length());
+        }
+        String format = "%-" + target + "s  %-" + check + "s  %" + source + "s  %s  %s%n";
+        out.printf(format, "target", "check", "source", "result", "warehouse + quarantine");
+        for (Check c : checks) {
+            out.printf(format, c.target(), c.check(), c.source(), c.pass() ? "pass  " : "FAIL  ", c.warehouse());
+        }
+    }
+
+    private static Connection open(dev.lockstep.core.definition.PostgresConnection postgres, String zone)
+            throws SQLException {
+        Connection c = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
+                postgres.password().map(Secret::reveal).orElse(""));
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        c.setReadOnly(true);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'");
+        }
+        return c;
+    }
+
+}
