@@ -61,6 +61,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private StreamPosition applied;
     private long nextOffset;
     private long lastCommitMicros;
+    private boolean snapshotCompleted;
     private int pendingRows;
     private int pendingRecords;
     private boolean failed;
@@ -253,6 +254,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     private void stage(GenericRecord change, StreamPosition position) {
+        if ("SNAPSHOT_LAST".equals(change.get("snapshot").toString())) {
+            snapshotCompleted(position, (Long) change.get("commit_ts"));
+        }
         TableId table = TableId.parse(change.get("table").toString());
         SourceTable source = tables.get(table);
         if (source == null) {
@@ -301,6 +305,30 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         if (line.length() >= COPY_CHUNK_CHARS) {
             spill(table, s); // a large transaction streams into staging instead of growing in memory
         }
+    }
+
+    /**
+     * The initial snapshot read at {@code last}'s LSN is complete: every source row is in it. A raw row from before
+     * that LSN was not read again, so it is gone from the source — left over from an earlier snapshot that was cut
+     * short (the extract killed mid-snapshot snapshots again, later, and never streams the deletes in between). Each
+     * table is therefore truncated at the snapshot's LSN, the way a source TRUNCATE is applied: those rows are marked
+     * deleted and their dimension members and fact rows follow. A snapshot taken once leaves nothing before its LSN.
+     */
+    private void snapshotCompleted(StreamPosition last, long commitMicros) {
+        StreamPosition start = StreamPosition.of(last.commitLsn(), 0);
+        snapshotCompleted = true;
+        for (TableId table : tables.keySet()) {
+            Staged s = staged.computeIfAbsent(table, t -> new Staged());
+            if (s.truncatedAt == null || start.isAfter(s.truncatedAt)) {
+                s.truncatedAt = start;
+                s.truncatedCommitMicros = commitMicros;
+            }
+        }
+    }
+
+    /** Returns true once this applier has applied the last row of an initial snapshot. */
+    public boolean snapshotCompleted() {
+        return snapshotCompleted && pendingRecords == 0;
     }
 
     /** Returns true while the stream is inside the initial snapshot (its last row not applied yet). */
