@@ -173,6 +173,7 @@ public final class StarLoader {
             long quarantinedBefore = rowsQuarantined;
             if (touch(dimension, truncations) > 0) {
                 long diverted = validate(dimension, rowsConformed - before);
+                supersedeByLoaded(dimension);
                 count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
                 for (String sql : dimension.load()) {
                     execute(sql);
@@ -347,12 +348,24 @@ public final class StarLoader {
         if (events == 0) {
             return 0;
         }
-        PreparedStatement supersede = statement(target.supersede());
-        supersede.setString(1, pipeline);
-        superseded += supersede.executeUpdate();
+        supersede(target);
         int touched = execute(target.numberTouched());
         conform(target, 1, touched);
         return touched;
+    }
+
+    /** Marks superseded the open ledger rows of touched keys older than the key's newest event (rules not run yet). */
+    private void supersede(TargetSql target) throws SQLException {
+        PreparedStatement supersede = statement(target.supersede());
+        supersede.setString(1, pipeline);
+        superseded += supersede.executeUpdate();
+    }
+
+    /** After the rules: marks superseded the ledger rows of keys a newer change of which passed and loads. */
+    private void supersedeByLoaded(TargetSql target) throws SQLException {
+        PreparedStatement supersede = statement(target.supersedeByLoaded());
+        supersede.setString(1, pipeline);
+        superseded += supersede.executeUpdate();
     }
 
     /** Conforms touched keys {@code from..to}; a run-time error splits the range until the failing key is alone. */

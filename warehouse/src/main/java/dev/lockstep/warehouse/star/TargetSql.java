@@ -133,6 +133,21 @@ abstract class TargetSql {
     }
 
     /**
+     * Returns the statement, run after the rules, that marks superseded the open quarantine rows of keys that have a
+     * newer conformed row left (one that passed and loads): a batch holding several changes of a key conforms each
+     * change of an SCD 2 dimension, and an earlier change diverted no longer stands for the key once a later one
+     * loads. Parameter: pipeline.
+     */
+    String supersedeByLoaded() {
+        String keys = list(key, c -> quote(c.name()));
+        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
+                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + conformed + " ORDER BY " + keys
+                + ", _lsn DESC, _seq DESC) e WHERE q.pipeline = ? AND q.target = " + literal(target())
+                + " AND q.status = 'open' AND q.natural_key = " + keyObject(key, "e")
+                + " AND (q.commit_lsn, q.sequence) < (e._lsn, e._seq)";
+    }
+
+    /**
      * Returns the statement that marks superseded those of the open quarantine rows {@code ?} (ids) whose key the raw
      * layer holds at a newer position: replay never loads over a newer change. Parameter: ids.
      */
