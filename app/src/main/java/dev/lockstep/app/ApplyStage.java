@@ -120,6 +120,11 @@ final class ApplyStage implements AutoCloseable {
         return applier.lastCommitMicros();
     }
 
+    /** Returns true once this stage has committed the last row of an initial snapshot. */
+    boolean snapshotCompleted() {
+        return applier.snapshotCompleted();
+    }
+
     /** Returns true while the stream is inside the initial snapshot. */
     boolean snapshotting() {
         return applier.snapshotting();

@@ -176,16 +176,15 @@ final class DemoCommand implements Callable<Integer> {
             GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2 DESC, revenue DESC LIMIT 10;
 
             -- Revenue by the city the customer lived in when ordering (SCD 2: the version valid then)
-            SELECT c.city, count(DISTINCT f.order_line_id) AS lines, sum(f.amount) AS revenue
+            SELECT c.city, count(*) AS lines, sum(f.amount) AS revenue
             FROM shop_dw.fact_order_line f
             JOIN shop_dw.dim_customer c ON c.customer_key = f.customer_key
             GROUP BY c.city ORDER BY revenue DESC;
 
             -- A customer's history: every version, with when it was valid
-            SELECT customer_id, city, segment, valid_from, valid_to, is_current
+            SELECT id, city, segment, valid_from, valid_to, is_current
             FROM shop_dw.dim_customer
-            WHERE customer_id = (SELECT customer_id FROM shop_dw.dim_customer GROUP BY 1
-                                 ORDER BY count(*) DESC, 1 LIMIT 1)
+            WHERE id = (SELECT id FROM shop_dw.dim_customer GROUP BY id ORDER BY count(*) DESC, id LIMIT 1)
             ORDER BY valid_from;
             """;
 

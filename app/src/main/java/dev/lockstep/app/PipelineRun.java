@@ -30,7 +30,7 @@ final class PipelineRun implements AutoCloseable {
 
     /** What the apply stage has done, as last published by its thread. */
     record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
-            long lastCommitMicros, Duration lastBatchLatency, Map<String, StarLoader.TargetCounts> targets) {}
+            boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency, Map<String, StarLoader.TargetCounts> targets) {}
 
     private final WarehouseDeployment deployment;
     private final PostgresCdcSource extract;
@@ -117,7 +117,7 @@ final class PipelineRun implements AutoCloseable {
 
     private ApplyProgress snapshot(ApplyStage apply, Duration latency) {
         return new ApplyProgress(apply.applied(), apply.nextOffset(), apply.topicEnd(), apply.snapshotting(),
-                apply.lastCommitMicros(), latency, Map.copyOf(apply.targetCounts()));
+                apply.snapshotCompleted(), apply.lastCommitMicros(), latency, Map.copyOf(apply.targetCounts()));
     }
 
     private void fail(Throwable failure) {

@@ -105,9 +105,10 @@ final class ReconcileCommand implements Callable<Integer> {
                     checks.add(check(target, "sum(" + measures.get(i) + ")", expected.get(i + 1), actual.get(i + 1)));
                 }
             }
-            for (String dimension : reconciliation.dimensions()) {
-                checks.add(compareHashes(dimension, source, reconciliation.sourceAttributeHashes(dimension),
-                        warehouse, reconciliation.warehouseAttributeHashes(dimension)));
+            for (String target : reconciliation.targets()) {
+                checks.add(compareRows(target, reconciliation.dimensions().contains(target) ? "attributes per key"
+                        : "measures per key", source, reconciliation.sourceRows(target), warehouse,
+                        reconciliation.warehouseRows(target)));
             }
             for (String dimension : reconciliation.scd2Dimensions()) {
                 List<Object> chains = row(warehouse, reconciliation.scd2Chains(dimension));
@@ -150,9 +151,12 @@ final class ReconcileCommand implements Callable<Integer> {
         return value.toString();
     }
 
-    /** Merges the two key-ordered hash lists; counts keys missing on either side or hashed differently. */
-    private static Check compareHashes(String dimension, Connection source, String sourceSql, Connection warehouse,
-            String warehouseSql) throws SQLException {
+    /**
+     * Merges the two key-ordered lists of rows; counts keys missing on either side or whose values differ (PII
+     * compared by hash, and not at all for a quarantined key, whose ledger row has it masked).
+     */
+    private static Check compareRows(String target, String check, Connection source, String sourceSql,
+            Connection warehouse, String warehouseSql) throws SQLException {
         long keys = 0;
         long missing = 0;
         long extra = 0;
@@ -168,27 +172,30 @@ final class ReconcileCommand implements Callable<Integer> {
                     int order = !hasLeft ? 1 : !hasRight ? -1 : left.getString(1).compareTo(right.getString(1));
                     if (order == 0) {
                         keys++;
-                        if (!left.getString(2).equals(right.getString(2))) {
+                        String pii = right.getString(3);
+                        if (!left.getString(2).equals(right.getString(2))
+                                || (pii != null && !pii.equals(left.getString(3)))) {
                             differ++;
-                            sample(samples, "differs " + left.getString(1));
+                            sample(samples, left.getString(1) + " source " + left.getString(2) + " warehouse "
+                                    + right.getString(2));
                         }
                         hasLeft = left.next();
                         hasRight = right.next();
                     } else if (order < 0) {
                         keys++;
                         missing++;
-                        sample(samples, "missing " + left.getString(1));
+                        sample(samples, "missing " + left.getString(1) + " " + left.getString(2));
                         hasLeft = left.next();
                     } else {
                         extra++;
-                        sample(samples, "extra " + right.getString(1));
+                        sample(samples, "extra " + right.getString(1) + " " + right.getString(2));
                         hasRight = right.next();
                     }
                 }
             }
         }
         boolean pass = missing == 0 && extra == 0 && differ == 0;
-        return new Check(dimension, "attributes per key", String.format("%,d keys", keys), pass ? String.format(
+        return new Check(target, check, String.format("%,d keys", keys), pass ? String.format(
                 "%,d keys match", keys) : String.format("%,d missing, %,d extra, %,d differ (%s)", missing, extra,
                 differ, String.join("; ", samples)), pass);
     }

@@ -36,6 +36,7 @@ final class RunDisplay {
     private long lastEvents;
     private long lastNanos = System.nanoTime();
     private long lastQuiet;
+    private boolean snapshotReported;
 
     RunDisplay(PrintWriter out, PipelineRun run, boolean terminal, Duration quietEvery) {
         this.out = out;
@@ -54,6 +55,12 @@ final class RunDisplay {
         lastEvents = events;
         lastNanos = now;
         PipelineRun.ApplyProgress apply = run.applyProgress();
+        if (apply.snapshotCompleted() && !snapshotReported) {
+            snapshotReported = true;
+            if (!terminal) {
+                out.printf("Initial snapshot applied: %,d changes extracted so far%n", events);
+            }
+        }
         if (!terminal) {
             if (now - lastQuiet >= quietEvery.toNanos()) {
                 lastQuiet = now;
@@ -92,8 +99,8 @@ final class RunDisplay {
     private List<String> lines(ExtractMetrics extract, long events, double rate, PipelineRun.ApplyProgress apply) {
         List<String> lines = new ArrayList<>();
         String pipeline = run.deployment().definition().pipeline();
-        boolean snapshot = apply.snapshotting() || (apply.applied().equals(StreamPosition.ZERO) && events
-                < snapshotEstimate);
+        boolean snapshot = !apply.snapshotCompleted() && (apply.snapshotting() || (apply.applied().equals(
+                StreamPosition.ZERO) && events < snapshotEstimate));
         lines.add(String.format("Pipeline %s  %s  (Ctrl-C stops after the batch in flight)", pipeline,
                 snapshot ? "snapshotting" : "streaming"));
         if (snapshot && snapshotEstimate > 0) {

@@ -138,6 +138,7 @@ public final class ChildJvm implements AutoCloseable {
         private final Class<?> mainClass;
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> systemProperties = new LinkedHashMap<>();
+        private final Map<String, String> environment = new LinkedHashMap<>();
         private String heap = "256m";
         private Path logDirectory = Path.of("target", "child-jvms");
 
@@ -158,6 +159,12 @@ public final class ChildJvm implements AutoCloseable {
         /** A {@code -Dkey=value} for the child. */
         public Builder systemProperty(String key, String value) {
             systemProperties.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** An environment variable for the child, on top of this JVM's environment. */
+        public Builder environment(String key, String value) {
+            environment.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
             return this;
         }
 
@@ -187,8 +194,10 @@ public final class ChildJvm implements AutoCloseable {
             try {
                 Files.createDirectories(logDirectory);
                 Path log = logDirectory.resolve(mainClass.getSimpleName() + "-" + System.nanoTime() + ".log");
-                Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullDevice())).start();
+                ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
+                builder.environment().putAll(environment);
+                Process process = builder.start();
                 return new ChildJvm(process, log);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start child JVM " + mainClass.getName(), e);

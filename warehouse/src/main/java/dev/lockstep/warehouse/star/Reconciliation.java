@@ -122,38 +122,63 @@ public final class Reconciliation {
     }
 
     /**
-     * Returns the query over the source database giving, per key of {@code dimension}, the key (the text of its JSON
-     * object, as the quarantine ledger writes natural keys) and an MD5 hash of the attributes the definition's
-     * expressions compute from the source row (cast to the warehouse's types); ordered by key in the C collation.
+     * Returns the query over the source database giving, per key of {@code target}, the key (the text of its JSON
+     * object, as the quarantine ledger writes natural keys), the text of the row of the values the definition's
+     * expressions compute from the source row — a dimension's attributes, a fact's measures, cast to the warehouse's
+     * types — without the PII columns, and the MD5 of the PII columns' row (null when there are none); ordered by key
+     * in the C collation.
      */
-    public String sourceAttributeHashes(String dimension) {
-        DimensionSql sql = dimensionSql(dimension);
+    public String sourceRows(String target) {
+        TargetSql sql = require(target, targets.get(target));
         List<String> values = new ArrayList<>();
-        for (Column attribute : sql.dimension().attributes()) {
-            values.add("(" + expression(dimension, attribute.name()) + ")::" + attribute.type());
+        List<String> pii = new ArrayList<>();
+        for (Column column : columns(sql)) {
+            String value = "(" + expression(target, column.name()) + ")::" + column.type();
+            (sql.pii().contains(column.name()) ? pii : values).add(value);
         }
-        return "SELECT k, h FROM (SELECT " + TargetSql.keyObject(sql.key, sql.baseAlias()) + "::text AS k, "
-                + hash(values) + " AS h FROM " + sql.sourceTablesJoin() + ") x ORDER BY k COLLATE \"C\"";
+        return "SELECT k, v, p FROM (SELECT " + TargetSql.keyObject(sql.key, sql.baseAlias()) + "::text AS k, "
+                + rowText(values) + " AS v, " + piiHash(pii) + " AS p FROM " + sql.sourceTablesJoin()
+                + ") x ORDER BY k COLLATE \"C\"";
     }
 
     /**
-     * Returns the query over the warehouse giving, per key of {@code dimension}, the key and the hash of its current
-     * member's attributes — or, for a key with an open quarantine row, of the attributes of its newest quarantined
-     * row — in the form and order of {@link #sourceAttributeHashes}.
+     * Returns the query over the warehouse giving, per key of {@code target}, the values of its current row — a
+     * dimension's current, non-inferred member — or, for a key with an open quarantine row, of its newest quarantined
+     * row, in the form and order of {@link #sourceRows}. The ledger keeps PII masked, so a quarantined key's PII hash
+     * is null: unknown, not compared.
      */
-    public String warehouseAttributeHashes(String dimension) {
-        DimensionSql sql = dimensionSql(dimension);
+    public String warehouseRows(String target) {
+        TargetSql sql = require(target, targets.get(target));
         List<String> loaded = new ArrayList<>();
         List<String> quarantined = new ArrayList<>();
-        for (Column attribute : sql.dimension().attributes()) {
-            loaded.add("w." + quote(attribute.name()));
-            quarantined.add("(q.conformed_row ->> " + TargetSql.literal(attribute.name()) + ")::" + attribute.type());
+        List<String> pii = new ArrayList<>();
+        for (Column column : columns(sql)) {
+            if (sql.pii().contains(column.name())) {
+                pii.add("w." + quote(column.name()));
+            } else {
+                loaded.add("w." + quote(column.name()));
+                quarantined.add("(q.conformed_row ->> " + TargetSql.literal(column.name()) + ")::" + column.type());
+            }
         }
-        String open = openQuarantine(dimension);
-        return "SELECT k, h FROM (SELECT " + TargetSql.keyObject(sql.key, "w") + "::text AS k, " + hash(loaded)
-                + " AS h FROM " + sql.currentRows() + " w WHERE NOT w.is_inferred AND NOT EXISTS (SELECT 1 FROM "
-                + open + " q WHERE q.natural_key = " + TargetSql.keyObject(sql.key, "w") + ") UNION ALL SELECT "
-                + "q.natural_key::text, " + hash(quarantined) + " FROM " + open + " q) x ORDER BY k COLLATE \"C\"";
+        String open = openQuarantine(target);
+        return "SELECT k, v, p FROM (SELECT " + TargetSql.keyObject(sql.key, "w") + "::text AS k, " + rowText(loaded)
+                + " AS v, " + piiHash(pii) + " AS p FROM " + sql.currentRows() + " w WHERE "
+                + (sql instanceof DimensionSql ? "NOT w.is_inferred AND " : "") + "NOT EXISTS (SELECT 1 FROM " + open
+                + " q WHERE q.natural_key = " + TargetSql.keyObject(sql.key, "w") + ") UNION ALL SELECT "
+                + "q.natural_key::text, " + rowText(quarantined) + ", NULL FROM " + open + " q) x ORDER BY k COLLATE "
+                + "\"C\"";
+    }
+
+    private static List<Column> columns(TargetSql sql) {
+        return sql instanceof DimensionSql d ? d.dimension().attributes() : ((FactSql) sql).fact().measures();
+    }
+
+    private static String rowText(List<String> values) {
+        return values.isEmpty() ? "''" : "row(" + String.join(", ", values) + ")::text";
+    }
+
+    private static String piiHash(List<String> values) {
+        return values.isEmpty() ? "NULL::text" : "md5(row(" + String.join(", ", values) + ")::text)";
     }
 
     /**
@@ -184,10 +209,6 @@ public final class Reconciliation {
         return "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
                 + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
                 + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
-    }
-
-    private static String hash(List<String> values) {
-        return "md5(row(" + String.join(", ", values) + ")::text)";
     }
 
     private DimensionSql dimensionSql(String dimension) {
