@@ -68,7 +68,7 @@ class EndToEndIT {
     }
 
     @Test
-    void shouldReconcileExactlyAfterTheRunWasKilledTwiceUnderLoad() throws Exception {
+    void shouldReconcileExactlyAfterTheRunWasKilledTwiceUnderLoad(@TempDir Path dir) throws Exception {
         ShopDatabase shop = new ShopDatabase(400, 60, 500);
         try (Connection c = services.connect("shop")) {
             shop.create(c);
@@ -136,6 +136,15 @@ class EndToEndIT {
                             "not_null_customer_email", "accepted_values_customer_segment", "range_order_line_quantity",
                             "amount_not_negative").contains(rule));
 
+            try (ChildJvm status = child("shop", "warehouse", "status", DEFINITION.toString())) {
+                assertThat(status.awaitExitCode(Duration.ofMinutes(2))).isZero();
+                assertThat(status.output()).anyMatch(l -> l.startsWith("  extract   running, slot lockstep_shop"))
+                        .anyMatch(l -> l.matches("  apply     through .*, 0 records behind.*"))
+                        .anyMatch(l -> l.matches("  customer +[0-9,]+ +[0-9,]+"))
+                        .anyMatch(l -> l.startsWith("  open alerts: "))
+                        .anyMatch(l -> l.matches(" +order_line +range_order_line_quantity +[0-9,]+ .*"));
+            }
+
             // The three queries the demo and the README show work on the star schema and return rows.
             for (String query : DemoCommand.EXAMPLE_QUERIES.split(";\n")) {
                 if (!query.isBlank()) {
@@ -145,6 +154,20 @@ class EndToEndIT {
 
             run.stop(Duration.ofMinutes(2));
             assertThat(run.output()).anyMatch(l -> l.startsWith("Stopped pipeline shop at"));
+
+            // A definition changed in a way that needs a warehouse migration: refused before anything starts.
+            String deployed = Files.readString(DEFINITION);
+            Path changed = dir.resolve("changed.yaml");
+            Files.writeString(changed, deployed.replace("      segment: coalesce(segment, 'standard')\n",
+                    "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n"));
+            try (ChildJvm refused = child("shop", "warehouse", "run", changed.toString(), "--progress", "log")) {
+                assertThat(refused.awaitExitCode(Duration.ofMinutes(2))).isEqualTo(4);
+                assertThat(refused.output()).anyMatch(l -> l.contains("migration(s) V[2] would differ"))
+                        .anyMatch(l -> l.equals("+      vip: segment = 'platinum'"))
+                        .noneMatch(l -> l.startsWith("Running pipeline"));
+            }
+            assertThat(services.query("warehouse", "SELECT definition FROM lockstep.deployments WHERE pipeline = "
+                    + "'shop'")).containsExactly(deployed);
         } finally {
             stopWriting.set(true);
             reader.stop();
