@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -125,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
             if (in == null) {
                 throw new LockstepException(ErrorCode.INTERNAL, "the built-in shop example is missing from the jar");
             }
-            Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
         }
         return copy;
     }

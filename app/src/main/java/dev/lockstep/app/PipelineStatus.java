@@ -14,20 +14,23 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Where each stage of a pipeline stands, read from the source, the changes topic and the warehouse's control schema. */
 final class PipelineStatus {
@@ -110,13 +113,13 @@ final class PipelineStatus {
             ListOffsetsResult result = admin.listOffsets(Map.of(partition, OffsetSpec.latest()),
                     new ListOffsetsOptions(IsolationLevel.READ_COMMITTED));
             return result.partitionResult(partition).get(10, TimeUnit.SECONDS).offset();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 return 0;
             }
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the end of " + partition.topic() + " at "
                     + settings.bootstrapServers() + ": " + e.getCause(), e);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "Kafka at " + settings.bootstrapServers()
                     + " did not answer within 10 s", e);
         } catch (InterruptedException e) {
@@ -136,9 +139,9 @@ final class PipelineStatus {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                java.sql.Timestamp commit = rs.getTimestamp(4);
+                Timestamp commit = rs.getTimestamp(4);
                 return Optional.of(new Applied(rs.getLong(1), StreamPosition.of(rs.getLong(2), rs.getLong(3)),
-                        Optional.ofNullable(commit).map(java.sql.Timestamp::toInstant),
+                        Optional.ofNullable(commit).map(Timestamp::toInstant),
                         rs.getTimestamp(5).toInstant()));
             }
         } catch (SQLException e) {

@@ -2,12 +2,9 @@ package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
-import dev.lockstep.core.ErrorCode;
-import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.PostgresConnection;
 import dev.lockstep.core.definition.Secret;
-import dev.lockstep.core.definition.SourcePostgres;
-import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.warehouse.star.Reconciliation;
 import java.io.PrintWriter;
@@ -233,7 +230,7 @@ final class ReconcileCommand implements Callable<Integer> {
         }
     }
 
-    private static Connection open(dev.lockstep.core.definition.PostgresConnection postgres, String zone)
+    private static Connection open(PostgresConnection postgres, String zone)
             throws SQLException {
         Connection c = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
                 postgres.password().map(Secret::reveal).orElse(""));

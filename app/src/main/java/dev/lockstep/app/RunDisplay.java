@@ -13,6 +13,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,7 +144,8 @@ final class RunDisplay {
                     }
                 }
                 if (tuples < 0) { // never analyzed: count it
-                    try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+                    try (Statement s = c.createStatement();
+                            ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
                         rs.next();
                         tuples = rs.getLong(1);
                     }
