@@ -124,12 +124,7 @@ abstract class TargetSql {
      * it. Parameter: pipeline.
      */
     String supersede() {
-        String keys = list(key, c -> quote(c.name()));
-        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
-                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + events + " ORDER BY " + keys
-                + ", _lsn DESC, _seq DESC) e WHERE q.pipeline = ? AND q.target = " + literal(target())
-                + " AND q.status = 'open' AND q.natural_key = " + keyObject(key, "e")
-                + " AND (q.commit_lsn, q.sequence) < (e._lsn, e._seq)";
+        return supersedeOlderThan(events);
     }
 
     /**
@@ -139,9 +134,14 @@ abstract class TargetSql {
      * loads. Parameter: pipeline.
      */
     String supersedeByLoaded() {
+        return supersedeOlderThan(conformed);
+    }
+
+    /** Marks superseded the open ledger rows older than their key's newest row (by position) in {@code relation}. */
+    private String supersedeOlderThan(String relation) {
         String keys = list(key, c -> quote(c.name()));
         return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
-                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + conformed + " ORDER BY " + keys
+                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys
                 + ", _lsn DESC, _seq DESC) e WHERE q.pipeline = ? AND q.target = " + literal(target())
                 + " AND q.status = 'open' AND q.natural_key = " + keyObject(key, "e")
                 + " AND (q.commit_lsn, q.sequence) < (e._lsn, e._seq)";
