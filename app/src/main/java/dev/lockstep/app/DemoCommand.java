@@ -1,6 +1,6 @@
 package dev.lockstep.app;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.lockstep.app.shop.AlertsWebhook;
 import dev.lockstep.app.shop.ShopDatabase;
 import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.connectors.ExtractSettings;
@@ -11,7 +11,6 @@ import dev.lockstep.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,7 +19,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -65,7 +63,6 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Path definition = definitionFile();
-        AtomicLong alertsReceived = new AtomicLong();
         try (Foreground foreground = Foreground.install("lockstep-demo")) {
             out.println("Starting embedded PostgreSQL 17 (databases shop, warehouse) and an embedded Kafka broker…");
             out.flush();
@@ -76,14 +73,13 @@ final class DemoCommand implements Callable<Integer> {
                     Connection shop = postgres.connect("shop")) {
                 ShopDatabase database = ShopDatabase.demo();
                 database.create(shop);
-                HttpServer webhook = alertsWebhook(alertsReceived);
-                try {
+                try (AlertsWebhook webhook = AlertsWebhook.start()) {
                     Map<String, String> environment = Map.of(
                             "SHOP_SOURCE_URL", postgres.jdbcUrl("shop"),
                             "SHOP_SOURCE_USER", postgres.user(),
                             "SHOP_WAREHOUSE_URL", postgres.jdbcUrl("warehouse"),
                             "SHOP_WAREHOUSE_USER", postgres.user(),
-                            "SHOP_ALERTS_WEBHOOK", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/alerts",
+                            "SHOP_ALERTS_WEBHOOK", webhook.url(),
                             "LOCKSTEP_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
                     out.printf("Services up in %,d ms; shop seeded: %,d customers, %,d products, %,d orders.%n",
                             (System.nanoTime() - started) / 1_000_000, database.customers(), database.products(),
@@ -100,10 +96,8 @@ final class DemoCommand implements Callable<Integer> {
                     workload.stop();
                     out.printf("Workload wrote %,d row changes in %,d source transactions; the demo's webhook "
                             + "received %,d alert events.%n", workload.workload.changes(),
-                            workload.workload.transactions(), alertsReceived.get());
+                            workload.workload.transactions(), webhook.received());
                     workload.rethrow();
-                } finally {
-                    webhook.stop(0);
                 }
             }
             out.println("Embedded services stopped and their data removed.");
@@ -129,19 +123,6 @@ final class DemoCommand implements Callable<Integer> {
             Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
         }
         return copy;
-    }
-
-    /** A local endpoint the definition's webhook points at in the demo, counting the alert events it receives. */
-    private static HttpServer alertsWebhook(AtomicLong received) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/alerts", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            received.incrementAndGet();
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        server.start();
-        return server;
     }
 
     private static void printGuide(PrintWriter out, EmbeddedPostgres postgres, EmbeddedKafka kafka,

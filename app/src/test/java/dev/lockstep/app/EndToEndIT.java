@@ -3,12 +3,11 @@ package dev.lockstep.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.lockstep.app.shop.AlertsWebhook;
 import dev.lockstep.app.shop.ShopDatabase;
 import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -47,24 +46,16 @@ class EndToEndIT {
     private static final long CHANGES = 4_000;
     private static final double RATE = 400;
 
-    private static HttpServer webhook;
-    private static final AtomicLong alertsReceived = new AtomicLong();
+    private static AlertsWebhook webhook;
 
     @BeforeAll
-    static void startWebhook() throws Exception {
-        webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        webhook.createContext("/alerts", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            alertsReceived.incrementAndGet();
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        webhook.start();
+    static void startWebhook() {
+        webhook = AlertsWebhook.start();
     }
 
     @AfterAll
     static void stopWebhook() {
-        webhook.stop(0);
+        webhook.close();
     }
 
     @Test
@@ -255,7 +246,7 @@ class EndToEndIT {
                 .environment("SHOP_WAREHOUSE_URL", services.jdbcUrl(warehouse))
                 .environment("SHOP_WAREHOUSE_USER", services.user())
                 .environment("SHOP_WAREHOUSE_PASSWORD", services.password())
-                .environment("SHOP_ALERTS_WEBHOOK", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/alerts")
+                .environment("SHOP_ALERTS_WEBHOOK", webhook.url())
                 .environment("LOCKSTEP_KAFKA_BOOTSTRAP", services.bootstrapServers())
                 .start();
     }

@@ -53,9 +53,9 @@ public final class ApplyBenchmark {
     record Options(int changes, int batchSize, boolean repeat, boolean statements, int explain, int keep) {
 
         static Options parse(String[] args) {
-            return new Options(intArg(args, "--changes", 200_000), intArg(args, "--batch-size", 5_000),
+            return new Options(Figures.intArg(args, "--changes", 200_000), Figures.intArg(args, "--batch-size", 5_000),
                     List.of(args).contains("--repeat"), List.of(args).contains("--statements"),
-                    intArg(args, "--explain", -1), intArg(args, "--keep", 0));
+                    Figures.intArg(args, "--explain", -1), Figures.intArg(args, "--keep", 0));
         }
 
         boolean explains() {
@@ -300,14 +300,5 @@ public final class ApplyBenchmark {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    private static int intArg(String[] args, String name, int fallback) {
-        for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals(name)) {
-                return Integer.parseInt(args[i + 1]);
-            }
-        }
-        return fallback;
     }
 }

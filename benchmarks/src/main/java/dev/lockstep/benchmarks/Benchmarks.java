@@ -11,18 +11,28 @@ public final class Benchmarks {
         if (args.length == 0) {
             System.err.println("usage: lockstep-benchmarks startup [--runs N] | extract [--changes N] [--rate N] "
                     + "[--seconds N] | apply [--changes N] [--batch-size N] [--repeat] [--statements] [--explain MS] "
-                    + "[--keep S]");
+                    + "[--keep S] | e2e [--changes N] [--rate N] [--seconds N] [--poll-ms N] [--file F] "
+                    + "[--async-commit] | demo-startup [--runs N] [--jar J]");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        switch (args[0]) {
-            case "startup" -> EmbeddedStartupBenchmark.main(rest);
-            case "extract" -> ExtractBenchmark.main(rest);
-            case "apply" -> ApplyBenchmark.main(rest);
-            default -> {
-                System.err.println("unknown benchmark '" + args[0] + "'; known: startup, extract, apply");
-                System.exit(2);
+        try {
+            switch (args[0]) {
+                case "startup" -> EmbeddedStartupBenchmark.main(rest);
+                case "extract" -> ExtractBenchmark.main(rest);
+                case "apply" -> ApplyBenchmark.main(rest);
+                case "e2e" -> EndToEndBenchmark.main(rest);
+                case "demo-startup" -> DemoStartupBenchmark.main(rest);
+                default -> {
+                    System.err.println("unknown benchmark '" + args[0] + "'; known: startup, extract, apply, e2e, "
+                            + "demo-startup");
+                    System.exit(2);
+                }
             }
+        } catch (Exception e) {
+            // A failed benchmark can leave engine threads behind that would keep the JVM up.
+            e.printStackTrace();
+            System.exit(1);
         }
     }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -43,9 +44,9 @@ public final class ExtractBenchmark {
     private ExtractBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int changes = intArg(args, "--changes", 200_000);
-        int rate = intArg(args, "--rate", 2_000);
-        int seconds = intArg(args, "--seconds", 20);
+        int changes = Figures.intArg(args, "--changes", 200_000);
+        int rate = Figures.intArg(args, "--rate", 2_000);
+        int seconds = Figures.intArg(args, "--seconds", 20);
         Path base = Files.createTempDirectory("lockstep-extract-bench");
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().baseDirectory(base).databases("bench").build().start();
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start()) {
@@ -53,7 +54,7 @@ public final class ExtractBenchmark {
             System.out.printf("extract benchmark: %,d changes (transactions of 100 rows), latency at %,d changes/s "
                     + "for %d s%n", changes, rate, seconds);
 
-            BareDebezium bare = new BareDebezium(pg);
+            BareDebezium bare = new BareDebezium(pg, "bench", "public\\.bench");
             bare.startAndAwaitSlot(pg);
             bare.stop();
             write(pg, 0, changes, 100);
@@ -103,13 +104,17 @@ public final class ExtractBenchmark {
 
     /** Debezium Embedded with the same connector settings, counting records and nothing else. */
     static final class BareDebezium {
+        static final Duration TIMEOUT = Duration.ofMinutes(10);
         final AtomicLong events = new AtomicLong();
         final List<Long> latency = Collections.synchronizedList(new ArrayList<>());
         final Properties properties = new Properties();
         DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
         ExecutorService thread;
+        private final String database;
 
-        BareDebezium(EmbeddedPostgres pg) {
+        /** Captures the tables matching {@code tables} (Debezium's {@code table.include.list}) of {@code database}. */
+        BareDebezium(EmbeddedPostgres pg, String database, String tables) {
+            this.database = database;
             properties.setProperty("name", "bare");
             properties.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
             properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
@@ -118,13 +123,13 @@ public final class ExtractBenchmark {
             properties.setProperty("database.port", Integer.toString(pg.port()));
             properties.setProperty("database.user", pg.user());
             properties.setProperty("database.password", "");
-            properties.setProperty("database.dbname", "bench");
+            properties.setProperty("database.dbname", database);
             properties.setProperty("topic.prefix", "bare");
             properties.setProperty("plugin.name", "pgoutput");
             properties.setProperty("slot.name", "bare");
             properties.setProperty("publication.name", "bare");
             properties.setProperty("publication.autocreate.mode", "filtered");
-            properties.setProperty("table.include.list", "public\\.bench");
+            properties.setProperty("table.include.list", tables);
             properties.setProperty("snapshot.mode", "no_data");
             properties.setProperty("poll.interval.ms", "5");
             properties.setProperty("max.batch.size", "8192");
@@ -153,15 +158,22 @@ public final class ExtractBenchmark {
 
         void startAndAwaitSlot(EmbeddedPostgres pg) throws Exception {
             start();
-            awaitSlot(pg, "bare");
+            awaitSlot(pg, database, "bare");
         }
 
-        /** Starts (offsets kept in memory: the slot's confirmed position is where it resumes) and times N events. */
+        /**
+         * Starts (offsets kept in memory: the slot's confirmed position is where it resumes) and times N events;
+         * gives up after {@link #TIMEOUT}.
+         */
         double timeUntil(EmbeddedPostgres pg, long n) throws Exception {
             events.set(0);
             long started = System.nanoTime();
             start();
             while (events.get() < n) {
+                if (System.nanoTime() - started > TIMEOUT.toNanos()) {
+                    throw new IllegalStateException("bare Debezium counted " + events.get() + " of " + n
+                            + " events in " + TIMEOUT);
+                }
                 Thread.sleep(5);
             }
             return n / ((System.nanoTime() - started) / 1e9);
@@ -176,11 +188,22 @@ public final class ExtractBenchmark {
             }
             List<Long> sorted = new ArrayList<>(latency);
             Collections.sort(sorted);
-            return new long[] {sorted.get(sorted.size() / 2) / 1000, sorted.get((int) (sorted.size() * 0.99)) / 1000};
+            return new long[] {Figures.percentile(sorted, 0.5) / 1000, Figures.percentile(sorted, 0.99) / 1000};
         }
 
+        /** Stops the engine; one whose tasks are still starting refuses to close, so that is retried for a while. */
         void stop() throws Exception {
-            engine.close();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    engine.close();
+                    break;
+                } catch (IllegalStateException e) {
+                    if (attempt == 600) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
             thread.shutdown();
             thread.awaitTermination(60, TimeUnit.SECONDS);
         }
@@ -212,8 +235,13 @@ public final class ExtractBenchmark {
     }
 
     static void awaitSlot(EmbeddedPostgres pg, String slot) throws Exception {
+        awaitSlot(pg, "bench", slot);
+    }
+
+    /** Waits until replication slot {@code slot} is in use, asking through database {@code database}. */
+    static void awaitSlot(EmbeddedPostgres pg, String database, String slot) throws Exception {
         for (int i = 0; i < 6000; i++) {
-            try (Connection c = pg.connect("bench"); Statement s = c.createStatement();
+            try (Connection c = pg.connect(database); Statement s = c.createStatement();
                     var rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
                 if (rs.next() && rs.getBoolean(1)) {
                     return;
@@ -228,14 +256,5 @@ public final class ExtractBenchmark {
         try (Connection c = pg.connect("bench"); Statement s = c.createStatement()) {
             s.execute(statement);
         }
-    }
-
-    private static int intArg(String[] args, String name, int fallback) {
-        for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals(name)) {
-                return Integer.parseInt(args[i + 1]);
-            }
-        }
-        return fallback;
     }
 }

@@ -1,0 +1,386 @@
+package dev.lockstep.benchmarks;
+
+import dev.lockstep.app.EmbeddedRun;
+import dev.lockstep.app.shop.AlertsWebhook;
+import dev.lockstep.app.shop.ShopDatabase;
+import dev.lockstep.app.shop.ShopWorkload;
+import dev.lockstep.embedded.EmbeddedKafka;
+import dev.lockstep.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * The shop example end to end, as {@code lockstep run} runs it ({@link EmbeddedRun}): source PostgreSQL →
+ * Debezium Embedded → Kafka → star schema in the warehouse, with the app's shop schema and workload (the one
+ * {@code lockstep demo} runs; not this module's set-based {@link dev.lockstep.benchmarks.ShopWorkload}).
+ *
+ * <p>Throughput: a small seeded shop is snapshotted by a first run, which is then stopped; N row changes are written
+ * to the source; bare Debezium Embedded (its own slot, created before the writes) is timed until its consumer has
+ * counted them, then the pipeline is started again and timed until the warehouse has applied them all. Latency: with
+ * the pipeline running and caught up, a writer commits workload transactions at a fixed rate, and each transaction
+ * is timed from its commit returning on the client until the warehouse reflects it (polled every {@code --poll-ms}).
+ * "Applied" and "reflects" are read from {@code lockstep.offsets.commit_lsn}, which the apply stage writes in the
+ * same warehouse transaction as the star schema; {@link TrackedCommits} says why the comparison with each source
+ * transaction is exact. The first run's snapshot is waited for by counting raw-layer rows instead.
+ */
+public final class EndToEndBenchmark {
+
+    private static final String PIPELINE = "shop";
+    private static final String DEFINITION = "examples/shop/pipeline.yaml";
+    private static final String SHOP_TABLES = "public\\.(customers|categories|products|orders|order_items)";
+    private static final Duration TIMEOUT = Duration.ofMinutes(20);
+    private static final long SEED = 42;
+    private static final ShopDatabase SHOP = new ShopDatabase(2_000, 300, 1_000);
+
+    private EndToEndBenchmark() {}
+
+    /** The command line. */
+    record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit) {
+
+        static Options parse(String[] args) {
+            return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
+                    Figures.intArg(args, "--seconds", 20), Figures.intArg(args, "--poll-ms", 2),
+                    Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"));
+        }
+    }
+
+    /** A source transaction the warehouse must reflect: its tracked WAL position, commit time and row changes. */
+    record Commit(long lsn, long committedNanos, int changes) {}
+
+    /** What a writer committed: row changes, transactions, and the last transaction that changed rows. */
+    record Written(long changes, long transactions, Commit last, long nanos) {}
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        if (!Files.isRegularFile(options.file())) {
+            System.err.println(options.file() + " not found: run from the repository root or pass --file");
+            System.exit(2);
+        }
+        Path base = Files.createTempDirectory("lockstep-e2e-bench");
+        AlertsWebhook webhook = AlertsWebhook.start();
+        EmbeddedPostgres.Builder postgres = EmbeddedPostgres.builder().baseDirectory(base).databases("shop",
+                "warehouse");
+        if (options.asyncCommit()) {
+            // Decoding reads flushed WAL only: asynchronous commits reach the slot when the WAL writer next runs.
+            postgres.serverConfig("wal_writer_delay", "10ms");
+        }
+        try (EmbeddedPostgres pg = postgres.build().start();
+                EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start();
+                Connection writer = pg.connect("shop");
+                Connection bulk = pg.connect("shop");
+                Connection warehouse = pg.connect("warehouse")) {
+            SHOP.create(writer);
+            Map<String, String> environment = Map.of(
+                    "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
+                    "SHOP_WAREHOUSE_URL", pg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", pg.user(),
+                    "SHOP_ALERTS_WEBHOOK", webhook.url());
+            Pipeline pipeline = new Pipeline(warehouse, options.pollMillis());
+            ShopWorkload workload = new ShopWorkload(SHOP, SEED);
+            long snapshotRows = (long) SHOP.customers() + ShopDatabase.CATEGORIES + SHOP.products() + SHOP.orders()
+                    * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
+            System.out.printf("e2e benchmark (%s): shop of %,d customers, %,d products, %,d orders (snapshot of %,d "
+                    + "rows); %,d changes written while stopped; latency at %,d changes/s for %d s%n", options.file(),
+                    SHOP.customers(), SHOP.products(), SHOP.orders(), snapshotRows, options.changes(), options.rate(),
+                    options.seconds());
+
+            TrackedCommits live = new TrackedCommits(writer);
+            long warmUp = System.nanoTime();
+            try (EmbeddedRun first = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
+                // Stopped before its snapshot is whole, the extract would snapshot again (changes included) next time.
+                pipeline.awaitSnapshot(first, snapshotRows);
+                Written one = write(workload, live, 1, 0, () -> false, commit -> { });
+                pipeline.awaitApplied(first, one.last().lsn(), () -> { });
+            }
+            line("first run (not timed)", String.format("deploy, snapshot of %,d rows and one change applied, "
+                    + "stopped: %.1f s", snapshotRows, (System.nanoTime() - warmUp) / 1e9));
+
+            ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES);
+            bare.startAndAwaitSlot(pg);
+            bare.stop();
+
+            // Both slots exist now; the source is written as fast as it goes (no fsync wait per commit).
+            try (Statement s = bulk.createStatement()) {
+                s.execute("SET synchronous_commit = off");
+            }
+            Written written = write(workload, new TrackedCommits(bulk), options.changes(), 0, () -> false, c -> { });
+            awaitFlushed(bulk, written.last().lsn());
+            line("source", String.format("%,d changes in %,d transactions written in %.1f s (synchronous_commit off)",
+                    written.changes(), written.transactions(), written.nanos() / 1e9));
+
+            double bareRate = bare.timeUntil(pg, written.changes());
+            bare.stop();
+            dropBareSlot(pg);
+            line("bare Debezium Embedded", String.format("%,d events counted in %.1f s = %,.0f events/s (engine start "
+                    + "included)", written.changes(), written.changes() / bareRate, bareRate));
+
+            long started = System.nanoTime();
+            try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
+                long startReturned = System.nanoTime();
+                AtomicLong extracted = new AtomicLong();
+                pipeline.awaitApplied(run, written.last().lsn(), () -> {
+                    if (extracted.get() == 0 && run.extractedChanges() >= written.changes()) {
+                        extracted.set(System.nanoTime());
+                    }
+                });
+                long done = System.nanoTime();
+                double seconds = (done - started) / 1e9;
+                double lockstepRate = written.changes() / seconds;
+                line("Lockstep end to end", String.format("%,d changes applied in %.1f s = %,.0f changes/s (start "
+                        + "%.1f s included%s)", written.changes(), seconds, lockstepRate,
+                        (startReturned - started) / 1e9, extracted.get() == 0 ? "" : String.format("; all in Kafka "
+                                + "after %.1f s = %,.0f changes/s", (extracted.get() - started) / 1e9,
+                                written.changes() / ((extracted.get() - started) / 1e9))));
+                if (run.extractedChanges() != written.changes()) {
+                    line("WARNING", String.format("the extract counted %,d changes, not %,d: a snapshot or a replay, "
+                            + "so the figure above is not comparable", run.extractedChanges(), written.changes()));
+                }
+                line("Lockstep / bare Debezium", String.format("%.2f of the events/s", lockstepRate / bareRate));
+
+                if (options.asyncCommit()) {
+                    writer.setAutoCommit(true);
+                    try (Statement s = writer.createStatement()) {
+                        s.execute("SET synchronous_commit = off");
+                    }
+                }
+                latency(pipeline, run, workload, live, options);
+                System.out.println(Figures.heap());
+            }
+            line("alert events", String.format("%,d received by the local webhook", webhook.received()));
+        } finally {
+            webhook.close();
+            deleteQuietly(base); // the services removed their own directories in it
+        }
+    }
+
+    /**
+     * Commits workload transactions at the options' rate for their seconds on one connection (synchronous commits,
+     * unless {@code --async-commit}: one synchronous writer cannot reach 2,000 changes/s on a disk that takes a
+     * millisecond per fsync), and times each from its commit returning until the warehouse reflects it.
+     */
+    private static void latency(Pipeline pipeline, EmbeddedRun run, ShopWorkload workload, TrackedCommits live,
+            Options options) throws Exception {
+        Queue<Commit> pending = new ConcurrentLinkedQueue<>();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Long> nanos = new ArrayList<>();
+        long[] changes = {0};
+        long[] batches = {0, -1}; // warehouse transactions seen, last applied position
+        Written[] written = new Written[1];
+        Thread thread = new Thread(() -> {
+            try {
+                written[0] = write(workload, live, (long) options.rate() * options.seconds(), options.rate(),
+                        stop::get, pending::add);
+            } catch (SQLException | RuntimeException e) {
+                failure.set(e);
+            }
+        }, "e2e-latency-writer");
+        thread.start();
+        try {
+            // Each poll: the applied position, read after the query returned (late by at most one poll interval and
+            // one query), settles every pending transaction at or below it.
+            pipeline.await(run, () -> {
+                if (!thread.isAlive() && pending.isEmpty()) {
+                    return true;
+                }
+                long applied = pipeline.applied();
+                long seen = System.nanoTime();
+                if (applied != batches[1]) {
+                    batches[0] += batches[1] < 0 ? 0 : 1;
+                    batches[1] = applied;
+                }
+                for (Commit head = pending.peek(); head != null && head.lsn() <= applied; head = pending.peek()) {
+                    pending.poll();
+                    nanos.add(seen - head.committedNanos());
+                    changes[0] += head.changes();
+                }
+                return false;
+            });
+        } finally {
+            stop.set(true);
+            thread.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        Collections.sort(nanos);
+        double seconds = written[0].nanos() / 1e9;
+        line("commit -> warehouse", String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms (%,d transactions, %,d "
+                + "changes; warehouse polled every %d ms)", Figures.percentile(nanos, 0.5) / 1e6,
+                Figures.percentile(nanos, 0.99) / 1e6, nanos.get(nanos.size() - 1) / 1e6, nanos.size(), changes[0],
+                options.pollMillis()));
+        line("", String.format("written at %,.0f changes/s (%s commits; asked: %,d), applied in %,d warehouse "
+                + "transactions", written[0].changes() / seconds, options.asyncCommit() ? "asynchronous"
+                : "synchronous", options.rate(), batches[0]));
+    }
+
+    /**
+     * Commits workload transactions until {@code changes} row changes are written, at about {@code rate} changes/s
+     * (0: as fast as the source takes them) or until {@code stop}; hands each transaction that changed rows to
+     * {@code committed} (one that changed none commits nothing the warehouse could reflect).
+     */
+    private static Written write(ShopWorkload workload, TrackedCommits source, long changes, double rate,
+            BooleanSupplier stop, Consumer<Commit> committed) throws SQLException {
+        long started = System.nanoTime();
+        long written = 0;
+        long transactions = 0;
+        Commit last = null;
+        while (written < changes && !stop.getAsBoolean()) {
+            ShopWorkload.Step step = workload.step(source.connection());
+            transactions++;
+            if (step.changes() > 0) {
+                last = new Commit(source.lastLsn(), source.lastCommitNanos(), step.changes());
+                committed.accept(last);
+                written += step.changes();
+            }
+            if (rate > 0) {
+                long wait = started + (long) (written / rate * 1e9) - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait); // pacing the writer
+                }
+            }
+        }
+        return new Written(written, transactions, last, System.nanoTime() - started);
+    }
+
+    /**
+     * Waits until the WAL written so far is on disk (the WAL writer flushes asynchronous commits within a few hundred
+     * ms), so that the slots can stream all of it from the start.
+     */
+    private static void awaitFlushed(Connection c, long lsn) throws Exception {
+        try (PreparedStatement flushed = c.prepareStatement("SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn >= ?")) {
+            flushed.setLong(1, lsn);
+            for (int i = 0; i < 500; i++) {
+                try (ResultSet rs = flushed.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+        }
+    }
+
+    /** Drops bare Debezium's slot and publication, so that they retain no WAL for the rest of the run. */
+    private static void dropBareSlot(EmbeddedPostgres pg) throws Exception {
+        try (Connection c = pg.connect("shop"); Statement s = c.createStatement()) {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    s.execute("SELECT pg_drop_replication_slot('bare')");
+                    break;
+                } catch (SQLException e) {
+                    if (attempt == 100) {
+                        throw e;
+                    }
+                    TimeUnit.MILLISECONDS.sleep(100); // the walsender may still hold it for a moment
+                }
+            }
+            s.execute("DROP PUBLICATION IF EXISTS bare");
+        }
+    }
+
+    /** Reads the pipeline's applied position in the warehouse, polling every few ms on its own connection. */
+    private static final class Pipeline {
+        private final Connection warehouse;
+        private final PreparedStatement applied;
+        private final long pollNanos;
+
+        Pipeline(Connection warehouse, int pollMillis) throws SQLException {
+            this.warehouse = warehouse;
+            this.applied = warehouse.prepareStatement("SELECT commit_lsn FROM lockstep.offsets WHERE pipeline = ?");
+            this.applied.setString(1, PIPELINE);
+            this.pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
+        }
+
+        /** Returns the commit LSN of the last source transaction the warehouse reflects (0 before any). */
+        long applied() throws SQLException {
+            try (ResultSet rs = applied.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+
+        /**
+         * Waits until the raw layer holds {@code rows} rows: the initial snapshot is applied whole. (Its rows carry
+         * the snapshot's LSN, above every transaction committed before it, so the applied position cannot say.)
+         */
+        void awaitSnapshot(EmbeddedRun run, long rows) throws Exception {
+            String count = "SELECT " + String.join(" + ", List.of("customers", "categories", "products", "orders",
+                    "order_items").stream().map(t -> "(SELECT count(*) FROM shop_dw_raw." + t + ")").toList());
+            await(run, TimeUnit.MILLISECONDS.toNanos(50), () -> {
+                try (Statement s = warehouse.createStatement(); ResultSet rs = s.executeQuery(count)) {
+                    rs.next();
+                    return rs.getLong(1) >= rows;
+                }
+            });
+        }
+
+        /** Waits until the warehouse reflects the transaction tracked at {@code lsn}; calls {@code each} per poll. */
+        void awaitApplied(EmbeddedRun run, long lsn, Runnable each) throws Exception {
+            await(run, () -> {
+                each.run();
+                return applied() >= lsn;
+            });
+        }
+
+        /** Calls {@code done} every poll interval until it returns true; fails when the run does or on timeout. */
+        void await(EmbeddedRun run, Check done) throws Exception {
+            await(run, pollNanos, done);
+        }
+
+        private static void await(EmbeddedRun run, long pollNanos, Check done) throws Exception {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!done.done()) {
+                if (run.completion().isCompletedExceptionally()) {
+                    try {
+                        run.completion().join();
+                    } catch (CompletionException e) {
+                        throw new IllegalStateException("the pipeline failed: " + e.getCause(), e.getCause());
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the warehouse did not catch up within " + TIMEOUT);
+                }
+                LockSupport.parkNanos(pollNanos);
+            }
+        }
+    }
+
+    /** A condition polled until it holds. */
+    @FunctionalInterface
+    private interface Check {
+        boolean done() throws Exception;
+    }
+
+    private static void line(String label, String figures) {
+        System.out.printf("%-26s: %s%n", label, figures);
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            System.err.println("could not delete " + path + ": " + e);
+        }
+    }
+}
