@@ -297,6 +297,8 @@ class ControlSchemaIT {
                 + "ORDER BY quarantine_id LIMIT 100")).contains("quarantine_unrelayed_idx");
         assertThat(plan("SELECT * FROM lockstep.quarantine WHERE pipeline = 'shop' AND target = 'customer' "
                 + "AND status = 'open' ORDER BY quarantine_id")).contains("quarantine_open_idx");
+        assertThat(plan("SELECT * FROM lockstep.quarantine WHERE pipeline = 'shop' AND target = 'customer' "
+                + "AND status = 'open' AND natural_key = '{\"id\": 7}'")).contains("quarantine_open_key_idx");
     }
 
     private static long quarantineRow() throws SQLException {
