@@ -27,6 +27,7 @@ final class PipelineRun implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(20);
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
     private static final long PUBLISH_NANOS = 200_000_000L;
+    private static final long TOPIC_END_NANOS = 1_000_000_000L;
 
     /** What the apply stage has done, as last published by its thread. */
     record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
@@ -39,6 +40,8 @@ final class PipelineRun implements AutoCloseable {
     private volatile ApplyProgress progress;
     private volatile boolean draining;
     private volatile Thread applyThread;
+    private long topicEnd;
+    private long topicEndRead;
 
     private PipelineRun(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices) {
         this.deployment = deployment;
@@ -94,7 +97,7 @@ final class PipelineRun implements AutoCloseable {
                     if (drainDeadline == 0) {
                         drainDeadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
                     }
-                    if (apply.nextOffset() >= apply.topicEnd()) {
+                    if (apply.nextOffset() >= topicEnd(apply, true)) {
                         progress = snapshot(apply, latency);
                         return;
                     }
@@ -116,8 +119,20 @@ final class PipelineRun implements AutoCloseable {
     }
 
     private ApplyProgress snapshot(ApplyStage apply, Duration latency) {
-        return new ApplyProgress(apply.applied(), apply.nextOffset(), apply.topicEnd(), apply.snapshotting(),
+        return new ApplyProgress(apply.applied(), apply.nextOffset(), topicEnd(apply, false), apply.snapshotting(),
                 apply.snapshotCompleted(), apply.lastCommitMicros(), latency, Map.copyOf(apply.targetCounts()));
+    }
+
+    /**
+     * Returns the end of the changes topic: read from the broker at most once a second (a round trip the apply
+     * thread makes between batches), or now when {@code fresh} (draining: the stop waits on it).
+     */
+    private long topicEnd(ApplyStage apply, boolean fresh) {
+        if (fresh || System.nanoTime() - topicEndRead > TOPIC_END_NANOS) {
+            topicEnd = apply.topicEnd();
+            topicEndRead = System.nanoTime();
+        }
+        return topicEnd;
     }
 
     private void fail(Throwable failure) {
@@ -144,7 +159,7 @@ final class PipelineRun implements AutoCloseable {
         return extract.metrics().walRetainedBytes();
     }
 
-    /** Returns what the apply stage did, as of at most a fraction of a second ago. */
+    /** Returns what the apply stage did, as of at most a fraction of a second ago (the topic's end: a second). */
     ApplyProgress applyProgress() {
         return progress;
     }

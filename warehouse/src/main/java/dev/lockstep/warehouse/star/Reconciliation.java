@@ -118,7 +118,7 @@ public final class Reconciliation {
     /** Returns the measures of {@code fact}, in definition order (empty for a dimension). */
     public List<String> measures(String target) {
         TargetSql sql = require(target, targets.get(target));
-        return sql instanceof FactSql f ? f.fact().measures().stream().map(Column::name).toList() : List.of();
+        return sql instanceof FactSql ? columns(sql).stream().map(Column::name).toList() : List.of();
     }
 
     /**
@@ -169,6 +169,7 @@ public final class Reconciliation {
                 + "\"C\"";
     }
 
+    /** A dimension's attributes, a fact's measures: the values the definition's expressions compute. */
     private static List<Column> columns(TargetSql sql) {
         return sql instanceof DimensionSql d ? d.dimension().attributes() : ((FactSql) sql).fact().measures();
     }
@@ -227,9 +228,7 @@ public final class Reconciliation {
     }
 
     private static Optional<Column> column(TargetSql sql, String name) {
-        List<Column> columns = sql instanceof DimensionSql d ? d.dimension().attributes()
-                : ((FactSql) sql).fact().measures();
-        return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+        return columns(sql).stream().filter(c -> c.name().equals(name)).findFirst();
     }
 
     private static <T> T require(String target, T value) {
