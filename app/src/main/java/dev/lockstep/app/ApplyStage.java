@@ -81,14 +81,15 @@ final class ApplyStage implements AutoCloseable {
 
     /**
      * Applies what the changes topic has ready (waiting at most {@code poll} for it), runs the alerting work that is
-     * due and, at most once a second, serves waiting quarantine replay requests, reporting each to {@code served}.
+     * due and, at most once a second and only at a control point (no batch open), serves waiting quarantine replay
+     * requests, reporting each to {@code served}.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
     void step(Duration poll, Consumer<RawLayerApplier.ReplayOutcome> served) {
         try {
             applier.applyOnce(reader, poll);
             alerting.tick();
-            if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
+            if (applier.atControlPoint() && System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
                 applier.serveReplays(codec).forEach(served);
             }
@@ -103,6 +104,11 @@ final class ApplyStage implements AutoCloseable {
     /** Returns the source position the warehouse reflects. */
     StreamPosition applied() {
         return applier.applied();
+    }
+
+    /** Returns true at a control point: no batch is open (everything read so far is applied and committed). */
+    boolean atControlPoint() {
+        return applier.atControlPoint();
     }
 
     /** Returns the offset of the changes topic the stage reads next. */

@@ -326,6 +326,26 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         }
     }
 
+    /**
+     * Returns true at a control point: no batch is open, so every record read so far is applied and committed with
+     * {@link #nextOffset()}. Control work (quarantine replays, later deployments and backfills) runs only here.
+     */
+    public boolean atControlPoint() {
+        return pendingRecords == 0 && staged.isEmpty() && undecodable.isEmpty();
+    }
+
+    /**
+     * The one guard of the apply stage's exactly-once invariant against control work: it uses the batch's
+     * connection and state (the staging tables are emptied on commit), so running it while a batch is open would
+     * drop the batch's gathered rows and still commit its offset past them.
+     */
+    private void requireControlPoint(String what) {
+        if (!atControlPoint()) {
+            throw new IllegalStateException("pipeline " + pipeline + ": cannot " + what + " while a batch is open ("
+                    + pendingRecords + " record(s) read and not applied yet); wait for the control point");
+        }
+    }
+
     /** Returns true once this applier has applied the last row of an initial snapshot. */
     public boolean snapshotCompleted() {
         return snapshotCompleted && pendingRecords == 0;
@@ -558,6 +578,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
      * newer change of its key came since (then it is marked superseded). Returns what each request did.
      */
     public List<ReplayOutcome> serveReplays(EnvelopeCodec codec) {
+        requireControlPoint("serve quarantine replays");
         if (failed) {
             throw new IllegalStateException("pipeline " + pipeline + ": a batch failed and was rolled back");
         }

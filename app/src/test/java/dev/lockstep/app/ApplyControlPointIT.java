@@ -1,0 +1,107 @@
+package dev.lockstep.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.warehouse.raw.RawLayerApplier;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Control work (quarantine replays) runs only at the apply loop's control point, never while a batch is open.
+ *
+ * <p>Found by the crash investigation of issue #14: the replay check ran once a second between two polls, also
+ * when the first poll had ended inside a source transaction; it cleared the open batch's gathered rows, and the
+ * batch then committed its offset past them. After every restart with a backlog (the first step always checked),
+ * about one poll's worth of changes was lost.
+ */
+class ApplyControlPointIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    /** Nine changes (an order and eight items) per source transaction: eleven records with BEGIN and END. */
+    private static final int ITEMS_PER_ORDER = 8;
+    private static final int ORDERS = 900;
+
+    @Test
+    void shouldApplyEveryChangeOfABacklogWhoseBatchesSpanPolls(@TempDir Path dir) throws Exception {
+        StarShop.createSourceTables(services, "cpsrc");
+        services.database("cpdw");
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, "cpit", "cpsrc",
+                "cpdw", "shop_dw"));
+        Instant t0 = Instant.parse("2026-03-01T10:00:00Z");
+        try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cpit",
+                deployment.tables())) {
+            Map<String, List<Map<String, Object>>> snapshot = new LinkedHashMap<>();
+            snapshot.put("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org", "Paris")));
+            snapshot.put("public.categories", List.of(Map.of("id", 1, "name", "Books")));
+            snapshot.put("public.products", List.of(StarSchemaApplyIT.product(10, "Dune", 1, "9.90")));
+            envelopes.snapshot(snapshot);
+            // A backlog of ~10k records: the apply stage's polls (at most 5,000 records) end inside transactions.
+            for (int order = 1; order <= ORDERS; order++) {
+                ChangeEnvelopes.Tx tx = envelopes.begin(t0.plusSeconds(order)).insert("public.orders",
+                        StarSchemaApplyIT.order(order, 1, "2026-03-01T09:00:00Z", "9.90"));
+                for (int line = 1; line <= ITEMS_PER_ORDER; line++) {
+                    tx.insert("public.order_items", StarSchemaApplyIT.item((long) order * 100 + line, order, 10, 1,
+                            "9.90", 1));
+                }
+                tx.commit();
+            }
+        }
+        long end = StarShop.endOffset(services.bootstrapServers(), "cpit");
+
+        List<Boolean> openWhenChecked = new ArrayList<>();
+        try (ApplyStage stage = ApplyStage.open(deployment, services.bootstrapServers())) {
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(1)).until(() -> {
+                stage.step(Duration.ofMillis(200), replay -> { });
+                openWhenChecked.add(stage.atControlPoint());
+                return stage.nextOffset() >= end;
+            });
+        }
+        assertThat(openWhenChecked).as("the backlog was applied in steps that ended inside a batch")
+                .contains(false);
+        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw_raw.orders")).containsExactly(
+                String.valueOf(ORDERS));
+        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw_raw.order_items")).containsExactly(
+                String.valueOf(ORDERS * ITEMS_PER_ORDER));
+        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw.fact_order_line")).containsExactly(
+                String.valueOf(ORDERS * ITEMS_PER_ORDER));
+    }
+
+    @Test
+    void shouldRefuseToServeReplaysWhileABatchIsOpen(@TempDir Path dir) throws Exception {
+        StarShop.createSourceTables(services, "cprsrc");
+        services.database("cprdw");
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, "cprit",
+                "cprsrc", "cprdw", "shop_dw"));
+        try (Connection c = DriverManager.getConnection(services.jdbcUrl("cprdw"), services.user(),
+                services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
+            RawLayerApplier applier = RawLayerApplier.open(c, "cprit", deployment.star().schema(), deployment.tables(),
+                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
+            assertThat(applier.atControlPoint()).isTrue();
+            assertThat(applier.serveReplays(new EnvelopeCodec(store))).isEmpty();
+
+            applier.begin(null, 0); // a source transaction has started: its BEGIN marker was read
+            assertThat(applier.atControlPoint()).isFalse();
+            assertThatThrownBy(() -> applier.serveReplays(new EnvelopeCodec(store)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pipeline cprit: cannot serve quarantine replays while a batch is open");
+        }
+    }
+}
