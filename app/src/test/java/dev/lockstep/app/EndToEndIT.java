@@ -42,15 +42,29 @@ class EndToEndIT {
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
 
-    private static final Path DEFINITION = Path.of("..", DemoCommand.EXAMPLE);
+    private static final Path DEFINITION = ShopRuns.DEFINITION;
     private static final long CHANGES = 4_000;
     private static final double RATE = 400;
 
     private static AlertsWebhook webhook;
+    private static ShopRuns runs;
 
     @BeforeAll
     static void startWebhook() {
         webhook = AlertsWebhook.start();
+        runs = new ShopRuns(services, webhook);
+    }
+
+    private static ChildJvm startRun(Path definition, String source, String warehouse) {
+        return runs.startRun(definition, source, warehouse, Map.of());
+    }
+
+    private static void assertReconciles(Path definition, String source, String warehouse) {
+        runs.assertReconciles(definition, source, warehouse);
+    }
+
+    private static ChildJvm child(String source, String warehouse, String... args) {
+        return runs.child(source, warehouse, Map.of(), args);
     }
 
     @AfterAll
@@ -96,14 +110,7 @@ class EndToEndIT {
             assertThat(writerFailure.get()).as("the workload").isNull();
             assertThat(writer.isAlive()).as("the workload finished").isFalse();
 
-            try {
-                assertReconciles(DEFINITION, "shop", "warehouse");
-            } catch (AssertionError e) { // DEBUG
-                System.out.println("DEBUG ledger: " + String.join("\n", services.query("warehouse", "SELECT quarantine_id || ' ' || natural_key || ' ' || rule || ' ' || commit_lsn || '#' || sequence || ' ' || status || ' ' || created_at || ' ' || coalesce(resolved_at::text, '') FROM lockstep.quarantine WHERE target = 'customer' ORDER BY natural_key, quarantine_id")));
-                System.out.println("DEBUG dim: " + String.join("\n", services.query("warehouse", "SELECT id || ' ' || segment || ' ' || _position_lsn || '#' || _position_seq || ' ' || is_current || ' ' || is_inferred || ' ' || valid_from FROM shop_dw.dim_customer WHERE id > 400 ORDER BY id, valid_from")));
-                System.out.println("DEBUG raw: " + String.join("\n", services.query("warehouse", "SELECT id || ' ' || segment || ' ' || _position_lsn || '#' || _position_seq || ' ' || _deleted FROM shop_dw_raw.customers WHERE id > 400 ORDER BY id")));
-                throw e;
-            }
+            assertReconciles(DEFINITION, "shop", "warehouse");
             reader.stop();
             assertThat(reader.violations).as("what a concurrent reader saw").isEmpty();
             assertThat(reader.reads.get()).as("consistent reads while the pipeline ran").isGreaterThan(20);
@@ -173,9 +180,7 @@ class EndToEndIT {
      */
     @Test
     void shouldReconcileExactlyAfterTheRunWasKilledDuringTheInitialSnapshot(@TempDir Path dir) throws Exception {
-        Path definition = dir.resolve("bigshop.yaml");
-        Files.writeString(definition, Files.readString(DEFINITION).replace("pipeline: shop", "pipeline: bigshop")
-                .replace("schema: shop_dw", "schema: bigshop_dw"));
+        Path definition = ShopRuns.renamed(dir, "bigshop");
         ShopDatabase shop = new ShopDatabase(5_000, 500, 5_000);
         try (Connection c = services.connect("bigshop")) {
             shop.create(c);
@@ -220,35 +225,6 @@ class EndToEndIT {
         } catch (SQLException e) {
             return 0; // not created yet
         }
-    }
-
-    private static void assertReconciles(Path definition, String source, String warehouse) {
-        try (ChildJvm reconcile = child(source, warehouse, "reconcile", definition.toString(),
-                "--timeout", "PT3M")) {
-            int exit = reconcile.awaitExitCode(Duration.ofMinutes(5));
-            assertThat(reconcile.output()).as("reconcile's output").anyMatch(l -> l.startsWith("PASS"));
-            assertThat(exit).isZero();
-        }
-    }
-
-    private static ChildJvm startRun(Path definition, String source, String warehouse) {
-        ChildJvm run = child(source, warehouse, "run", definition.toString(), "--progress", "log",
-                "--log-every", "PT2S");
-        run.awaitLine(l -> l.startsWith("Running pipeline"), Duration.ofMinutes(2));
-        return run;
-    }
-
-    private static ChildJvm child(String source, String warehouse, String... args) {
-        return ChildJvm.of(Lockstep.class).args(args).heap("384m")
-                .environment("SHOP_SOURCE_URL", services.jdbcUrl(source))
-                .environment("SHOP_SOURCE_USER", services.user())
-                .environment("SHOP_SOURCE_PASSWORD", services.password())
-                .environment("SHOP_WAREHOUSE_URL", services.jdbcUrl(warehouse))
-                .environment("SHOP_WAREHOUSE_USER", services.user())
-                .environment("SHOP_WAREHOUSE_PASSWORD", services.password())
-                .environment("SHOP_ALERTS_WEBHOOK", webhook.url())
-                .environment("LOCKSTEP_KAFKA_BOOTSTRAP", services.bootstrapServers())
-                .start();
     }
 
     /**

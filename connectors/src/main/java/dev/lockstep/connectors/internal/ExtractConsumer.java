@@ -1,6 +1,7 @@
 package dev.lockstep.connectors.internal;
 
 import dev.lockstep.connectors.ExtractMetrics;
+import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import io.debezium.engine.DebeziumEngine;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <p>A source transaction's commit LSN (the first half of every position) is known only at its END marker, so
  * its changes are encoded as they arrive, all but their position, and held in that compact form until then.
  * Debezium is told a record is processed — which lets it confirm the LSN to the slot — only after the Kafka
- * transaction that carries it committed. Runs on Debezium's single processing thread.
+ * transaction that carries it committed ({@link SlotConfirmation}). Runs on Debezium's single processing thread.
  */
 public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
@@ -39,13 +40,14 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private final Supplier<Map<TableId, String>> catalog;
     private final List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> ready = new ArrayList<>();
     private final List<ProducerRecord<byte[], byte[]>> registrations = new ArrayList<>();
+    private final SlotConfirmation<RecordChangeEvent<SourceRecord>> confirmation = new SlotConfirmation<>();
     private OpenTransaction open;
-    private RecordChangeEvent<SourceRecord> lastClosed;
     private long snapshotSequence;
     private long standaloneSequence;
     private long standaloneBase;
     private long lastCommitLsn;
     private boolean catalogPending = true;
+    private boolean midSnapshot;
     private final Map<TableId, Long> uncommittedCounts = new LinkedHashMap<>();
     private final List<Long> uncommittedCommits = new ArrayList<>();
 
@@ -84,35 +86,35 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
         for (RecordChangeEvent<SourceRecord> event : events) {
             accept(event.record());
-            if (open == null) {
-                lastClosed = event;
-            }
+            confirmation.read(event, open != null);
         }
         LOG.debug("Batch of {} record(s); {} unit(s) ready, transaction open: {}", events.size(), ready.size(),
                 open != null);
-        if (lastClosed == null) {
+        if (confirmation.closing() == null) {
             return;
         }
-        SourceRecord last = lastClosed.record();
+        SourceRecord last = confirmation.closing().record();
         List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> units = List.copyOf(ready);
         List<ProducerRecord<byte[], byte[]>> schemas = List.copyOf(registrations);
         ready.clear();
         registrations.clear();
         Map<TableId, String> catalogNow = catalogPending || !encoder.drainChangedSchemas().isEmpty()
                 ? catalog.get() : null;
-        kafka.write(out -> {
+        // Only the offset of the closing record counts: Debezium keeps one offset per source partition.
+        confirmation.commitThenConfirm(() -> kafka.write(out -> {
             schemas.forEach(out);
             units.forEach(unit -> unit.accept(out));
-        }, last.sourcePartition(), last.sourceOffset(), catalogNow);
+        }, last.sourcePartition(), last.sourceOffset(), catalogNow), committer::markProcessed);
         catalogPending = false;
+        if (midSnapshot) {
+            midSnapshot = false;
+            FailPoint.check(FailPoint.MID_SNAPSHOT);
+        }
         uncommittedCounts.forEach(metrics::changed);
         uncommittedCommits.forEach(metrics::transactionProduced);
         uncommittedCounts.clear();
         uncommittedCommits.clear();
-        // Only the offset of the last record counts: Debezium keeps one offset per source partition.
-        committer.markProcessed(lastClosed);
         committer.markBatchFinished();
-        lastClosed = null;
     }
 
     private void accept(SourceRecord record) {
@@ -140,6 +142,7 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             ChangeEncoder.PreparedChange change = encoder.prepareChange(record, phase, registrations::add);
             ready.add(out -> encoder.emit(change, position, out));
             uncommittedCounts.merge(change.table(), 1L, Long::sum);
+            midSnapshot = phase.equals("SNAPSHOT");
         } else {
             standalone(record);
         }

@@ -1,6 +1,7 @@
 package dev.lockstep.connectors.internal;
 
 import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.TableId;
 import java.io.IOException;
@@ -67,6 +68,8 @@ public final class StreamTransactions implements AutoCloseable {
             if (catalog != null) {
                 producer.send(offsets.lockstepRecord(OffsetsTopic.CATALOG_KEY, catalogText(catalog)));
             }
+            producer.flush();
+            FailPoint.check(FailPoint.BEFORE_KAFKA_COMMIT);
             producer.commitTransaction();
         } catch (ProducerFencedException e) {
             throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "another extract of pipeline " + pipeline

@@ -3,6 +3,7 @@ package dev.lockstep.warehouse.raw;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.connect.SourceColumn;
 import dev.lockstep.core.definition.connect.SourceTable;
@@ -424,7 +425,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             }
             quarantineUndecodable();
             storeOffsets();
+            FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
             connection.commit();
+            FailPoint.check(FailPoint.AFTER_WAREHOUSE_COMMIT);
             if (star != null) {
                 star.committed();
             }
