@@ -32,8 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Internal topics have replication factor 1, so transactional producers and consumer groups work on one
  * node; the log cleaner's buffer is small so the broker fits a small heap. The log directory lives under a
- * base directory the caller chooses and is removed on {@link #close()}; directories of a run that was killed
- * are removed on the next start. {@link #start()} and {@link #stop()} are idempotent and thread-safe.
+ * base directory the caller chooses and is removed on {@link #stop()} and {@link #close()}; directories of a run
+ * that was killed are removed on the next start.
+ *
+ * <p>A fault test stops the broker with {@link #stopKeepingData()} and brings the same broker back with
+ * {@link #start()}: same log directory, cluster and ports, so clients reconnect to the address they had.
+ * {@link #start()}, {@link #stopKeepingData()} and {@link #stop()} are idempotent and thread-safe.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -46,6 +50,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private RunDirectory run;
     private KafkaRaftServer server;
     private int brokerPort;
+    private int controllerPort;
     private Thread shutdownHook;
     private final boolean stopOnJvmExit;
 
@@ -60,32 +65,54 @@ public final class EmbeddedKafka implements AutoCloseable {
         return new Builder();
     }
 
-    /** Formats a fresh log directory and starts the broker; a no-op when already running. */
+    /**
+     * Starts the broker; a no-op when it runs. The first start formats a fresh log directory on free ports; a start
+     * after {@link #stopKeepingData()} runs the same broker again, on the same log directory and ports.
+     */
     public synchronized EmbeddedKafka start() {
         if (server != null) {
             return this;
         }
         long startedAt = System.nanoTime();
-        run = RunDirectory.create(baseDirectory, "kafka", leftover -> { });
+        boolean fresh = run == null;
+        if (fresh) {
+            run = RunDirectory.create(baseDirectory, "kafka", leftover -> { });
+            brokerPort = FreePorts.next();
+            controllerPort = FreePorts.next();
+        }
         try {
-            startServer();
+            startServer(fresh);
             awaitReady();
         } catch (RuntimeException e) {
-            stopQuietly();
+            if (fresh) {
+                stopQuietly();
+            } else {
+                shutDownServer(); // the log directory stays for another start
+            }
             throw e;
         }
-        if (stopOnJvmExit) {
+        if (stopOnJvmExit && shutdownHook == null) {
             shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
-        LOG.debug("Embedded Kafka started on {} in {} ms (log directory {})",
+        LOG.debug("Embedded Kafka {} on {} in {} ms (log directory {})", fresh ? "started" : "restarted",
                 bootstrapServers(), (System.nanoTime() - startedAt) / 1_000_000, run.path());
         return this;
     }
 
-    /** Stops the broker and removes its log directory; a no-op when not running. */
+    /**
+     * Shuts the broker down cleanly but keeps its log directory and ports, so that {@link #start()} brings the same
+     * broker back at the same address; a no-op when not running. Committed records survive.
+     */
+    public synchronized void stopKeepingData() {
+        if (server != null) {
+            shutDownServer();
+        }
+    }
+
+    /** Stops the broker if it runs and removes its log directory; a no-op when there is none. */
     public synchronized void stop() {
-        if (server == null) {
+        if (run == null) {
             return;
         }
         stopQuietly();
@@ -95,6 +122,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or will run; stopQuietly() made it a no-op
+        } finally {
+            shutdownHook = null;
         }
     }
 
@@ -108,20 +137,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         return server != null;
     }
 
-    /** Returns {@code localhost:<port>} of the broker's client listener; the broker must be running. */
+    /**
+     * Returns {@code localhost:<port>} of the broker's client listener, the same across {@link #stopKeepingData()}
+     * and {@link #start()}; the broker must have been started and not {@link #stop() stopped}.
+     */
     public synchronized String bootstrapServers() {
-        if (server == null) {
-            throw new IllegalStateException("embedded Kafka is not running");
-        }
+        requireRun();
         return "localhost:" + brokerPort;
     }
 
-    /** Returns the run directory holding the broker's log directory. */
+    /** Returns the run directory holding the broker's log directory; the same rules as {@link #bootstrapServers()}. */
     public synchronized Path directory() {
-        if (run == null) {
-            throw new IllegalStateException("embedded Kafka is not running");
-        }
-        return run.path();
+        return requireRun().path();
     }
 
     /** Creates {@code topic} unless it exists. */
@@ -141,17 +168,29 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private void startServer() {
-        brokerPort = FreePorts.next();
-        int controllerPort = FreePorts.next();
+    private RunDirectory requireRun() {
+        if (run == null) {
+            throw new IllegalStateException("embedded Kafka was not started, or was stopped");
+        }
+        return run;
+    }
+
+    private void startServer(boolean fresh) {
         String logDir = run.path().resolve("data").toString();
         Properties props = new Properties();
         props.putAll(defaults(brokerPort, controllerPort, logDir));
         props.putAll(brokerConfig);
         KafkaConfig config = new KafkaConfig(props, false);
-        format(config, logDir);
+        if (fresh) {
+            format(config, logDir);
+        }
         server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
+        try {
+            server.startup();
+        } catch (RuntimeException e) {
+            throw fresh ? e : new EmbeddedServiceException("embedded Kafka did not start again on port " + brokerPort
+                    + " (its log directory " + logDir + " is kept): " + e.getMessage(), e);
+        }
     }
 
     private static void format(KafkaConfig config, String logDir) {
@@ -198,6 +237,17 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private void stopQuietly() {
         try {
+            shutDownServer();
+        } finally {
+            if (run != null) {
+                run.close();
+                run = null;
+            }
+        }
+    }
+
+    private void shutDownServer() {
+        try {
             if (server != null) {
                 server.shutdown();
                 server.awaitShutdown();
@@ -206,10 +256,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             LOG.warn("Kafka did not stop cleanly: {}", e.toString());
         } finally {
             server = null;
-            if (run != null) {
-                run.close();
-                run = null;
-            }
         }
     }
 

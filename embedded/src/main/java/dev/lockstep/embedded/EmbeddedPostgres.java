@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +35,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Unlike zonky's defaults, the server is durable ({@code fsync} and {@code synchronous_commit} on) and runs
  * with {@code wal_level=logical}. Its data directory lives under a base directory the caller chooses and is
- * removed on {@link #close()}; leftovers of a run that was killed are stopped (by the pid PostgreSQL recorded
- * in that data directory) and removed on the next start under the same base directory.
+ * removed on {@link #stop()} and {@link #close()}; leftovers of a run that was killed are stopped (by the pid
+ * PostgreSQL recorded in that data directory) and removed on the next start under the same base directory.
  *
- * <p>{@link #start()} and {@link #stop()} are idempotent and thread-safe.
+ * <p>A fault test stops the server with {@link #stopKeepingData()} and brings it back with {@link #start()}: same
+ * data directory, same port, so clients reconnect to the URL they had. {@link #start()},
+ * {@link #stopKeepingData()} and {@link #stop()} are idempotent and thread-safe.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
@@ -43,6 +48,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private static final String SUPERUSER = "postgres";
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final int START_ATTEMPTS = 3;
+    /** pg_ctl (through zonky) gives up waiting after 5 s; the fast shutdown goes on, and a restart needs it done. */
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path baseDirectory;
     private final Path binariesDirectory;
@@ -51,6 +58,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     private RunDirectory run;
     private io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+    private int port;
     private Thread shutdownHook;
     private final boolean stopOnJvmExit;
 
@@ -67,36 +75,49 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return new Builder();
     }
 
-    /** Starts the server and creates the requested databases; a no-op when already running. */
+    /**
+     * Starts the server; a no-op when it runs. The first start creates a fresh data directory on a free port and the
+     * requested databases; a start after {@link #stopKeepingData()} runs the same data directory on the same port.
+     */
     public synchronized EmbeddedPostgres start() {
         if (server != null) {
             return this;
         }
         RootUser.requireUserNamespacesWhenRoot();
         long startedAt = System.nanoTime();
-        run = RunDirectory.create(baseDirectory, "postgres", EmbeddedPostgres::stopLeftoverServer);
-        try {
-            server = startServer(run.path().resolve("data"));
-        } catch (RuntimeException e) {
-            run.close();
-            run = null;
-            throw e;
+        boolean fresh = run == null;
+        if (fresh) {
+            startFresh();
+        } else {
+            server = restartServer(dataDirectory());
         }
-        if (stopOnJvmExit) {
+        if (stopOnJvmExit && shutdownHook == null) {
             shutdownHook = new Thread(this::stopFromHook, "embedded-postgres-shutdown");
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
-        for (String database : databases) {
-            createDatabase(database);
+        if (fresh) {
+            for (String database : databases) {
+                createDatabase(database);
+            }
         }
-        LOG.debug("Embedded PostgreSQL started on port {} in {} ms (data directory {})",
-                port(), (System.nanoTime() - startedAt) / 1_000_000, run.path());
+        LOG.debug("Embedded PostgreSQL {} on port {} in {} ms (data directory {})", fresh ? "started" : "restarted",
+                port, (System.nanoTime() - startedAt) / 1_000_000, run.path());
         return this;
     }
 
-    /** Stops the server and removes its data directory; a no-op when not running. */
+    /**
+     * Shuts the server down (fast mode: sessions are ended, a checkpoint is written) but keeps its data directory and
+     * port, so that {@link #start()} brings the same server back at the same URL; a no-op when not running.
+     */
+    public synchronized void stopKeepingData() {
+        if (server != null) {
+            shutDownServer();
+        }
+    }
+
+    /** Stops the server if it runs and removes its data directory; a no-op when there is none. */
     public synchronized void stop() {
-        if (server == null) {
+        if (run == null) {
             return;
         }
         stopQuietly();
@@ -106,6 +127,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or will run; stopQuietly() made it a no-op
+        } finally {
+            shutdownHook = null;
         }
     }
 
@@ -119,9 +142,13 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return server != null;
     }
 
-    /** Returns the TCP port on localhost; the server must be running. */
+    /**
+     * Returns the TCP port on localhost, the same across {@link #stopKeepingData()} and {@link #start()}; the server
+     * must have been started and not {@link #stop() stopped}.
+     */
     public synchronized int port() {
-        return running().getPort();
+        requireRun();
+        return port;
     }
 
     /** Returns the superuser name (trust authentication on localhost, no password). */
@@ -129,15 +156,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return SUPERUSER;
     }
 
-    /** Returns a JDBC URL for {@code database} on this server; the server must be running. */
+    /** Returns a JDBC URL for {@code database} on this server; the same rules as {@link #port()}. */
     public String jdbcUrl(String database) {
         return "jdbc:postgresql://localhost:" + port() + "/" + database;
     }
 
-    /** Returns the data directory of the running server. */
+    /** Returns the server's data directory; the same rules as {@link #port()}. */
     public synchronized Path dataDirectory() {
-        running();
-        return run.path().resolve("data");
+        return requireRun().path().resolve("data");
     }
 
     /** Returns the pid of the postmaster, as PostgreSQL recorded it in its data directory. */
@@ -172,58 +198,110 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
-    private io.zonky.test.db.postgres.embedded.EmbeddedPostgres startServer(Path dataDirectory) {
-        IOException last = null;
+    private void startFresh() {
+        run = RunDirectory.create(baseDirectory, "postgres", EmbeddedPostgres::stopLeftoverServer);
+        Path dataDirectory = run.path().resolve("data");
+        Exception last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            Path log = run.path().resolve("postgres.log");
             try {
-                var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
-                        .setDataDirectory(dataDirectory)
-                        .setCleanDataDirectory(false)
-                        .setRegisterShutdownHook(false)
-                        .setOverrideWorkingDirectory(binariesDirectory.toFile())
-                        .setPort(FreePorts.next())
-                        .setLocaleConfig("locale", "C")
-                        .setPGStartupWait(Duration.ofSeconds(60))
-                        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()));
-                serverConfig.forEach(builder::setServerConfig);
-                return builder.start();
+                server = startServer(dataDirectory, FreePorts.next());
+                port = server.getPort();
+                return;
             } catch (IOException | RuntimeException e) {
-                last = e instanceof IOException io ? io : new IOException(e);
+                last = e;
                 LOG.debug("PostgreSQL start attempt {} failed: {}", attempt, e.toString());
                 stopLeftoverServer(run.path());
                 RunDirectory.deleteRecursively(dataDirectory);
             }
         }
+        String log = tail(run.path().resolve("postgres.log"));
+        run.close();
+        run = null;
         throw new EmbeddedServiceException("PostgreSQL did not start (" + last.getMessage() + "); its log ends with:\n"
-                + tail(run.path().resolve("postgres.log")), last);
+                + log, last);
+    }
+
+    private io.zonky.test.db.postgres.embedded.EmbeddedPostgres restartServer(Path dataDirectory) {
+        try {
+            return startServer(dataDirectory, port);
+        } catch (IOException | RuntimeException e) {
+            stopLeftoverServer(run.path());
+            throw new EmbeddedServiceException("PostgreSQL did not start again on port " + port + " (its data "
+                    + "directory " + dataDirectory + " is kept): " + e.getMessage() + "; its log ends with:\n"
+                    + tail(run.path().resolve("postgres.log")), e);
+        }
+    }
+
+    private io.zonky.test.db.postgres.embedded.EmbeddedPostgres startServer(Path dataDirectory, int port)
+            throws IOException {
+        Path log = run.path().resolve("postgres.log");
+        var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false)
+                .setRegisterShutdownHook(false)
+                .setOverrideWorkingDirectory(binariesDirectory.toFile())
+                .setPort(port)
+                .setLocaleConfig("locale", "C")
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        serverConfig.forEach(builder::setServerConfig);
+        return builder.start();
     }
 
     private synchronized void stopFromHook() {
-        if (server != null) {
-            stopQuietly();
-        }
+        stopQuietly();
     }
 
     private void stopQuietly() {
         try {
-            server.close();
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("PostgreSQL did not stop cleanly: {}", e.toString());
-            stopLeftoverServer(run.path());
+            shutDownServer();
         } finally {
-            server = null;
-            run.close();
-            run = null;
+            if (run != null) {
+                run.close();
+                run = null;
+            }
         }
     }
 
-    private io.zonky.test.db.postgres.embedded.EmbeddedPostgres running() {
+    /** Stops the postmaster and waits until it is gone, so that the data directory is free for another start. */
+    private void shutDownServer() {
         if (server == null) {
-            throw new IllegalStateException("embedded PostgreSQL is not running");
+            return;
         }
-        return server;
+        Path data = run.path().resolve("data");
+        Optional<ProcessHandle> postmaster = readPostmasterPid(data).flatMap(ProcessHandle::of);
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("PostgreSQL did not stop cleanly: {}", e.toString());
+        } finally {
+            server = null;
+        }
+        if (postmaster.isPresent() && !exited(postmaster.get(), SHUTDOWN_TIMEOUT)) {
+            LOG.warn("PostgreSQL pid {} still runs {} after its shutdown; stopping it", postmaster.get().pid(),
+                    SHUTDOWN_TIMEOUT);
+            stopLeftoverServer(run.path());
+        }
+    }
+
+    private static boolean exited(ProcessHandle process, Duration timeout) {
+        try {
+            process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        } catch (ExecutionException | TimeoutException e) {
+            return !process.isAlive();
+        }
+    }
+
+    private RunDirectory requireRun() {
+        if (run == null) {
+            throw new IllegalStateException("embedded PostgreSQL was not started, or was stopped");
+        }
+        return run;
     }
 
     /** Stops a postmaster left behind in {@code runDirectory}, identified by its recorded pid and data directory. */

@@ -1,6 +1,7 @@
 package dev.lockstep.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.embedded.testing.ChildJvm;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The embedded PostgreSQL itself: durable settings, logical WAL, lifecycle, cleanup after a crash. */
+/** The embedded PostgreSQL itself: durable settings, logical WAL, lifecycle, restart in place, crash cleanup. */
 class EmbeddedPostgresIT {
 
     @TempDir
@@ -72,6 +73,48 @@ class EmbeddedPostgresIT {
         assertThat(data).doesNotExist();
         await("postmaster " + pid + " gone").atMost(Duration.ofSeconds(30))
                 .until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void shouldKeepDataSlotAndPortWhenRestartedInPlace(@TempDir Path own) throws SQLException {
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().baseDirectory(own).databases("shop").build().start()) {
+            int port = pg.port();
+            long pid = pg.serverPid();
+            Path data = pg.dataDirectory();
+            try (Connection c = pg.connect("shop"); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)");
+                s.execute("INSERT INTO items VALUES (1, 'widget')");
+                s.execute("SELECT pg_create_logical_replication_slot('restart_it', 'pgoutput')");
+            }
+
+            pg.stopKeepingData();
+            pg.stopKeepingData();
+            assertThat(pg.isRunning()).isFalse();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("old postmaster").isFalse();
+            assertThat(data).isDirectory();
+            assertThatThrownBy(() -> pg.connect("shop").close()).isInstanceOf(SQLException.class);
+            assertThat(pg.jdbcUrl("shop")).as("the URL while stopped").endsWith(":" + port + "/shop");
+
+            pg.start();
+            assertThat(pg.port()).isEqualTo(port);
+            assertThat(pg.serverPid()).isNotEqualTo(pid);
+            assertThat(query(pg, "SELECT name FROM items WHERE id = 1")).isEqualTo("widget");
+            assertThat(query(pg, "SELECT slot_name FROM pg_replication_slots")).isEqualTo("restart_it");
+            assertThat(query(pg, "SHOW wal_level")).as("the server's settings, again").isEqualTo("logical");
+            try (Connection c = pg.connect("shop"); Statement s = c.createStatement()) {
+                s.execute("SELECT pg_drop_replication_slot('restart_it')");
+            }
+
+            pg.stop();
+            assertThat(data).doesNotExist();
+        }
+    }
+
+    private static String query(EmbeddedPostgres pg, String sql) throws SQLException {
+        try (Connection c = pg.connect("shop"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     @Test

@@ -15,6 +15,11 @@ final class EmbeddedServices implements Services {
         this.kafka = kafka;
     }
 
+    /** Returns services over a server and a broker someone else starts and stops. */
+    static EmbeddedServices over(EmbeddedPostgres postgres, EmbeddedKafka kafka) {
+        return new EmbeddedServices(postgres, kafka);
+    }
+
     static EmbeddedServices start() {
         EmbeddedPostgres postgres = EmbeddedPostgres.builder().build();
         EmbeddedKafka kafka = EmbeddedKafka.builder().build();

@@ -1,8 +1,11 @@
 package dev.lockstep.embedded.testing;
 
+import dev.lockstep.embedded.EmbeddedKafka;
+import dev.lockstep.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,23 +35,76 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Names are prefixed per test class (and run), so classes never see each other's data. Databases are dropped
  * after the class; topics go away with the broker. Skips the class when the selected services cannot run
  * here (Testcontainers without Docker).
+ *
+ * <p>A fault test, which stops and restarts the broker or a database server, takes services of its own instead:
+ * <pre>{@code
+ * @RegisterExtension
+ * static final ServicesExtension services = ServicesExtension.ownEmbedded().withSeparateServer("warehouse");
+ * ... services.postgres("warehouse").stopKeepingData() ... services.kafka().start() ...
+ * }</pre>
  */
 public final class ServicesExtension implements ExecutionCondition, BeforeAllCallback, AfterAllCallback {
 
+    private final boolean own;
+    private final List<List<String>> separateServers;
     private final Map<String, String> databases = new ConcurrentHashMap<>();
     private final Map<String, String> topics = new ConcurrentHashMap<>();
+    private OwnEmbeddedServices owned;
     private Services services;
     private String prefix;
 
+    /** An extension over the test JVM's shared services. */
+    public ServicesExtension() {
+        this(false, List.of());
+    }
+
+    private ServicesExtension(boolean own, List<List<String>> separateServers) {
+        this.own = own;
+        this.separateServers = List.copyOf(separateServers);
+    }
+
+    /**
+     * Returns an extension whose Kafka broker and PostgreSQL server belong to the test class alone — started before
+     * it, removed after it — so that the class may stop and restart them in place ({@link #kafka()},
+     * {@link #postgres(String)}). Embedded services only: under another {@code -Dlockstep.services} the class is
+     * skipped.
+     */
+    public static ServicesExtension ownEmbedded() {
+        return new ServicesExtension(true, List.of());
+    }
+
+    /**
+     * Returns a copy that puts the databases {@code logicalNames} on a PostgreSQL server of their own, which the class
+     * can stop while the other databases stay up; only with {@link #ownEmbedded()}.
+     */
+    public ServicesExtension withSeparateServer(String... logicalNames) {
+        if (!own) {
+            throw new IllegalStateException("a separate server needs ServicesExtension.ownEmbedded()");
+        }
+        List<List<String>> separate = new ArrayList<>(separateServers);
+        separate.add(List.of(logicalNames));
+        return new ServicesExtension(true, separate);
+    }
+
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        if (own) {
+            return ServicesMode.current() == ServicesMode.EMBEDDED
+                    ? ConditionEvaluationResult.enabled("own embedded services")
+                    : ConditionEvaluationResult.disabled("stops and restarts services of its own: embedded only");
+        }
         return TestServices.available() ? ConditionEvaluationResult.enabled("services available")
                 : ConditionEvaluationResult.disabled("-Dlockstep.services=testcontainers: no Docker engine here");
     }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        services = TestServices.get();
+        if (own) {
+            owned = OwnEmbeddedServices.start(separateServers);
+            services = owned.main();
+        } else {
+            services = TestServices.get();
+        }
         prefix = prefixFor(context.getRequiredTestClass());
     }
 
@@ -57,7 +113,12 @@ public final class ServicesExtension implements ExecutionCondition, BeforeAllCal
         if (services == null) {
             return; // skipped: the services could not run here
         }
-        databases.values().forEach(services::dropDatabase);
+        if (owned != null) {
+            owned.close();
+            owned = null;
+        } else {
+            databases.values().forEach(services::dropDatabase);
+        }
         databases.clear();
         topics.clear();
     }
@@ -69,7 +130,7 @@ public final class ServicesExtension implements ExecutionCondition, BeforeAllCal
 
     /** Creates (once per class) a fresh database for {@code logicalName} and returns its real name. */
     public String database(String logicalName) {
-        Services s = requireStarted();
+        Services s = servicesFor(logicalName);
         return databases.computeIfAbsent(logicalName, name -> {
             String real = prefix + "_" + sanitize(name);
             s.createDatabase(real);
@@ -79,7 +140,20 @@ public final class ServicesExtension implements ExecutionCondition, BeforeAllCal
 
     /** Returns the JDBC URL of this class's database {@code logicalName}, creating it on first use. */
     public String jdbcUrl(String logicalName) {
-        return requireStarted().jdbcUrl(database(logicalName));
+        return servicesFor(logicalName).jdbcUrl(database(logicalName));
+    }
+
+    /** Returns the class's own broker, to stop and restart; only with {@link #ownEmbedded()}. */
+    public EmbeddedKafka kafka() {
+        return requireOwned().kafka();
+    }
+
+    /**
+     * Returns the class's own PostgreSQL server that holds the database {@code logicalName}, to stop and restart;
+     * only with {@link #ownEmbedded()}.
+     */
+    public EmbeddedPostgres postgres(String logicalName) {
+        return requireOwned().postgres(logicalName);
     }
 
     /** Returns the PostgreSQL user. */
@@ -158,6 +232,20 @@ public final class ServicesExtension implements ExecutionCondition, BeforeAllCal
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted creating topic " + topic, e);
         }
+    }
+
+    private Services servicesFor(String logicalName) {
+        requireStarted();
+        return owned != null ? owned.servicesFor(logicalName) : services;
+    }
+
+    private OwnEmbeddedServices requireOwned() {
+        requireStarted();
+        if (owned == null) {
+            throw new IllegalStateException("only ServicesExtension.ownEmbedded() hands out its servers: the shared "
+                    + "ones serve other test classes too");
+        }
+        return owned;
     }
 
     private Services requireStarted() {
