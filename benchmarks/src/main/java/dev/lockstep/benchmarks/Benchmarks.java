@@ -1,5 +1,6 @@
 package dev.lockstep.benchmarks;
 
+import dev.lockstep.benchmarks.chaos.ChaosMain;
 import java.util.Arrays;
 
 /** Entry point: {@code java -jar benchmarks/target/lockstep-benchmarks.jar <benchmark> [options]}. */
@@ -12,7 +13,8 @@ public final class Benchmarks {
             System.err.println("usage: lockstep-benchmarks startup [--runs N] | extract [--changes N] [--rate N] "
                     + "[--seconds N] | apply [--changes N] [--batch-size N] [--repeat] [--statements] [--explain MS] "
                     + "[--keep S] | e2e [--changes N] [--rate N] [--seconds N] [--poll-ms N] [--file F] "
-                    + "[--async-commit] | demo-startup [--runs N] [--jar J]");
+                    + "[--async-commit] | demo-startup [--runs N] [--jar J] | chaos [--runs N] [--kills K] [--rate N] "
+                    + "[--seed S] [--changes N] [--jar J] [--keep] [--run-seed S --runs 1]");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -23,9 +25,10 @@ public final class Benchmarks {
                 case "apply" -> ApplyBenchmark.main(rest);
                 case "e2e" -> EndToEndBenchmark.main(rest);
                 case "demo-startup" -> DemoStartupBenchmark.main(rest);
+                case "chaos" -> ChaosMain.main(rest);
                 default -> {
                     System.err.println("unknown benchmark '" + args[0] + "'; known: startup, extract, apply, e2e, "
-                            + "demo-startup");
+                            + "demo-startup, chaos");
                     System.exit(2);
                 }
             }
