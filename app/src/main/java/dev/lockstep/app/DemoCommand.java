@@ -92,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
                     Workload workload = new Workload(postgres, database, seed, rate);
                     workload.start();
                     RunCommand.run(out, deployment, settings, foreground, RunCommand.terminal(progress),
-                            Duration.ofSeconds(10), workload::stop);
+                            Duration.ofSeconds(10), PipelineRun.DEFAULT_FAULT_DEADLINE, workload::stop);
                     workload.stop();
                     out.printf("Workload wrote %,d row changes in %,d source transactions; the demo's webhook "
                             + "received %,d alert events.%n", workload.workload.changes(),

@@ -25,7 +25,7 @@ public final class EmbeddedRun implements AutoCloseable {
     public static EmbeddedRun start(Path definition, Function<String, String> environment, String bootstrapServers) {
         WarehouseDeployment deployment = WarehouseDeployment.deploy(definition, environment);
         return new EmbeddedRun(PipelineRun.start(deployment, PipelineFiles.extractSettings(deployment.definition(),
-                bootstrapServers), line -> { }));
+                bootstrapServers), line -> { }, PipelineRun.DEFAULT_FAULT_DEADLINE));
     }
 
     /** Returns the source position the warehouse reflects (as of a fraction of a second ago). */

@@ -7,10 +7,19 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.warehouse.star.StarLoader;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,60 +28,157 @@ import org.slf4j.LoggerFactory;
  * One pipeline running in this process: the extract stage streaming the source's changes into Kafka, and the apply
  * stage (on its own thread) loading them into the warehouse. {@link #stop()} stops the extract — which commits its
  * in-flight transactions to Kafka — then lets the apply stage drain the changes topic and commit its last batch;
- * the next run resumes from there. Either stage failing stops the other.
+ * the next run resumes from there.
+ *
+ * <p>Supervision lives here, apart from both loops: a stage that fails because a system it needs is unreachable
+ * (the source, Kafka, the warehouse) is paused and started again, with back-off, from what was committed — the
+ * extract from its offsets on Kafka, the apply stage from its offset in the warehouse — until the system is back or
+ * the fault deadline has passed; then, as on any other failure, the run stops and the other stage with it.
  */
 final class PipelineRun implements AutoCloseable {
+
+    /** How long a system may stay unreachable before the run gives up, unless told otherwise. */
+    static final Duration DEFAULT_FAULT_DEADLINE = Duration.ofMinutes(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRun.class);
     private static final Duration POLL = Duration.ofMillis(20);
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
     private static final long PUBLISH_NANOS = 200_000_000L;
     private static final long TOPIC_END_NANOS = 1_000_000_000L;
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    private static final Duration KAFKA_PROBE_TIMEOUT = Duration.ofSeconds(3);
 
     /** What the apply stage has done, as last published by its thread. */
     record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency, Map<String, StarLoader.TargetCounts> targets) {}
 
     private final WarehouseDeployment deployment;
-    private final PostgresCdcSource extract;
+    private final ExtractSettings settings;
+    private final ExtractMetrics extractMetrics;
     private final Consumer<String> notices;
+    private final Duration faultDeadline;
     private final CompletableFuture<Void> completion = new CompletableFuture<>();
+    private final ScheduledExecutorService supervisor;
+    private volatile PostgresCdcSource extract;
     private volatile ApplyProgress progress;
     private volatile boolean draining;
+    private volatile boolean stopping;
     private volatile Thread applyThread;
+    private volatile Outage extractOutage;
+    private volatile Outage applyOutage;
+    private volatile Outage kafkaOutage;
+    private final Admin kafkaProbe;
+    /** Whether {@link #extractOutage} was seen by the source probe (the extract kept running), not by a failure. */
+    private volatile boolean probedOutage;
     private long topicEnd;
     private long topicEndRead;
 
-    private PipelineRun(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices) {
+    private PipelineRun(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
+            Duration faultDeadline) {
         this.deployment = deployment;
-        this.extract = new PostgresCdcSource(settings);
+        this.settings = settings;
+        this.extractMetrics = new ExtractMetrics(settings.pipeline());
+        this.extract = new PostgresCdcSource(settings, extractMetrics);
         this.notices = notices;
+        this.faultDeadline = faultDeadline;
+        this.kafkaProbe = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) KAFKA_PROBE_TIMEOUT.toMillis(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) KAFKA_PROBE_TIMEOUT.toMillis()));
+        this.supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lockstep-supervisor-" + settings.pipeline());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
      * Starts both stages of {@code deployment}: the extract with {@code settings}, then the apply stage reading what
-     * it writes. {@code notices} receives one line per event worth telling the user (a quarantine replay served).
+     * it writes. {@code notices} receives one line per event worth telling the user (a quarantine replay served, a
+     * stage paused or resumed); a system unreachable for longer than {@code faultDeadline} stops the run.
      */
-    static PipelineRun start(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices) {
-        PipelineRun run = new PipelineRun(deployment, settings, notices);
+    static PipelineRun start(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
+            Duration faultDeadline) {
+        PipelineRun run = new PipelineRun(deployment, settings, notices, faultDeadline);
         run.extract.start();
         ApplyStage apply;
         try {
             apply = ApplyStage.open(deployment, settings.bootstrapServers());
         } catch (RuntimeException e) {
             run.extract.stop();
+            run.supervisor.shutdownNow();
+            run.kafkaProbe.close(Duration.ZERO);
             throw e;
         }
         run.progress = run.snapshot(apply, Duration.ZERO);
-        Thread thread = new Thread(() -> run.applyLoop(apply), "lockstep-apply-" + settings.pipeline());
+        Thread thread = new Thread(() -> run.superviseApply(apply), "lockstep-apply-" + settings.pipeline());
         run.applyThread = thread;
         thread.start();
-        run.extract.completion().whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                run.fail(failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure);
-            }
-        });
+        run.watchExtract(run.extract);
+        run.supervisor.scheduleWithFixedDelay(run::watchProbes, 1, 1, TimeUnit.SECONDS);
         return run;
+    }
+
+    /** Returns the outage the run is paused on now (Kafka's, else the extract's, else the apply stage's), or null. */
+    Outage outage() {
+        Outage kafka = kafkaOutage;
+        Outage extracting = extractOutage;
+        return kafka != null ? kafka : extracting != null ? extracting : applyOutage;
+    }
+
+    private void superviseApply(ApplyStage first) {
+        ApplyStage apply = first;
+        while (apply != null) {
+            try {
+                applyLoop(apply);
+                return;
+            } catch (Error e) {
+                fail(e);
+                return;
+            } catch (RuntimeException e) {
+                Optional<String> system = Outage.unreachable(e, Outage.WAREHOUSE);
+                if (system.isEmpty() || stopping || completion.isDone()) {
+                    fail(e);
+                    return;
+                }
+                apply = reopenApply(new Outage(system.get(), Instant.now(), Outage.cause(e), faultDeadline), e);
+            }
+        }
+    }
+
+    /** Opens the apply stage again, from its committed offset, until it opens or the outage outlasts the deadline. */
+    private ApplyStage reopenApply(Outage outage, RuntimeException first) {
+        applyOutage = outage;
+        notices.accept("Apply stage " + outage.status());
+        LOG.debug("pipeline {}: apply stage {}", settings.pipeline(), outage.status(), first);
+        Duration backoff = FIRST_BACKOFF;
+        RuntimeException last = first;
+        while (!stopping && !completion.isDone()) {
+            if (applyOutage.expired(Instant.now())) {
+                fail(applyOutage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), last));
+                return null;
+            }
+            if (awaitCompletion(backoff)) {
+                return null;
+            }
+            try {
+                ApplyStage reopened = ApplyStage.open(deployment, settings.bootstrapServers());
+                notices.accept("Apply stage resumed: " + applyOutage.system() + " reachable again after "
+                        + seconds(applyOutage.since()));
+                applyOutage = null;
+                return reopened;
+            } catch (RuntimeException e) {
+                if (Outage.unreachable(e, Outage.WAREHOUSE).isEmpty()) {
+                    fail(e);
+                    return null;
+                }
+                last = e;
+                applyOutage = applyOutage.withCause(Outage.cause(e));
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+        applyOutage = null;
+        return null;
     }
 
     private void applyLoop(ApplyStage apply) {
@@ -91,7 +197,7 @@ final class PipelineRun implements AutoCloseable {
                             .lastCommitMicros()) * 1000);
                 }
                 if (completion.isDone()) {
-                    return; // the extract failed: stop at the batch boundary reached
+                    return; // the run failed: stop at the batch boundary reached
                 }
                 if (draining) {
                     if (drainDeadline == 0) {
@@ -113,9 +219,144 @@ final class PipelineRun implements AutoCloseable {
                     lastPublish = System.nanoTime();
                 }
             }
-        } catch (RuntimeException | Error e) {
-            fail(e);
         }
+    }
+
+    /** Hands the extract's failure, if it fails, to the supervisor thread, which owns the extract's outages. */
+    private void watchExtract(PostgresCdcSource watched) {
+        watched.completion().whenComplete((ignored, failure) -> {
+            if (failure != null && !stopping && !completion.isDone()) {
+                Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause()
+                        : failure;
+                supervisor.execute(() -> extractFailed(cause));
+            }
+        });
+    }
+
+    /** Restarts the extract when it failed because a system it needs is unreachable; fails the run otherwise. */
+    private void extractFailed(Throwable cause) {
+        Optional<String> system = Outage.unreachable(cause, Outage.SOURCE);
+        if (system.isEmpty()) {
+            fail(cause);
+            return;
+        }
+        Outage outage = extractOutage != null ? extractOutage.withCause(Outage.cause(cause))
+                : new Outage(system.get(), Instant.now(), Outage.cause(cause), faultDeadline);
+        extractOutage = outage;
+        probedOutage = false; // the restart below owns this outage now
+        notices.accept("Extract " + outage.status());
+        LOG.debug("pipeline {}: extract {}", settings.pipeline(), outage.status(), cause);
+        supervisor.schedule(() -> restartExtract(FIRST_BACKOFF, cause), FIRST_BACKOFF.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void restartExtract(Duration backoff, Throwable last) {
+        Outage outage = extractOutage;
+        if (stopping || completion.isDone() || outage == null) {
+            return;
+        }
+        if (outage.expired(Instant.now())) {
+            fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), last));
+            return;
+        }
+        PostgresCdcSource restarted = new PostgresCdcSource(settings, extractMetrics);
+        try {
+            restarted.start();
+        } catch (RuntimeException e) {
+            restarted.stop();
+            if (Outage.unreachable(e, Outage.SOURCE).isEmpty()) {
+                fail(e);
+                return;
+            }
+            extractOutage = outage.withCause(Outage.cause(e));
+            Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            supervisor.schedule(() -> restartExtract(next, e), next.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        extract = restarted;
+        extractOutage = null;
+        notices.accept("Extract resumed: " + outage.system() + " reachable again after " + seconds(outage.since()));
+        watchExtract(restarted);
+        if (stopping) {
+            restarted.stop();
+        }
+    }
+
+    /**
+     * Every second, on the supervisor thread: probes what a stage may wait on without failing — Debezium retries a
+     * lost source connection by itself without limit, and Kafka's clients block in a send or a commit — so that the
+     * run shows the pause and enforces the deadline.
+     */
+    private void watchProbes() {
+        watchSource();
+        watchKafka();
+    }
+
+    private void watchSource() {
+        Outage outage = extractOutage;
+        if (outage != null && !probedOutage) {
+            return; // the extract itself failed: restartExtract owns this outage
+        }
+        PostgresCdcSource.SourceUnreachable down = extract.sourceUnreachable();
+        if (down == null) {
+            if (outage != null) {
+                extractOutage = null;
+                probedOutage = false;
+                notices.accept("Extract resumed: " + outage.system() + " reachable again after "
+                        + seconds(outage.since()));
+            }
+        } else if (outage == null) {
+            extractOutage = new Outage(Outage.SOURCE, down.since(), down.cause(), faultDeadline);
+            probedOutage = true;
+            notices.accept("Extract " + extractOutage.status());
+        } else if (outage.expired(Instant.now())) {
+            fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), null));
+        } else {
+            extractOutage = outage.withCause(down.cause());
+        }
+    }
+
+    private void watchKafka() {
+        Outage outage = kafkaOutage;
+        try {
+            kafkaProbe.describeCluster().nodes().get(KAFKA_PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (outage != null) {
+                kafkaOutage = null;
+                notices.accept("Resumed: " + outage.system() + " reachable again after " + seconds(outage.since()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            String cause = e instanceof TimeoutException ? "no answer within " + KAFKA_PROBE_TIMEOUT.toSeconds() + " s"
+                    : Outage.cause(e);
+            if (outage == null) {
+                kafkaOutage = new Outage(Outage.KAFKA, Instant.now(), cause, faultDeadline);
+                notices.accept(kafkaOutage.status());
+            } else if (outage.expired(Instant.now())) {
+                fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), e));
+            } else {
+                kafkaOutage = outage.withCause(cause);
+            }
+        }
+    }
+
+    /** Waits {@code time}, or less when the run completes; returns true when it completed. */
+    private boolean awaitCompletion(Duration time) {
+        try {
+            completion.get(time.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    private static String seconds(Instant since) {
+        return Duration.between(since, Instant.now()).toSeconds() + " s";
     }
 
     private ApplyProgress snapshot(ApplyStage apply, Duration latency) {
@@ -138,7 +379,9 @@ final class PipelineRun implements AutoCloseable {
     private void fail(Throwable failure) {
         if (completion.completeExceptionally(failure)) {
             LOG.debug("pipeline {} failed", deployment.definition().pipeline(), failure);
-            Thread stopper = new Thread(extract::stop, "lockstep-extract-stop");
+            supervisor.shutdownNow();
+            kafkaProbe.close(Duration.ZERO);
+            Thread stopper = new Thread(() -> extract.stop(), "lockstep-extract-stop");
             stopper.setDaemon(true);
             stopper.start();
         }
@@ -149,14 +392,14 @@ final class PipelineRun implements AutoCloseable {
         return deployment;
     }
 
-    /** Returns the extract stage's counters. */
+    /** Returns the extract stage's counters (across restarts of the extract). */
     ExtractMetrics extractMetrics() {
-        return extract.metrics();
+        return extractMetrics;
     }
 
     /** Returns the WAL the source's slot retains, in bytes (-1 when unknown). */
     long walRetained() {
-        return extract.metrics().walRetainedBytes();
+        return extractMetrics.walRetainedBytes();
     }
 
     /** Returns what the apply stage did, as of at most a fraction of a second ago (the topic's end: a second). */
@@ -174,6 +417,9 @@ final class PipelineRun implements AutoCloseable {
      * once it has applied everything on the changes topic, or after a minute. Returns when both stopped.
      */
     void stop() {
+        stopping = true;
+        supervisor.shutdownNow();
+        kafkaProbe.close(Duration.ZERO);
         extract.stop();
         draining = true;
         Thread thread = applyThread;

@@ -41,6 +41,12 @@ final class RunCommand implements Callable<Integer> {
             description = "With log progress, how often a line is printed (ISO-8601, e.g. PT5S). Default: 10 s.")
     Duration logEvery;
 
+    @Option(names = "--fault-deadline", paramLabel = "DURATION", defaultValue = "PT5M",
+            description = "How long the source database, Kafka or the warehouse may stay unreachable: meanwhile the "
+                    + "stage that needs it pauses and retries, resuming from what was committed; past it, the run "
+                    + "stops with exit code 3 (ISO-8601, e.g. PT30S). Default: 5 min.")
+    Duration faultDeadline;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -48,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
             WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
             ExtractSettings settings = PipelineFiles.extractSettings(deployment.definition(),
                     pipeline.kafka.bootstrapServers);
-            run(out, deployment, settings, foreground, terminal(progress), logEvery, () -> { });
+            run(out, deployment, settings, foreground, terminal(progress), logEvery, faultDeadline, () -> { });
         }
         return 0;
     }
@@ -67,7 +73,8 @@ final class RunCommand implements Callable<Integer> {
      * pipeline cleanly) or until a stage fails (rethrown, after the other stage stopped).
      */
     static void run(PrintWriter out, WarehouseDeployment deployment, ExtractSettings settings, Foreground foreground,
-            boolean terminal, Duration logEvery, Runnable beforeStop) throws InterruptedException {
+            boolean terminal, Duration logEvery, Duration faultDeadline, Runnable beforeStop)
+            throws InterruptedException {
         PipelineDefinition definition = deployment.definition();
         List<Integer> applied = deployment.applied();
         out.printf("Pipeline %s: definition checked against both databases; warehouse migrations %s%n",
@@ -76,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
         PipelineRun run = PipelineRun.start(deployment, settings, line -> {
             out.println(line);
             out.flush();
-        });
+        }, faultDeadline);
         out.printf("Running pipeline %s: %s → %s → warehouse schema %s, from %s (Ctrl-C to stop)%n",
                 definition.pipeline(), settings.database() + " " + settings.tables().stream().map(Object::toString)
                         .collect(Collectors.joining(", ")), TopicNames.changes(definition.pipeline()),

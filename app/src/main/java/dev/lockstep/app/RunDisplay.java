@@ -91,9 +91,11 @@ final class RunDisplay {
             loaded += counts.loaded();
             quarantined += counts.quarantined();
         }
+        Outage outage = run.outage();
         return String.format("pipeline %s: %s, %,d changes extracted, applied through %s (%,d records behind), "
                 + "%,d rows loaded, %,d quarantined", run.deployment().definition().pipeline(),
-                apply.snapshotting() ? "snapshotting" : "streaming", events, apply.applied(),
+                outage != null ? outage.status() : apply.snapshotting() ? "snapshotting" : "streaming", events,
+                apply.applied(),
                 Math.max(0, apply.topicEnd() - apply.nextOffset()), loaded, quarantined);
     }
 
@@ -102,8 +104,9 @@ final class RunDisplay {
         String pipeline = run.deployment().definition().pipeline();
         boolean snapshot = !apply.snapshotCompleted() && (apply.snapshotting() || (apply.applied().equals(
                 StreamPosition.ZERO) && events < snapshotEstimate));
+        Outage outage = run.outage();
         lines.add(String.format("Pipeline %s  %s  (Ctrl-C stops after the batch in flight)", pipeline,
-                snapshot ? "snapshotting" : "streaming"));
+                outage != null ? outage.status() : snapshot ? "snapshotting" : "streaming"));
         if (snapshot && snapshotEstimate > 0) {
             double done = Math.min(1.0, (double) events / snapshotEstimate);
             int filled = (int) Math.round(done * BAR_WIDTH);

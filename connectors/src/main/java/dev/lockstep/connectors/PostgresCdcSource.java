@@ -51,12 +51,18 @@ public final class PostgresCdcSource implements AutoCloseable {
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private ExecutorService engineThread;
     private ScheduledExecutorService walPoller;
+    private volatile SourceUnreachable unreachable;
     private StreamTransactions kafka;
     private KafkaSchemaStore schemas;
 
     public PostgresCdcSource(ExtractSettings settings) {
+        this(settings, new ExtractMetrics(settings.pipeline()));
+    }
+
+    /** An extract counting into {@code metrics}: a restarted extract goes on with the counts of the one before. */
+    public PostgresCdcSource(ExtractSettings settings, ExtractMetrics metrics) {
         this.settings = requireNonNull(settings, "settings");
-        this.metrics = new ExtractMetrics(settings.pipeline());
+        this.metrics = requireNonNull(metrics, "metrics");
         this.source = new SourceDatabase(settings);
     }
 
@@ -108,7 +114,7 @@ public final class PostgresCdcSource implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        walPoller.scheduleWithFixedDelay(this::pollWalRetained, 0, 10, TimeUnit.SECONDS);
+        walPoller.scheduleWithFixedDelay(this::pollWalRetained, 0, 2, TimeUnit.SECONDS);
         LOG.info("Extract of pipeline {} started: {}", settings.pipeline(), settings);
         return this;
     }
@@ -239,11 +245,27 @@ public final class PostgresCdcSource implements AutoCloseable {
         }
     }
 
+    /** Since when, and with what error, the source database has refused the extract's probe. */
+    public record SourceUnreachable(java.time.Instant since, String cause) {}
+
+    /**
+     * Returns the source outage seen by the extract's probe (every 2 s), or null while the source answers. Debezium
+     * retries its own connection without limit meanwhile; the caller decides how long to wait.
+     */
+    public SourceUnreachable sourceUnreachable() {
+        return unreachable;
+    }
+
     private void pollWalRetained() {
         try {
             source.walRetainedBytes().ifPresent(metrics::walRetained);
+            unreachable = null;
         } catch (RuntimeException e) {
             LOG.debug("Cannot read WAL retained by slot {}: {}", settings.slotName(), e.toString());
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            SourceUnreachable before = unreachable;
+            unreachable = new SourceUnreachable(before == null ? java.time.Instant.now() : before.since(),
+                    String.valueOf(cause.getMessage()));
         }
     }
 

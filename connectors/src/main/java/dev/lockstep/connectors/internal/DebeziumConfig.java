@@ -84,6 +84,11 @@ public final class DebeziumConfig {
         p.setProperty("signal.enabled.channels", "source");
         p.setProperty("signal.data.collection", SourceDatabase.SIGNAL.toString());
 
+        // A lost source connection (a restart, a failover) is retried by Debezium without a count limit; the run
+        // decides how long an outage may last (lockstep run --fault-deadline). Retry after 2 s, not the default 10 s.
+        p.setProperty("errors.max.retries", "-1");
+        p.setProperty("retriable.restart.connector.wait.ms", "2000");
+
         // Ordered, single-threaded processing: the stream is the WAL, in commit order.
         p.setProperty("record.processing.order", "ORDERED");
         p.setProperty("record.processing.threads", "1");

@@ -123,6 +123,6 @@ public final class StreamTransactions implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close();
+        producer.close(java.time.Duration.ofSeconds(5)); // bounded: the broker may be the reason we stop
     }
 }

@@ -128,6 +128,6 @@ public final class KafkaSchemaStore implements SchemaStore, AutoCloseable {
 
     @Override
     public synchronized void close() {
-        consumer.close();
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
     }
 }

@@ -31,6 +31,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class ChangeStreamReader implements AutoCloseable {
 
+    /** Short: the apply loop asks between batches, and an unreachable broker should show as such at once. */
+    private static final Duration END_OFFSET_TIMEOUT = Duration.ofSeconds(5);
+
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
     private final EnvelopeCodec codec;
@@ -146,7 +149,12 @@ public final class ChangeStreamReader implements AutoCloseable {
 
     /** Returns the end of the changes topic for this reader (its last stable offset): where a caught-up reader is. */
     public long endOffset() {
-        return consumer.endOffsets(List.of(partition)).getOrDefault(partition, 0L);
+        try {
+            return consumer.endOffsets(List.of(partition), END_OFFSET_TIMEOUT).getOrDefault(partition, 0L);
+        } catch (KafkaException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the end of " + partition.topic() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** Returns true between a BEGIN marker and its END marker. */
@@ -187,6 +195,6 @@ public final class ChangeStreamReader implements AutoCloseable {
 
     @Override
     public void close() {
-        consumer.close();
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
     }
 }
