@@ -76,8 +76,8 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
         try {
             process(events, committer);
         } catch (RuntimeException e) {
-            // Debezium retries a failing consumer quietly; say what failed before it does.
-            LOG.error("Extract failed to write a batch of {} record(s): {}", events.size(), e.toString(), e);
+            // The failure ends Debezium's engine (the run then starts the extract again, or stops); say what failed.
+            LOG.debug("Extract failed to write a batch of {} record(s): {}", events.size(), e.toString(), e);
             throw e;
         }
     }
