@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -47,7 +48,6 @@ class FaultsIT {
             .withSeparateServer("warehouse_broker", "warehouse_warehouse", "warehouse_source",
                     "warehouse_longwarehouse");
 
-    private static final Path DEFINITION = Path.of("..", DemoCommand.EXAMPLE);
     private static final double RATE = 300;
     private static final Duration OUTAGE = Duration.ofSeconds(30);
     /** Longer than {@link #DEADLINE}: the run must give up by itself, not wait for the system to come back. */
@@ -56,10 +56,12 @@ class FaultsIT {
     private static final Path REPORTS = Path.of("target", "faults");
 
     private static AlertsWebhook webhook;
+    private static ShopRuns runs;
 
     @BeforeAll
     static void startWebhook() {
         webhook = AlertsWebhook.start();
+        runs = new ShopRuns(services, webhook);
     }
 
     @AfterAll
@@ -138,11 +140,8 @@ class FaultsIT {
             this.pipeline = "shop" + name;
             this.source = "source_" + name;
             this.warehouse = "warehouse_" + name;
-            this.definition = dir.resolve(pipeline + ".yaml");
+            this.definition = ShopRuns.renamed(dir, pipeline);
             this.report = REPORTS.resolve(name + ".txt");
-            Files.writeString(definition, Files.readString(DEFINITION)
-                    .replace("pipeline: shop", "pipeline: " + pipeline)
-                    .replace("schema: shop_dw", "schema: " + pipeline + "_dw"));
         }
 
         void run(Runnable fault) throws Exception {
@@ -274,16 +273,7 @@ class FaultsIT {
         }
 
         private ChildJvm child(String... args) {
-            return ChildJvm.of(Lockstep.class).args(args).heap("384m")
-                    .environment("SHOP_SOURCE_URL", services.jdbcUrl(source))
-                    .environment("SHOP_SOURCE_USER", services.user())
-                    .environment("SHOP_SOURCE_PASSWORD", services.password())
-                    .environment("SHOP_WAREHOUSE_URL", services.jdbcUrl(warehouse))
-                    .environment("SHOP_WAREHOUSE_USER", services.user())
-                    .environment("SHOP_WAREHOUSE_PASSWORD", services.password())
-                    .environment("SHOP_ALERTS_WEBHOOK", webhook.url())
-                    .environment("LOCKSTEP_KAFKA_BOOTSTRAP", services.bootstrapServers())
-                    .start();
+            return runs.child(source, warehouse, Map.of(), args);
         }
 
         private static String last(List<String> lines) {
