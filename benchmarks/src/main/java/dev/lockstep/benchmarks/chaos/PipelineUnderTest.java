@@ -2,6 +2,7 @@ package dev.lockstep.benchmarks.chaos;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.app.shop.ShopDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,6 +46,7 @@ final class PipelineUnderTest implements AutoCloseable {
     private int started;
     private boolean startupSeen;
     private boolean snapshotApplied;
+    private long seedCheckedMillis;
     private long loadStartedMillis = -1;
 
     PipelineUnderTest(Path jar, Path definition, Map<String, String> environment, Path directory, ShopLoad load,
@@ -215,7 +217,7 @@ final class PipelineUnderTest implements AutoCloseable {
             throw new ChaosFailure("lockstep run (pid " + current.pid() + ") exited by itself with code "
                     + current.exitCode() + "; see " + current.log());
         }
-        if (!snapshotApplied && current.printed(SNAPSHOT_APPLIED)) {
+        if (!snapshotApplied && (current.printed(SNAPSHOT_APPLIED) || seedInWarehouse())) {
             snapshotApplied = true;
         }
         if (snapshotApplied && !load.started()) {
@@ -225,6 +227,33 @@ final class PipelineUnderTest implements AutoCloseable {
         load.failure().ifPresent(e -> {
             throw new ChaosFailure("the workload failed: " + e);
         });
+    }
+
+    /**
+     * Returns true when the raw layer holds every row of the seeded shop, checked at most once a second: the process
+     * that applied the snapshot's last row may be killed before it printed {@value #SNAPSHOT_APPLIED}, and the next
+     * one, resuming after that row, never prints it.
+     */
+    private boolean seedInWarehouse() {
+        if (millis() - seedCheckedMillis < 1_000) {
+            return false;
+        }
+        seedCheckedMillis = millis();
+        String raw = pipeline + "_dw_raw.";
+        try (PreparedStatement ps = warehouse.prepareStatement("SELECT (SELECT count(*) FROM " + raw + "customers WHERE "
+                + "NOT _deleted) = ? AND (SELECT count(*) FROM " + raw + "products WHERE NOT _deleted) = ? AND (SELECT "
+                + "count(*) FROM " + raw + "orders WHERE NOT _deleted) = ? AND (SELECT count(*) FROM " + raw
+                + "order_items WHERE NOT _deleted) = ?")) {
+            ps.setLong(1, ChaosRun.SHOP.customers());
+            ps.setLong(2, ChaosRun.SHOP.products());
+            ps.setLong(3, ChaosRun.SHOP.orders());
+            ps.setLong(4, (long) ChaosRun.SHOP.orders() * ShopDatabase.SEED_ITEMS_PER_ORDER);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            return false; // the raw layer is not there yet
+        }
     }
 
     private static String seconds(Duration duration) {
