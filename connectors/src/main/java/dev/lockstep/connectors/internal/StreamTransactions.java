@@ -77,7 +77,9 @@ public final class StreamTransactions implements AutoCloseable {
         } catch (KafkaException | IllegalStateException e) {
             try {
                 producer.abortTransaction();
-            } catch (KafkaException abortFailed) {
+            } catch (KafkaException | IllegalStateException abortFailed) {
+                // e.g. after a commit that timed out, Kafka refuses an abort: the next extract's producer fences
+                // this one, which aborts the open transaction on the broker.
                 e.addSuppressed(abortFailed);
             }
             throw new LockstepException(ErrorCode.UNAVAILABLE,
