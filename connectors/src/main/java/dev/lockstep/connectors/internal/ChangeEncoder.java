@@ -44,6 +44,12 @@ public final class ChangeEncoder {
     private final ConnectToAvro mapper = new ConnectToAvro();
     private final Map<org.apache.kafka.connect.data.Schema, Envelope> envelopes = new IdentityHashMap<>();
     private final Map<TableId, Map<String, Integer>> versions = new HashMap<>();
+    /**
+     * One instance of each envelope schema and its prefix: Debezium hands out several Connect schemas of one table
+     * shape (snapshot, streaming, after a relation message), and the codec finds its writer by schema — by identity
+     * when the instance is the one it saw, by a deep comparison of the whole schema otherwise.
+     */
+    private final Map<Schema, Schema[]> sharedSchemas = new HashMap<>();
     private final Set<Long> registered = new java.util.HashSet<>();
     private final Set<Schema> registeredSchemas = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<String, GenericData.EnumSymbol> symbols = new HashMap<>();
@@ -209,8 +215,9 @@ public final class ChangeEncoder {
                     changedSchemas.add(table);
                 }
             }
-            Schema schema = ChangeSchemas.change(pipeline, table, keySchema, row.schema(), version);
-            envelope = new Envelope(schema, ChangeSchemas.withoutPosition(schema), version, table, row, key);
+            Schema[] shared = sharedSchemas.computeIfAbsent(ChangeSchemas.change(pipeline, table, keySchema,
+                    row.schema(), version), s -> new Schema[] {s, ChangeSchemas.withoutPosition(s)});
+            envelope = new Envelope(shared[0], shared[1], version, table, row, key);
             envelopes.put(valueSchema, envelope);
         }
         register(envelope.schema(), out);
