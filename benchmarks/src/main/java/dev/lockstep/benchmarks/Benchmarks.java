@@ -12,8 +12,8 @@ public final class Benchmarks {
         if (args.length == 0) {
             System.err.println("usage: lockstep-benchmarks startup [--runs N] | extract [--changes N] [--rate N] "
                     + "[--seconds N] | apply [--changes N] [--batch-size N] [--repeat] [--statements] [--explain MS] "
-                    + "[--keep S] | e2e [--changes N] [--rate N] [--seconds N] [--poll-ms N] [--file F] "
-                    + "[--async-commit] | demo-startup [--runs N] [--jar J] | chaos [--runs N] [--kills K] [--rate N] "
+                    + "[--keep S] | batch-cost [--batches N] | e2e [--changes N] [--rate N] [--seconds N] [--poll-ms N] [--file F] "
+                    + "[--async-commit] [--statements] [--explain MS] [--pg K=V,...] | demo-startup [--runs N] [--jar J] | chaos [--runs N] [--kills K] [--rate N] "
                     + "[--seed S] [--changes N] [--jar J] [--keep] [--run-seed S --runs 1]");
             System.exit(2);
         }
@@ -23,11 +23,12 @@ public final class Benchmarks {
                 case "startup" -> EmbeddedStartupBenchmark.main(rest);
                 case "extract" -> ExtractBenchmark.main(rest);
                 case "apply" -> ApplyBenchmark.main(rest);
+                case "batch-cost" -> BatchCostBenchmark.main(rest);
                 case "e2e" -> EndToEndBenchmark.main(rest);
                 case "demo-startup" -> DemoStartupBenchmark.main(rest);
                 case "chaos" -> ChaosMain.main(rest);
                 default -> {
-                    System.err.println("unknown benchmark '" + args[0] + "'; known: startup, extract, apply, e2e, "
+                    System.err.println("unknown benchmark '" + args[0] + "'; known: startup, extract, apply, batch-cost, e2e, "
                             + "demo-startup, chaos");
                     System.exit(2);
                 }

@@ -56,12 +56,15 @@ public final class EndToEndBenchmark {
     private EndToEndBenchmark() {}
 
     /** The command line. */
-    record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit) {
+    record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
+            boolean statements, int explain, String serverConfig) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
                     Figures.intArg(args, "--seconds", 20), Figures.intArg(args, "--poll-ms", 2),
-                    Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"));
+                    Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"),
+                    List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
+                    Figures.stringArg(args, "--pg", ""));
         }
     }
 
@@ -84,6 +87,25 @@ public final class EndToEndBenchmark {
         if (options.asyncCommit()) {
             // Decoding reads flushed WAL only: asynchronous commits reach the slot when the WAL writer next runs.
             postgres.serverConfig("wal_writer_delay", "10ms");
+        }
+        for (String setting : options.serverConfig().split(",")) {
+            if (setting.contains("=")) { // diagnostics, e.g. --pg log_lock_waits=on,deadlock_timeout=50ms
+                postgres.serverConfig(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=')
+                        + 1));
+            }
+        }
+        if (options.statements() || options.explain() >= 0) {
+            postgres.serverConfig("shared_preload_libraries", "pg_stat_statements"
+                    + (options.explain() >= 0 ? ",auto_explain" : ""));
+        }
+        if (options.explain() >= 0) {
+            postgres.serverConfig("auto_explain.log_min_duration", Integer.toString(options.explain()))
+                    .serverConfig("auto_explain.log_analyze", "on").serverConfig("auto_explain.log_buffers", "on")
+                    // Kept after the run (the server's own directory is deleted).
+                    .serverConfig("logging_collector", "on")
+                    .serverConfig("log_directory", Path.of("").toAbsolutePath().toString())
+                    .serverConfig("log_filename", "e2e-postgres.log");
+            System.out.println("plans of statements over " + options.explain() + " ms: e2e-postgres.log");
         }
         try (EmbeddedPostgres pg = postgres.build().start();
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start();
@@ -134,6 +156,9 @@ public final class EndToEndBenchmark {
             line("bare Debezium Embedded", String.format("%,d events counted in %.1f s = %,.0f events/s (engine start "
                     + "included)", written.changes(), written.changes() / bareRate, bareRate));
 
+            if (options.statements()) {
+                Profile.reset(pg, "warehouse");
+            }
             long started = System.nanoTime();
             try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
                 long startReturned = System.nanoTime();
@@ -156,6 +181,9 @@ public final class EndToEndBenchmark {
                             + "so the figure above is not comparable", run.extractedChanges(), written.changes()));
                 }
                 line("Lockstep / bare Debezium", String.format("%.2f of the events/s", lockstepRate / bareRate));
+                if (options.statements()) {
+                    Profile.print(pg, "warehouse"); // the catch-up's statements: start-up and latency phase apart
+                }
 
                 if (options.asyncCommit()) {
                     writer.setAutoCommit(true);
