@@ -119,7 +119,9 @@ public final class AlertOutbox {
         int resolved = 0;
         try (PreparedStatement ps = connection.prepareStatement("SELECT rule, severity, violations, "
                 + "extract(epoch FROM now() - last_violation_at) * 1000 FROM lockstep.open_alerts WHERE pipeline = ? "
-                + "FOR UPDATE")) {
+                // An alert the applier's open batch is counting a violation on is not quiet; waiting for it could
+                // deadlock with the batch.
+                + "FOR UPDATE SKIP LOCKED")) {
             ps.setString(1, pipeline);
             try (ResultSet rs = ps.executeQuery()) {
                 List<Object[]> quiet = new ArrayList<>();

@@ -41,8 +41,9 @@ public final class QuarantineOutbox {
 
     /**
      * Hands up to {@code limit} rows not yet relayed to {@code publisher} and marks them relayed — unless their status
-     * changed meanwhile (then the change goes out next time). Returns how many were published. Runs on an auto-commit
-     * connection or inside the caller's transaction.
+     * changed meanwhile, or the applier's open batch is changing them (then their new state goes out next time:
+     * at-least-once). Never waits for a row lock, so it cannot deadlock with the applier. Returns how many were
+     * published. Runs on an auto-commit connection or inside the caller's transaction.
      */
     public int relay(Connection connection, Publisher publisher, int limit) throws SQLException {
         List<Record> records = new ArrayList<>();
@@ -75,9 +76,12 @@ public final class QuarantineOutbox {
             return 0;
         }
         publisher.publish(records);
-        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine SET relayed_at = now() "
-                + "FROM unnest(?::bigint[], ?::text[]) AS p(id, status) WHERE quarantine_id = p.id "
-                + "AND quarantine.status = p.status AND relayed_at IS NULL")) {
+        // SKIP LOCKED: a row the applier's open batch is changing is left for the next relay (its new state goes out
+        // then); waiting for it could deadlock with the batch, which locks other ledger rows in its own order.
+        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine q SET relayed_at = now() "
+                + "FROM (SELECT r.quarantine_id FROM lockstep.quarantine r JOIN unnest(?::bigint[], ?::text[]) AS "
+                + "p(id, status) ON r.quarantine_id = p.id WHERE r.status = p.status AND r.relayed_at IS NULL "
+                + "FOR UPDATE OF r SKIP LOCKED) l WHERE q.quarantine_id = l.quarantine_id")) {
             ps.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
             ps.setArray(2, connection.createArrayOf("text", statuses.toArray()));
             ps.executeUpdate();
