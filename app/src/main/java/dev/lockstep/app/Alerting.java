@@ -15,7 +15,10 @@ import dev.lockstep.quality.alert.AlertData;
 import dev.lockstep.warehouse.quarantine.QuarantineOutbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -31,7 +34,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import dev.lockstep.quality.alert.KafkaAlertSink;
 import dev.lockstep.quality.alert.WebhookAlertSink;
 import dev.lockstep.warehouse.alert.AlertOutbox;
-import dev.lockstep.warehouse.star.ReferenceChecks;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -50,11 +52,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The alert side of a running apply stage: between batches, applies the references rules whose grace passed, runs
- * the aggregate rules that are due, resolves open alerts whose rule has been quiet for its {@code resolve_after},
- * relays pending outbox events to {@code lockstep.alerts} and the definition's webhooks, and relays the quarantine
- * ledger to {@code lockstep.<pipeline>.quarantine}.
- * A sink that fails leaves the events pending: they go out with a later tick (at-least-once). Not thread-safe.
+ * The alert side of a running apply stage, on a worker thread of its own with its own warehouse connection, so that
+ * nothing slow or remote runs on the apply thread: every half second it runs the aggregate rules that are due,
+ * resolves open alerts whose rule has been quiet for its {@code resolve_after}, relays pending outbox events to
+ * {@code lockstep.alerts} and the definition's webhooks, and relays the quarantine ledger to
+ * {@code lockstep.<pipeline>.quarantine}. It writes only the control schema (outbox and relay marks), never the
+ * star schema: the {@code references} rules, which do, run on the apply thread at its control point.
+ * A sink that fails leaves the events pending: they go out with a later tick (at-least-once). An aggregate rule
+ * with {@code on_fail: fail} that fails is kept as {@link #failure()}: the apply stage stops before its next batch
+ * commits.
  */
 final class Alerting implements AutoCloseable {
 
@@ -65,19 +71,17 @@ final class Alerting implements AutoCloseable {
     private final AlertOutbox outbox;
     private final Map<String, QualityRule> rules;
     private final List<AlertSink> sinks;
-    private final ReferenceChecks references;
     private final AggregateChecks aggregates;
     private final QuarantineOutbox quarantine;
     private final KafkaProducer<String, String> quarantineProducer;
     private final String quarantineTopic;
     private final String pipeline;
-    private long lastTick;
+    private final ScheduledExecutorService worker;
+    private volatile LockstepException failure;
     private QualityMetrics metrics;
 
     private Alerting(Connection connection, AlertOutbox outbox, Map<String, QualityRule> rules, List<AlertSink> sinks,
-            ReferenceChecks references, AggregateChecks aggregates, String pipeline,
-            KafkaProducer<String, String> quarantineProducer) {
-        this.references = references;
+            AggregateChecks aggregates, String pipeline, KafkaProducer<String, String> quarantineProducer) {
         this.aggregates = aggregates;
         this.pipeline = pipeline;
         this.quarantine = new QuarantineOutbox(pipeline);
@@ -88,6 +92,31 @@ final class Alerting implements AutoCloseable {
         this.outbox = outbox;
         this.rules = rules;
         this.sinks = sinks;
+        this.worker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "lockstep-alerting-" + pipeline);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Starts the worker: a tick every half second until {@link #close()} or a {@code fail} outcome. */
+    Alerting start() {
+        worker.scheduleWithFixedDelay(() -> {
+            try {
+                tick();
+            } catch (LockstepException e) {
+                failure = e;
+                worker.shutdown(); // stopped: the apply stage raises it before its next commit
+            } catch (RuntimeException e) {
+                LOG.warn("Alerting tick failed, trying again: {}", e.getMessage(), e);
+            }
+        }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Returns the failure of an aggregate rule with {@code on_fail: fail}, once one failed. */
+    Optional<LockstepException> failure() {
+        return Optional.ofNullable(failure);
     }
 
     /**
@@ -124,7 +153,6 @@ final class Alerting implements AutoCloseable {
         producer.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         return new Alerting(connection, new AlertOutbox(definition.pipeline()), definition.quality().stream()
                 .collect(Collectors.toMap(QualityRule::name, Function.identity())), sinks,
-                new ReferenceChecks(star, definition.pipeline(), WarehouseDeployment.VERSION),
                 new AggregateChecks(definition, star, bootstrapServers), definition.pipeline(),
                 new KafkaProducer<>(producer, new StringSerializer(), new StringSerializer()));
     }
@@ -176,14 +204,13 @@ final class Alerting implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** Resolves quiet alerts and relays pending events, at most every half second. */
+    /**
+     * Runs the due aggregate rules, resolves quiet alerts and relays pending events once (the worker calls it every
+     * half second); throws {@link ErrorCode#PIPELINE_STOPPED} when an aggregate rule with {@code on_fail: fail}
+     * failed.
+     */
     void tick() {
-        if (System.nanoTime() - lastTick < EVERY.toNanos()) {
-            return;
-        }
-        lastTick = System.nanoTime();
         try {
-            references.run(connection); // members still inferred after their grace, also while the stream is quiet
             aggregates.runDue(connection);
             connection.commit();
             outbox.resolveQuiet(connection, rules);
@@ -203,7 +230,7 @@ final class Alerting implements AutoCloseable {
         } catch (LockstepException e) {
             rollbackQuietly();
             if (e.code() == ErrorCode.PIPELINE_STOPPED) {
-                throw e; // a references rule with on_fail: fail
+                throw e; // an aggregate rule with on_fail: fail
             }
             LOG.warn("Alerts are pending, they go out with a later attempt: {}", e.getMessage());
         } catch (SQLException | RuntimeException e) {
@@ -226,7 +253,17 @@ final class Alerting implements AutoCloseable {
 
     @Override
     public void close() {
-        tick();
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(40, TimeUnit.SECONDS)) {
+                LOG.warn("The alerting worker of pipeline {} did not stop within 40 s", pipeline);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (worker.isTerminated() && failure == null) {
+            tick(); // what the last batches left pending
+        }
         for (AlertSink sink : sinks) {
             sink.close();
         }

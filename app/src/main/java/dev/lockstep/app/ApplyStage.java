@@ -24,12 +24,16 @@ import java.util.function.Consumer;
 
 /**
  * The apply stage of one deployed pipeline, one step at a time: a batch of whole source transactions applied to the
- * warehouse, the alerting work that is due, and — once a second — the quarantine replay requests waiting. Used by
- * {@code lockstep apply} alone and by {@code lockstep run} beside the extract.
+ * warehouse, then the control work that is due at the control point (no batch open): the quarantine replay requests
+ * waiting (once a second) and, while the stream is quiet, the references rules. The alerting work runs beside it
+ * on its own thread ({@link Alerting}). Used by {@code lockstep apply} alone and by {@code lockstep run} beside the
+ * extract.
  */
 final class ApplyStage implements AutoCloseable {
 
     private static final long REPLAY_CHECK_NANOS = 1_000_000_000L;
+    /** How often the references rules run while no batch runs them. */
+    private static final Duration REFERENCES_EVERY = Duration.ofMillis(500);
 
     private final Connection connection;
     private final KafkaSchemaStore store;
@@ -62,12 +66,18 @@ final class ApplyStage implements AutoCloseable {
             opened.add(alerting);
             RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(),
                     definition.warehouse().schema(), deployment.tables(), WarehouseDeployment.VERSION,
-                    definition.load().batchSize(), Optional.of(deployment.star()));
+                    definition.load().batchSize(), Optional.of(deployment.star()))
+                    .maxBatchLatency(definition.load().maxBatchLatency());
+            // An aggregate rule's fail outcome, found by the alerting worker, stops the next batch from committing.
+            applier.beforeCommit(() -> alerting.failure().ifPresent(failure -> {
+                throw failure;
+            }));
             ChangeStreamReader reader = ChangeStreamReader.open(bootstrapServers, definition.pipeline(),
                     applier.nextOffset(), applier.applied(), store);
             QualityMetrics metrics = new QualityMetrics(definition.pipeline());
             applier.metrics(metrics);
             alerting.metrics(metrics);
+            alerting.start();
             return new ApplyStage(connection, store, alerting, applier, reader);
         } catch (SQLException e) {
             closeAll(opened);
@@ -80,16 +90,22 @@ final class ApplyStage implements AutoCloseable {
     }
 
     /**
-     * Applies what the changes topic has ready (waiting at most {@code poll} for it), runs the alerting work that is
-     * due and, at most once a second and only at a control point (no batch open), serves waiting quarantine replay
-     * requests, reporting each to {@code served}.
+     * Applies what the changes topic has ready (waiting at most {@code poll} for it) as one batch and, at the control
+     * point after it, serves waiting quarantine replay requests (at most once a second, reporting each to
+     * {@code served}) and runs the references rules when no batch did for half a second.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
     void step(Duration poll, Consumer<RawLayerApplier.ReplayOutcome> served) {
         try {
+            alerting.failure().ifPresent(failure -> {
+                throw failure;
+            });
             applier.applyOnce(reader, poll);
-            alerting.tick();
-            if (applier.atControlPoint() && System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
+            if (!applier.atControlPoint()) {
+                return;
+            }
+            applier.checkReferences(REFERENCES_EVERY);
+            if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
                 applier.serveReplays(codec).forEach(served);
             }

@@ -6,6 +6,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Secret;
+import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
@@ -18,9 +19,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -74,7 +82,8 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
         boolean changed = check.deployedDefinition().filter(deployed -> !deployed.equals(text)).isPresent();
         if (!check.differing().isEmpty()) {
             throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the warehouse of pipeline " + definition.pipeline()
-                    + " was built from " + (changed ? "another definition" : "other source columns") + ": warehouse "
+                    + " was built from " + (changed ? "another definition" : "other source columns, or by a Lockstep "
+                    + "build that generated other DDL (see README, \"Upgrading\")") + ": warehouse "
                     + "migration(s) V" + check.differing() + " would differ today, so nothing was started or changed. "
                     + "Deploying a changed definition is the migration coordinator's job, which has not landed yet; "
                     + "restore the definition that built the warehouse."
@@ -85,7 +94,44 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
             migrations.amendDeployment(); // rules, load settings, comments: no warehouse migration needed
         }
         WarehouseMigrations.Result result = migrations.apply(scripts);
+        ensureRuleIndexes(definition, star);
         return new WarehouseDeployment(definition, star.sources(), star, result);
+    }
+
+    /**
+     * Creates the indexes the definition's quality rules probe that are missing, and drops those no rule needs any
+     * more ({@link StarSchemaDdl#ruleIndexes}): rules change without a warehouse migration.
+     */
+    private static void ensureRuleIndexes(PipelineDefinition definition, StarSchema star) {
+        Map<String, String> wanted = StarSchemaDdl.ruleIndexes(star);
+        try (Connection c = dataSource(definition.warehouse().postgres()).getConnection();
+                Statement s = c.createStatement()) {
+            Set<String> existing = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT indexname FROM pg_indexes WHERE schemaname = ? "
+                    + "AND starts_with(indexname, ?)")) {
+                ps.setString(1, star.schema());
+                ps.setString(2, StarSchemaDdl.RULE_INDEX_PREFIX);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        existing.add(rs.getString(1));
+                    }
+                }
+            }
+            for (String name : existing) {
+                if (!wanted.containsKey(name)) {
+                    s.execute("DROP INDEX IF EXISTS " + SqlIdentifiers.quote(star.schema()) + "."
+                            + SqlIdentifiers.quote(name));
+                }
+            }
+            for (Map.Entry<String, String> index : wanted.entrySet()) {
+                if (!existing.contains(index.getKey())) {
+                    s.execute(index.getValue());
+                }
+            }
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot create the indexes of the quality rules of "
+                    + "pipeline " + definition.pipeline() + " in its warehouse: " + e.getMessage(), e);
+        }
     }
 
     /** Returns a data source for the warehouse; the password is read from the definition's secret, never logged. */

@@ -142,14 +142,10 @@ class QualityRuleCasesIT {
                         "order_line", ALL_LINES, List.of(), true, false, afterGrace),
                 new Case("references, fail: the pipeline stops once the grace passed",
                         "{ rule: references, target: order_line, dimension: product, grace: 1s, on_fail: fail }",
-                        "order_line", ALL_LINES, List.of(), false, false, c -> {
-                            try (Alerting alerting = Alerting.open(c.deployment().definition(), c.deployment().star(),
-                                    services.bootstrapServers())) {
-                                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                                        .untilAsserted(() -> assertThatThrownBy(alerting::tick).isInstanceOf(LockstepException.class).hasMessageContaining("quality rule "
-                                                + c.rule().name() + " (on_fail: fail)"));
-                            }
-                        }),
+                        "order_line", ALL_LINES, List.of(), false, false, c -> assertThatThrownBy(() ->
+                                StarShop.checkReferencesUntil(services, "qdw", c.pipeline(), c.deployment(), () -> false))
+                                .isInstanceOf(LockstepException.class)
+                                .hasMessageContaining("quality rule " + c.rule().name() + " (on_fail: fail)")),
                 new Case("completeness, warn: below the threshold alerts and drops nothing",
                         "{ rule: completeness, target: customer, columns: [email], threshold: 90%, on_fail: warn }",
                         "customer", ALL_CUSTOMERS, List.of(), true, false, c -> assertThat(aggregate(c).observed())
@@ -240,16 +236,10 @@ class QualityRuleCasesIT {
         };
     }
 
-    /** Ticks the alerting until the references rule acted on the member still inferred (product 99). */
+    /** Runs the references rules, as a quiet apply stage does, until the rule acted on the member still inferred. */
     private static void tickUntilGraceActed(Context c) throws Exception {
-        try (Alerting alerting = Alerting.open(c.deployment().definition(), c.deployment().star(),
-                services.bootstrapServers())) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                alerting.tick();
-                return dw("SELECT count(*) FROM lockstep.open_alerts WHERE pipeline = '" + c.pipeline() + "'")
-                        .equals(List.of("1"));
-            });
-        }
+        StarShop.checkReferencesUntil(services, "qdw", c.pipeline(), c.deployment(), () -> dw("SELECT count(*) FROM "
+                + "lockstep.open_alerts WHERE pipeline = '" + c.pipeline() + "'").equals(List.of("1")));
     }
 
     /** Runs the case's aggregate rule once, as the alerting timer does, and commits its outcome. */

@@ -1,7 +1,6 @@
 package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.embedded.testing.ServicesExtension;
@@ -53,14 +52,9 @@ class ReferencesRuleApplyIT {
         }
         assertThat(dw("SELECT count(*) FROM shop_dw.dim_product WHERE is_inferred")).containsExactly("1");
 
-        try (Alerting alerting = Alerting.open(deployment.definition(), deployment.star(),
-                services.bootstrapServers())) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                alerting.tick();
-                return dw("SELECT product_key::text FROM shop_dw.fact_order_line WHERE id = 1000").equals(List.of("-1"))
-                        && dw("SELECT count(*) FROM shop_dw.fact_order WHERE id = 100").equals(List.of("0"));
-            });
-        }
+        StarShop.checkReferencesUntil(services, "fdw", PIPELINE, deployment, () -> dw("SELECT product_key::text FROM "
+                + "shop_dw.fact_order_line WHERE id = 1000").equals(List.of("-1"))
+                && dw("SELECT count(*) FROM shop_dw.fact_order WHERE id = 100").equals(List.of("0")));
 
         assertThat(dw("SELECT p.name FROM shop_dw.fact_order_line f JOIN shop_dw.dim_product p USING (product_key) "
                 + "WHERE f.id = 1001")).as("completed within the grace: kept").containsExactly("Arrived");

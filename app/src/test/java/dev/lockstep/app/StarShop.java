@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -61,6 +62,23 @@ final class StarShop {
                     return applier.nextOffset() >= end;
                 });
             }
+        }
+    }
+
+    /**
+     * Runs the references rules at an applier's control point, as the apply stage does while the stream is quiet,
+     * until {@code done} (checked after each run) holds.
+     */
+    static void checkReferencesUntil(ServicesExtension services, String warehouse, String pipeline,
+            WarehouseDeployment deployment, Callable<Boolean> done) throws Exception {
+        try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), services.user(),
+                services.password())) {
+            RawLayerApplier applier = RawLayerApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
+                    WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                applier.checkReferences(Duration.ZERO);
+                return done.call();
+            });
         }
     }
 

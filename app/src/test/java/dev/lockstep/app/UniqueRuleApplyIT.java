@@ -34,7 +34,10 @@ class UniqueRuleApplyIT {
                 quality:
                   - { rule: unique, target: customer, columns: [email] }
                 """);
+        String withoutRule = Files.readString(file).substring(0, Files.readString(file).indexOf("quality:"));
         WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        assertThat(ruleIndexes()).as("the rule's probe is an index lookup").singleElement().asString()
+                .contains("lockstep_rule_").contains("(email) WHERE (is_current AND (NOT is_deleted))");
         Instant t = Instant.parse("2026-06-01T10:00:00Z");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
                 deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
@@ -71,5 +74,14 @@ class UniqueRuleApplyIT {
                 + "FROM lockstep.quarantine ORDER BY quarantine_id")).containsExactly(
                 "unique_customer_email {\"id\": 3} duplicate of email held by another key",
                 "unique_customer_email {\"id\": 5} duplicate of email held by another key");
+
+        Files.writeString(file, withoutRule);
+        WarehouseDeployment.deploy(file); // a rule dropped: no warehouse migration, and its index goes
+        assertThat(ruleIndexes()).isEmpty();
+    }
+
+    private static List<String> ruleIndexes() throws Exception {
+        return services.query("udw", "SELECT indexdef FROM pg_indexes WHERE schemaname = 'shop_dw' AND "
+                + "starts_with(indexname, 'lockstep_rule_')");
     }
 }

@@ -87,6 +87,10 @@ public final class ChangeStreamReader implements AutoCloseable {
                 // Never jump silently: an offset that retention deleted under us must stop the pipeline.
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
+                // A batch grows over several polls while more is ready: a fetch brings a large batch's worth at
+                // once (the 1 MiB default holds ~3,000 changes of the shop example).
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 << 20,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
         try {
@@ -155,6 +159,15 @@ public final class ChangeStreamReader implements AutoCloseable {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the end of " + partition.topic() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Returns true when the topic holds more committed records than this reader has read, as of the last fetch: the
+     * caller's batch may wait for them. A lag of one is the commit marker Kafka wrote after the last transaction
+     * read, which a poll skips: nothing more to read.
+     */
+    public boolean moreReady() {
+        return consumer.currentLag(partition).orElse(0) > 1;
     }
 
     /** Returns true between a BEGIN marker and its END marker. */

@@ -72,6 +72,13 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, String> copies = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
+    private long maxBatchLatencyNanos;
+    /** When the references rules last ran (in a batch, or at a control point), System.nanoTime. */
+    private long referencesCheckedNanos = System.nanoTime();
+    /** Runs just before each batch commits; throwing rolls the batch back. */
+    private Runnable beforeCommit = () -> { };
+    /** When the open batch read its first record (System.nanoTime), or 0. */
+    private long batchOpenedNanos;
     /** Undecodable records the replay being served decoded and staged. */
     private int replayedUndecodable;
     /** The highest position the warehouse ever reflected: a batch starting above it needs no replay guard. */
@@ -202,9 +209,53 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     /**
-     * Polls {@code reader} once and, when the stream is at a source transaction boundary, applies what it has
-     * gathered in one warehouse transaction (a transaction is never split; a batch also closes as soon as no more
-     * records are ready). Returns the number of records read.
+     * Sets the longest a batch stays open waiting for more changes that are ready on the topic (default zero: a batch
+     * is what one poll brings). A batch closes at a source transaction boundary once it holds {@code batchSize}
+     * changes, once it is that old, or at once when the topic has nothing more ready.
+     */
+    public RawLayerApplier maxBatchLatency(Duration latency) {
+        this.maxBatchLatencyNanos = latency.toNanos();
+        return this;
+    }
+
+    /**
+     * Runs {@code check} just before each batch commits, on the applying thread: an exception it throws rolls the
+     * batch back and stops this applier (a {@code fail} outcome found elsewhere stops the pipeline there).
+     */
+    public RawLayerApplier beforeCommit(Runnable check) {
+        this.beforeCommit = requireNonNull(check, "check");
+        return this;
+    }
+
+    /**
+     * At a control point, applies the {@code references} rules whose grace passed (re-pointing or quarantining the
+     * facts of members still inferred), in a warehouse transaction of its own — when no batch did so for
+     * {@code every}: every batch runs them too, so this matters only while the stream is quiet. Returns the facts
+     * acted on.
+     */
+    public long checkReferences(Duration every) {
+        requireControlPoint("check the references rules");
+        if (star == null || failed || System.nanoTime() - referencesCheckedNanos < every.toNanos()) {
+            return 0;
+        }
+        try {
+            long acted = star.checkReferences();
+            connection.commit();
+            referencesCheckedNanos = System.nanoTime();
+            return acted;
+        } catch (SQLException e) {
+            abandon(e);
+            throw failure("checking the references rules failed", e);
+        } catch (RuntimeException e) {
+            abandon(e); // a references rule with on_fail: fail
+            throw e;
+        }
+    }
+
+    /**
+     * Polls {@code reader} and, when the stream is at a source transaction boundary and the batch is done growing
+     * (see {@link #maxBatchLatency}), applies what it has gathered in one warehouse transaction (a transaction is
+     * never split). Waits at most {@code pollTimeout} for the first record; returns the number of records read.
      */
     public int applyOnce(ChangeStreamReader reader, Duration pollTimeout) {
         if (failed) {
@@ -212,6 +263,21 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                     + "new applier and reader, which resume from the last committed batch");
         }
         int read = reader.poll(pollTimeout, this);
+        if (read > 0 && batchOpenedNanos == 0) {
+            batchOpenedNanos = System.nanoTime();
+        }
+        while (!failed && !full()) {
+            long left = batchOpenedNanos + maxBatchLatencyNanos - System.nanoTime();
+            // Inside a transaction the batch waits for its end; between transactions only while more is ready.
+            if (read == 0 || (!reader.inTransaction() && (left <= 0 || !reader.moreReady()))) {
+                break;
+            }
+            int more = reader.poll(reader.inTransaction() ? pollTimeout : Duration.ofNanos(left), this);
+            read += more;
+            if (more == 0 && reader.inTransaction()) {
+                return read; // the rest of the transaction is not on the topic yet
+            }
+        }
         // Also when only transaction markers were read: the stored offset then moves past them.
         if (!reader.inTransaction() && (pendingRecords > 0 || reader.nextOffset() > nextOffset)) {
             nextOffset = reader.nextOffset();
@@ -406,6 +472,12 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         return source.columns().stream().mapToInt(c -> byColumn.getOrDefault(c.name(), -1)).toArray();
     }
 
+    /** Returns the source tables the open batch staged changes of. */
+    private java.util.Set<TableId> stagedTables() {
+        return staged.entrySet().stream().filter(e -> e.getValue().rows > 0).map(Map.Entry::getKey)
+                .collect(Collectors.toSet());
+    }
+
     /** Applies what was gathered: one warehouse transaction. */
     private void flush() {
         try {
@@ -420,13 +492,17 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             if (star != null && pendingRecords > 0) {
                 // Above the high-water mark no change is a replay, so a key the raw layer first saw in this batch
                 // has no fact row yet.
-                star.load(truncations, batchStart != null && batchStart.isAfter(highWater) ? Optional.of(batchStart)
+                star.load(stagedTables(), truncations, batchStart != null && batchStart.isAfter(highWater) ? Optional.of(batchStart)
                         : Optional.empty());
             }
             quarantineUndecodable();
             storeOffsets();
+            beforeCommit.run();
             FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
             connection.commit();
+            if (star != null && pendingRecords > 0) {
+                referencesCheckedNanos = System.nanoTime(); // the batch ran them
+            }
             FailPoint.check(FailPoint.AFTER_WAREHOUSE_COMMIT);
             if (star != null) {
                 star.committed();
@@ -446,6 +522,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             undecodable.clear();
             pendingRows = 0;
             pendingRecords = 0;
+            batchOpenedNanos = 0;
         }
     }
 
@@ -642,7 +719,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             for (Map.Entry<TableId, Staged> entry : staged.entrySet()) {
                 applyTable(entry.getKey(), entry.getValue());
             }
-            star.load(Map.of(), Optional.empty());
+            star.load(stagedTables(), Map.of(), Optional.empty());
             int diverted = (int) (star.rowsQuarantined() - quarantinedBefore);
             int loaded = Math.max(0, rows.size() + replayedUndecodable - superseded - diverted);
             try (PreparedStatement done = connection.prepareStatement("UPDATE lockstep.quarantine_replays SET "

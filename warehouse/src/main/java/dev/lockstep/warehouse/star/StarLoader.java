@@ -124,6 +124,11 @@ public final class StarLoader {
                 for (String ddl : target.createTemporaryTables()) {
                     s.execute(ddl);
                 }
+                List<UniqueRule> unique = star.rulesOn(target.target()).stream()
+                        .filter(UniqueRule.class::isInstance).map(UniqueRule.class::cast).toList();
+                for (String ddl : target.indexConformed(unique)) {
+                    s.execute(ddl);
+                }
             }
         }
         for (FactSql fact : loader.facts) {
@@ -159,11 +164,12 @@ public final class StarLoader {
     }
 
     /**
-     * Loads the batch staged on the connection; {@code truncations} names the source tables truncated in it. With
+     * Loads the batch staged on the connection: {@code staged} names the source tables it staged changes of (only
+     * their statements run), {@code truncations} the source tables truncated in it. With
      * {@code newSince}, the batch holds no replayed change and starts at that position: a key the raw layer first
      * saw from there on has no fact row yet.
      */
-    public void load(Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
+    public void load(Set<TableId> staged, Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
             throws SQLException {
         pendingMetrics.clear(); // of a batch rolled back
         pendingCounts.clear();
@@ -171,7 +177,7 @@ public final class StarLoader {
         for (DimensionSql dimension : dimensions) {
             long before = rowsConformed;
             long quarantinedBefore = rowsQuarantined;
-            if (touch(dimension, truncations) > 0) {
+            if (touch(dimension, staged, truncations) > 0) {
                 long diverted = validate(dimension, rowsConformed - before);
                 supersedeByLoaded(dimension);
                 count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
@@ -183,7 +189,7 @@ public final class StarLoader {
         for (FactSql fact : facts) {
             long before = rowsConformed;
             long quarantinedBefore = rowsQuarantined;
-            if (touch(fact, truncations) == 0) {
+            if (touch(fact, staged, truncations) == 0) {
                 continue;
             }
             long diverted = validate(fact, rowsConformed - before);
@@ -208,14 +214,20 @@ public final class StarLoader {
             }
             List<String> load = fact.load();
             execute(load.get(0));
-            execute("SET LOCAL enable_hashjoin = off");
-            execute("SET LOCAL enable_mergejoin = off");
+            query(JOINS_BY_PROBE);
             execute(load.get(1));
-            execute("SET LOCAL enable_hashjoin = on");
-            execute("SET LOCAL enable_mergejoin = on");
+            query(JOINS_ANY);
         }
         replayed.clear();
         references.run(connection);
+    }
+
+    /**
+     * Applies the {@code references} rules whose grace passed, in the connection's open transaction, outside a
+     * batch (a batch runs them at its end); returns the facts acted on.
+     */
+    public long checkReferences() throws SQLException {
+        return references.run(connection);
     }
 
     /** Returns how many open quarantine rows were marked superseded so far (a newer change of their key came). */
@@ -333,10 +345,13 @@ public final class StarLoader {
     }
 
     /** Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched. */
-    private int touch(TargetSql target, Map<TableId, Truncation> truncations) throws SQLException {
+    private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations)
+            throws SQLException {
         int events = 0;
-        for (String sql : target.recordEvents()) {
-            events += execute(sql);
+        for (TargetSql.Staged statement : target.recordEvents()) {
+            if (staged.contains(statement.table())) {
+                events += execute(statement.sql());
+            }
         }
         Truncation truncation = truncations.get(target.from);
         if (truncation != null) {
@@ -456,6 +471,18 @@ public final class StarLoader {
         List<TargetSql> targets = new ArrayList<>(dimensions);
         targets.addAll(facts);
         return targets;
+    }
+
+    /** Plans the next statement with index probes (nested loops) only; {@link #JOINS_ANY} undoes it. One round trip. */
+    private static final String JOINS_BY_PROBE = "SELECT set_config('enable_hashjoin', 'off', true), "
+            + "set_config('enable_mergejoin', 'off', true)";
+    private static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
+            + "set_config('enable_mergejoin', 'on', true)";
+
+    private void query(String sql) throws SQLException {
+        try (ResultSet rs = statement(sql).executeQuery()) {
+            rs.next();
+        }
     }
 
     private int execute(String sql) throws SQLException {

@@ -2,6 +2,8 @@ package dev.lockstep.warehouse.star;
 
 import dev.lockstep.core.definition.DateDimension;
 import dev.lockstep.core.definition.DeletePolicy;
+import dev.lockstep.core.definition.QualityRule;
+import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.definition.SourceDimension;
 import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.warehouse.raw.MigrationScript;
@@ -11,7 +13,10 @@ import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import dev.lockstep.warehouse.star.StarSchema.Reference;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -59,6 +64,59 @@ public final class StarSchemaDdl {
         }
         drops.add("COMMENT ON SCHEMA " + quote(star.schema()) + " IS NULL;");
         return new MigrationScript(version, "star_schema", up.toString(), String.join("\n", drops) + "\n");
+    }
+
+    /** The name prefix of the indexes {@link #ruleIndexes} creates; no other index of the schema has it. */
+    public static final String RULE_INDEX_PREFIX = "lockstep_rule_";
+
+    /**
+     * Returns the indexes the definition's quality rules probe, by name: one per {@code unique} rule, over the current
+     * rows of its target that the rule compares a batch with (the probe is then one index lookup per conformed row,
+     * whatever the warehouse's size). They are not part of the versioned migrations — a rule can be added or dropped
+     * without a schema change — so the deployment creates the missing ones and drops those no rule needs any more
+     * ({@link #RULE_INDEX_PREFIX}). Each statement creates one index, if it does not exist, with its comment.
+     */
+    public static Map<String, String> ruleIndexes(StarSchema star) {
+        Map<String, String> indexes = new LinkedHashMap<>();
+        for (QualityRule rule : star.quality()) {
+            if (!(rule instanceof UniqueRule unique)) {
+                continue;
+            }
+            String table;
+            String current;
+            Optional<DimensionTable> dimension = star.dimensions().stream()
+                    .filter(d -> d.definition().name().equals(rule.target())).findFirst();
+            if (dimension.isPresent()) {
+                table = table(star, dimension.get().definition().tableName());
+                current = (dimension.get().scd2() ? "is_current AND " : "") + "NOT is_deleted";
+            } else {
+                Optional<FactTable> fact = star.facts().stream()
+                        .filter(f -> f.definition().name().equals(rule.target())).findFirst();
+                if (fact.isEmpty()) {
+                    continue;
+                }
+                table = table(star, fact.get().definition().tableName());
+                current = "NOT is_deleted";
+            }
+            String columns = unique.columns().stream().map(StarSchemaDdl::quote).collect(Collectors.joining(", "));
+            String definition = "ON " + table + " (" + columns + ") WHERE " + current;
+            String name = RULE_INDEX_PREFIX + sha256(definition).substring(0, 16);
+            indexes.put(name, "CREATE INDEX IF NOT EXISTS " + quote(name) + " " + definition + ";\n"
+                    + "COMMENT ON INDEX " + quote(star.schema()) + "." + quote(name) + " IS 'Supports: quality rule "
+                    + rule.name().replace("'", "''") + " (unique) finding a current row of another key with the same "
+                    + "values, WHERE " + columns.replace(", ", " = ? AND ").replace("'", "''") + " = ? AND " + current
+                    + "; created by the deployment, dropped when no rule needs it.';");
+        }
+        return indexes;
+    }
+
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Returns {@code "schema"."table"}. */
@@ -149,6 +207,9 @@ public final class StarSchemaDdl {
                     .append(keys).append(" = ?.\n");
             up.append("CREATE UNIQUE INDEX ON ").append(name).append(" (").append(keys).append(");\n");
         }
+        up.append("-- Supports: the references rules' search for members still inferred after their grace, WHERE "
+                + "is_inferred AND _loaded_at < ?.\n");
+        up.append("CREATE INDEX ON ").append(name).append(" (_loaded_at) WHERE is_inferred;\n");
         up.append("INSERT INTO ").append(name).append(" (").append(surrogate).append(") OVERRIDING SYSTEM VALUE VALUES (")
                 .append(UNKNOWN_MEMBER).append(");\n");
         comment(up, "TABLE " + name, "Dimension " + d.name() + " from source table " + d.from() + ", SCD type "

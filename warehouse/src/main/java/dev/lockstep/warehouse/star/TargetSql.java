@@ -3,6 +3,7 @@ package dev.lockstep.warehouse.star;
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
 import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
@@ -62,25 +63,48 @@ abstract class TargetSql {
         return ddl;
     }
 
+    /**
+     * Returns the statements indexing the conformed rows for the {@code unique} rules on this target (none without
+     * one): the rule compares each conformed row with the batch's other rows of the same values and of the same key,
+     * which without an index is a scan of the batch per row.
+     */
+    List<String> indexConformed(List<UniqueRule> unique) {
+        if (unique.isEmpty()) {
+            return List.of();
+        }
+        List<String> ddl = new ArrayList<>();
+        ddl.add("CREATE INDEX IF NOT EXISTS " + conformed + "_key ON " + conformed + " (" + list(key, c -> quote(c.name()))
+                + ")");
+        int n = 0;
+        for (UniqueRule rule : unique) {
+            ddl.add("CREATE INDEX IF NOT EXISTS " + conformed + "_u" + (++n) + " ON " + conformed + " ("
+                    + rule.columns().stream().map(StarSchemaDdl::quote).collect(Collectors.joining(", ")) + ")");
+        }
+        return ddl;
+    }
+
     /** The columns of the conformed rows' temporary table. */
     abstract String conformedColumns();
+
+    /** A statement that reads the staged changes of {@code table}: it has nothing to do when the batch has none. */
+    record Staged(TableId table, String sql) {}
 
     /**
      * Returns the statements that record the batch's events for this target: each staged change of its table, and
      * for each lookup each staged change of the looked-up table, as the key of every row joined to it.
      */
-    List<String> recordEvents() {
-        List<String> statements = new ArrayList<>();
+    List<Staged> recordEvents() {
+        List<Staged> statements = new ArrayList<>();
         String keys = list(key, c -> "s." + quote(c.name()));
-        statements.add("INSERT INTO " + events + " SELECT " + keys + ", s._position_lsn, s._position_seq, "
-                + "s._commit_ts, true FROM " + stage(from) + " s");
+        statements.add(new Staged(from, "INSERT INTO " + events + " SELECT " + keys + ", s._position_lsn, "
+                + "s._position_seq, s._commit_ts, true FROM " + stage(from) + " s"));
         for (Join join : joins) {
             Lookup lookup = join.lookup();
             // _ls_s: an alias no table or lookup of the definition can have.
-            statements.add("INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias() + "." + quote(c.name()))
-                    + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false FROM " + sourceJoin(false)
-                    + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s." + quote(join.key()) + " = "
-                    + quote(lookup.name()) + "." + quote(join.key()));
+            statements.add(new Staged(lookup.from(), "INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias()
+                    + "." + quote(c.name())) + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false "
+                    + "FROM " + sourceJoin(false) + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s."
+                    + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key())));
         }
         return statements;
     }
@@ -140,11 +164,16 @@ abstract class TargetSql {
     /** Marks superseded the open ledger rows older than their key's newest row (by position) in {@code relation}. */
     private String supersedeOlderThan(String relation) {
         String keys = list(key, c -> quote(c.name()));
-        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
-                + "(SELECT DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys
-                + ", _lsn DESC, _seq DESC) e WHERE q.pipeline = ? AND q.target = " + literal(target())
-                + " AND q.status = 'open' AND q.natural_key = " + keyObject(key, "e")
-                + " AND (q.commit_lsn, q.sequence) < (e._lsn, e._seq)";
+        // The plan is fixed, whatever the ledger's size or statistics: one probe of the open-key index per key of
+        // the batch (LATERAL ... OFFSET 0 keeps the probe per key), then the rows found by primary key. A join
+        // planned from stale ledger statistics once compared every open row with every key of the batch.
+        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL "
+                + "WHERE q.status = 'open' AND q.quarantine_id = ANY (ARRAY(SELECT o.quarantine_id FROM (SELECT "
+                + "DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys
+                + ", _lsn DESC, _seq DESC) e CROSS JOIN LATERAL (SELECT w.quarantine_id FROM lockstep.quarantine w "
+                + "WHERE w.pipeline = ? AND w.target = " + literal(target()) + " AND w.status = 'open' AND "
+                + "w.natural_key = " + keyObject(key, "e") + " AND (w.commit_lsn, w.sequence) < (e._lsn, e._seq) "
+                + "OFFSET 0) o))";
     }
 
     /**

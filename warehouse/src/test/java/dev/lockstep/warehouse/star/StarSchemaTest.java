@@ -124,6 +124,28 @@ class StarSchemaTest {
                 + "ROW((lag(\"email\") OVER w)::text)");
     }
 
+    @Test
+    void shouldIndexTheCurrentRowsEachUniqueRuleProbesAndEveryDimensionsInferredMembers() {
+        ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION + """
+                quality:
+                  - { rule: unique, target: customer, columns: [email], on_fail: warn }
+                  - { rule: not_null, target: customer, columns: [email] }
+                """);
+        assertThat(parsed.errors()).isEmpty();
+        StarSchema star = StarSchema.of(parsed.definition().orElseThrow(), SOURCES, TYPES);
+
+        Map<String, String> indexes = StarSchemaDdl.ruleIndexes(star);
+        assertThat(indexes).hasSize(1);
+        String name = indexes.keySet().iterator().next();
+        assertThat(name).startsWith(StarSchemaDdl.RULE_INDEX_PREFIX).hasSizeLessThanOrEqualTo(63);
+        assertThat(indexes.get(name)).contains("CREATE INDEX IF NOT EXISTS \"" + name + "\" ON \"dw\".\"dim_customer\" "
+                + "(\"email\") WHERE is_current AND NOT is_deleted;").contains("COMMENT ON INDEX");
+        assertThat(StarSchemaDdl.ruleIndexes(star)).as("the same name each time").containsOnlyKeys(name);
+        assertThat(StarSchemaDdl.ruleIndexes(StarSchema.of(definition(), SOURCES, TYPES))).isEmpty();
+        assertThat(StarSchemaDdl.create(star, 2).up()).contains("CREATE INDEX ON \"dw\".\"dim_customer\" "
+                + "(_loaded_at) WHERE is_inferred;");
+    }
+
     private static PipelineDefinition definition() {
         ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION);
         assertThat(parsed.errors()).isEmpty();
