@@ -75,12 +75,21 @@ public final class BatchCostBenchmark {
             System.out.printf("batch-cost benchmark: snapshot of %,d rows applied first, then %,d source transactions "
                     + "of one change each (a product's price), applied one per batch; fsync on%n", workload.seedRows(),
                     options.batches());
-            long snapshotEnd;
             ExtractSettings settings = ExtractSettings.of(PIPELINE, "localhost", pg.port(), "shop", pg.user(), "",
                     ShopWorkload.TABLES, kafka.bootstrapServers());
-            try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+            List<Long> nanos = new ArrayList<>();
+            try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
+                    KafkaSchemaStore store = KafkaSchemaStore.open(kafka.bootstrapServers())) {
                 awaitEvents(extract, workload.seedRows());
-                snapshotEnd = endOffset(kafka.bootstrapServers());
+                long snapshotEnd = endOffset(kafka.bootstrapServers());
+                try (Connection c = pg.connect("warehouse")) {
+                    RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
+                            ShopWarehouse.VERSION, 5_000, Optional.of(warehouse.star()));
+                    try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
+                            applier.nextOffset(), applier.applied(), store)) {
+                        awaitOffset(() -> applier.applyOnce(reader, Duration.ofMillis(100)), applier, snapshotEnd);
+                    }
+                }
                 try (Connection c = pg.connect("shop");
                         PreparedStatement reprice = c.prepareStatement("UPDATE products SET price = price + 0.01 "
                                 + "WHERE id = ?")) {
@@ -90,31 +99,20 @@ public final class BatchCostBenchmark {
                     }
                 }
                 awaitEvents(extract, workload.seedRows() + options.batches());
-            }
-            long end = endOffset(kafka.bootstrapServers());
-            List<Long> nanos = new ArrayList<>();
-            try (KafkaSchemaStore store = KafkaSchemaStore.open(kafka.bootstrapServers());
-                    Connection c = pg.connect("warehouse")) {
-                RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
-                        ShopWarehouse.VERSION, 5_000, Optional.of(warehouse.star()));
-                try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
-                        applier.nextOffset(), applier.applied(), store)) {
-                    awaitOffset(() -> applier.applyOnce(reader, Duration.ofMillis(100)), applier, snapshotEnd);
-                }
-            }
-            Profile.reset(pg, "warehouse");
-            try (KafkaSchemaStore store = KafkaSchemaStore.open(kafka.bootstrapServers());
-                    Connection c = pg.connect("warehouse")) {
-                RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
-                        ShopWarehouse.VERSION, 1, Optional.of(warehouse.star()));
-                try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
-                        applier.nextOffset(), applier.applied(), store)) {
-                    while (applier.nextOffset() < end) {
-                        long before = applier.nextOffset();
-                        long started = System.nanoTime();
-                        applier.applyOnce(reader, Duration.ofMillis(100));
-                        if (applier.nextOffset() > before) {
-                            nanos.add(System.nanoTime() - started);
+                long end = endOffset(kafka.bootstrapServers());
+                Profile.reset(pg, "warehouse");
+                try (Connection c = pg.connect("warehouse")) {
+                    RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
+                            ShopWarehouse.VERSION, 1, Optional.of(warehouse.star()));
+                    try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
+                            applier.nextOffset(), applier.applied(), store)) {
+                        while (applier.nextOffset() < end) {
+                            long before = applier.nextOffset();
+                            long started = System.nanoTime();
+                            applier.applyOnce(reader, Duration.ofMillis(100));
+                            if (applier.nextOffset() > before) {
+                                nanos.add(System.nanoTime() - started);
+                            }
                         }
                     }
                 }

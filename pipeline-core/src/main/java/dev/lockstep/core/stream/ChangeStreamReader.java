@@ -9,6 +9,8 @@ import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.SchemaStore;
 import dev.lockstep.core.envelope.UndecodableRecordException;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
@@ -40,6 +42,9 @@ public final class ChangeStreamReader implements AutoCloseable {
     private StreamPosition applied;
     private GenericRecord skipping;
     private boolean inTransaction;
+    /** Records fetched and not handed yet (a full handler stopped the last poll), and the offset after the last handed. */
+    private Iterator<ConsumerRecord<byte[], byte[]>> held = Collections.emptyIterator();
+    private long heldNext;
 
     /** Receives the stream in order; every method is called on the thread that calls {@link #poll}. */
     public interface Handler {
@@ -115,19 +120,26 @@ public final class ChangeStreamReader implements AutoCloseable {
         }
     }
 
-    /** Hands every record that is ready (waiting at most {@code timeout}) to {@code handler}; returns how many. */
+    /**
+     * Hands every record that is ready (waiting at most {@code timeout}) to {@code handler}, until the handler is
+     * {@link Handler#full() full} at a transaction boundary; returns how many. Records fetched and not handed yet
+     * are handed first by the next call, without fetching them again.
+     */
     public int poll(Duration timeout, Handler handler) {
-        int handled = 0;
-        org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> records;
-        try {
-            records = consumer.poll(timeout);
-        } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
-            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the changes not yet applied from "
-                    + partition.topic() + " are gone (retention deleted them, or the topic was re-created): "
-                    + e.getMessage() + ". Re-snapshot the source tables, or raise the topic's retention.ms.", e);
+        if (!held.hasNext()) {
+            try {
+                held = consumer.poll(timeout).iterator();
+            } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
+                throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the changes not yet applied from "
+                        + partition.topic() + " are gone (retention deleted them, or the topic was re-created): "
+                        + e.getMessage() + ". Re-snapshot the source tables, or raise the topic's retention.ms.", e);
+            }
         }
-        for (ConsumerRecord<byte[], byte[]> r : records) {
+        int handled = 0;
+        while (held.hasNext()) {
+            ConsumerRecord<byte[], byte[]> r = held.next();
             handled++;
+            heldNext = r.offset() + 1;
             GenericRecord record;
             try {
                 record = codec.decode(r.value());
@@ -139,8 +151,7 @@ public final class ChangeStreamReader implements AutoCloseable {
             }
             dispatch(record, r.offset(), handler);
             if (!inTransaction() && handler.full()) {
-                consumer.seek(partition, r.offset() + 1); // the rest is fetched again after the handler applied
-                break;
+                break; // the rest stays held for the next call
             }
         }
         return handled;
@@ -148,7 +159,9 @@ public final class ChangeStreamReader implements AutoCloseable {
 
     /** Returns the offset of the next record this reader will read. */
     public long nextOffset() {
-        return consumer.position(partition);
+        // Records held: the next one's offset. None: the consumer's position, which also moves past the commit
+        // markers of Kafka transactions that a poll skips.
+        return held.hasNext() ? heldNext : consumer.position(partition);
     }
 
     /** Returns the end of the changes topic for this reader (its last stable offset): where a caught-up reader is. */
@@ -167,7 +180,7 @@ public final class ChangeStreamReader implements AutoCloseable {
      * read, which a poll skips: nothing more to read.
      */
     public boolean moreReady() {
-        return consumer.currentLag(partition).orElse(0) > 1;
+        return held.hasNext() || consumer.currentLag(partition).orElse(0) > 1;
     }
 
     /** Returns true between a BEGIN marker and its END marker. */
