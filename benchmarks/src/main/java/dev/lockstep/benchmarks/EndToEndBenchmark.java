@@ -183,6 +183,7 @@ public final class EndToEndBenchmark {
                 line("Lockstep / bare Debezium", String.format("%.2f of the events/s", lockstepRate / bareRate));
                 if (options.statements()) {
                     Profile.print(pg, "warehouse"); // the catch-up's statements: start-up and latency phase apart
+                    Profile.reset(pg, "warehouse");
                 }
 
                 if (options.asyncCommit()) {
@@ -192,6 +193,10 @@ public final class EndToEndBenchmark {
                     }
                 }
                 latency(pipeline, run, workload, live, options);
+                if (options.statements()) {
+                    System.out.println("  the latency phase's statements:");
+                    Profile.print(pg, "warehouse");
+                }
                 System.out.println(Figures.heap());
             }
             line("alert events", String.format("%,d received by the local webhook", webhook.received()));
