@@ -7,7 +7,9 @@ import dev.lockstep.core.LockstepException;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 
 /**
  * Lockstep's own control schema ({@value #SCHEMA}): deployments, offsets, quarantine, alerts, schema history.
@@ -22,18 +24,30 @@ public final class ControlSchema {
     static final String LOCATION = "classpath:dev/lockstep/migrations/control";
     static final String HISTORY_TABLE = "control_schema_history";
 
+    /**
+     * One connection for each migration and its schema-history row, so that both commit together. With Flyway's
+     * default on PostgreSQL (a transaction-scoped advisory lock) the history is written on a second connection and
+     * committed after the migration: a process killed between the two commits leaves the migration applied and not
+     * recorded, and every later run fails on it ("relation ... already exists"). Found by the chaos suite (a kill at
+     * start-up) and reproduced by killing migrating processes at random (2 of 60 restarts stuck). The lock is then
+     * session-scoped: a killed process's lock goes with its connection.
+     */
+    static FluentConfiguration atomicMigrations(FluentConfiguration configuration) {
+        configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        return configuration;
+    }
+
     private final Flyway flyway;
 
     private ControlSchema(DataSource dataSource) {
-        this.flyway = Flyway.configure(ControlSchema.class.getClassLoader())
+        this.flyway = atomicMigrations(Flyway.configure(ControlSchema.class.getClassLoader())
                 .dataSource(requireNonNull(dataSource, "dataSource"))
                 .schemas(SCHEMA)
                 .createSchemas(true)
                 .table(HISTORY_TABLE)
                 .locations(LOCATION)
                 .validateMigrationNaming(true)
-                .placeholderReplacement(false)
-                .load();
+                .placeholderReplacement(false)).load();
     }
 
     /** Returns the control schema of the database behind {@code dataSource}. */

@@ -55,6 +55,7 @@ final class PipelineFlyway {
                 .baselineOnMigrate(false)
                 .outOfOrder(false)
                 .cleanDisabled(true);
+        ControlSchema.atomicMigrations(configuration); // each migration and its history row commit together
         if (target != null) {
             configuration.target(MigrationVersion.fromVersion(String.valueOf(target)));
         }
