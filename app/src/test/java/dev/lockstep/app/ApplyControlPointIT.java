@@ -43,10 +43,7 @@ class ApplyControlPointIT {
 
     @Test
     void shouldApplyEveryChangeOfABacklogWhoseBatchesSpanPolls(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "cpsrc");
-        services.database("cpdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, "cpit", "cpsrc",
-                "cpdw", "shop_dw"));
+        WarehouseDeployment deployment = deploy(dir, "cp");
         Instant t0 = Instant.parse("2026-03-01T10:00:00Z");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cpit",
                 deployment.tables())) {
@@ -86,10 +83,7 @@ class ApplyControlPointIT {
 
     @Test
     void shouldRefuseToServeReplaysWhileABatchIsOpen(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "cprsrc");
-        services.database("cprdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, "cprit",
-                "cprsrc", "cprdw", "shop_dw"));
+        WarehouseDeployment deployment = deploy(dir, "cpr");
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cprdw"), services.user(),
                 services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
             RawLayerApplier applier = RawLayerApplier.open(c, "cprit", deployment.star().schema(), deployment.tables(),
@@ -107,10 +101,7 @@ class ApplyControlPointIT {
 
     @Test
     void shouldCommitNothingOfABatchWhenAFailOutcomeArrivesBeforeItsCommit(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "cpfsrc");
-        services.database("cpfdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, "cpfit",
-                "cpfsrc", "cpfdw", "shop_dw"));
+        WarehouseDeployment deployment = deploy(dir, "cpf");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cpfit",
                 deployment.tables())) {
             envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org",
@@ -139,5 +130,13 @@ class ApplyControlPointIT {
         assertThat(services.query("cpfdw", "SELECT count(*) FROM shop_dw_raw.customers")).containsExactly("0");
         assertThat(services.query("cpfdw", "SELECT count(*) FROM lockstep.offsets WHERE pipeline = 'cpfit'"))
                 .containsExactly("0");
+    }
+
+    /** Deploys the star shop as pipeline {@code <prefix>it}, from source {@code <prefix>src} to {@code <prefix>dw}. */
+    private static WarehouseDeployment deploy(Path dir, String prefix) throws Exception {
+        StarShop.createSourceTables(services, prefix + "src");
+        services.database(prefix + "dw");
+        return WarehouseDeployment.deploy(StarShop.definition(dir, services, prefix + "it", prefix + "src",
+                prefix + "dw", "shop_dw"));
     }
 }

@@ -165,7 +165,7 @@ public final class ApplyBenchmark {
     }
 
     /** Waits until the extract has committed {@code target} row changes to Kafka. */
-    private static void awaitEvents(PostgresCdcSource extract, long target) throws Exception {
+    static void awaitEvents(PostgresCdcSource extract, long target) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (extract.metrics().totalEvents() < target) {
             if (extract.completion().isDone()) {
@@ -286,7 +286,7 @@ public final class ApplyBenchmark {
     }
 
     /** Returns the changes topic's end offset for a read_committed consumer. */
-    private static long endOffset(String bootstrap) {
+    static long endOffset(String bootstrap) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
                 "isolation.level", "read_committed", "key.deserializer", ByteArrayDeserializer.class,
                 "value.deserializer", ByteArrayDeserializer.class))) {

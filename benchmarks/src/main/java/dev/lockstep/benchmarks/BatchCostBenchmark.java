@@ -4,7 +4,6 @@ import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
-import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.warehouse.raw.RawLayerApplier;
@@ -18,11 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The fixed cost of a batch: after the shop's snapshot is applied, N source transactions that each change one row
@@ -80,8 +75,8 @@ public final class BatchCostBenchmark {
             List<Long> nanos = new ArrayList<>();
             try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
                     KafkaSchemaStore store = KafkaSchemaStore.open(kafka.bootstrapServers())) {
-                awaitEvents(extract, workload.seedRows());
-                long snapshotEnd = endOffset(kafka.bootstrapServers());
+                ApplyBenchmark.awaitEvents(extract, workload.seedRows());
+                long snapshotEnd = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 try (Connection c = pg.connect("warehouse")) {
                     RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
                             ShopWarehouse.VERSION, 5_000, Optional.of(warehouse.star()));
@@ -98,8 +93,8 @@ public final class BatchCostBenchmark {
                         reprice.executeUpdate(); // autocommit: one source transaction each
                     }
                 }
-                awaitEvents(extract, workload.seedRows() + options.batches());
-                long end = endOffset(kafka.bootstrapServers());
+                ApplyBenchmark.awaitEvents(extract, workload.seedRows() + options.batches());
+                long end = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 Profile.reset(pg, "warehouse");
                 try (Connection c = pg.connect("warehouse")) {
                     RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
@@ -148,31 +143,6 @@ public final class BatchCostBenchmark {
                 throw new IllegalStateException("the snapshot was not applied within " + TIMEOUT);
             }
             step.run();
-        }
-    }
-
-    private static void awaitEvents(PostgresCdcSource extract, long target) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (extract.metrics().totalEvents() < target) {
-            if (extract.completion().isDone()) {
-                extract.completion().get();
-                throw new IllegalStateException("the extract stopped after " + extract.metrics().totalEvents()
-                        + " of " + target + " changes");
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the extract wrote " + extract.metrics().totalEvents() + " of "
-                        + target + " changes in " + TIMEOUT);
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static long endOffset(String bootstrap) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-                "isolation.level", "read_committed", "key.deserializer", ByteArrayDeserializer.class,
-                "value.deserializer", ByteArrayDeserializer.class))) {
-            TopicPartition partition = new TopicPartition(TopicNames.changes(PIPELINE), 0);
-            return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }
 
