@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -473,7 +474,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     /** Returns the source tables the open batch staged changes of. */
-    private java.util.Set<TableId> stagedTables() {
+    private Set<TableId> stagedTables() {
         return staged.entrySet().stream().filter(e -> e.getValue().rows > 0).map(Map.Entry::getKey)
                 .collect(Collectors.toSet());
     }
@@ -492,8 +493,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             if (star != null && pendingRecords > 0) {
                 // Above the high-water mark no change is a replay, so a key the raw layer first saw in this batch
                 // has no fact row yet.
-                star.load(stagedTables(), truncations, batchStart != null && batchStart.isAfter(highWater) ? Optional.of(batchStart)
-                        : Optional.empty());
+                star.load(stagedTables(), truncations, batchStart != null && batchStart.isAfter(highWater)
+                        ? Optional.of(batchStart) : Optional.empty());
             }
             quarantineUndecodable();
             storeOffsets();

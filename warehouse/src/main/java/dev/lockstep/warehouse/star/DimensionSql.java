@@ -44,7 +44,7 @@ final class DimensionSql extends TargetSql {
     @Override
     String currentRows() {
         return "(SELECT * FROM " + StarSchemaDdl.table(star, dimension.definition().tableName()) + " WHERE "
-                + (dimension.scd2() ? "is_current AND " : "") + "NOT is_deleted AND "
+                + StarSchemaDdl.currentPredicate(dimension.scd2()) + " AND "
                 + quote(dimension.definition().surrogateKey()) + " <> " + StarSchemaDdl.UNKNOWN_MEMBER + ")";
     }
 

@@ -45,7 +45,8 @@ final class FactSql extends TargetSql {
 
     @Override
     String currentRows() {
-        return "(SELECT * FROM " + StarSchemaDdl.table(star, fact.definition().tableName()) + " WHERE NOT is_deleted)";
+        return "(SELECT * FROM " + StarSchemaDdl.table(star, fact.definition().tableName()) + " WHERE "
+                + StarSchemaDdl.currentPredicate(false) + ")";
     }
 
     FactTable fact() {

@@ -82,22 +82,15 @@ public final class StarSchemaDdl {
             if (!(rule instanceof UniqueRule unique)) {
                 continue;
             }
-            String table;
-            String current;
-            Optional<DimensionTable> dimension = star.dimensions().stream()
-                    .filter(d -> d.definition().name().equals(rule.target())).findFirst();
-            if (dimension.isPresent()) {
-                table = table(star, dimension.get().definition().tableName());
-                current = (dimension.get().scd2() ? "is_current AND " : "") + "NOT is_deleted";
-            } else {
-                Optional<FactTable> fact = star.facts().stream()
-                        .filter(f -> f.definition().name().equals(rule.target())).findFirst();
-                if (fact.isEmpty()) {
-                    continue;
-                }
-                table = table(star, fact.get().definition().tableName());
-                current = "NOT is_deleted";
+            Optional<DimensionTable> dimension = star.dimension(rule.target());
+            Optional<FactTable> fact = star.facts().stream()
+                    .filter(f -> f.definition().name().equals(rule.target())).findFirst();
+            if (dimension.isEmpty() && fact.isEmpty()) {
+                continue;
             }
+            String table = table(star, dimension.map(d -> d.definition().tableName())
+                    .orElseGet(() -> fact.get().definition().tableName()));
+            String current = currentPredicate(dimension.map(DimensionTable::scd2).orElse(false));
             String columns = unique.columns().stream().map(StarSchemaDdl::quote).collect(Collectors.joining(", "));
             String definition = "ON " + table + " (" + columns + ") WHERE " + current;
             String name = RULE_INDEX_PREFIX + sha256(definition).substring(0, 16);
@@ -108,6 +101,14 @@ public final class StarSchemaDdl {
                     + "; created by the deployment, dropped when no rule needs it.';");
         }
         return indexes;
+    }
+
+    /**
+     * Returns the condition of a target's current, live rows — the rows a {@code unique} rule compares a batch with
+     * ({@link TargetSql#currentRows()}) and its index covers: for an SCD 2 dimension its current versions.
+     */
+    static String currentPredicate(boolean scd2) {
+        return (scd2 ? "is_current AND " : "") + "NOT is_deleted";
     }
 
     private static String sha256(String text) {
