@@ -4,6 +4,7 @@ import dev.lockstep.app.EmbeddedRun;
 import dev.lockstep.app.shop.AlertsWebhook;
 import dev.lockstep.app.shop.ShopDatabase;
 import dev.lockstep.app.shop.ShopWorkload;
+import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The shop example end to end, as {@code lockstep run} runs it ({@link EmbeddedRun}): source PostgreSQL →
@@ -48,7 +50,8 @@ public final class EndToEndBenchmark {
 
     private static final String PIPELINE = "shop";
     private static final String DEFINITION = "examples/shop/pipeline.yaml";
-    private static final String SHOP_TABLES = "public\\.(customers|categories|products|orders|order_items)";
+    private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
+            "order_items").map(t -> new TableId("public", t)).toList();
     private static final Duration TIMEOUT = Duration.ofMinutes(20);
     private static final long SEED = 42;
     private static final ShopDatabase SHOP = new ShopDatabase(2_000, 300, 1_000);
@@ -57,14 +60,14 @@ public final class EndToEndBenchmark {
 
     /** The command line. */
     record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
-            boolean statements, int explain, String serverConfig) {
+            boolean statements, int explain, String serverConfig, boolean bareMinimal) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
                     Figures.intArg(args, "--seconds", 20), Figures.intArg(args, "--poll-ms", 2),
                     Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"),
                     List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
-                    Figures.stringArg(args, "--pg", ""));
+                    Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"));
         }
     }
 
@@ -137,7 +140,8 @@ public final class EndToEndBenchmark {
             line("first run (not timed)", String.format("deploy, snapshot of %,d rows and one change applied, "
                     + "stopped: %.1f s", snapshotRows, (System.nanoTime() - warmUp) / 1e9));
 
-            ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES);
+            ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
+                    options.bareMinimal());
             bare.startAndAwaitSlot(pg);
             bare.stop();
 
@@ -152,7 +156,7 @@ public final class EndToEndBenchmark {
 
             double bareRate = bare.timeUntil(pg, written.changes());
             bare.stop();
-            dropBareSlot(pg);
+            dropBareSlot(pg, bare.slot());
             line("bare Debezium Embedded", String.format("%,d events counted in %.1f s = %,.0f events/s (engine start "
                     + "included)", written.changes(), written.changes() / bareRate, bareRate));
 
@@ -316,11 +320,11 @@ public final class EndToEndBenchmark {
     }
 
     /** Drops bare Debezium's slot and publication, so that they retain no WAL for the rest of the run. */
-    private static void dropBareSlot(EmbeddedPostgres pg) throws Exception {
+    private static void dropBareSlot(EmbeddedPostgres pg, String slot) throws Exception {
         try (Connection c = pg.connect("shop"); Statement s = c.createStatement()) {
             for (int attempt = 0; ; attempt++) {
                 try {
-                    s.execute("SELECT pg_drop_replication_slot('bare')");
+                    s.execute("SELECT pg_drop_replication_slot('" + slot + "')");
                     break;
                 } catch (SQLException e) {
                     if (attempt == 100) {

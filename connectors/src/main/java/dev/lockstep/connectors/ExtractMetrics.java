@@ -1,6 +1,7 @@
 package dev.lockstep.connectors;
 
 import dev.lockstep.core.stream.TableId;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -22,6 +23,12 @@ public final class ExtractMetrics implements MeterBinder {
         public static final String TRANSACTIONS = "lockstep.extract.transactions";
         /** Source commit → Kafka transaction committed. */
         public static final String LAG = "lockstep.extract.lag";
+        /** One Kafka transaction of the extract: begin (first send) to committed. */
+        public static final String COMMIT = "lockstep.extract.commit";
+        /** Debezium batches carried by one Kafka transaction (more than one when the commit pipeline is behind). */
+        public static final String COMMIT_BATCHES = "lockstep.extract.commit.batches";
+        /** Record batches the extract's Kafka producer sent again (broker errors, leader changes). */
+        public static final String PRODUCER_RETRIES = "lockstep.extract.producer.retries";
         /** WAL the replication slot keeps, bytes. */
         public static final String WAL_RETAINED = "lockstep.extract.wal.retained";
 
@@ -32,8 +39,13 @@ public final class ExtractMetrics implements MeterBinder {
     private final Map<TableId, LongAdder> events = new ConcurrentHashMap<>();
     private final LongAdder transactions = new LongAdder();
     private final AtomicLong walRetained = new AtomicLong(-1);
+    private final LongAdder producerRetries = new LongAdder();
+    private final LongAdder commits = new LongAdder();
+    private final LongAdder committedBatches = new LongAdder();
     private volatile MeterRegistry registry;
     private volatile Timer lag;
+    private volatile Timer commit;
+    private volatile DistributionSummary commitBatches;
 
     public ExtractMetrics(String pipeline) {
         this.pipeline = pipeline;
@@ -46,6 +58,12 @@ public final class ExtractMetrics implements MeterBinder {
                 .description("source commit to Kafka transaction committed").register(registry);
         registry.more().counter(Names.TRANSACTIONS, io.micrometer.core.instrument.Tags.of("pipeline", pipeline),
                 transactions, LongAdder::doubleValue);
+        this.commit = Timer.builder(Names.COMMIT).tag("pipeline", pipeline).publishPercentiles(0.5, 0.99)
+                .description("one Kafka transaction of the extract, first send to committed").register(registry);
+        this.commitBatches = DistributionSummary.builder(Names.COMMIT_BATCHES).tag("pipeline", pipeline)
+                .description("Debezium batches per Kafka transaction").register(registry);
+        registry.more().counter(Names.PRODUCER_RETRIES, io.micrometer.core.instrument.Tags.of("pipeline", pipeline),
+                producerRetries, LongAdder::doubleValue);
         Gauge.builder(Names.WAL_RETAINED, walRetained, AtomicLong::get).tag("pipeline", pipeline)
                 .baseUnit("bytes").description("WAL held back by the replication slot").register(registry);
         events.forEach(this::registerTable);
@@ -70,6 +88,31 @@ public final class ExtractMetrics implements MeterBinder {
             long lagMicros = System.currentTimeMillis() * 1000 - commitMicros;
             timer.record(Duration.ofNanos(Math.max(0, lagMicros) * 1000));
         }
+    }
+
+    /**
+     * Records one Kafka transaction of the extract: the Debezium batches it carried, how long it took, and the
+     * record batches the producer sent again since the last one.
+     */
+    public void kafkaCommitted(int batches, Duration took, long newRetries) {
+        commits.increment();
+        committedBatches.add(batches);
+        producerRetries.add(newRetries);
+        Timer timer = commit;
+        if (timer != null) {
+            timer.record(took);
+            commitBatches.record(batches);
+        }
+    }
+
+    /** Returns the number of Kafka transactions the extract committed so far. */
+    public long totalCommits() {
+        return commits.sum();
+    }
+
+    /** Returns the number of Debezium batches those Kafka transactions carried. */
+    public long totalCommittedBatches() {
+        return committedBatches.sum();
     }
 
     /** Sets the WAL the slot retains. */

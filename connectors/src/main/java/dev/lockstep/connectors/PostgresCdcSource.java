@@ -53,6 +53,7 @@ public final class PostgresCdcSource implements AutoCloseable {
     private ScheduledExecutorService walPoller;
     private volatile SourceUnreachable unreachable;
     private StreamTransactions kafka;
+    private ExtractConsumer consumer;
     private KafkaSchemaStore schemas;
 
     public PostgresCdcSource(ExtractSettings settings) {
@@ -95,8 +96,8 @@ public final class PostgresCdcSource implements AutoCloseable {
             schemas = KafkaSchemaStore.open(settings.bootstrapServers());
             ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas,
                     settings.maxMessageBytes());
-            ExtractConsumer consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka,
-                    metrics, source::catalogFingerprints);
+            consumer = new ExtractConsumer(DebeziumConfig.topicPrefix(settings), encoder, kafka, metrics,
+                    source::catalogFingerprints, settings.maxBatchSize());
             // The Connect format is the fastest here (about 2x JSON); 3.x's only builder is the async engine.
             engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                     .using(DebeziumConfig.properties(settings, source.heartbeatQuery(), offsets.topic()))
@@ -154,6 +155,10 @@ public final class PostgresCdcSource implements AutoCloseable {
         if (walPoller != null) {
             walPoller.shutdownNow();
             walPoller = null;
+        }
+        if (consumer != null) {
+            consumer.close(); // commits what Debezium handed over, before the producer closes
+            consumer = null;
         }
         if (kafka != null) {
             kafka.close();

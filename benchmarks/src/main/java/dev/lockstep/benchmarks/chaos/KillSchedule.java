@@ -24,7 +24,7 @@ record KillSchedule(long runSeed, List<PlannedKill> kills) {
     static final long STARTUP_MIN_MILLIS = 300;
     static final long STARTUP_MAX_MILLIS = 3_000;
     /** Snapshot kills fall up to this long after the process printed "Running pipeline". */
-    static final long SNAPSHOT_MAX_MILLIS = 6_000;
+    static final long SNAPSHOT_MAX_MILLIS = 4_500;
     /** Catch-up kills fall up to this long after the workload ended and the process runs. */
     static final long CATCH_UP_MAX_MILLIS = 250;
 

@@ -25,17 +25,25 @@ import org.slf4j.LoggerFactory;
  * <p>A source transaction's commit LSN (the first half of every position) is known only at its END marker, so
  * its changes are encoded as they arrive, all but their position, and held in that compact form until then.
  * Debezium is told a record is processed — which lets it confirm the LSN to the slot — only after the Kafka
- * transaction that carries it committed ({@link SlotConfirmation}). Runs on Debezium's single processing thread.
+ * transaction that carries it committed ({@link SlotConfirmation}).
+ *
+ * <p>Runs on Debezium's single processing thread; Kafka transactions commit on a thread of their own ({@link
+ * CommitPipeline}). After a full batch — Debezium has more queued — Debezium's thread reads on while Kafka commits,
+ * and the slot is confirmed at the next batch; after a partial batch it waits for the commit and confirms at once.
  */
-public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>>,
+        AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExtractConsumer.class);
     /** Sequence numbers of changes outside any source transaction start here, after every in-transaction one. */
     static final long STANDALONE_SEQUENCE = 1L << 62;
+    /** Debezium batches encoded ahead of the Kafka commit before Debezium's thread waits for it. */
+    private static final int MAX_PENDING_UNITS = 4;
 
     private final String connectorPrefix;
     private final ChangeEncoder encoder;
-    private final StreamTransactions kafka;
+    private final CommitPipeline commits;
+    private final int maxBatchSize;
     private final ExtractMetrics metrics;
     private final Supplier<Map<TableId, String>> catalog;
     private final List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> ready = new ArrayList<>();
@@ -60,14 +68,17 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     /**
      * @param connectorPrefix Debezium's {@code topic.prefix}, to recognise its transaction and message records
      * @param catalog         current catalog fingerprints, written with the offsets at start and on schema changes
+     * @param maxBatchSize    Debezium's {@code max.batch.size}: a full batch means more records wait in its queue
      */
     public ExtractConsumer(String connectorPrefix, ChangeEncoder encoder, StreamTransactions kafka,
-            ExtractMetrics metrics, Supplier<Map<TableId, String>> catalog) {
+            ExtractMetrics metrics, Supplier<Map<TableId, String>> catalog, int maxBatchSize) {
         this.connectorPrefix = connectorPrefix;
         this.encoder = encoder;
-        this.kafka = kafka;
         this.metrics = metrics;
         this.catalog = catalog;
+        this.maxBatchSize = maxBatchSize;
+        this.commits = new CommitPipeline("lockstep-extract-commit-" + connectorPrefix, kafka::write,
+                (units, took) -> metrics.kafkaCommitted(units, took, kafka.newRetries()), MAX_PENDING_UNITS);
     }
 
     @Override
@@ -84,37 +95,58 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     private void process(List<RecordChangeEvent<SourceRecord>> events,
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+        commits.rethrowFailure();
         for (RecordChangeEvent<SourceRecord> event : events) {
             accept(event.record());
             confirmation.read(event, open != null);
         }
         LOG.debug("Batch of {} record(s); {} unit(s) ready, transaction open: {}", events.size(), ready.size(),
                 open != null);
-        if (confirmation.closing() == null) {
-            return;
+        if (confirmation.closing() != null) {
+            long sequence = commits.submit(closeUnit());
+            if (events.size() < maxBatchSize) {
+                // Debezium handed over less than a full batch: it has caught up, so nothing is gained by reading on
+                // while Kafka commits. Wait, and confirm the slot now rather than at the next batch.
+                commits.awaitCommitted(sequence);
+            }
         }
-        SourceRecord last = confirmation.closing().record();
-        List<Consumer<Consumer<ProducerRecord<byte[], byte[]>>>> units = List.copyOf(ready);
-        List<ProducerRecord<byte[], byte[]>> schemas = List.copyOf(registrations);
+        if (confirmation.confirm(committer::markProcessed) > 0) {
+            committer.markBatchFinished();
+        }
+    }
+
+    /** Everything read up to the closing record, encoded, as one unit for the Kafka commit pipeline. */
+    private CommitPipeline.Unit closeUnit() {
+        RecordChangeEvent<SourceRecord> closing = confirmation.handOver();
+        SourceRecord last = closing.record();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(registrations);
+        ready.forEach(unit -> unit.accept(records::add));
         ready.clear();
         registrations.clear();
         Map<TableId, String> catalogNow = catalogPending || !encoder.drainChangedSchemas().isEmpty()
                 ? catalog.get() : null;
-        // Only the offset of the closing record counts: Debezium keeps one offset per source partition.
-        confirmation.commitThenConfirm(() -> kafka.write(out -> {
-            schemas.forEach(out);
-            units.forEach(unit -> unit.accept(out));
-        }, last.sourcePartition(), last.sourceOffset(), catalogNow), committer::markProcessed);
         catalogPending = false;
-        if (midSnapshot) {
-            midSnapshot = false;
-            FailPoint.check(FailPoint.MID_SNAPSHOT);
-        }
-        uncommittedCounts.forEach(metrics::changed);
-        uncommittedCommits.forEach(metrics::transactionProduced);
+        Map<TableId, Long> counts = Map.copyOf(uncommittedCounts);
+        List<Long> commitMicros = List.copyOf(uncommittedCommits);
         uncommittedCounts.clear();
         uncommittedCommits.clear();
-        committer.markBatchFinished();
+        boolean inSnapshot = midSnapshot;
+        midSnapshot = false;
+        // Only the offset of the closing record counts: Debezium keeps one offset per source partition.
+        return new CommitPipeline.Unit(records, last.sourcePartition(), last.sourceOffset(), catalogNow, () -> {
+            if (inSnapshot) {
+                FailPoint.check(FailPoint.MID_SNAPSHOT);
+            }
+            counts.forEach(metrics::changed);
+            commitMicros.forEach(metrics::transactionProduced);
+            confirmation.committed(closing);
+        });
+    }
+
+    /** Commits what was handed over and waits, then stops the commit thread; call after Debezium stopped. */
+    @Override
+    public void close() {
+        commits.close();
     }
 
     private void accept(SourceRecord record) {

@@ -1,6 +1,6 @@
 package dev.lockstep.connectors.internal;
 
-import dev.lockstep.core.FailPoint;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The extract's one rule for what Debezium may confirm to the replication slot: PostgreSQL never sends again what
@@ -8,16 +8,19 @@ import dev.lockstep.core.FailPoint;
  * topic.
  *
  * <p>Debezium confirms the offset of the last record it was told is processed. That record is always one read
- * while no source transaction was open (a transaction's END marker, or a heartbeat between transactions), and it
- * is told only after the Kafka transaction carrying every change read before it, and its offset, committed. A
- * Kafka commit that fails confirms nothing; the next start resumes from the offsets committed with the changes.
- * Not thread-safe: Debezium's processing thread only.
+ * while no source transaction was open (a transaction's END marker, or a heartbeat between transactions): {@link
+ * #handOver()} gives it to the Kafka transaction that carries every change read before it, and its offset. Only
+ * that transaction, once committed, reports it back ({@link #committed}); {@link #confirm} then tells Debezium, on
+ * Debezium's thread. A Kafka commit that fails reports nothing, so nothing is confirmed; the next start resumes
+ * from the offsets committed with the changes. {@link #read}, {@link #handOver} and {@link #confirm}: Debezium's
+ * processing thread only; {@link #committed}: any thread.
  *
  * @param <R> Debezium's record type
  */
 final class SlotConfirmation<R> {
 
     private R closing;
+    private final ConcurrentLinkedQueue<R> committed = new ConcurrentLinkedQueue<>();
 
     /** Tells Debezium a record is processed (its {@code RecordCommitter.markProcessed}). */
     @FunctionalInterface
@@ -32,24 +35,36 @@ final class SlotConfirmation<R> {
         }
     }
 
-    /** Returns the record whose offset the next commit stores and confirms, or null when nothing closed yet. */
+    /** Returns the record whose offset the next Kafka transaction stores, or null when nothing closed yet. */
     R closing() {
         return closing;
     }
 
     /**
-     * Runs {@code kafkaCommit} (the Kafka transaction with every change read up to {@link #closing()} and its offset),
-     * then, only when it returned, marks that record processed, which lets Debezium confirm it to the slot. Does
-     * nothing when no record closed what was read. A commit that throws leaves the record unconfirmed.
+     * Returns {@link #closing()} for the Kafka transaction about to carry it, and starts over; the caller reports
+     * it with {@link #committed} once that transaction committed, never before.
      */
-    void commitThenConfirm(Runnable kafkaCommit, Processed<R> processed) throws InterruptedException {
+    R handOver() {
         R record = closing;
-        if (record == null) {
-            return;
-        }
-        kafkaCommit.run();
-        FailPoint.check(FailPoint.AFTER_KAFKA_COMMIT);
         closing = null;
-        processed.mark(record);
+        return record;
+    }
+
+    /** Reports that the Kafka transaction carrying {@code record} (from {@link #handOver()}) committed. */
+    void committed(R record) {
+        committed.add(record);
+    }
+
+    /**
+     * Marks every record reported committed so far as processed, in the order committed, which lets Debezium
+     * confirm the last to the slot. Returns how many were marked.
+     */
+    int confirm(Processed<R> processed) throws InterruptedException {
+        int marked = 0;
+        for (R record = committed.poll(); record != null; record = committed.poll()) {
+            processed.mark(record);
+            marked++;
+        }
+        return marked;
     }
 }

@@ -15,6 +15,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -27,6 +29,8 @@ public final class StreamTransactions implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final OffsetsTopic offsets;
     private final String pipeline;
+    private Metric retries;
+    private long retriesSeen;
 
     /** Opens the producer and fences any earlier instance of this pipeline's extract. */
     public StreamTransactions(String pipeline, String bootstrapServers, int maxMessageBytes, OffsetsTopic offsets) {
@@ -85,6 +89,26 @@ public final class StreamTransactions implements AutoCloseable {
             throw new LockstepException(ErrorCode.UNAVAILABLE,
                     "writing to Kafka failed for pipeline " + pipeline + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Returns how many record batches the producer sent again since the last call. Not thread-safe. */
+    public long newRetries() {
+        long total = retries();
+        long fresh = total - retriesSeen;
+        retriesSeen = total;
+        return fresh;
+    }
+
+    private long retries() {
+        if (retries == null) {
+            for (Map.Entry<MetricName, ? extends Metric> metric : producer.metrics().entrySet()) {
+                if (metric.getKey().name().equals("record-retry-total")
+                        && metric.getKey().group().equals("producer-metrics")) {
+                    retries = metric.getValue();
+                }
+            }
+        }
+        return retries == null ? 0 : ((Number) retries.metricValue()).longValue();
     }
 
     /** Writes only the catalog fingerprints, e.g. after the operator accepted a schema change. */
