@@ -45,6 +45,7 @@ public final class ChangeStreamReader implements AutoCloseable {
     /** Records fetched and not handed yet (a full handler stopped the last poll), and the offset after the last handed. */
     private Iterator<ConsumerRecord<byte[], byte[]>> held = Collections.emptyIterator();
     private long heldNext;
+    private long firstTimestamp = -1;
 
     /** Receives the stream in order; every method is called on the thread that calls {@link #poll}. */
     public interface Handler {
@@ -138,7 +139,9 @@ public final class ChangeStreamReader implements AutoCloseable {
         int handled = 0;
         while (held.hasNext()) {
             ConsumerRecord<byte[], byte[]> r = held.next();
-            handled++;
+            if (handled++ == 0) {
+                firstTimestamp = r.timestamp();
+            }
             heldNext = r.offset() + 1;
             GenericRecord record;
             try {
@@ -155,6 +158,22 @@ public final class ChangeStreamReader implements AutoCloseable {
             }
         }
         return handled;
+    }
+
+    /**
+     * Returns the timestamp (the extract's send time, milliseconds since the epoch) of the first record the last
+     * {@link #poll} that handed any handed, or -1 before the first.
+     */
+    public long firstTimestamp() {
+        return firstTimestamp;
+    }
+
+    /**
+     * Returns true when at least {@code records} committed records wait beyond what this reader has read, as of the
+     * last fetch: the reader is catching up, not following a live stream.
+     */
+    public boolean backlog(long records) {
+        return consumer.currentLag(partition).orElse(0) >= records;
     }
 
     /** Returns the offset of the next record this reader will read. */

@@ -212,7 +212,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     /**
      * Sets the longest a batch stays open waiting for more changes that are ready on the topic (default zero: a batch
      * is what one poll brings). A batch closes at a source transaction boundary once it holds {@code batchSize}
-     * changes, once it is that old, or at once when the topic has nothing more ready.
+     * changes, once it is that old, or at once when the topic has nothing more ready. On a live stream (less than a
+     * batch waiting) its age counts from when its first record reached the topic (the record's timestamp, the
+     * extract's clock), so changes that waited through the last batch's apply do not wait again.
      */
     public RawLayerApplier maxBatchLatency(Duration latency) {
         this.maxBatchLatencyNanos = latency.toNanos();
@@ -266,6 +268,13 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         int read = reader.poll(pollTimeout, this);
         if (read > 0 && batchOpenedNanos == 0) {
             batchOpenedNanos = System.nanoTime();
+            if (!reader.backlog(batchSize)) {
+                // A live stream: the batch's latency counts from when its first record reached the topic, not from
+                // this poll — it may have waited through the last batch's apply. (Catching up, batches grow full.)
+                long waitedMillis = System.currentTimeMillis() - reader.firstTimestamp();
+                batchOpenedNanos -= Math.max(0, Math.min(waitedMillis, maxBatchLatencyNanos / 1_000_000))
+                        * 1_000_000;
+            }
         }
         while (!failed && !full()) {
             long left = batchOpenedNanos + maxBatchLatencyNanos - System.nanoTime();

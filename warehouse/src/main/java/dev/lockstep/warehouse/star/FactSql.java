@@ -253,12 +253,18 @@ final class FactSql extends TargetSql {
      * Returns the statement marking the conformed rows whose key the raw layer first saw at or after position
      * {@code (?, ?)} — rows that cannot have a fact row yet, inserted without probing the fact table — or empty
      * when the grain is not the source table's primary key (one raw row per fact row is what makes it true).
+     *
+     * <p>Each conformed row probes the raw table's primary key (a correlated subquery, never pulled up into a join):
+     * as a join, the raw table's statistics — older than the positions the batch just inserted — estimated a
+     * handful of new raw rows, and the plan compared every conformed row with every new raw row (4.3M comparisons,
+     * 0.4 s per batch of 3,000 changes, 59 % of the warehouse's time in a 300,000-change catch-up).
      */
     Optional<String> markNew() {
         if (!key.stream().map(Column::name).toList().equals(source().primaryKey())) {
             return Optional.empty();
         }
-        return Optional.of("UPDATE " + conformed + " c SET _new = true FROM " + raw(from) + " r WHERE "
-                + equal("r", "c", key) + " AND NOT c._deleted AND (r._inserted_lsn, r._inserted_seq) >= (?, ?)");
+        return Optional.of("UPDATE " + conformed + " c SET _new = true WHERE NOT c._deleted AND (SELECT "
+                + "(r._inserted_lsn, r._inserted_seq) >= (?, ?) FROM " + raw(from) + " r WHERE " + equal("r", "c", key)
+                + ")");
     }
 }

@@ -86,8 +86,11 @@ abstract class TargetSql {
     /** The columns of the conformed rows' temporary table. */
     abstract String conformedColumns();
 
-    /** A statement that reads the staged changes of {@code table}: it has nothing to do when the batch has none. */
-    record Staged(TableId table, String sql) {}
+    /**
+     * A statement that reads the staged changes of {@code table}: it has nothing to do when the batch has none.
+     * {@code probes}: it joins the staged rows to warehouse tables, to be run probing their indexes per staged row.
+     */
+    record Staged(TableId table, String sql, boolean probes) {}
 
     /**
      * Returns the statements that record the batch's events for this target: each staged change of its table, and
@@ -97,14 +100,14 @@ abstract class TargetSql {
         List<Staged> statements = new ArrayList<>();
         String keys = list(key, c -> "s." + quote(c.name()));
         statements.add(new Staged(from, "INSERT INTO " + events + " SELECT " + keys + ", s._position_lsn, "
-                + "s._position_seq, s._commit_ts, true FROM " + stage(from) + " s"));
+                + "s._position_seq, s._commit_ts, true FROM " + stage(from) + " s", false));
         for (Join join : joins) {
             Lookup lookup = join.lookup();
             // _ls_s: an alias no table or lookup of the definition can have.
             statements.add(new Staged(lookup.from(), "INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias()
                     + "." + quote(c.name())) + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false "
                     + "FROM " + sourceJoin(false) + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s."
-                    + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key())));
+                    + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key()), true));
         }
         return statements;
     }
