@@ -2,9 +2,6 @@ package dev.lockstep.benchmarks;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
-import dev.lockstep.connectors.internal.DebeziumConfig;
-import dev.lockstep.connectors.internal.LockstepOffsetBackingStore;
-import dev.lockstep.connectors.internal.SourceDatabase;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
@@ -116,7 +113,7 @@ public final class ExtractBenchmark {
 
     /**
      * Debezium Embedded counting records and nothing else. By default with the extract's own Debezium settings
-     * ({@link DebeziumConfig#properties}: transaction metadata, source types, heartbeats, …), offsets in memory;
+     * ({@link PostgresCdcSource#debeziumProperties}: transaction metadata, source types, heartbeats, …), offsets in memory;
      * {@code minimal} keeps only what any user sets (pgoutput, batch sizes, precise decimals, metrics off), as the
      * figures recorded before 2026-12-03 (issue #15) did.
      */
@@ -157,12 +154,8 @@ public final class ExtractBenchmark {
             } else {
                 ExtractSettings settings = ExtractSettings.of("bare", "localhost", pg.port(), database, pg.user(), "",
                         tables, "unused:9092").withSnapshot(ExtractSettings.SnapshotMode.NEVER);
-                SourceDatabase source = new SourceDatabase(settings);
-                source.ensureHelperTables();
                 slot = settings.slotName();
-                properties.putAll(DebeziumConfig.properties(settings, source.heartbeatQuery(), "unused"));
-                properties.remove(LockstepOffsetBackingStore.TOPIC);
-                properties.remove(LockstepOffsetBackingStore.BOOTSTRAP);
+                properties.putAll(PostgresCdcSource.debeziumProperties(settings));
             }
             properties.setProperty("name", "bare");
             properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
@@ -182,7 +175,7 @@ public final class ExtractBenchmark {
                         for (RecordChangeEvent<SourceRecord> r : records) {
                             if (r.record().value() instanceof Struct value && value.schema().field("source") != null
                                     && value.schema().field("op") != null
-                                    && !SourceDatabase.SCHEMA.equals(value.getStruct("source").getString("schema"))) {
+                                    && !PostgresCdcSource.HELPER_SCHEMA.equals(value.getStruct("source").getString("schema"))) {
                                 latency.add(now - value.getStruct("source").getInt64("ts_us"));
                                 events.incrementAndGet();
                             }

@@ -6,6 +6,7 @@ import dev.lockstep.connectors.internal.ChangeEncoder;
 import dev.lockstep.connectors.internal.CatalogGuard;
 import dev.lockstep.connectors.internal.DebeziumConfig;
 import dev.lockstep.connectors.internal.ExtractConsumer;
+import dev.lockstep.connectors.internal.LockstepOffsetBackingStore;
 import dev.lockstep.connectors.internal.OffsetsTopic;
 import dev.lockstep.connectors.internal.SourceDatabase;
 import dev.lockstep.connectors.internal.StreamTransactions;
@@ -21,6 +22,7 @@ import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -190,6 +193,24 @@ public final class PostgresCdcSource implements AutoCloseable {
     public static SourcePosition position(ExtractSettings settings) {
         long[] positions = new SourceDatabase(settings).walPositions();
         return new SourcePosition(positions[0], positions[1], positions[2] == 1);
+    }
+
+    /** The source schema of the extract's helper tables (heartbeat, signals); their rows are not source changes. */
+    public static final String HELPER_SCHEMA = SourceDatabase.SCHEMA;
+
+    /**
+     * Returns the Debezium engine properties the extract of {@code settings} runs with, but with offsets kept in
+     * memory instead of the offsets topic: Debezium alone, configured as the extract configures it (the benchmarks
+     * compare the two). Creates the source's helper tables, which the heartbeat writes.
+     */
+    public static Properties debeziumProperties(ExtractSettings settings) {
+        SourceDatabase source = new SourceDatabase(settings);
+        source.ensureHelperTables();
+        Properties properties = DebeziumConfig.properties(settings, source.heartbeatQuery(), "unused");
+        properties.remove(LockstepOffsetBackingStore.TOPIC);
+        properties.remove(LockstepOffsetBackingStore.BOOTSTRAP);
+        properties.setProperty("offset.storage", MemoryOffsetBackingStore.class.getName());
+        return properties;
     }
 
     /**

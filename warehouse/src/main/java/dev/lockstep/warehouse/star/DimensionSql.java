@@ -126,6 +126,15 @@ final class DimensionSql extends TargetSql {
         return dimension.scd2() ? loadVersions() : List.of(mergeCurrent());
     }
 
+    /**
+     * Returns the index of the first statement of {@link #load()} that joins only the batch's rows to the dimension,
+     * so it may probe the dimension's key per row: computing SCD 2 versions (the first statement) joins the batch's
+     * work tables to each other, which have no index.
+     */
+    int probesFrom() {
+        return dimension.scd2() ? 1 : 0;
+    }
+
     private String mergeCurrent() {
         String table = StarSchemaDdl.table(star, dimension.definition().tableName());
         boolean hard = dimension.definition().onDelete() == DeletePolicy.HARD;
