@@ -53,10 +53,11 @@ class CrashPointsIT {
         FailPoint.BEFORE_KAFKA_COMMIT + ", 30",
         FailPoint.AFTER_KAFKA_COMMIT + ", 30",
         FailPoint.BEFORE_WAREHOUSE_COMMIT + ", 6",
-        FailPoint.AFTER_WAREHOUSE_COMMIT + ", 6"
+        FailPoint.AFTER_WAREHOUSE_COMMIT + ", 6",
+        FailPoint.BEFORE_WAREHOUSE_COMMIT + ", 2"
     })
     void shouldReconcileExactlyAfterDyingAt(String failPoint, int pass, @TempDir Path dir) throws Exception {
-        String pipeline = "crash" + Math.abs(failPoint.hashCode() % 10_000);
+        String pipeline = "crash" + Math.abs((failPoint + ":" + pass).hashCode() % 10_000);
         Path definition = ShopRuns.renamed(dir, pipeline);
         String source = pipeline + "src";
         String warehouse = pipeline + "dw";
