@@ -64,6 +64,27 @@ class PostgresCdcSourceIT {
     }
 
     @Test
+    void shouldMarkTheSnapshotsLastRowWhenTheHelperTablesHaveRows() throws Exception {
+        fixtures.sql("helpers", "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)",
+                "INSERT INTO items VALUES (1, 'one'), (2, 'two')");
+        ExtractSettings settings = fixtures.settings("helpers", "helpers", List.of(TableId.parse("public.items")));
+        // A heartbeat written before the snapshot (by `reconcile` waiting on the run, by an earlier run, or by another
+        // pipeline on this source) and a pending signal: the helper tables are captured, so Debezium would snapshot
+        // them after the pipeline's tables, and their rows — which never reach the topic — would end the snapshot.
+        PostgresCdcSource.beat(settings);
+        fixtures.sql("helpers", "INSERT INTO " + PostgresCdcSource.HELPER_SCHEMA + ".heartbeat VALUES ('another', now())",
+                "INSERT INTO " + PostgresCdcSource.HELPER_SCHEMA + ".signal VALUES ('x', 'log', '{\"message\": \"hi\"}')");
+        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "helpers")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.changes().size() >= 2);
+            List<GenericRecord> changes = reader.changes();
+            assertThat(changes).extracting(r -> r.get("table").toString()).containsOnly("public.items");
+            assertThat(changes).extracting(r -> r.get("snapshot").toString())
+                    .containsExactly("SNAPSHOT", "SNAPSHOT_LAST");
+        }
+    }
+
+    @Test
     void shouldMarkUnchangedToastedColumnInsteadOfPlaceholder() throws Exception {
         fixtures.sql("toast", "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
                 "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL");

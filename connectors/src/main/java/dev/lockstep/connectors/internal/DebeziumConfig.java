@@ -47,7 +47,13 @@ public final class DebeziumConfig {
         p.setProperty("slot.name", settings.slotName());
         p.setProperty("publication.name", settings.publicationName());
         p.setProperty("publication.autocreate.mode", "filtered");
-        p.setProperty("table.include.list", includeList(settings));
+        p.setProperty("table.include.list", includeList(settings, true));
+        // The initial snapshot reads the pipeline's tables only. The helper tables are captured (their changes move a
+        // quiet slot, signals start backfills) but their rows never reach the topic: snapshotted — after the
+        // pipeline's tables, in include-list order — a heartbeat row written before the snapshot (by `reconcile`
+        // waiting on the run, an earlier run, another pipeline on this source) was the snapshot's last row, so the
+        // topic never said the snapshot was complete and the warehouse kept rows deleted while it was cut short.
+        p.setProperty("snapshot.include.collection.list", includeList(settings, false));
         p.setProperty("snapshot.mode", settings.snapshot() == ExtractSettings.SnapshotMode.INITIAL ? "initial" : "no_data");
 
         // Transaction boundaries (BEGIN/END with counts) are what lets the extract write whole transactions.
@@ -95,13 +101,16 @@ public final class DebeziumConfig {
         return p;
     }
 
-    private static String includeList(ExtractSettings settings) {
+    /** Returns the pipeline's tables as Debezium patterns, and with {@code helpers} the extract's helper tables. */
+    private static String includeList(ExtractSettings settings, boolean helpers) {
         List<String> patterns = new ArrayList<>();
         for (TableId table : settings.tables()) {
             patterns.add(Pattern.quote(table.toString()));
         }
-        patterns.add(Pattern.quote(SourceDatabase.HEARTBEAT.toString()));
-        patterns.add(Pattern.quote(SourceDatabase.SIGNAL.toString()));
+        if (helpers) {
+            patterns.add(Pattern.quote(SourceDatabase.HEARTBEAT.toString()));
+            patterns.add(Pattern.quote(SourceDatabase.SIGNAL.toString()));
+        }
         return String.join(",", patterns);
     }
 }

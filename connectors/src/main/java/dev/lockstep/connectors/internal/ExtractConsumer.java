@@ -156,6 +156,11 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
             boundary(record);
         } else if (heartbeat || isHelperTable(record)) {
             // offsets only: advances the slot on a quiet source
+            if (!heartbeat && isInitialSnapshot(record) && isLastSnapshotRecord(record)) {
+                // Dropped, it would take the snapshot's completion with it (DebeziumConfig snapshots no helper table).
+                throw new IllegalStateException("the initial snapshot ended on a row of helper table "
+                        + ChangeEncoder.tableOf(record) + ", which is not written to the changes topic");
+            }
         } else if (open != null) {
             boolean message = isMessage(record);
             boolean truncate = ChangeEncoder.isTruncate(record);
@@ -169,8 +174,7 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
         } else if (isInitialSnapshot(record)) {
             long lsn = (Long) record.sourceOffset().get("lsn");
             StreamPosition position = StreamPosition.of(lsn, ++snapshotSequence);
-            String phase = Boolean.TRUE.equals(record.sourceOffset().get("last_snapshot_record"))
-                    ? "SNAPSHOT_LAST" : "SNAPSHOT";
+            String phase = isLastSnapshotRecord(record) ? "SNAPSHOT_LAST" : "SNAPSHOT";
             ChangeEncoder.PreparedChange change = encoder.prepareChange(record, phase, registrations::add);
             ready.add(out -> encoder.emit(change, position, out));
             uncommittedCounts.merge(change.table(), 1L, Long::sum);
@@ -253,6 +257,10 @@ public final class ExtractConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private static boolean isInitialSnapshot(SourceRecord record) {
         Object snapshot = record.sourceOffset().get("snapshot");
         return snapshot != null && !"false".equals(String.valueOf(snapshot));
+    }
+
+    private static boolean isLastSnapshotRecord(SourceRecord record) {
+        return Boolean.TRUE.equals(record.sourceOffset().get("last_snapshot_record"));
     }
 
     private boolean isHelperTable(SourceRecord record) {
