@@ -31,6 +31,10 @@ class CopyTextTest {
         assertThat(copy(Schema.create(Schema.Type.BOOLEAN), true)).isEqualTo("t");
         Schema date = LogicalTypes.date().addToSchema(Schema.create(Schema.Type.INT));
         assertThat(copy(date, (int) java.time.LocalDate.of(10_000, 1, 2).toEpochDay())).isEqualTo("10000-01-02");
+        assertThat(copy(date, (int) java.time.LocalDate.of(9_999, 12, 31).toEpochDay())).isEqualTo("9999-12-31");
+        assertThat(copy(date, (int) java.time.LocalDate.of(999, 1, 2).toEpochDay())).isEqualTo("0999-01-02");
+        assertThat(copy(date, (int) java.time.LocalDate.of(1, 1, 1).toEpochDay())).isEqualTo("0001-01-01");
+        assertThat(copy(date, (int) java.time.LocalDate.of(0, 12, 31).toEpochDay())).isEqualTo("0001-12-31 BC");
         assertThat(copy(date, (int) java.time.LocalDate.of(-43, 3, 15).toEpochDay())).isEqualTo("0044-03-15 BC");
         assertThat(copy(LogicalTypes.timeMicros().addToSchema(Schema.create(Schema.Type.LONG)), 86_400_000_000L))
                 .isEqualTo("24:00:00");
