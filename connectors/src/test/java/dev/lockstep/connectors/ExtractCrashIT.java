@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The extract killed with {@code kill -9} while it writes a large source transaction to Kafka, then restarted:
- * a read_committed consumer sees every source change, never part of a transaction, and duplicates only as
- * whole re-sent transactions.
+ * The extract stopped — killed with {@code kill -9} while it writes a large source transaction to Kafka, or
+ * while another transaction is still open — then restarted: a read_committed consumer sees every source change,
+ * never part of a transaction, and duplicates only as whole re-sent transactions.
  */
 class ExtractCrashIT {
 
@@ -84,8 +84,57 @@ class ExtractCrashIT {
                 sourceTransactions.forEach((tx, count) -> assertThat(after.blocks).containsEntry(tx, count));
                 assertThat(after.duplicateRows).as("duplicates only inside whole re-sent transactions")
                         .allSatisfy(tx -> assertThat(after.resent).contains(tx));
-                assertThat(after.rows).containsAll(sourceIds());
+                assertThat(after.rows).containsAll(sourceIds("crash", "big"));
             }
+        }
+    }
+
+    /**
+     * A transaction that was already writing when the last transaction on the topic committed, and commits after
+     * the extract stopped. On PostgreSQL 17 a commit's end LSN is the start of the next WAL record, which here is a
+     * change of that open transaction: Debezium's own search for where to resume took the stored commit LSN for a
+     * change it had already sent and skipped every change of the open transaction up to it.
+     */
+    @Test
+    void shouldResendWholeATransactionThatWasOpenWhenTheLastOneCommitted() throws Exception {
+        fixtures.sql("spanning", "CREATE TABLE span (id bigint PRIMARY KEY, note text NOT NULL)");
+        // No heartbeat: its transactions would move the stored position past the open transaction's changes.
+        ExtractSettings settings = fixtures.settings("spanning", "spanning", List.of(TableId.parse("public.span")))
+                .withHeartbeatInterval(Duration.ofHours(1));
+        try (Connection open = services.connect("spanning"); Statement writer = open.createStatement();
+                ChangeTopicReader reader = new ChangeTopicReader(services.bootstrapServers(), "spanning")) {
+            open.setAutoCommit(false);
+            Blocks blocks = new Blocks();
+            long spanning;
+            try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
+                fixtures.awaitStreaming("spanning", settings);
+                writer.execute("INSERT INTO span SELECT g, 'before' FROM generate_series(1, 500) g");
+                long committed = transaction("spanning", "INSERT INTO span VALUES (-1, 'committed in between')");
+                // The very next WAL record: a change of the open transaction at the commit's end LSN.
+                writer.execute("INSERT INTO span SELECT g, 'after' FROM generate_series(501, 1000) g");
+                try (ResultSet rs = writer.executeQuery("SELECT txid_current()")) {
+                    rs.next();
+                    spanning = rs.getLong(1);
+                }
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                        .failFast("the extract stopped", () -> extract.completion().isDone())
+                        .until(() -> {
+                            reader.drain(blocks::accept);
+                            return blocks.blocks.containsKey(committed);
+                        });
+            }
+            open.commit();
+            try (PostgresCdcSource restarted = new PostgresCdcSource(settings).start()) {
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                        .failFast("the extract stopped", () -> restarted.completion().isDone())
+                        .until(() -> {
+                            reader.drain(blocks::accept);
+                            return blocks.blocks.containsKey(spanning);
+                        });
+            }
+            assertThat(blocks.open).isNull();
+            assertThat(blocks.blocks).containsEntry(spanning, 1000L);
+            assertThat(blocks.rows).containsAll(sourceIds("spanning", "span"));
         }
     }
 
@@ -130,7 +179,11 @@ class ExtractCrashIT {
     }
 
     private static long transaction(String statement) throws SQLException {
-        try (Connection c = services.connect("crash"); Statement s = c.createStatement()) {
+        return transaction("crash", statement);
+    }
+
+    private static long transaction(String database, String statement) throws SQLException {
+        try (Connection c = services.connect(database); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             s.execute(statement);
             try (ResultSet rs = s.executeQuery("SELECT txid_current()")) {
@@ -142,10 +195,10 @@ class ExtractCrashIT {
         }
     }
 
-    private static Set<Long> sourceIds() throws SQLException {
+    private static Set<Long> sourceIds(String database, String table) throws SQLException {
         Set<Long> ids = new HashSet<>();
-        try (Connection c = services.connect("crash"); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT id FROM big")) {
+        try (Connection c = services.connect(database); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
             while (rs.next()) {
                 ids.add(rs.getLong(1));
             }

@@ -148,6 +148,12 @@ public final class ChildJvm implements AutoCloseable {
             if (base != null) {
                 systemProperties.put("lockstep.embedded.dir", base);
             }
+            // The log levels of logback-test.xml, so that a child logs what the test asked of its own JVM.
+            for (String level : List.of("lockstep.log", "lockstep.debezium.log")) {
+                if (System.getProperty(level) != null) {
+                    systemProperties.put(level, System.getProperty(level));
+                }
+            }
         }
 
         /** Program arguments. */
