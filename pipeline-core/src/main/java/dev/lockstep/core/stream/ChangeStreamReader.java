@@ -9,16 +9,20 @@ import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.SchemaStore;
 import dev.lockstep.core.envelope.UndecodableRecordException;
 import java.time.Duration;
-import java.util.Collections;
-import java.util.Iterator;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -29,23 +33,49 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <p>Source transactions at or below the already applied position are skipped whole: after a crash of the
  * extract they are re-sent. A record that cannot be decoded is handed to {@link Handler#undecodable} and the
- * stream goes on. Not thread-safe: one reader per applier thread.
+ * stream goes on.
+ *
+ * <p>A thread of the reader's own fetches and decodes ahead — at most {@value #FETCHED_AHEAD} polls' worth — while
+ * the caller applies what it was handed, so reading and decoding the next batch overlaps with applying this one.
+ * The caller sees the same stream, in the same order, as without it. Not thread-safe: one reader per applier
+ * thread (the fetching thread is the reader's own).
  */
 public final class ChangeStreamReader implements AutoCloseable {
 
     /** Short: the apply loop asks between batches, and an unreachable broker should show as such at once. */
     private static final Duration END_OFFSET_TIMEOUT = Duration.ofSeconds(5);
 
+    /** Polls fetched and decoded ahead of the caller. */
+    static final int FETCHED_AHEAD = 2;
+    private static final Duration FETCH_POLL = Duration.ofMillis(100);
+
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
     private final EnvelopeCodec codec;
+    private final Map<String, Object> consumerConfig;
+    private final Thread fetcher;
+    /** {@link Fetched} polls in order, or the {@link RuntimeException} that ended the fetching thread. */
+    private final BlockingQueue<Object> fetched = new ArrayBlockingQueue<>(FETCHED_AHEAD);
+    /** Records beyond what the fetching thread read, as of its last poll (-1: not known yet). */
+    private volatile long lagBeyondFetched = -1;
+    private volatile boolean closing;
+    private KafkaConsumer<byte[], byte[]> ends;
     private StreamPosition applied;
     private GenericRecord skipping;
     private boolean inTransaction;
-    /** Records fetched and not handed yet (a full handler stopped the last poll), and the offset after the last handed. */
-    private Iterator<ConsumerRecord<byte[], byte[]>> held = Collections.emptyIterator();
-    private long heldNext;
+    /** The poll being handed (a full handler may stop in its middle), and the next of its records to hand. */
+    private Fetched current;
+    private int next;
+    /** The offset of the next record to read, as of what was handed. */
+    private long nextOffset;
     private long firstTimestamp = -1;
+    private RuntimeException failure;
+
+    /** One record as fetched: decoded, or the reason it cannot be. */
+    private record Entry(long offset, long timestamp, GenericRecord record, byte[] value, String undecodable) {}
+
+    /** What one poll of the fetching thread brought, and the consumer's position after it (past commit markers). */
+    private record Fetched(List<Entry> entries, long positionAfter) {}
 
     /** Receives the stream in order; every method is called on the thread that calls {@link #poll}. */
     public interface Handler {
@@ -67,12 +97,16 @@ public final class ChangeStreamReader implements AutoCloseable {
         }
     }
 
-    private ChangeStreamReader(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, SchemaStore store,
-            StreamPosition applied) {
+    private ChangeStreamReader(KafkaConsumer<byte[], byte[]> consumer, Map<String, Object> consumerConfig,
+            TopicPartition partition, SchemaStore store, StreamPosition applied, long nextOffset) {
         this.consumer = consumer;
+        this.consumerConfig = consumerConfig;
         this.partition = partition;
         this.codec = new EnvelopeCodec(store);
         this.applied = applied;
+        this.nextOffset = nextOffset;
+        this.fetcher = new Thread(this::fetch, "lockstep-read-" + partition.topic());
+        fetcher.setDaemon(true);
     }
 
     /**
@@ -86,7 +120,7 @@ public final class ChangeStreamReader implements AutoCloseable {
             StreamPosition applied, SchemaStore store) {
         requireNonNull(applied, "applied");
         TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -98,7 +132,8 @@ public final class ChangeStreamReader implements AutoCloseable {
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20,
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 << 20,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config);
         try {
             consumer.assign(List.of(partition));
             long earliest = consumer.beginningOffsets(List.of(partition), Duration.ofSeconds(30)).get(partition);
@@ -110,7 +145,9 @@ public final class ChangeStreamReader implements AutoCloseable {
                         + "tables, or raise the topic's retention.ms so this does not happen again.");
             }
             consumer.seek(partition, nextOffset);
-            return new ChangeStreamReader(consumer, partition, store, applied);
+            ChangeStreamReader reader = new ChangeStreamReader(consumer, config, partition, store, applied, nextOffset);
+            reader.fetcher.start();
+            return reader;
         } catch (KafkaException e) {
             consumer.close();
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read " + partition.topic() + ": "
@@ -122,42 +159,129 @@ public final class ChangeStreamReader implements AutoCloseable {
     }
 
     /**
-     * Hands every record that is ready (waiting at most {@code timeout}) to {@code handler}, until the handler is
-     * {@link Handler#full() full} at a transaction boundary; returns how many. Records fetched and not handed yet
-     * are handed first by the next call, without fetching them again.
+     * Hands every record that is ready (waiting at most {@code timeout} for the next poll) to {@code handler}, until
+     * the handler is {@link Handler#full() full} at a transaction boundary; returns how many. Records fetched and not
+     * handed yet are handed first by the next call.
      */
     public int poll(Duration timeout, Handler handler) {
-        if (!held.hasNext()) {
-            try {
-                held = consumer.poll(timeout).iterator();
-            } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
-                throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the changes not yet applied from "
-                        + partition.topic() + " are gone (retention deleted them, or the topic was re-created): "
-                        + e.getMessage() + ". Re-snapshot the source tables, or raise the topic's retention.ms.", e);
+        if (current == null || next >= current.entries().size()) {
+            if (!take(timeout)) {
+                return 0;
             }
         }
         int handled = 0;
-        while (held.hasNext()) {
-            ConsumerRecord<byte[], byte[]> r = held.next();
+        List<Entry> entries = current.entries();
+        while (next < entries.size()) {
+            Entry entry = entries.get(next++);
             if (handled++ == 0) {
-                firstTimestamp = r.timestamp();
+                firstTimestamp = entry.timestamp();
             }
-            heldNext = r.offset() + 1;
-            GenericRecord record;
-            try {
-                record = codec.decode(r.value());
-            } catch (UndecodableRecordException e) {
+            nextOffset = next < entries.size() ? entry.offset() + 1 : current.positionAfter();
+            if (entry.record() == null) {
                 if (skipping == null) {
-                    handler.undecodable(r.offset(), r.value(), e.getMessage());
+                    handler.undecodable(entry.offset(), entry.value(), entry.undecodable());
                 }
                 continue;
             }
-            dispatch(record, r.offset(), handler);
+            dispatch(entry.record(), entry.offset(), handler);
             if (!inTransaction() && handler.full()) {
-                break; // the rest stays held for the next call
+                break; // the rest stays for the next call
             }
         }
         return handled;
+    }
+
+    /** Takes the next poll of the fetching thread, waiting at most {@code timeout}; false when none came. */
+    private boolean take(Duration timeout) {
+        if (failure != null) {
+            throw failure;
+        }
+        Object taken;
+        try {
+            taken = fetched.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "interrupted while reading " + partition.topic(), e);
+        }
+        if (taken == null) {
+            return false;
+        }
+        if (taken instanceof RuntimeException e) {
+            failure = e;
+            throw e;
+        }
+        // Everything fetched so far, as one poll would have brought it: what is not in it was not on the topic yet
+        // when the fetching thread last looked, which is what moreReady() reports on.
+        Fetched first = (Fetched) taken;
+        List<Object> more = new ArrayList<>();
+        fetched.drainTo(more);
+        List<Entry> entries = first.entries();
+        long positionAfter = first.positionAfter();
+        for (Object queued : more) {
+            if (queued instanceof RuntimeException e) {
+                failure = e; // thrown by the next take, after what was fetched before it
+                break;
+            }
+            Fetched f = (Fetched) queued;
+            if (entries == first.entries()) {
+                entries = new ArrayList<>(entries);
+            }
+            entries.addAll(f.entries());
+            positionAfter = f.positionAfter();
+        }
+        current = new Fetched(entries, positionAfter);
+        next = 0;
+        if (current.entries().isEmpty()) {
+            nextOffset = current.positionAfter(); // only commit markers were read
+        }
+        return true;
+    }
+
+    /** The fetching thread: polls and decodes ahead, until the reader closes or the consumer fails. */
+    private void fetch() {
+        long published = nextOffset;
+        try {
+            while (!closing) {
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(FETCH_POLL);
+                } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
+                    throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the changes not yet applied from "
+                            + partition.topic() + " are gone (retention deleted them, or the topic was re-created): "
+                            + e.getMessage() + ". Re-snapshot the source tables, or raise the topic's retention.ms.",
+                            e);
+                }
+                long position = consumer.position(partition);
+                lagBeyondFetched = consumer.currentLag(partition).orElse(0);
+                if (records.isEmpty() && position == published) {
+                    continue;
+                }
+                List<Entry> entries = new ArrayList<>(records.count());
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    try {
+                        entries.add(new Entry(r.offset(), r.timestamp(), codec.decode(r.value()), null, null));
+                    } catch (UndecodableRecordException e) {
+                        entries.add(new Entry(r.offset(), r.timestamp(), null, r.value(), e.getMessage()));
+                    }
+                }
+                fetched.put(new Fetched(entries, position));
+                published = position;
+            }
+        } catch (WakeupException | InterruptedException e) {
+            // closing
+        } catch (RuntimeException e) {
+            if (!closing) {
+                offerFailure(e);
+            }
+        }
+    }
+
+    private void offerFailure(RuntimeException e) {
+        try {
+            fetched.put(e);
+        } catch (InterruptedException interrupted) {
+            // closing
+        }
     }
 
     /**
@@ -169,24 +293,25 @@ public final class ChangeStreamReader implements AutoCloseable {
     }
 
     /**
-     * Returns true when at least {@code records} committed records wait beyond what this reader has read, as of the
-     * last fetch: the reader is catching up, not following a live stream.
+     * Returns true when at least {@code records} committed records wait beyond what this reader has handed: the
+     * reader is catching up, not following a live stream.
      */
     public boolean backlog(long records) {
-        return consumer.currentLag(partition).orElse(0) >= records;
+        return notHanded() >= records;
     }
 
-    /** Returns the offset of the next record this reader will read. */
+    /** Returns the offset of the next record this reader will hand (past the commit markers of what it handed). */
     public long nextOffset() {
-        // Records held: the next one's offset. None: the consumer's position, which also moves past the commit
-        // markers of Kafka transactions that a poll skips.
-        return held.hasNext() ? heldNext : consumer.position(partition);
+        return nextOffset;
     }
 
     /** Returns the end of the changes topic for this reader (its last stable offset): where a caught-up reader is. */
-    public long endOffset() {
+    public synchronized long endOffset() {
         try {
-            return consumer.endOffsets(List.of(partition), END_OFFSET_TIMEOUT).getOrDefault(partition, 0L);
+            if (ends == null) {
+                ends = new KafkaConsumer<>(consumerConfig);
+            }
+            return ends.endOffsets(List.of(partition), END_OFFSET_TIMEOUT).getOrDefault(partition, 0L);
         } catch (KafkaException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the end of " + partition.topic() + ": "
                     + e.getMessage(), e);
@@ -194,12 +319,23 @@ public final class ChangeStreamReader implements AutoCloseable {
     }
 
     /**
-     * Returns true when the topic holds more committed records than this reader has read, as of the last fetch: the
-     * caller's batch may wait for them. A lag of one is the commit marker Kafka wrote after the last transaction
-     * read, which a poll skips: nothing more to read.
+     * Returns true when records wait that were on the topic when this reader last took what was fetched: some not
+     * handed yet, or more beyond what the fetching thread had read then — the caller's batch may wait for them.
+     * Records that reached the topic since belong to the next batch, as they would without reading ahead. A lag of
+     * one is the commit marker Kafka wrote after the last transaction read, which a poll skips: nothing more to read.
      */
     public boolean moreReady() {
-        return held.hasNext() || consumer.currentLag(partition).orElse(0) > 1;
+        return (current != null && next < current.entries().size()) || lagBeyondFetched > 1;
+    }
+
+    private long notHanded() {
+        long waiting = current == null ? 0 : current.entries().size() - next;
+        for (Object queued : fetched) {
+            if (queued instanceof Fetched f) {
+                waiting += f.entries().size();
+            }
+        }
+        return waiting + Math.max(0, lagBeyondFetched);
     }
 
     /** Returns true between a BEGIN marker and its END marker. */
@@ -240,6 +376,19 @@ public final class ChangeStreamReader implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
+        consumer.wakeup();
+        fetcher.interrupt();
+        try {
+            fetcher.join(Duration.ofSeconds(10).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+        synchronized (this) {
+            if (ends != null) {
+                ends.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+            }
+        }
     }
 }
