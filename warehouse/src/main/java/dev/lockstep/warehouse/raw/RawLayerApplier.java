@@ -69,10 +69,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private int pendingRecords;
     private boolean failed;
     private final Map<TableId, String> stagingNames = new HashMap<>();
-    private final Map<TableId, String> merges = new HashMap<>();
-    private final Map<TableId, String> replayGuards = new HashMap<>();
+    private final Map<TableId, PreparedStatement> merges = new HashMap<>();
+    private final Map<TableId, PreparedStatement> replayGuards = new HashMap<>();
     private final Map<TableId, String> copies = new HashMap<>();
-    private final Map<String, PreparedStatement> prepared = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
     private long maxBatchLatencyNanos;
@@ -557,35 +556,40 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         if (!batchStart.isAfter(highWater)) {
             // Replay guard: images the raw layer already reflects (re-read after a rewound offset) leave the
             // batch, so neither the merge nor the transforms see them again.
-            prepared(replayGuards.computeIfAbsent(table, t -> "DELETE FROM " + stage + " s USING " + raw + " r WHERE "
-                    + String.join(" AND ", source.primaryKey().stream().map(RawLayerDdl::quote)
-                    .map(k -> "r." + k + " = s." + k).toList()) + " AND (s._position_lsn, s._position_seq) <= "
-                    + "(r._position_lsn, r._position_seq)")).execute();
+            PreparedStatement guard = replayGuards.get(table);
+            if (guard == null) {
+                guard = prepare("DELETE FROM " + stage + " s USING " + raw + " r WHERE " + String.join(" AND ",
+                        source.primaryKey().stream().map(RawLayerDdl::quote).map(k -> "r." + k + " = s." + k)
+                        .toList()) + " AND (s._position_lsn, s._position_seq) <= (r._position_lsn, r._position_seq)");
+                replayGuards.put(table, guard);
+            }
+            guard.execute();
         }
         if (s.truncatedAt != null) {
             try (Statement st = connection.createStatement()) {
                 st.execute(mergeSql(source, raw, stage, s.truncatedAt)); // rare: a TRUNCATE's position in the text
             }
         } else {
-            prepared(merges.computeIfAbsent(table, t -> mergeSql(source, raw, stage, null))).execute();
+            PreparedStatement merge = merges.get(table);
+            if (merge == null) {
+                merge = prepare(mergeSql(source, raw, stage, null));
+                merges.put(table, merge);
+            }
+            merge.execute();
         }
     }
 
     /**
-     * Returns the statement for {@code sql}, parsed once per applier by the driver (measured: parsing the long merge
-     * text again was two thirds of the apply thread's time in it). The server still plans it every batch: these
+     * Prepares {@code sql} to be kept for the applier's life: parsed once by the driver (measured: parsing the long
+     * merge text again was two thirds of the apply thread's time in it). The server still plans it every batch: these
      * statements read the work tables, which have no statistics, so the planner sizes them from their pages — a plan
      * cached from one batch (a server-side prepared statement without parameters keeps its first plan) would hash
-     * the whole raw table for every later small batch if the first was large. They stay open with the connection the
-     * applier owns.
+     * the whole raw table for every later small batch if the first was large. The statements stay open with the
+     * connection the applier owns.
      */
-    private PreparedStatement prepared(String sql) throws SQLException {
-        PreparedStatement statement = prepared.get(sql);
-        if (statement == null) {
-            statement = connection.prepareStatement(sql);
-            statement.unwrap(PGStatement.class).setPrepareThreshold(0);
-            prepared.put(sql, statement);
-        }
+    private PreparedStatement prepare(String sql) throws SQLException {
+        PreparedStatement statement = connection.prepareStatement(sql);
+        statement.unwrap(PGStatement.class).setPrepareThreshold(0);
         return statement;
     }
 
