@@ -49,12 +49,15 @@ import java.util.stream.Stream;
 public final class EndToEndBenchmark {
 
     private static final String PIPELINE = "shop";
-    private static final String DEFINITION = "examples/shop/pipeline.yaml";
+    /** The shop's pipeline definition, relative to the repository root. */
+    public static final String DEFINITION = "examples/shop/pipeline.yaml";
     private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
             "order_items").map(t -> new TableId("public", t)).toList();
     private static final Duration TIMEOUT = Duration.ofMinutes(20);
-    private static final long SEED = 42;
-    private static final ShopDatabase SHOP = new ShopDatabase(2_000, 300, 1_000);
+    /** The workload's seed. */
+    public static final long SEED = 42;
+    /** The shop the benchmark seeds: 2,000 customers, 300 products, 1,000 orders. */
+    public static final ShopDatabase SHOP = new ShopDatabase(2_000, 300, 1_000);
 
     private EndToEndBenchmark() {}
 
@@ -72,10 +75,10 @@ public final class EndToEndBenchmark {
     }
 
     /** A source transaction the warehouse must reflect: its tracked WAL position, commit time and row changes. */
-    record Commit(long lsn, long committedNanos, int changes) {}
+    public record Commit(long lsn, long committedNanos, int changes) {}
 
     /** What a writer committed: row changes, transactions, and the last transaction that changed rows. */
-    record Written(long changes, long transactions, Commit last, long nanos) {}
+    public record Written(long changes, long transactions, Commit last, long nanos) {}
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
@@ -276,7 +279,7 @@ public final class EndToEndBenchmark {
      * (0: as fast as the source takes them) or until {@code stop}; hands each transaction that changed rows to
      * {@code committed} (one that changed none commits nothing the warehouse could reflect).
      */
-    private static Written write(ShopWorkload workload, TrackedCommits source, long changes, double rate,
+    public static Written write(ShopWorkload workload, TrackedCommits source, long changes, double rate,
             BooleanSupplier stop, Consumer<Commit> committed) throws SQLException {
         long started = System.nanoTime();
         long written = 0;
@@ -304,7 +307,7 @@ public final class EndToEndBenchmark {
      * Waits until the WAL written so far is on disk (the WAL writer flushes asynchronous commits within a few hundred
      * ms), so that the slots can stream all of it from the start.
      */
-    private static void awaitFlushed(Connection c, long lsn) throws Exception {
+    public static void awaitFlushed(Connection c, long lsn) throws Exception {
         try (PreparedStatement flushed = c.prepareStatement("SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn >= ?")) {
             flushed.setLong(1, lsn);
             for (int i = 0; i < 500; i++) {
@@ -338,12 +341,13 @@ public final class EndToEndBenchmark {
     }
 
     /** Reads the pipeline's applied position in the warehouse, polling every few ms on its own connection. */
-    private static final class Pipeline {
+    public static final class Pipeline {
         private final Connection warehouse;
         private final PreparedStatement applied;
         private final long pollNanos;
 
-        Pipeline(Connection warehouse, int pollMillis) throws SQLException {
+        /** Reads the shop pipeline's position through {@code warehouse}; polls every {@code pollMillis}. */
+        public Pipeline(Connection warehouse, int pollMillis) throws SQLException {
             this.warehouse = warehouse;
             this.applied = warehouse.prepareStatement("SELECT commit_lsn FROM lockstep.offsets WHERE pipeline = ?");
             this.applied.setString(1, PIPELINE);
@@ -351,7 +355,7 @@ public final class EndToEndBenchmark {
         }
 
         /** Returns the commit LSN of the last source transaction the warehouse reflects (0 before any). */
-        long applied() throws SQLException {
+        public long applied() throws SQLException {
             try (ResultSet rs = applied.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
@@ -361,7 +365,7 @@ public final class EndToEndBenchmark {
          * Waits until the raw layer holds {@code rows} rows: the initial snapshot is applied whole. (Its rows carry
          * the snapshot's LSN, above every transaction committed before it, so the applied position cannot say.)
          */
-        void awaitSnapshot(EmbeddedRun run, long rows) throws Exception {
+        public void awaitSnapshot(EmbeddedRun run, long rows) throws Exception {
             String count = "SELECT " + String.join(" + ", List.of("customers", "categories", "products", "orders",
                     "order_items").stream().map(t -> "(SELECT count(*) FROM shop_dw_raw." + t + ")").toList());
             await(run, TimeUnit.MILLISECONDS.toNanos(50), () -> {
@@ -373,7 +377,7 @@ public final class EndToEndBenchmark {
         }
 
         /** Waits until the warehouse reflects the transaction tracked at {@code lsn}; calls {@code each} per poll. */
-        void awaitApplied(EmbeddedRun run, long lsn, Runnable each) throws Exception {
+        public void awaitApplied(EmbeddedRun run, long lsn, Runnable each) throws Exception {
             await(run, () -> {
                 each.run();
                 return applied() >= lsn;
@@ -381,7 +385,7 @@ public final class EndToEndBenchmark {
         }
 
         /** Calls {@code done} every poll interval until it returns true; fails when the run does or on timeout. */
-        void await(EmbeddedRun run, Check done) throws Exception {
+        public void await(EmbeddedRun run, Check done) throws Exception {
             await(run, pollNanos, done);
         }
 
@@ -405,7 +409,7 @@ public final class EndToEndBenchmark {
 
     /** A condition polled until it holds. */
     @FunctionalInterface
-    private interface Check {
+    public interface Check {
         boolean done() throws Exception;
     }
 

@@ -22,7 +22,7 @@ import java.sql.SQLException;
  *
  * <p>Not thread-safe, like the connection.
  */
-final class TrackedCommits {
+public final class TrackedCommits {
 
     private final Connection connection;
     private final Connection tracked;
@@ -30,7 +30,8 @@ final class TrackedCommits {
     private long lastLsn;
     private long lastCommitNanos;
 
-    TrackedCommits(Connection connection) {
+    /** Tracks the commits made through {@link #connection()} on {@code connection}. */
+    public TrackedCommits(Connection connection) {
         this.connection = connection;
         this.tracked = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
                 new Class<?>[] {Connection.class}, (proxy, method, args) -> {
@@ -51,17 +52,17 @@ final class TrackedCommits {
     }
 
     /** Returns the connection to hand the workload: every {@code commit()} on it is tracked. */
-    Connection connection() {
+    public Connection connection() {
         return tracked;
     }
 
     /** Returns the WAL insert position read just before the last commit. */
-    long lastLsn() {
+    public long lastLsn() {
         return lastLsn;
     }
 
     /** Returns {@link System#nanoTime()} when the last commit returned. */
-    long lastCommitNanos() {
+    public long lastCommitNanos() {
         return lastCommitNanos;
     }
 
