@@ -118,7 +118,8 @@ public final class ApplyBenchmark {
                 .databases("shop", "warehouse_a1", "warehouse_b1");
         if (options.statements() || options.explains()) {
             postgres.serverConfig("shared_preload_libraries", "pg_stat_statements"
-                    + (options.explains() ? ",auto_explain" : ""));
+                    + (options.explains() ? ",auto_explain" : ""))
+                    .serverConfig("pg_stat_statements.track_planning", "on");
         }
         if (options.explains()) {
             postgres.serverConfig("auto_explain.log_min_duration", Integer.toString(options.explain()))

@@ -57,7 +57,8 @@ public final class BatchCostBenchmark {
         Path base = Files.createTempDirectory("lockstep-batch-cost");
         ShopWorkload workload = new ShopWorkload(20_000);
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().baseDirectory(base).databases("shop", "warehouse")
-                .serverConfig("shared_preload_libraries", "pg_stat_statements").build().start();
+                .serverConfig("shared_preload_libraries", "pg_stat_statements")
+                .serverConfig("pg_stat_statements.track_planning", "on").build().start();
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start()) {
             try (Connection c = pg.connect("shop")) {
                 workload.seed(c);

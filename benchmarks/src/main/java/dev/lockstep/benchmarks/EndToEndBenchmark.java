@@ -102,7 +102,8 @@ public final class EndToEndBenchmark {
         }
         if (options.statements() || options.explain() >= 0) {
             postgres.serverConfig("shared_preload_libraries", "pg_stat_statements"
-                    + (options.explain() >= 0 ? ",auto_explain" : ""));
+                    + (options.explain() >= 0 ? ",auto_explain" : ""))
+                    .serverConfig("pg_stat_statements.track_planning", "on");
         }
         if (options.explain() >= 0) {
             postgres.serverConfig("auto_explain.log_min_duration", Integer.toString(options.explain()))

@@ -60,24 +60,28 @@ final class Profile {
         }
     }
 
-    /** Prints the statements that took the most time in {@code database}, with their share; returns the total in ms. */
+    /**
+     * Prints the statements that took the most time in {@code database}, with their share and, when the server tracks
+     * it ({@code pg_stat_statements.track_planning}), their planning time; returns the execution total in ms.
+     */
     static double print(EmbeddedPostgres pg, String database) throws Exception {
         try (Connection c = pg.connect(database); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT calls, total_exec_time, rows, 100 * total_exec_time / sum("
                         + "total_exec_time) OVER (), left(regexp_replace(query, '\\s+', ' ', 'g'), 150), sum("
-                        + "total_exec_time) OVER () FROM "
-                        + "pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = "
+                        + "total_exec_time) OVER (), total_plan_time, sum(total_plan_time) OVER (), sum(calls) OVER () "
+                        + "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = "
                         + "current_database()) ORDER BY total_exec_time DESC LIMIT 15")) {
-            System.out.printf("  %8s %10s %11s %5s  statement (pg_stat_statements, %s)%n", "calls", "total ms", "rows",
-                    "%", database);
+            System.out.printf("  %8s %10s %8s %11s %5s  statement (pg_stat_statements, %s)%n", "calls", "total ms",
+                    "plan ms", "rows", "%", database);
             double total = 0;
             while (rs.next()) {
                 if (total == 0) {
                     total = rs.getDouble(6);
-                    System.out.printf("  %8s %,10.0f %11s %5s  all statements%n", "", total, "", "");
+                    System.out.printf("  %,8d %,10.0f %,8.0f %11s %5s  all statements%n", rs.getLong(9), total,
+                            rs.getDouble(8), "", "");
                 }
-                System.out.printf("  %,8d %,10.0f %,11d %4.1f%%  %s%n", rs.getLong(1), rs.getDouble(2), rs.getLong(3),
-                        rs.getDouble(4), rs.getString(5));
+                System.out.printf("  %,8d %,10.0f %,8.0f %,11d %4.1f%%  %s%n", rs.getLong(1), rs.getDouble(2),
+                        rs.getDouble(7), rs.getLong(3), rs.getDouble(4), rs.getString(5));
             }
             return total;
         }
