@@ -39,6 +39,8 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.postgresql.PGConnection;
 import org.postgresql.PGStatement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies the change stream to the raw layer — a current-state mirror of each source table — exactly once: each
@@ -51,6 +53,8 @@ import org.postgresql.PGStatement;
  * schema build on it. Not thread-safe: one applier per pipeline, on one connection.
  */
 public final class RawLayerApplier implements ChangeStreamReader.Handler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RawLayerApplier.class);
 
     private final Connection connection;
     private final String pipeline;
@@ -65,12 +69,15 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private long nextOffset;
     private long lastCommitMicros;
     private boolean snapshotCompleted;
+    /** The batch applies the last row of an initial snapshot: the tables it filled are analyzed after its commit. */
+    private boolean analyzeAfterCommit;
     private int pendingRows;
     private int pendingRecords;
     private boolean failed;
     private final Map<TableId, String> stagingNames = new HashMap<>();
     private final Map<TableId, PreparedStatement> merges = new HashMap<>();
     private final Map<TableId, PreparedStatement> replayGuards = new HashMap<>();
+    private PreparedStatement storeOffsets;
     private final Map<TableId, String> copies = new HashMap<>();
     private StarLoader star;
     private boolean snapshotting;
@@ -395,6 +402,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private void snapshotCompleted(StreamPosition last, long commitMicros) {
         StreamPosition start = StreamPosition.of(last.commitLsn(), 0);
         snapshotCompleted = true;
+        analyzeAfterCommit = true;
         for (TableId table : tables.keySet()) {
             Staged s = staged.computeIfAbsent(table, t -> new Staged());
             if (s.truncatedAt == null || start.isAfter(s.truncatedAt)) {
@@ -521,6 +529,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             if (applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE) {
                 highWater = applied;
             }
+            if (analyzeAfterCommit) {
+                analyze();
+            }
         } catch (SQLException e) {
             abandon(e);
             throw failure("applying a batch of " + pendingRows + " change(s) up to " + applied + " failed", e);
@@ -534,6 +545,37 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             pendingRows = 0;
             pendingRecords = 0;
             batchOpenedNanos = 0;
+            analyzeAfterCommit = false;
+        }
+    }
+
+    /**
+     * Gathers statistics of the raw and star tables once an initial snapshot is in, in a transaction of its own: the
+     * planner otherwise sizes tables filled in bulk from guesses (a dimension never analyzed is estimated at 0.5 %
+     * current rows) until autovacuum analyzes them, and the applier's statements, prepared once, keep plans made from
+     * those guesses until statistics change.
+     */
+    private void analyze() {
+        long started = System.nanoTime();
+        List<String> analyzed = new ArrayList<>();
+        tables.keySet().forEach(table -> analyzed.add(RawLayerDdl.qualified(warehouseSchema, table)));
+        if (star != null) {
+            analyzed.addAll(star.tables());
+        }
+        try (Statement st = connection.createStatement()) {
+            st.execute("ANALYZE " + String.join(", ", analyzed));
+            connection.commit();
+            LOG.info("Pipeline {}: initial snapshot applied; analyzed {} warehouse table(s) in {} ms", pipeline,
+                    analyzed.size(), (System.nanoTime() - started) / 1_000_000);
+        } catch (SQLException e) {
+            // Statistics only: the batch is committed, and autovacuum analyzes the tables in time.
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            LOG.warn("Pipeline {}: analyzing the warehouse tables after the initial snapshot failed (autovacuum "
+                    + "will): {}", pipeline, e.getMessage());
         }
     }
 
@@ -845,32 +887,33 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     private void storeOffsets() throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO lockstep.offsets (pipeline, topic, "
-                + "kafka_partition, next_offset, commit_lsn, sequence, source_commit_ts, definition_version, "
-                + "updated_at, high_commit_lsn, high_sequence) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, now(), "
-                + "?, ?) ON CONFLICT (pipeline) DO "
-                + "UPDATE SET next_offset = excluded.next_offset, commit_lsn = excluded.commit_lsn, "
-                + "sequence = excluded.sequence, source_commit_ts = excluded.source_commit_ts, "
-                + "high_commit_lsn = excluded.high_commit_lsn, high_sequence = excluded.high_sequence, "
-                + "definition_version = excluded.definition_version, updated_at = excluded.updated_at "
-                + "WHERE offsets.next_offset <= excluded.next_offset")) {
-            ps.setString(1, pipeline);
-            ps.setString(2, TopicNames.changes(pipeline));
-            ps.setLong(3, nextOffset);
-            ps.setLong(4, applied.commitLsn());
-            ps.setLong(5, applied.sequence());
-            if (lastCommitMicros > 0) {
-                ps.setDouble(6, lastCommitMicros);
-            } else {
-                ps.setNull(6, java.sql.Types.DOUBLE);
-            }
-            ps.setInt(7, definitionVersion);
-            StreamPosition high = applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE ? applied
-                    : highWater;
-            ps.setLong(8, high.commitLsn());
-            ps.setLong(9, high.sequence());
-            ps.executeUpdate();
+        if (storeOffsets == null) { // prepared once: every batch runs it
+            storeOffsets = connection.prepareStatement("INSERT INTO lockstep.offsets (pipeline, topic, "
+                    + "kafka_partition, next_offset, commit_lsn, sequence, source_commit_ts, definition_version, "
+                    + "updated_at, high_commit_lsn, high_sequence) VALUES (?, ?, 0, ?, ?, ?, to_timestamp(? / 1e6), ?, "
+                    + "now(), ?, ?) ON CONFLICT (pipeline) DO "
+                    + "UPDATE SET next_offset = excluded.next_offset, commit_lsn = excluded.commit_lsn, "
+                    + "sequence = excluded.sequence, source_commit_ts = excluded.source_commit_ts, "
+                    + "high_commit_lsn = excluded.high_commit_lsn, high_sequence = excluded.high_sequence, "
+                    + "definition_version = excluded.definition_version, updated_at = excluded.updated_at "
+                    + "WHERE offsets.next_offset <= excluded.next_offset");
         }
+        storeOffsets.setString(1, pipeline);
+        storeOffsets.setString(2, TopicNames.changes(pipeline));
+        storeOffsets.setLong(3, nextOffset);
+        storeOffsets.setLong(4, applied.commitLsn());
+        storeOffsets.setLong(5, applied.sequence());
+        if (lastCommitMicros > 0) {
+            storeOffsets.setDouble(6, lastCommitMicros);
+        } else {
+            storeOffsets.setNull(6, java.sql.Types.DOUBLE);
+        }
+        storeOffsets.setInt(7, definitionVersion);
+        StreamPosition high = applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE ? applied
+                : highWater;
+        storeOffsets.setLong(8, high.commitLsn());
+        storeOffsets.setLong(9, high.sequence());
+        storeOffsets.executeUpdate();
     }
 
     /** Rolls the open batch back and refuses further batches: the next applier resumes from the last commit. */

@@ -58,7 +58,7 @@ final class DimensionSql extends TargetSql {
         if (dimension.scd2()) {
             ddl.add(temporary(versions, columns(key) + ", _grp bigint, " + columns(dimension.attributes())
                     + ", valid_from timestamptz, valid_to timestamptz, is_deleted boolean, _existing boolean, "
-                    + "_has_image boolean, _lsn bigint, _seq bigint"));
+                    + "_has_image boolean, _lsn bigint, _seq bigint, _sk bigint"));
         }
         return ddl;
     }
@@ -79,8 +79,8 @@ final class DimensionSql extends TargetSql {
         String base = baseAlias();
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._position_lsn, " + base + "._position_seq, "
-                + "_ls_t._tk_rn FROM " + touchedRange() + " JOIN " + raw(from) + " AS " + base + " ON "
-                + touchedMatch(base) + lookupJoins(true);
+                + "_ls_t._tk_rn FROM " + touchedRange() + " CROSS JOIN " + probe(raw(from), base, touchedMatch(base))
+                + lookupProbes();
     }
 
     /**
@@ -96,24 +96,26 @@ final class DimensionSql extends TargetSql {
             String c = quote(column.name());
             rawColumns.add("r." + c);
             boolean isKey = key.stream().anyMatch(k -> k.name().equals(column.name()));
-            stagedColumns.add(isKey ? "s." + c : "CASE WHEN " + literal(column.name()) + " = ANY(s._unchanged) THEN r."
-                    + c + " ELSE s." + c + " END AS " + c);
+            // An unchanged TOASTed column: the raw row's, probed by key only for such a column (measured: joining
+            // the raw table instead hashed all of it every batch, 4.3 ms for ~90 customers and growing with them).
+            stagedColumns.add(isKey ? "s." + c : "CASE WHEN " + literal(column.name()) + " = ANY(s._unchanged) THEN "
+                    + "(SELECT r." + c + " FROM " + raw(from) + " r WHERE " + equal("r", "s", key) + ") ELSE s." + c
+                    + " END AS " + c);
         }
         String keys = list(key, c -> quote(c.name()));
         String images = "(SELECT DISTINCT ON (" + list(key, c -> "s." + quote(c.name())) + ", s._position_lsn) "
                 + String.join(", ", stagedColumns) + ", s._deleted, s._position_lsn AS _lsn, s._position_seq AS _seq, "
-                + "s._commit_ts, s._snapshot FROM " + stage(from) + " s LEFT JOIN " + raw(from) + " r ON "
-                + equal("r", "s", key) + " ORDER BY " + list(key, c -> "s." + quote(c.name()))
-                + ", s._position_lsn, s._position_seq DESC)";
+                + "s._commit_ts, s._snapshot FROM " + stage(from) + " s ORDER BY " + list(key, c -> "s."
+                + quote(c.name())) + ", s._position_lsn, s._position_seq DESC)";
         String lookupImages = "SELECT " + String.join(", ", rawColumns) + ", r._deleted, e._lsn, e._seq, e._commit_ts, "
                 + "false FROM (SELECT DISTINCT ON (" + keys + ") * FROM " + events + " WHERE NOT _base ORDER BY " + keys
-                + ", _lsn DESC, _seq DESC) e JOIN " + raw(from) + " r ON " + equal("r", "e", key)
+                + ", _lsn DESC, _seq DESC) e CROSS JOIN " + probe(raw(from), "r", equal("r", "e", key))
                 + " WHERE NOT EXISTS (SELECT 1 FROM " + events + " b WHERE b._base AND " + equal("b", "e", key)
                 + " AND (b._lsn, b._seq) > (e._lsn, e._seq))";
         return "INSERT INTO " + conformed + " SELECT " + list(key, c -> base + "." + quote(c.name())) + ", "
                 + attributes(base) + ", " + base + "._deleted, " + base + "._lsn, " + base + "._seq, " + base
                 + "._commit_ts, " + base + "._snapshot, _ls_t._tk_rn FROM " + touchedRange() + " JOIN (" + images
-                + " UNION ALL " + lookupImages + ") AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
+                + " UNION ALL " + lookupImages + ") AS " + base + " ON " + touchedMatch(base) + lookupProbes();
     }
 
     private String attributes(String base) {
@@ -160,16 +162,19 @@ final class DimensionSql extends TargetSql {
         String keys = list(key, c -> quote(c.name()));
         String attributeNames = list(attributes, a -> quote(a.name()));
         String window = "PARTITION BY " + keys + " ORDER BY _lsn, _seq";
+        String surrogate = quote(dimension.definition().surrogateKey());
         String tracked = dimension.tracked().isEmpty() ? "false" : "ROW(" + list(dimension.tracked(),
                 a -> comparable(quote(a.name()), a.type())) + ") IS DISTINCT FROM ROW(" + list(dimension.tracked(),
                 a -> comparable("lag(" + quote(a.name()) + ") OVER w", a.type())) + ")";
         String computeVersions = "INSERT INTO " + versions + " WITH ev AS ("
                 + "SELECT " + list(key, c -> "d." + quote(c.name())) + ", " + list(attributes, a -> "d." + quote(a.name()))
                 + ", false AS _deleted, -1::bigint AS _lsn, -1::bigint AS _seq, NULL::timestamptz AS _commit_ts, "
-                + "false AS _snapshot, true AS _existing, d.is_inferred AS _inferred FROM " + table + " d WHERE "
-                + "d.is_current AND EXISTS (SELECT 1 FROM " + conformed + " c WHERE " + equal("c", "d", key) + ")"
+                + "false AS _snapshot, true AS _existing, d.is_inferred AS _inferred, d." + surrogate + " AS _sk "
+                // The current versions of the batch's members, each probed by key (a join could hash the dimension).
+                + "FROM (SELECT DISTINCT " + keys + " FROM " + conformed + ") c CROSS JOIN " + probe(table, "d",
+                        equal("d", "c", key) + " AND d.is_current")
                 + " UNION ALL SELECT " + keys + ", " + attributeNames + ", _deleted, _lsn, _seq, _commit_ts, _snapshot, "
-                + "false, false FROM " + conformed
+                + "false, false, NULL::bigint FROM " + conformed
                 + "), flagged AS (SELECT ev.*, CASE WHEN _existing OR _deleted THEN 0 WHEN lag(_lsn) OVER w IS NULL THEN 1 "
                 + "WHEN lag(_deleted) OVER w THEN 1 WHEN lag(_inferred) OVER w THEN 0 WHEN " + tracked + " THEN 1 "
                 + "ELSE 0 END AS _opens FROM ev WINDOW w AS (" + window + ")"
@@ -182,20 +187,23 @@ final class DimensionSql extends TargetSql {
                 + "coalesce(bool_or(_snapshot) FILTER (WHERE _opens = 1), false) AS _by_snapshot, "
                 + "min(_commit_ts) FILTER (WHERE _deleted) AS _deleted_at, "
                 + "(array_agg(_lsn ORDER BY _lsn DESC, _seq DESC))[1] AS _lsn, "
-                + "(array_agg(_seq ORDER BY _lsn DESC, _seq DESC))[1] AS _seq FROM grouped GROUP BY " + keys + ", _grp"
+                + "(array_agg(_seq ORDER BY _lsn DESC, _seq DESC))[1] AS _seq, max(_sk) AS _sk FROM grouped GROUP BY "
+                + keys + ", _grp"
                 + ") SELECT " + list(key, c -> "b." + quote(c.name())) + ", b._grp, "
                 + list(attributes, a -> "i." + quote(a.name())) + ", CASE WHEN b._by_snapshot AND b._grp = 1 AND NOT "
                 + "EXISTS (SELECT 1 FROM " + table + " d WHERE " + equal("d", "b", key) + ") THEN '-infinity' "
                 + "ELSE b._opened_at END, coalesce(b._deleted_at, lead(b._opened_at) OVER (PARTITION BY "
                 + list(key, c -> "b." + quote(c.name())) + " ORDER BY b._grp), 'infinity'), b._deleted_at IS NOT NULL, "
-                + "b._existing, b._has_image, b._lsn, b._seq FROM bounds b LEFT JOIN images i ON " + equal("i", "b", key)
+                + "b._existing, b._has_image, b._lsn, b._seq, b._sk FROM bounds b LEFT JOIN images i ON " + equal("i", "b", key)
                 + " AND i._grp = b._grp WHERE b._existing OR b._grp > 0";
         String closeCurrent = "UPDATE " + table + " d SET " + list(attributes, a -> quote(a.name()) + " = v."
                 + quote(a.name())) + ", valid_to = v.valid_to, is_current = v.valid_to = 'infinity', "
                 + "is_deleted = v.is_deleted, is_inferred = d.is_inferred AND NOT v._has_image, "
                 + "_position_lsn = CASE WHEN v._lsn < 0 THEN d._position_lsn ELSE v._lsn END, "
-                + "_position_seq = CASE WHEN v._lsn < 0 THEN d._position_seq ELSE v._seq END, _loaded_at = now() FROM " + versions + " v WHERE v._existing AND "
-                + equal("d", "v", key) + " AND d.is_current";
+                + "_position_seq = CASE WHEN v._lsn < 0 THEN d._position_seq ELSE v._seq END, _loaded_at = now() FROM "
+                // By the current version's surrogate key (the primary key): matching by natural key and is_current,
+                // a dimension without statistics was estimated at 0.5 % current rows and scanned whole per batch row.
+                + versions + " v WHERE v._existing AND d." + surrogate + " = v._sk";
         String insertNew = "INSERT INTO " + table + " (" + keys + ", " + attributeNames + ", valid_from, valid_to, "
                 + "is_current, is_deleted, _position_lsn, _position_seq) SELECT " + keys + ", " + attributeNames
                 + ", valid_from, valid_to, valid_to = 'infinity', is_deleted, _lsn, _seq FROM " + versions

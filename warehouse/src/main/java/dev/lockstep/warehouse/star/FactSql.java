@@ -91,7 +91,7 @@ final class FactSql extends TargetSql {
         }
         return "INSERT INTO " + conformed + " SELECT " + String.join(", ", values) + ", " + base + "._deleted, " + base
                 + "._position_lsn, " + base + "._position_seq, _ls_t._tk_commit_ts, _ls_t._tk_rn FROM " + touchedRange()
-                + " JOIN " + raw(from) + " AS " + base + " ON " + touchedMatch(base) + lookupJoins(true);
+                + " CROSS JOIN " + probe(raw(from), base, touchedMatch(base)) + lookupProbes();
     }
 
     /**

@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,6 +35,7 @@ public final class ReferenceChecks {
     private final String pipeline;
     private final int definitionVersion;
     private final AlertOutbox alerts;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
 
     /** Returns the checks of {@code star}'s references rules for {@code pipeline}. */
     public ReferenceChecks(StarSchema star, String pipeline, int definitionVersion) {
@@ -90,17 +92,21 @@ public final class ReferenceChecks {
         long failed = 0;
         List<Map<String, Object>> samples = new ArrayList<>();
         String first = null;
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            if (rule.onFail() == OnFail.QUARANTINE) {
-                ps.setString(1, pipeline);
-                ps.setInt(2, definitionVersion);
-            }
-            try (ResultSet rows = ps.executeQuery()) {
-                while (rows.next()) {
-                    first = first == null ? rows.getString(1) : first;
-                    if (failed++ < SAMPLE_KEYS) {
-                        samples.add(AlertEvents.sampleKey(rows.getString(1)));
-                    }
+        // Prepared once: it runs after every batch (and between batches while the stream is quiet).
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        }
+        if (rule.onFail() == OnFail.QUARANTINE) {
+            ps.setString(1, pipeline);
+            ps.setInt(2, definitionVersion);
+        }
+        try (ResultSet rows = ps.executeQuery()) {
+            while (rows.next()) {
+                first = first == null ? rows.getString(1) : first;
+                if (failed++ < SAMPLE_KEYS) {
+                    samples.add(AlertEvents.sampleKey(rows.getString(1)));
                 }
             }
         }

@@ -67,6 +67,7 @@ public final class StarLoader {
     private final List<DimensionSql> dimensions = new ArrayList<>();
     private final List<FactSql> facts = new ArrayList<>();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private final List<String> tables = new ArrayList<>();
     private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
     private final Map<String, Long> violations = new TreeMap<>();
@@ -101,6 +102,8 @@ public final class StarLoader {
         StarLoader loader = new StarLoader(connection, pipeline, definitionVersion);
         loader.references = new ReferenceChecks(star, pipeline, definitionVersion);
         int n = 0;
+        star.dimensions().forEach(d -> loader.tables.add(StarSchemaDdl.table(star, d.definition().tableName())));
+        star.facts().forEach(f -> loader.tables.add(StarSchemaDdl.table(star, f.definition().tableName())));
         for (DimensionTable dimension : star.dimensions()) {
             loader.dimensions.add(new DimensionSql(star, dimension, stages, "lockstep_d" + (++n)));
         }
@@ -141,6 +144,11 @@ public final class StarLoader {
         return loader;
     }
 
+    /** Returns the star schema's tables (qualified): the dimensions, then the facts. */
+    public List<String> tables() {
+        return tables;
+    }
+
     /** Returns how many target rows were conformed so far (dimension candidates and fact rows). */
     public long rowsConformed() {
         return rowsConformed;
@@ -179,18 +187,20 @@ public final class StarLoader {
             long quarantinedBefore = rowsQuarantined;
             if (touch(dimension, staged, truncations) > 0) {
                 long diverted = validate(dimension, rowsConformed - before);
-                supersedeByLoaded(dimension);
                 count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
+                List<String> statements = new ArrayList<>();
+                statements.add(dimension.supersedeByLoaded());
                 List<String> load = dimension.load();
                 for (int i = 0; i < load.size(); i++) {
                     if (i == dimension.probesFrom()) {
                         // Closing and inserting versions (SCD 2) or merging (SCD 1): each batch row probes the
                         // dimension's key (measured: hashing the whole dimension, 7.5 ms per batch of ~14 customers).
-                        query(JOINS_BY_PROBE);
+                        statements.add(JOINS_BY_PROBE);
                     }
-                    execute(load.get(i));
+                    statements.add(load.get(i));
                 }
-                query(JOINS_ANY);
+                statements.add(JOINS_ANY);
+                superseded += send(statements, pipeline).get(0).updated();
             }
         }
         for (FactSql fact : facts) {
@@ -207,26 +217,29 @@ public final class StarLoader {
             // row of the batch rather than hash a whole table — a plan that does not grow with the warehouse
             // (measured: the mark hashed the whole raw table every batch; inferring members hashed the customer
             // dimension and its raw table, 6 ms per batch of ~100 changes for no row).
-            query(JOINS_BY_PROBE);
-            for (String sql : fact.inferMembers()) {
-                execute(sql);
+            List<String> prepare = new ArrayList<>();
+            prepare.add(JOINS_BY_PROBE);
+            prepare.addAll(fact.inferMembers());
+            prepare.addAll(fact.extendDates());
+            boolean partitioned = fact.fact().partition().isPresent();
+            if (partitioned) {
+                prepare.add(fact.monthsNeeded());
             }
-            for (String sql : fact.extendDates()) {
-                execute(sql);
+            List<Outcome> prepared = send(prepare);
+            if (partitioned) {
+                Set<LocalDate> months = new HashSet<>();
+                prepared.get(prepared.size() - 1).rows().forEach(row -> months.add(LocalDate.parse(row[0])));
+                ensurePartitions(fact, months);
             }
-            if (fact.fact().partition().isPresent()) {
-                ensurePartitions(fact, monthsNeeded(fact));
-            }
+            List<String> load = new ArrayList<>();
+            Object[] parameters = {};
             if (newSince.isPresent() && fact.markNew().isPresent()) {
-                PreparedStatement mark = statement(fact.markNew().get());
-                mark.setLong(1, newSince.get().commitLsn());
-                mark.setLong(2, newSince.get().sequence());
-                mark.executeUpdate();
+                load.add(fact.markNew().get());
+                parameters = new Object[] {newSince.get().commitLsn(), newSince.get().sequence()};
             }
-            List<String> load = fact.load();
-            execute(load.get(0));
-            execute(load.get(1));
-            query(JOINS_ANY);
+            load.addAll(fact.load());
+            load.add(JOINS_ANY);
+            send(load, parameters);
         }
         replayed.clear();
         references.run(connection);
@@ -279,49 +292,53 @@ public final class StarLoader {
      * {@code warn} counts them and lets them load.
      */
     private long validate(TargetSql target, long conformedRows) throws SQLException {
+        List<RuleSql> checks = rules.get(target);
+        if (checks.isEmpty()) {
+            return 0;
+        }
         long started = System.nanoTime();
-        long remaining = conformedRows;
-        for (RuleSql rule : rules.get(target)) {
-            String name = rule.rule().name();
-            long failed = 0;
-            List<Map<String, Object>> samples = new ArrayList<>();
+        // Every rule in one round trip, strictest first: a fail rule's failure rolls the whole batch back, so what
+        // the rules after it diverted in the meantime is undone with it.
+        List<String> statements = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        for (RuleSql rule : checks) {
             switch (rule.onFail()) {
-                case FAIL, WARN -> {
-                    String first = null;
-                    try (ResultSet rs = statement(rule.probe()).executeQuery()) {
-                        while (rs.next()) {
-                            failed = rs.getLong(1);
-                            first = first == null ? rs.getString(2) : first;
-                            samples.add(AlertEvents.sampleKey(rs.getString(2)));
-                        }
-                    }
-                    if (failed > 0 && rule.onFail() == OnFail.FAIL) {
-                        throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
-                                + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
-                                + first + ": " + rule.reason() + "; the batch was rolled back and the "
-                                + "pipeline stopped");
-                    }
-                }
+                case FAIL, WARN -> statements.add(rule.probe());
                 case QUARANTINE, DEDUPLICATE -> {
-                    PreparedStatement quarantine = statement(rule.quarantine());
-                    quarantine.setString(1, pipeline);
-                    quarantine.setInt(2, definitionVersion);
-                    try (ResultSet rs = quarantine.executeQuery()) {
-                        while (rs.next()) {
-                            if (failed++ < RuleSql.SAMPLE_KEYS) {
-                                samples.add(AlertEvents.sampleKey(rs.getString(1)));
-                            }
-                        }
-                    }
-                    rowsQuarantined += failed;
+                    statements.add(rule.quarantine());
+                    parameters.add(pipeline);
+                    parameters.add(definitionVersion);
                 }
                 default -> throw new IllegalStateException("on_fail " + rule.onFail() + " is not a per-row action");
+            }
+        }
+        List<Outcome> outcomes = send(statements, parameters.toArray());
+        long remaining = conformedRows;
+        for (int i = 0; i < checks.size(); i++) {
+            RuleSql rule = checks.get(i);
+            List<String[]> rows = outcomes.get(i).rows();
+            String name = rule.rule().name();
+            boolean diverted = rule.onFail() == OnFail.QUARANTINE || rule.onFail() == OnFail.DEDUPLICATE;
+            long failed;
+            List<Map<String, Object>> samples = new ArrayList<>();
+            if (diverted) {
+                failed = rows.size();
+                rows.stream().limit(RuleSql.SAMPLE_KEYS).forEach(row -> samples.add(AlertEvents.sampleKey(row[0])));
+                rowsQuarantined += failed;
+            } else {
+                failed = rows.isEmpty() ? 0 : Long.parseLong(rows.get(0)[0]);
+                rows.forEach(row -> samples.add(AlertEvents.sampleKey(row[1])));
+                if (failed > 0 && rule.onFail() == OnFail.FAIL) {
+                    throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
+                            + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
+                            + rows.get(0)[1] + ": " + rule.reason() + "; the batch was rolled back and the "
+                            + "pipeline stopped");
+                }
             }
             if (failed > 0) {
                 violations.merge(name, failed, Long::sum);
                 alerts.violated(connection, rule.rule(), target.target(), failed, samples);
             }
-            boolean diverted = rule.onFail() == OnFail.QUARANTINE || rule.onFail() == OnFail.DEDUPLICATE;
             long checked = remaining;
             long failedRows = failed;
             pendingMetrics.add(() -> metrics.checked(target.target(), name, checked, failedRows, diverted));
@@ -354,53 +371,96 @@ public final class StarLoader {
         ruleNanos = 0;
     }
 
-    /** Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched. */
+    /**
+     * Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched.
+     * One round trip under a savepoint: when an expression fails on a row, it is rolled back and done again a
+     * statement at a time, the conform bisected down to the failing rows ({@link #touchStepwise}).
+     */
     private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations)
             throws SQLException {
-        int events = 0;
+        List<String> record = recordEvents(target, staged, truncations);
+        if (record.isEmpty() && replayed.getOrDefault(target, 0) == 0) {
+            return 0;
+        }
+        List<String> statements = new ArrayList<>();
+        statements.add("SAVEPOINT lockstep_touch");
+        statements.addAll(record);
+        int supersede = statements.size();
+        statements.add(target.supersede());
+        int number = statements.size();
+        statements.add(target.numberTouched());
+        statements.add(JOINS_BY_HASH);
+        int conform = statements.size();
+        statements.add(target.conform());
+        statements.add(JOINS_ANY);
+        statements.add("RELEASE SAVEPOINT lockstep_touch");
+        List<Outcome> outcomes;
+        try {
+            outcomes = send(statements, pipeline, 1, Integer.MAX_VALUE);
+        } catch (SQLException e) {
+            if (!isRowError(e)) {
+                throw e;
+            }
+            try (Statement rollback = connection.createStatement()) {
+                rollback.execute("ROLLBACK TO SAVEPOINT lockstep_touch");
+            } catch (SQLException failed) {
+                e.addSuppressed(failed);
+                throw e;
+            }
+            return touchStepwise(target, record);
+        }
+        superseded += outcomes.get(supersede).updated();
+        rowsConformed += outcomes.get(conform).updated();
+        return outcomes.get(number).updated();
+    }
+
+    /** Returns the statements recording the target's events of the batch: its staged tables' and truncations. */
+    private static List<String> recordEvents(TargetSql target, Set<TableId> staged,
+            Map<TableId, Truncation> truncations) {
+        List<String> statements = new ArrayList<>();
         boolean probing = false;
         for (TargetSql.Staged statement : target.recordEvents()) {
             if (staged.contains(statement.table())) {
                 if (statement.probes() && !probing) {
                     // The rows joined to a changed looked-up row: probe its key, then the lookup column's index
                     // (measured: hashing both raw tables, 9.6 ms per batch of ~100 changes and growing with them).
-                    query(JOINS_BY_PROBE);
+                    statements.add(JOINS_BY_PROBE);
                     probing = true;
                 }
-                events += execute(statement.sql());
+                statements.add(statement.sql());
             }
         }
         if (probing) {
-            query(JOINS_ANY);
+            statements.add(JOINS_ANY);
         }
         Truncation truncation = truncations.get(target.from);
         if (truncation != null) {
-            events += execute(target.recordTruncation(truncation.position().commitLsn(),
-                    truncation.position().sequence(), "timestamptz 'epoch' + " + truncation.commitMicros()
-                            + " * interval '1 microsecond'"));
+            statements.add(target.recordTruncation(truncation.position().commitLsn(), truncation.position().sequence(),
+                    "timestamptz 'epoch' + " + truncation.commitMicros() + " * interval '1 microsecond'"));
         }
-        events += replayed.getOrDefault(target, 0);
+        return statements;
+    }
+
+    /** {@link #touch} a statement at a time, the conform bisected down to the rows whose expressions fail. */
+    private int touchStepwise(TargetSql target, List<String> record) throws SQLException {
+        int events = replayed.getOrDefault(target, 0);
+        for (String sql : record) {
+            PreparedStatement statement = statement(sql);
+            if (!statement.execute()) {
+                events += statement.getUpdateCount();
+            }
+        }
         if (events == 0) {
             return 0;
         }
-        supersede(target);
-        int touched = execute(target.numberTouched());
-        conform(target, 1, touched);
-        return touched;
-    }
-
-    /** Marks superseded the open ledger rows of touched keys older than the key's newest event (rules not run yet). */
-    private void supersede(TargetSql target) throws SQLException {
         PreparedStatement supersede = statement(target.supersede());
         supersede.setString(1, pipeline);
         superseded += supersede.executeUpdate();
-    }
-
-    /** After the rules: marks superseded the ledger rows of keys a newer change of which passed and loads. */
-    private void supersedeByLoaded(TargetSql target) throws SQLException {
-        PreparedStatement supersede = statement(target.supersedeByLoaded());
-        supersede.setString(1, pipeline);
-        superseded += supersede.executeUpdate();
+        int touched = execute(target.numberTouched());
+        statement(JOINS_BY_HASH).execute();
+        conform(target, 1, touched);
+        statement(JOINS_ANY).execute();
+        return touched;
     }
 
     /** Conforms touched keys {@code from..to}; a run-time error splits the range until the failing key is alone. */
@@ -441,16 +501,6 @@ public final class StarLoader {
     private static boolean isRowError(SQLException e) {
         String state = e.getSQLState();
         return state != null && state.length() == 5 && ROW_ERROR_CLASSES.contains(state.substring(0, 2));
-    }
-
-    private Set<LocalDate> monthsNeeded(FactSql fact) throws SQLException {
-        Set<LocalDate> months = new HashSet<>();
-        try (ResultSet rs = statement(fact.monthsNeeded()).executeQuery()) {
-            while (rs.next()) {
-                months.add(rs.getObject(1, LocalDate.class));
-            }
-        }
-        return months;
     }
 
     /** Creates the partitions of {@code months}, and of the month after each (ahead of need), that do not exist. */
@@ -496,19 +546,64 @@ public final class StarLoader {
     /**
      * For the statements that join a batch's rows to whole warehouse tables: no hash or merge join and no sequential
      * scan where an index serves, so each batch row probes an index (a nested loop); {@link #JOINS_ANY} undoes it.
-     * Not for statements that join the work tables to each other (no index: quadratic in a large batch). One round
-     * trip each.
+     * Not for statements that join the work tables to each other (no index: quadratic in a large batch). Sent in the
+     * round trip of the statements they frame.
      */
     private static final String JOINS_BY_PROBE = "SELECT set_config('enable_hashjoin', 'off', true), "
             + "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)";
     private static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
-            + "set_config('enable_mergejoin', 'on', true), set_config('enable_seqscan', 'on', true)";
+            + "set_config('enable_mergejoin', 'on', true), set_config('enable_seqscan', 'on', true), "
+            + "set_config('enable_nestloop', 'on', true)";
+    /**
+     * For conforming: the statement joins the batch's work tables to each other (no index, no statistics) by hash,
+     * never by a nested loop comparing every row with every other (measured: 1.2 s for a batch of 5,000 customers),
+     * and reaches the raw tables only through {@link TargetSql#probe}s — a nested loop, the one plan a lateral
+     * subquery allows, probing an index rather than scanning a table that was small when the plan was made.
+     */
+    private static final String JOINS_BY_HASH = "SELECT set_config('enable_nestloop', 'off', true), "
+            + "set_config('enable_seqscan', 'off', true)";
 
+    /** What one statement of a {@link #send} returned: an update count, or the rows of a query (as text). */
+    private record Outcome(int updated, List<String[]> rows) {}
 
-    private void query(String sql) throws SQLException {
-        try (ResultSet rs = statement(sql).executeQuery()) {
-            rs.next();
+    /**
+     * Runs {@code statements} in one round trip — one prepared statement holding them all, parsed once and kept —
+     * and returns what each returned, in order; {@code parameters} fill their placeholders in order. The statements
+     * of a step need nothing from each other's answers, only the loader's bookkeeping after them (a batch touching
+     * a fact and two dimensions made ~45 round trips, one per statement; now ten).
+     */
+    private List<Outcome> send(List<String> statements, Object... parameters) throws SQLException {
+        PreparedStatement statement = statement(String.join(";\n", statements));
+        for (int i = 0; i < parameters.length; i++) {
+            statement.setObject(i + 1, parameters[i]);
         }
+        List<Outcome> outcomes = new ArrayList<>(statements.size());
+        boolean rows = statement.execute();
+        while (true) {
+            if (rows) {
+                try (ResultSet rs = statement.getResultSet()) {
+                    int columns = rs.getMetaData().getColumnCount();
+                    List<String[]> read = new ArrayList<>();
+                    while (rs.next()) {
+                        String[] row = new String[columns];
+                        for (int c = 0; c < columns; c++) {
+                            row[c] = rs.getString(c + 1);
+                        }
+                        read.add(row);
+                    }
+                    outcomes.add(new Outcome(-1, read));
+                }
+            } else if (statement.getUpdateCount() >= 0) {
+                outcomes.add(new Outcome(statement.getUpdateCount(), List.of()));
+            } else {
+                break;
+            }
+            rows = statement.getMoreResults();
+        }
+        if (outcomes.size() != statements.size()) {
+            throw new IllegalStateException("expected " + statements.size() + " results, got " + outcomes.size());
+        }
+        return outcomes;
     }
 
     private int execute(String sql) throws SQLException {

@@ -106,7 +106,7 @@ abstract class TargetSql {
             // _ls_s: an alias no table or lookup of the definition can have.
             statements.add(new Staged(lookup.from(), "INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias()
                     + "." + quote(c.name())) + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false "
-                    + "FROM " + sourceJoin(false) + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s."
+                    + "FROM " + sourceJoin() + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s."
                     + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key()), true));
         }
         return statements;
@@ -237,17 +237,25 @@ abstract class TargetSql {
         return String.join(" AND ", match);
     }
 
-    /**
-     * Returns {@code raw_table AS "table" LEFT JOIN raw_lookup AS "lookup" ON ...} for all lookups; with
-     * {@code liveLookups}, deleted looked-up rows are left out.
-     */
-    String sourceJoin(boolean liveLookups) {
-        return raw(from) + " AS " + baseAlias() + lookupJoins(liveLookups);
+    /** Returns {@code raw_table AS "table" LEFT JOIN raw_lookup AS "lookup" ON ...} for all lookups. */
+    String sourceJoin() {
+        return raw(from) + " AS " + baseAlias() + lookupJoins(this::raw);
     }
 
-    /** Returns the LEFT JOINs of the lookups to the relation aliased as the source table. */
-    String lookupJoins(boolean liveLookups) {
-        return lookupJoins(this::raw, liveLookups);
+    /**
+     * Returns the lookups of the relation aliased as the source table, as the definition's expressions see them: for
+     * each, {@code LEFT JOIN LATERAL} its live raw row, probed by key per row ({@link #probe}).
+     */
+    String lookupProbes() {
+        StringBuilder sql = new StringBuilder();
+        for (Join join : joins) {
+            Lookup lookup = join.lookup();
+            String alias = quote(lookup.name());
+            sql.append(" LEFT JOIN ").append(probe(raw(lookup.from()), alias, alias + "." + quote(join.key()) + " = "
+                    + quote(lookup.on().lookup().orElse(from.table())) + "." + quote(lookup.on().column()) + " AND NOT "
+                    + alias + "._deleted")).append(" ON true");
+        }
+        return sql.toString();
     }
 
     /**
@@ -255,14 +263,14 @@ abstract class TargetSql {
      * definition's expressions were written against — for reconciliation.
      */
     String sourceTablesJoin() {
-        return sourceTable(from) + " AS " + baseAlias() + lookupJoins(TargetSql::sourceTable, false);
+        return sourceTable(from) + " AS " + baseAlias() + lookupJoins(TargetSql::sourceTable);
     }
 
     static String sourceTable(TableId table) {
         return quote(table.schema()) + "." + quote(table.table());
     }
 
-    private String lookupJoins(Function<TableId, String> relation, boolean liveLookups) {
+    private String lookupJoins(Function<TableId, String> relation) {
         StringBuilder sql = new StringBuilder();
         for (Join join : joins) {
             Lookup lookup = join.lookup();
@@ -271,9 +279,6 @@ abstract class TargetSql {
                     .append(alias).append('.').append(quote(join.key())).append(" = ")
                     .append(quote(lookup.on().lookup().orElse(from.table()))).append('.')
                     .append(quote(lookup.on().column()));
-            if (liveLookups) {
-                sql.append(" AND NOT ").append(alias).append("._deleted");
-            }
         }
         return sql.toString();
     }
@@ -302,6 +307,16 @@ abstract class TargetSql {
 
     SourceTable source() {
         return star.sources().get(from);
+    }
+
+    /**
+     * Returns {@code LATERAL (SELECT * FROM relation AS alias WHERE condition OFFSET 0) AS alias}: the rows of a
+     * warehouse table matching each outer row, found by probing its index once per outer row whatever the statistics
+     * say — {@code OFFSET 0} keeps the planner from pulling the subquery up into a join it could hash (a hash of the
+     * whole table every batch: a cost that grows with the warehouse, not the batch).
+     */
+    static String probe(String relation, String alias, String condition) {
+        return "LATERAL (SELECT * FROM " + relation + " AS " + alias + " WHERE " + condition + " OFFSET 0) AS " + alias;
     }
 
     static String temporary(String name, String columns) {
