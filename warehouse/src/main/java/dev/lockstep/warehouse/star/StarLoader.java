@@ -200,7 +200,7 @@ public final class StarLoader {
                     statements.add(load.get(i));
                 }
                 statements.add(JOINS_ANY);
-                superseded += send(statements, pipeline).get(0).updated();
+                superseded += send(statements, pipeline, pipeline).get(0).updated();
             }
         }
         for (FactSql fact : facts) {
@@ -396,7 +396,7 @@ public final class StarLoader {
         statements.add("RELEASE SAVEPOINT lockstep_touch");
         List<Outcome> outcomes;
         try {
-            outcomes = send(statements, pipeline, 1, Integer.MAX_VALUE);
+            outcomes = send(statements, pipeline, pipeline, 1, Integer.MAX_VALUE);
         } catch (SQLException e) {
             if (!isRowError(e)) {
                 throw e;
@@ -455,6 +455,7 @@ public final class StarLoader {
         }
         PreparedStatement supersede = statement(target.supersede());
         supersede.setString(1, pipeline);
+        supersede.setString(2, pipeline);
         superseded += supersede.executeUpdate();
         int touched = execute(target.numberTouched());
         statement(JOINS_BY_HASH).execute();

@@ -148,7 +148,7 @@ abstract class TargetSql {
     /**
      * Returns the statement that marks superseded the open quarantine rows of the keys the batch touched that are
      * older than the key's latest event: a newer change of the key is being checked, so they no longer stand for
-     * it. Parameter: pipeline.
+     * it. Parameters: pipeline, pipeline.
      */
     String supersede() {
         return supersedeOlderThan(events);
@@ -158,7 +158,7 @@ abstract class TargetSql {
      * Returns the statement, run after the rules, that marks superseded the open quarantine rows of keys that have a
      * newer conformed row left (one that passed and loads): a batch holding several changes of a key conforms each
      * change of an SCD 2 dimension, and an earlier change diverted no longer stands for the key once a later one
-     * loads. Parameter: pipeline.
+     * loads. Parameters: pipeline, pipeline.
      */
     String supersedeByLoaded() {
         return supersedeOlderThan(conformed);
@@ -169,9 +169,12 @@ abstract class TargetSql {
         String keys = list(key, c -> quote(c.name()));
         // The plan is fixed, whatever the ledger's size or statistics: one probe of the open-key index per key of
         // the batch (LATERAL ... OFFSET 0 keeps the probe per key), then the rows found by primary key. A join
-        // planned from stale ledger statistics once compared every open row with every key of the batch.
+        // planned from stale ledger statistics once compared every open row with every key of the batch. When the
+        // target has no open row at all — the common case — one probe of that index ends it (a one-time filter):
+        // the per-key probes cost ~1 ms per batch of ~100 keys (measured in e2e's latency phase).
         return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL "
-                + "WHERE q.status = 'open' AND q.quarantine_id = ANY (ARRAY(SELECT o.quarantine_id FROM (SELECT "
+                + "WHERE EXISTS (SELECT 1 FROM lockstep.quarantine x WHERE x.pipeline = ? AND x.target = "
+                + literal(target()) + " AND x.status = 'open') AND q.status = 'open' AND q.quarantine_id = ANY (ARRAY(SELECT o.quarantine_id FROM (SELECT "
                 + "DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys
                 + ", _lsn DESC, _seq DESC) e CROSS JOIN LATERAL (SELECT w.quarantine_id FROM lockstep.quarantine w "
                 + "WHERE w.pipeline = ? AND w.target = " + literal(target()) + " AND w.status = 'open' AND "
