@@ -50,6 +50,9 @@ public final class ApplyBenchmark {
     private ApplyBenchmark() {}
 
     /** The command line; {@code explain} is -1 when plans are not logged. */
+    /** The batches of each window --statements compares, early against late. */
+    private static final int GROWTH_WINDOW = 5;
+
     record Options(int changes, int batchSize, boolean repeat, boolean statements, int explain, int keep) {
 
         static Options parse(String[] args) {
@@ -199,7 +202,8 @@ public final class ApplyBenchmark {
                 }
                 String label = (full ? "(b) full apply" : "(a) raw COPY -> merge") + (name.endsWith("2")
                         ? ", again" : "");
-                Run run = apply(pg, database, label, warehouse, full, bootstrap, store, end, options.batchSize());
+                Run run = apply(pg, database, label, warehouse, full, bootstrap, store, end, options.batchSize(),
+                        options.statements());
                 print(run, changes);
                 if (options.statements()) {
                     printTimeSplit(run, Profile.print(pg, database) / 1e3);
@@ -212,12 +216,15 @@ public final class ApplyBenchmark {
 
     /** Applies the whole changes topic to {@code database}, timed from opening the applier to reaching {@code end}. */
     private static Run apply(EmbeddedPostgres pg, String database, String label, ShopWarehouse warehouse,
-            boolean full, String bootstrap, KafkaSchemaStore store, long end, int batchSize) throws Exception {
+            boolean full, String bootstrap, KafkaSchemaStore store, long end, int batchSize, boolean statements)
+            throws Exception {
         long records = 0;
+        // With --statements, pg_stat_statements every GROWTH_WINDOW batches: the second window against the last.
+        List<Map<Long, Profile.Counters>> snapshots = new ArrayList<>();
         List<Long> batches = new ArrayList<>();
         long nanos;
         long cpu = THREADS.getCurrentThreadCpuTime();
-        try (Connection c = pg.connect(database)) {
+        try (Connection c = pg.connect(database); Connection side = pg.connect(database)) {
             long started = System.nanoTime();
             RawLayerApplier applier = full
                     ? RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(), ShopWarehouse.VERSION, batchSize,
@@ -231,11 +238,19 @@ public final class ApplyBenchmark {
                     records += applier.applyOnce(reader, Duration.ofMillis(100));
                     if (applier.nextOffset() > before) {
                         batches.add(System.nanoTime() - last);
+                        if (statements && batches.size() % GROWTH_WINDOW == 0) {
+                            snapshots.add(Profile.snapshot(side));
+                        }
                         last = System.nanoTime();
                     }
                 }
             }
             nanos = System.nanoTime() - started;
+        }
+        if (snapshots.size() >= 4) {
+            int n = snapshots.size();
+            Profile.printGrowth(Profile.between(snapshots.get(0), snapshots.get(1)),
+                    Profile.between(snapshots.get(n - 2), snapshots.get(n - 1)), GROWTH_WINDOW);
         }
         cpu = THREADS.getCurrentThreadCpuTime() - cpu;
         long rows = full ? Profile.targetRows(pg, database, SCHEMA) : 0;

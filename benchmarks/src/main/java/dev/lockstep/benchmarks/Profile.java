@@ -6,7 +6,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** What the apply benchmark reads back from a warehouse database: star schema rows, and pg_stat_statements. */
 final class Profile {
@@ -85,6 +88,60 @@ final class Profile {
             }
             return total;
         }
+    }
+
+    /** One statement's counters in pg_stat_statements at one moment. */
+    record Counters(long calls, double execMillis, double planMillis, long rows, String query) {
+
+        Counters minus(Counters earlier) {
+            return earlier == null ? this : new Counters(calls - earlier.calls, execMillis - earlier.execMillis,
+                    planMillis - earlier.planMillis, rows - earlier.rows, query);
+        }
+    }
+
+    /** Returns every statement's counters in {@code database} now, by query id. */
+    static Map<Long, Counters> snapshot(Connection c) throws Exception {
+        Map<Long, Counters> counters = new HashMap<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT queryid, calls, "
+                + "total_exec_time, total_plan_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) "
+                + "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = "
+                + "current_database())")) {
+            while (rs.next()) {
+                counters.put(rs.getLong(1), new Counters(rs.getLong(2), rs.getDouble(3), rs.getDouble(4),
+                        rs.getLong(5), rs.getString(6)));
+            }
+        }
+        return counters;
+    }
+
+    /**
+     * Prints, per batch, the statements whose time grew the most between two windows of {@code batches} batches each
+     * ({@code early} and {@code late} are the differences of two snapshots), and the totals of both windows.
+     */
+    static void printGrowth(Map<Long, Counters> early, Map<Long, Counters> late, int batches) {
+        double earlyTotal = early.values().stream().mapToDouble(Counters::execMillis).sum() / batches;
+        double lateTotal = late.values().stream().mapToDouble(Counters::execMillis).sum() / batches;
+        double earlyPlan = early.values().stream().mapToDouble(Counters::planMillis).sum() / batches;
+        double latePlan = late.values().stream().mapToDouble(Counters::planMillis).sum() / batches;
+        System.out.printf("  per batch, %d early batches against the last %d: executing %.1f -> %.1f ms, planning "
+                + "%.1f -> %.1f ms; the statements that grew most (ms per batch early -> late, rows per batch):%n",
+                batches, batches, earlyTotal, lateTotal, earlyPlan, latePlan);
+        List<Long> ids = new ArrayList<>(late.keySet());
+        ids.sort(Comparator.comparingDouble((Long id) -> late.get(id).execMillis()
+                - (early.containsKey(id) ? early.get(id).execMillis() : 0)).reversed());
+        for (Long id : ids.subList(0, Math.min(12, ids.size()))) {
+            Counters l = late.get(id);
+            Counters e = early.getOrDefault(id, new Counters(0, 0, 0, 0, l.query()));
+            System.out.printf("  %7.1f -> %7.1f ms %9.0f -> %9.0f rows  %s%n", e.execMillis() / batches,
+                    l.execMillis() / batches, (double) e.rows() / batches, (double) l.rows() / batches, l.query());
+        }
+    }
+
+    /** Returns {@code later} minus {@code earlier}, statement by statement. */
+    static Map<Long, Counters> between(Map<Long, Counters> earlier, Map<Long, Counters> later) {
+        Map<Long, Counters> window = new HashMap<>();
+        later.forEach((id, counters) -> window.put(id, counters.minus(earlier.get(id))));
+        return window;
     }
 
     private static List<String> targets(Connection c, String schema) throws Exception {
