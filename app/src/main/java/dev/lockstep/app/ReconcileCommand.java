@@ -107,6 +107,22 @@ final class ReconcileCommand implements Callable<Integer> {
                         : "measures per key", source, reconciliation.sourceRows(target), warehouse,
                         reconciliation.warehouseRows(target)));
             }
+            for (String fact : reconciliation.facts()) {
+                List<String> references = reconciliation.references(fact);
+                if (references.isEmpty()) {
+                    continue;
+                }
+                List<Object> dangling = row(warehouse, reconciliation.danglingReferences(fact));
+                List<String> found = new ArrayList<>();
+                for (int i = 0; i < references.size(); i++) {
+                    long rows = ((Number) dangling.get(i)).longValue();
+                    if (rows > 0) {
+                        found.add(String.format("%s: %,d rows point at no member", references.get(i), rows));
+                    }
+                }
+                checks.add(new Check(fact, "dimension keys", "-", found.isEmpty() ? "all " + references.size()
+                        + " resolve" : String.join("; ", found), found.isEmpty()));
+            }
             for (String dimension : reconciliation.scd2Dimensions()) {
                 List<Object> chains = row(warehouse, reconciliation.scd2Chains(dimension));
                 long versions = ((Number) chains.get(0)).longValue();

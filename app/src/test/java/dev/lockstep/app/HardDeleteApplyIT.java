@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.warehouse.star.Reconciliation;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,17 +32,36 @@ class HardDeleteApplyIT {
 
     static final String PIPELINE = "hardit";
 
-    @Test
-    void shouldRemoveDeletedMembersAndFactsAndRepointFactsToUnknownMember(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "hsrc");
-        services.database("hdw");
-        Path file = StarShop.definition(dir, services, PIPELINE, "hsrc", "hdw", "shop_dw");
-        Files.writeString(file, Files.readString(file).replace("    scd: 2\n", "    scd: 2\n    on_delete: hard\n")
+    /** A warehouse role that owns its database but may not set {@code session_replication_role}. */
+    static final String PLAIN_ROLE = "lockstep_hardit_plain";
+
+    /**
+     * As a superuser, the applier's session skips the facts' foreign-key triggers and re-points facts itself; as a
+     * role that may not, the triggers run (and would re-point them too): the warehouse ends the same either way.
+     */
+    @ParameterizedTest(name = "superuser: {0}")
+    @ValueSource(booleans = {true, false})
+    void shouldRemoveDeletedMembersAndFactsAndRepointFactsToUnknownMember(boolean superuser, @TempDir Path dir)
+            throws Exception {
+        String pipeline = PIPELINE + (superuser ? "" : "_plain");
+        String warehouse = superuser ? "hdw" : "hdwp";
+        String user = superuser ? services.user() : PLAIN_ROLE;
+        StarShop.createSourceTables(services, superuser ? "hsrc" : "hsrcp");
+        services.database(warehouse);
+        if (!superuser) {
+            services.execute("hsrc", "DO $$ BEGIN CREATE ROLE " + PLAIN_ROLE + " LOGIN; EXCEPTION WHEN "
+                    + "duplicate_object THEN NULL; END $$", "ALTER DATABASE " + services.database(warehouse)
+                    + " OWNER TO " + PLAIN_ROLE);
+        }
+        Path file = StarShop.definition(dir, services, pipeline, superuser ? "hsrc" : "hsrcp", warehouse, "shop_dw");
+        String database = "database: " + services.database(warehouse) + ", user: ";
+        Files.writeString(file, Files.readString(file).replace(database + services.user(), database + user)
+                .replace("    scd: 2\n", "    scd: 2\n    on_delete: hard\n")
                 .replace("    scd: 1\n", "    scd: 1\n    on_delete: hard\n")
                 .replace("    partition_by: date\n", "    partition_by: date\n    on_delete: hard\n"));
         WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
         Instant t0 = Instant.parse("2026-03-01T10:00:00Z");
-        try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
+        try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), pipeline,
                 deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
             Map<String, List<Map<String, Object>>> snapshot = new LinkedHashMap<>();
             snapshot.put("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org", "Paris"),
@@ -50,35 +76,58 @@ class HardDeleteApplyIT {
             envelopes.snapshot(snapshot);
             envelopes.begin(t0).update("public.customers", StarSchemaApplyIT.customer(1, "Ada", "a@x.org", "Oslo"))
                     .commit();
-            apply(deployment, store);
-            assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 1")).containsExactly("2");
+            assertThat(apply(warehouse, user, pipeline, deployment, store)).as("foreign keys checked per row")
+                    .isEqualTo(!superuser);
+            assertThat(services.query(warehouse, "SELECT count(*) FROM shop_dw.dim_customer WHERE id = 1"))
+                    .containsExactly("2");
 
             envelopes.begin(t0.plusSeconds(60)).delete("public.customers", Map.of("id", 1L))
                     .delete("public.products", Map.of("id", 11L))
                     .delete("public.order_items", Map.of("id", 1000L)).commit();
-            apply(deployment, store);
+            assertThat(apply(warehouse, user, pipeline, deployment, store)).as("foreign keys checked per row")
+                    .isEqualTo(!superuser);
             // A later change of a fact of the removed member does not bring it back as an inferred member.
             envelopes.begin(t0.plusSeconds(120)).update("public.orders", StarSchemaApplyIT.order(100, 1,
                     "2026-03-01T09:00:00Z", "0.00")).commit();
-            apply(deployment, store);
+            assertThat(apply(warehouse, user, pipeline, deployment, store)).as("foreign keys checked per row")
+                    .isEqualTo(!superuser);
         }
 
-        assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 1"))
+        assertThat(services.query(warehouse, "SELECT count(*) FROM shop_dw.dim_customer WHERE id = 1"))
                 .as("every version of the deleted member is removed").containsExactly("0");
-        assertThat(dw("SELECT id::text FROM shop_dw.dim_product WHERE product_key <> -1")).containsExactly("10");
-        assertThat(dw("SELECT id::text FROM shop_dw.fact_order_line")).containsExactly("1001");
-        assertThat(dw("SELECT product_key::text FROM shop_dw.fact_order_line WHERE id = 1001"))
+        assertThat(services.query(warehouse, "SELECT id::text FROM shop_dw.dim_product WHERE product_key <> -1"))
+                .containsExactly("10");
+        assertThat(services.query(warehouse, "SELECT id::text FROM shop_dw.fact_order_line"))
+                .containsExactly("1001");
+        assertThat(services.query(warehouse, "SELECT product_key::text FROM shop_dw.fact_order_line "
+                + "WHERE id = 1001"))
                 .as("a fact whose member was removed points at the unknown member").containsExactly("-1");
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order WHERE id = 100")).containsExactly("-1");
-        assertThat(dw("SELECT c.name FROM shop_dw.fact_order o JOIN shop_dw.dim_customer c USING (customer_key) "
-                + "WHERE o.id = 101")).containsExactly("Bob");
+        assertThat(services.query(warehouse, "SELECT customer_key::text FROM shop_dw.fact_order WHERE id = 100"))
+                .containsExactly("-1");
+        assertThat(services.query(warehouse, "SELECT c.name FROM shop_dw.fact_order o JOIN shop_dw.dim_customer c "
+                + "USING (customer_key) WHERE o.id = 101")).containsExactly("Bob");
+        Reconciliation reconciliation = new Reconciliation(deployment.star(), pipeline);
+        for (String fact : reconciliation.facts()) {
+            assertThat(row(warehouse, reconciliation.danglingReferences(fact)))
+                    .as("rows of fact %s pointing at no member, per key", fact)
+                    .containsExactlyElementsOf(Collections.nCopies(reconciliation.references(fact).size(), 0L));
+        }
     }
 
-    private static List<String> dw(String sql) throws Exception {
-        return services.query("hdw", sql);
+    private static List<Long> row(String warehouse, String sql) throws Exception {
+        List<Long> row = new ArrayList<>();
+        try (Connection c = services.connect(warehouse); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                row.add(rs.getLong(i));
+            }
+        }
+        return row;
     }
 
-    private static void apply(WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
-        StarShop.applyAll(services, "hdw", PIPELINE, deployment, store);
+    private static boolean apply(String warehouse, String user, String pipeline, WarehouseDeployment deployment,
+            KafkaSchemaStore store) throws Exception {
+        return StarShop.applyAll(services, warehouse, user, pipeline, deployment, store);
     }
 }

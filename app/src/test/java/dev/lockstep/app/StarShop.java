@@ -50,9 +50,17 @@ final class StarShop {
     /** Applies everything on the changes topic with the star schema, as one applier run, into {@code warehouse}. */
     static void applyAll(ServicesExtension services, String warehouse, String pipeline, WarehouseDeployment deployment,
             KafkaSchemaStore store) throws Exception {
+        applyAll(services, warehouse, services.user(), pipeline, deployment, store);
+    }
+
+    /**
+     * Applies as {@link #applyAll(ServicesExtension, String, String, WarehouseDeployment, KafkaSchemaStore)} does, as
+     * the warehouse role {@code user}; returns whether the applier's session checked the facts' foreign keys.
+     */
+    static boolean applyAll(ServicesExtension services, String warehouse, String user, String pipeline,
+            WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
         long end = endOffset(services.bootstrapServers(), pipeline);
-        try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), services.user(),
-                services.password())) {
+        try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), user, services.password())) {
             RawLayerApplier applier = RawLayerApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), pipeline,
@@ -62,6 +70,7 @@ final class StarShop {
                     return applier.nextOffset() >= end;
                 });
             }
+            return applier.checksForeignKeys();
         }
     }
 

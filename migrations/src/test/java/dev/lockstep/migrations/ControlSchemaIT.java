@@ -242,6 +242,25 @@ class ControlSchemaIT {
     }
 
     @Test
+    void shouldGuardTheLedgerOnASessionThatRunsAsAReplica() throws SQLException {
+        // The applier's session skips ordinary triggers (session_replication_role = replica); the guards fire always.
+        long id = quarantineRow();
+
+        assertThatThrownBy(() -> execute("SET session_replication_role = replica; "
+                + "DELETE FROM lockstep.quarantine WHERE quarantine_id = " + id))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("lockstep.quarantine is append-only: DELETE is not allowed");
+        assertThatThrownBy(() -> execute("SET session_replication_role = replica; TRUNCATE lockstep.quarantine"))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("TRUNCATE is not allowed");
+        assertThat(count("SELECT count(*) FROM lockstep.quarantine WHERE quarantine_id = " + id)).isOne();
+        assertThat(strings("SELECT tgname || ' ' || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                + "('lockstep.quarantine'::regclass, 'lockstep.warehouse_migrations'::regclass) ORDER BY 1"))
+                .containsExactly("quarantine_append_only A", "quarantine_no_truncate A",
+                        "warehouse_migrations_immutable A");
+    }
+
+    @Test
     void shouldRefuseTruncateOfQuarantineLedger() throws SQLException {
         long id = quarantineRow();
 

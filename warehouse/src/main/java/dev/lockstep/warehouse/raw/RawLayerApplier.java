@@ -182,12 +182,26 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 }
                 applier.star = StarLoader.prepare(connection, star.get(), applier.stagingNames, pipeline,
                         definitionVersion);
+                if (applier.star.checksForeignKeys()) {
+                    LOG.info("Pipeline {}: the warehouse checks the facts' foreign keys row by row (about half the "
+                            + "cost of loading a fact row); GRANT SET ON PARAMETER session_replication_role to the "
+                            + "warehouse user to skip the checks: every key the applier writes is looked up first",
+                            pipeline);
+                }
             }
             connection.commit();
         } catch (SQLException e) {
             throw applier.failure("cannot read the applied position", e);
         }
         return applier;
+    }
+
+    /**
+     * Returns true when the warehouse checks the facts' foreign keys row by row on this applier's session: without a
+     * star schema, or when the role may not skip them (see {@code StarLoader.prepare}).
+     */
+    public boolean checksForeignKeys() {
+        return star == null || star.checksForeignKeys();
     }
 
     /** Records the quality metrics of the batches applied from now on in {@code metrics}. */

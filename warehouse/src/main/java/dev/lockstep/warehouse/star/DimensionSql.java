@@ -125,7 +125,7 @@ final class DimensionSql extends TargetSql {
 
     /** Returns the statements that load the conformed rows into the dimension. */
     List<String> load() {
-        return dimension.scd2() ? loadVersions() : List.of(mergeCurrent());
+        return dimension.scd2() ? loadVersions() : mergeCurrent();
     }
 
     /**
@@ -137,7 +137,39 @@ final class DimensionSql extends TargetSql {
         return dimension.scd2() ? 1 : 0;
     }
 
-    private String mergeCurrent() {
+    /**
+     * Returns the statements that point the facts of the members {@code gone} selects (a relation of surrogate keys,
+     * column {@code _sk}) at the unknown member, one per fact reference to this dimension: run just before a hard
+     * delete removes them. The facts' {@code ON DELETE SET DEFAULT} does the same, but its trigger does not fire on
+     * a session that skips foreign-key triggers ({@link StarLoader#checksForeignKeys()}).
+     */
+    private List<String> repointFacts(String gone) {
+        List<String> statements = new ArrayList<>();
+        for (StarSchema.FactTable fact : star.facts()) {
+            for (StarSchema.Reference reference : fact.references()) {
+                if (!reference.toDate() && reference.dimension().name().equals(dimension.definition().name())) {
+                    String column = quote(reference.definition().column());
+                    statements.add("UPDATE " + StarSchemaDdl.table(star, fact.definition().tableName()) + " f SET "
+                            + column + " = " + StarSchemaDdl.UNKNOWN_MEMBER + " FROM " + gone + " g WHERE f." + column
+                            + " = g._sk");
+                }
+            }
+        }
+        return statements;
+    }
+
+    private List<String> mergeCurrent() {
+        List<String> statements = new ArrayList<>();
+        if (dimension.definition().onDelete() == DeletePolicy.HARD) {
+            statements.addAll(repointFacts("(SELECT d." + quote(dimension.definition().surrogateKey()) + " AS _sk FROM "
+                    + StarSchemaDdl.table(star, dimension.definition().tableName()) + " d JOIN " + conformed
+                    + " c ON " + equal("d", "c", key) + " WHERE c._deleted)"));
+        }
+        statements.add(merge());
+        return statements;
+    }
+
+    private String merge() {
         String table = StarSchemaDdl.table(star, dimension.definition().tableName());
         boolean hard = dimension.definition().onDelete() == DeletePolicy.HARD;
         List<Column> attributes = dimension.attributes();
@@ -210,8 +242,11 @@ final class DimensionSql extends TargetSql {
                 + " WHERE _grp > 0 ORDER BY " + keys + ", _grp";
         List<String> statements = new ArrayList<>(List.of(computeVersions, closeCurrent, insertNew));
         if (dimension.definition().onDelete() == DeletePolicy.HARD) {
-            statements.add("DELETE FROM " + table + " d USING (SELECT " + keys + ", max(valid_to) AS _gone FROM "
-                    + versions + " WHERE is_deleted GROUP BY " + keys + ") x WHERE " + equal("d", "x", key)
+            String deleted = "(SELECT " + keys + ", max(valid_to) AS _gone FROM " + versions + " WHERE is_deleted "
+                    + "GROUP BY " + keys + ") x";
+            statements.addAll(repointFacts("(SELECT d." + surrogate + " AS _sk FROM " + table + " d JOIN " + deleted
+                    + " ON " + equal("d", "x", key) + " WHERE d.valid_to <= x._gone)"));
+            statements.add("DELETE FROM " + table + " d USING " + deleted + " WHERE " + equal("d", "x", key)
                     + " AND d.valid_to <= x._gone");
         }
         return statements;

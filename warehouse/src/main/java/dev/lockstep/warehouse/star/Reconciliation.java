@@ -109,6 +109,12 @@ public final class Reconciliation {
                 .toList();
     }
 
+    /** Returns the names of the facts. */
+    public List<String> facts() {
+        return targets.entrySet().stream().filter(e -> e.getValue() instanceof FactSql).map(Map.Entry::getKey)
+                .toList();
+    }
+
     /** Returns the names of the SCD 2 dimensions. */
     public List<String> scd2Dimensions() {
         return targets.entrySet().stream().filter(e -> e.getValue() instanceof DimensionSql d && d.dimension().scd2())
@@ -204,6 +210,40 @@ public final class Reconciliation {
                 + "FROM (SELECT " + TargetSql.keyObject(sql.key, "v") + " AS member, v.valid_to, lead(v.valid_from) "
                 + "OVER w AS next_from, " + tracked + " AS tracked, lag(" + tracked + ") OVER w AS previous FROM "
                 + loadedRows(dimension) + " v WINDOW w AS (PARTITION BY " + keys + " ORDER BY v.valid_from)) c";
+    }
+
+    /** Returns the key columns of fact {@code target}'s dimension references, in definition order. */
+    public List<String> references(String target) {
+        return factSql(target).fact().references().stream().map(r -> r.definition().column()).toList();
+    }
+
+    /**
+     * Returns the query counting, for each of {@link #references(String) fact {@code target}'s references}, the fact
+     * rows whose key is no row of the dimension (one column each; every one should be 0): the applier resolves every
+     * key itself and its session may skip the foreign keys' per-row checks, so this is where they are verified. Only
+     * for a fact with at least one reference.
+     */
+    public String danglingReferences(String target) {
+        FactSql sql = factSql(target);
+        if (sql.fact().references().isEmpty()) {
+            throw new IllegalArgumentException(target + " references no dimension");
+        }
+        List<String> counts = new ArrayList<>();
+        for (StarSchema.Reference reference : sql.fact().references()) {
+            String dimension = StarSchemaDdl.table(sql.star, reference.dimension().tableName());
+            String column = quote(reference.definition().column());
+            String surrogate = quote(reference.dimension().surrogateKey());
+            counts.add("count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM " + dimension + " d WHERE d." + surrogate
+                    + " = f." + column + "))");
+        }
+        return "SELECT " + String.join(", ", counts) + " FROM " + table(target) + " f";
+    }
+
+    private FactSql factSql(String target) {
+        if (require(target, targets.get(target)) instanceof FactSql f) {
+            return f;
+        }
+        throw new IllegalArgumentException(target + " is a dimension, not a fact");
     }
 
     private String openQuarantine(String target) {

@@ -83,6 +83,7 @@ public final class StarLoader {
     private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
     private QualityMetrics metrics;
     private long ruleNanos;
+    private boolean checksForeignKeys = true;
 
     private StarLoader(Connection connection, String pipeline, int definitionVersion) {
         this.alerts = new AlertOutbox(pipeline);
@@ -141,7 +142,36 @@ public final class StarLoader {
                 loader.ensurePartitions(fact, Set.of(month));
             }
         }
+        loader.checksForeignKeys = !skipForeignKeyChecks(connection);
         return loader;
+    }
+
+    /**
+     * Turns off, for this session, the per-row checks of the facts' foreign keys, when the role may: the session
+     * runs as a replica ({@code session_replication_role}, as PostgreSQL's own logical replication apply does), so
+     * triggers that are not {@code ENABLE ALWAYS} do not fire. Every key this applier writes into a fact was looked
+     * up in the same transaction (an inferred member is inserted first; a removed member's facts are re-pointed to
+     * the unknown member before it goes), so the check — a query and a row lock per key, about half of inserting a
+     * fact row — only repeats what the statement did. The constraints stay declared and enforced for any other
+     * writer; the control schema's guard triggers are {@code ENABLE ALWAYS}. Returns false, leaving the checks on,
+     * when the role may not set it (neither a superuser nor granted {@code SET ON PARAMETER
+     * session_replication_role}).
+     */
+    private static boolean skipForeignKeyChecks(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("SELECT has_parameter_privilege('session_replication_role', 'SET')")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return false;
+            }
+            s.execute("SET session_replication_role = replica");
+            return true;
+        }
+    }
+
+    /** Returns true when the facts' foreign keys are checked per row on this session (see {@link #prepare}). */
+    public boolean checksForeignKeys() {
+        return checksForeignKeys;
     }
 
     /** Returns the star schema's tables (qualified): the dimensions, then the facts. */
