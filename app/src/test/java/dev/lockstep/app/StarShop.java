@@ -1,5 +1,6 @@
 package dev.lockstep.app;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
@@ -14,10 +15,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -70,8 +76,32 @@ final class StarShop {
                     return applier.nextOffset() >= end;
                 });
             }
+            assertThat(filledWorkTables(c)).as("work tables of the applier's session holding rows after its last "
+                    + "commit").isEmpty();
             return applier.checksForeignKeys();
         }
+    }
+
+    /** Returns the temporary tables of {@code c}'s session that hold rows, with their counts. */
+    static Map<String, Long> filledWorkTables(Connection c) throws SQLException {
+        Map<String, Long> filled = new TreeMap<>();
+        List<String> tables = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT relname FROM pg_class WHERE "
+                + "relnamespace = pg_my_temp_schema() AND relkind = 'r'")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        for (String table : tables) {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+                rs.next();
+                if (rs.getLong(1) > 0) {
+                    filled.put(table, rs.getLong(1));
+                }
+            }
+        }
+        c.commit();
+        return filled;
     }
 
     /**

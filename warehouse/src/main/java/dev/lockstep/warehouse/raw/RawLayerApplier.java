@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -75,6 +76,12 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private int pendingRecords;
     private boolean failed;
     private final Map<TableId, String> stagingNames = new HashMap<>();
+    /** The statements emptying the work tables, by SQL (the staging tables appear as the stream's tables do). */
+    private final Map<String, PreparedStatement> emptying = new HashMap<>();
+    /** Staging tables written since {@link #commit()} last emptied them, and the rows COPYed into them. */
+    private final Set<String> filledStages = new TreeSet<>();
+    private long workRows;
+    private int emptiedSinceTruncate;
     private final Map<TableId, PreparedStatement> merges = new HashMap<>();
     private final Map<TableId, PreparedStatement> replayGuards = new HashMap<>();
     private PreparedStatement storeOffsets;
@@ -100,6 +107,13 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     private static final int COPY_CHUNK_CHARS = 4 << 20;
 
     /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
+    /** Rows in the work tables from which {@link #commit()} truncates them instead of deleting the rows. */
+    private static final int TRUNCATE_FROM_ROWS = 1_000;
+    /** Every how many emptyings {@link #commit()} truncates the work tables anyway. */
+    private static final int TRUNCATE_EVERY = 100;
+    /** How many emptying statements (one per set of work tables filled) are kept prepared. */
+    private static final int EMPTYING_STATEMENTS = 32;
+
     private static final class Staged {
         final StringBuilder copy = new StringBuilder();
         int rows;
@@ -265,7 +279,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         }
         try {
             long acted = star.checkReferences();
-            connection.commit();
+            commit();
             referencesCheckedNanos = System.nanoTime();
             return acted;
         } catch (SQLException e) {
@@ -475,7 +489,9 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 .map(c -> RawLayerDdl.quote(c.name())).collect(Collectors.joining(", ")) + ", _position_lsn, "
                 + "_position_seq, _deleted, _commit_ts, _snapshot, _unchanged) FROM STDIN");
         try {
-            connection.unwrap(PGConnection.class).getCopyAPI().copyIn(copy, new StringReader(s.copy.toString()));
+            filledStages.add(stage);
+            workRows += connection.unwrap(PGConnection.class).getCopyAPI().copyIn(copy,
+                    new StringReader(s.copy.toString()));
         } catch (java.io.IOException e) {
             throw new SQLException("COPY into staging failed: " + e.getMessage(), e);
         }
@@ -532,7 +548,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             storeOffsets();
             beforeCommit.run();
             FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
-            connection.commit();
+            commit();
             if (star != null && pendingRecords > 0) {
                 referencesCheckedNanos = System.nanoTime(); // the batch ran them
             }
@@ -661,7 +677,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
         String stage = "lockstep_stage_" + (stagingNames.size() + 1);
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + RawLayerDdl.qualified(warehouseSchema,
-                    table) + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+                    table) + " INCLUDING DEFAULTS) ON COMMIT PRESERVE ROWS");
             st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[], ADD COLUMN IF NOT EXISTS "
                     + "_commit_ts timestamptz, ADD COLUMN IF NOT EXISTS _snapshot boolean");
             // Supports: the merge's lookups of a key's earlier images in the batch.
@@ -821,7 +837,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 done.setLong(5, requestId);
                 done.executeUpdate();
             }
-            connection.commit();
+            commit();
             star.committed();
             return Optional.of(new ReplayOutcome(requestId, loaded, diverted, superseded, undecodableLeft));
         } catch (SQLException e) {
@@ -848,7 +864,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
             ps.setString(1, cause.getMessage());
             ps.setString(2, pipeline);
             ps.executeUpdate();
-            connection.commit();
+            commit();
         } catch (SQLException e) {
             cause.addSuppressed(e);
         }
@@ -931,8 +947,55 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     }
 
     /** Rolls the open batch back and refuses further batches: the next applier resumes from the last commit. */
+    /**
+     * Commits the open warehouse transaction, emptying first the work tables it filled (staging, and the star loader's
+     * temporary tables; they keep their rows past a commit). Every commit after a write to them goes through here, so
+     * no row of one transaction is seen by the next. Emptying is a {@code DELETE} (a few microseconds a row); after a
+     * transaction of {@value #TRUNCATE_FROM_ROWS} rows or more, and every {@value #TRUNCATE_EVERY}th time, a
+     * {@code TRUNCATE} instead gives the space of the deleted rows back (the planner sizes these tables, which have no
+     * statistics, by their pages) — and, as it rebuilds their indexes, has the statements reading them planned again.
+     */
+    private void commit() throws SQLException {
+        List<String> filled = new ArrayList<>(filledStages);
+        filledStages.clear();
+        if (star != null) {
+            filled.addAll(star.drainFilledWorkTables());
+        }
+        if (!filled.isEmpty()) {
+            boolean truncate = workRows >= TRUNCATE_FROM_ROWS || ++emptiedSinceTruncate >= TRUNCATE_EVERY;
+            List<String> all = new ArrayList<>(new TreeSet<>(stagingNames.values()));
+            if (star != null) {
+                all.addAll(star.workTables());
+            }
+            String sql = truncate ? "TRUNCATE " + String.join(", ", all)
+                    : filled.stream().map(t -> "DELETE FROM " + t).collect(Collectors.joining("; "));
+            PreparedStatement empty = emptying.get(sql);
+            if (empty == null) {
+                if (emptying.size() >= EMPTYING_STATEMENTS) { // one per set of tables a batch fills: a few in practice
+                    for (PreparedStatement statement : emptying.values()) {
+                        statement.close();
+                    }
+                    emptying.clear();
+                }
+                empty = connection.prepareStatement(sql);
+                emptying.put(sql, empty);
+            }
+            empty.execute();
+            if (truncate) {
+                emptiedSinceTruncate = 0;
+            }
+            workRows = 0;
+        }
+        connection.commit();
+    }
+
     private void abandon(Exception cause) {
         failed = true;
+        workRows = 0; // rolled back with the rest
+        filledStages.clear();
+        if (star != null) {
+            star.drainFilledWorkTables();
+        }
         try {
             connection.rollback();
         } catch (SQLException rollback) {

@@ -53,14 +53,14 @@ final class DimensionSql extends TargetSql {
     }
 
     @Override
-    List<String> createTemporaryTables() {
-        List<String> ddl = new ArrayList<>(super.createTemporaryTables());
+    Map<String, String> temporaryTables() {
+        Map<String, String> tables = super.temporaryTables();
         if (dimension.scd2()) {
-            ddl.add(temporary(versions, columns(key) + ", _grp bigint, " + columns(dimension.attributes())
+            tables.put(versions, columns(key) + ", _grp bigint, " + columns(dimension.attributes())
                     + ", valid_from timestamptz, valid_to timestamptz, is_deleted boolean, _existing boolean, "
-                    + "_has_image boolean, _lsn bigint, _seq bigint, _sk bigint"));
+                    + "_has_image boolean, _lsn bigint, _seq bigint, _sk bigint");
         }
-        return ddl;
+        return tables;
     }
 
     @Override

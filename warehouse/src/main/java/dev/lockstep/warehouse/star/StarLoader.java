@@ -32,6 +32,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +69,10 @@ public final class StarLoader {
     private final List<FactSql> facts = new ArrayList<>();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final List<String> tables = new ArrayList<>();
+    private final List<String> workTables = new ArrayList<>();
+    private final Map<TargetSql, List<String>> workTablesOf = new HashMap<>();
+    /** The work tables written since {@link #drainFilledWorkTables()} was last called. */
+    private final Set<String> filled = new LinkedHashSet<>();
     private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
     private final Map<String, Long> violations = new TreeMap<>();
@@ -125,9 +130,11 @@ public final class StarLoader {
         }
         try (Statement s = connection.createStatement()) {
             for (TargetSql target : loader.targets()) {
-                for (String ddl : target.createTemporaryTables()) {
-                    s.execute(ddl);
+                for (Map.Entry<String, String> table : target.temporaryTables().entrySet()) {
+                    s.execute(TargetSql.temporary(table.getKey(), table.getValue()));
+                    loader.workTables.add(table.getKey());
                 }
+                loader.workTablesOf.put(target, List.copyOf(target.temporaryTables().keySet()));
                 List<UniqueRule> unique = star.rulesOn(target.target()).stream()
                         .filter(UniqueRule.class::isInstance).map(UniqueRule.class::cast).toList();
                 for (String ddl : target.indexConformed(unique)) {
@@ -172,6 +179,21 @@ public final class StarLoader {
     /** Returns true when the facts' foreign keys are checked per row on this session (see {@link #prepare}). */
     public boolean checksForeignKeys() {
         return checksForeignKeys;
+    }
+
+    /** Returns every temporary table a batch may fill (the applier truncates them now and then). */
+    public List<String> workTables() {
+        return List.copyOf(workTables);
+    }
+
+    /**
+     * Returns the work tables written since the last call (the targets a batch or replay touched), and forgets them:
+     * the applier empties those before it commits.
+     */
+    public List<String> drainFilledWorkTables() {
+        List<String> tables = List.copyOf(filled);
+        filled.clear();
+        return tables;
     }
 
     /** Returns the star schema's tables (qualified): the dimensions, then the facts. */
@@ -305,6 +327,7 @@ public final class StarLoader {
             replay.setArray(1, array);
             int keys = replay.executeUpdate();
             if (keys > 0) {
+                filled.addAll(workTablesOf.get(target));
                 replayed.merge(target, keys, Integer::sum);
             }
         }
@@ -412,6 +435,7 @@ public final class StarLoader {
         if (record.isEmpty() && replayed.getOrDefault(target, 0) == 0) {
             return 0;
         }
+        filled.addAll(workTablesOf.get(target));
         List<String> statements = new ArrayList<>();
         statements.add("SAVEPOINT lockstep_touch");
         statements.addAll(record);

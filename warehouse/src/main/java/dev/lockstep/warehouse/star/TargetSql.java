@@ -10,6 +10,7 @@ import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.Join;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,13 +55,16 @@ abstract class TargetSql {
     /** Returns a relation of the target's current, live rows in the warehouse (unknown member apart). */
     abstract String currentRows();
 
-    /** Returns the statements that create this target's temporary tables (emptied at each commit). */
-    List<String> createTemporaryTables() {
-        List<String> ddl = new ArrayList<>();
-        ddl.add(temporary(events, columns(key) + ", _lsn bigint, _seq bigint, _commit_ts timestamptz, _base boolean"));
-        ddl.add(temporary(touched, columns(key) + ", _commit_ts timestamptz, _rn integer"));
-        ddl.add(temporary(conformed, conformedColumns()));
-        return ddl;
+    /**
+     * Returns this target's temporary work tables, name to column definitions; the applier empties them before each
+     * commit.
+     */
+    Map<String, String> temporaryTables() {
+        Map<String, String> tables = new LinkedHashMap<>();
+        tables.put(events, columns(key) + ", _lsn bigint, _seq bigint, _commit_ts timestamptz, _base boolean");
+        tables.put(touched, columns(key) + ", _commit_ts timestamptz, _rn integer");
+        tables.put(conformed, conformedColumns());
+        return tables;
     }
 
     /**
@@ -322,8 +326,14 @@ abstract class TargetSql {
         return "LATERAL (SELECT * FROM " + relation + " AS " + alias + " WHERE " + condition + " OFFSET 0) AS " + alias;
     }
 
+    /**
+     * Returns the DDL of a work table. Its rows outlive the commit: the applier deletes them before each commit, and
+     * truncates now and then. {@code ON COMMIT DELETE ROWS} truncated every such table of the session at every
+     * commit that touched any temporary table — ~0.3 ms each, ~8 ms a batch for the shop's ~25 — and rebuilt their
+     * indexes, which invalidated every cached plan reading them.
+     */
     static String temporary(String name, String columns) {
-        return "CREATE TEMP TABLE IF NOT EXISTS " + name + " (" + columns + ") ON COMMIT DELETE ROWS";
+        return "CREATE TEMP TABLE IF NOT EXISTS " + name + " (" + columns + ") ON COMMIT PRESERVE ROWS";
     }
 
     static String columns(List<Column> columns) {
