@@ -256,8 +256,23 @@ class ControlSchemaIT {
         assertThat(count("SELECT count(*) FROM lockstep.quarantine WHERE quarantine_id = " + id)).isOne();
         assertThat(strings("SELECT tgname || ' ' || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
                 + "('lockstep.quarantine'::regclass, 'lockstep.warehouse_migrations'::regclass) ORDER BY 1"))
-                .containsExactly("quarantine_append_only A", "quarantine_no_truncate A",
+                .containsExactly("quarantine_append_only A", "quarantine_no_delete A", "quarantine_no_truncate A",
                         "warehouse_migrations_immutable A");
+    }
+
+    @Test
+    void shouldGuardEveryLedgerColumnButTheResolutionAndTheRelayMark() throws SQLException {
+        // The guard's function runs only when its trigger's WHEN condition finds a forbidden change: a column the
+        // condition does not name could be rewritten freely.
+        String trigger = strings("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = "
+                + "'quarantine_append_only'").get(0);
+        List<String> columns = strings("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                + "'lockstep' AND table_name = 'quarantine' AND column_name NOT IN ('status', 'resolved_at', "
+                + "'relayed_at') ORDER BY ordinal_position");
+
+        assertThat(columns).hasSizeGreaterThan(15);
+        assertThat(columns).allSatisfy(column -> assertThat(trigger).as("the guard's WHEN condition")
+                .contains("old." + column).contains("new." + column));
     }
 
     @Test
