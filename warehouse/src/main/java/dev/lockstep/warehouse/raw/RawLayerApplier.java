@@ -106,7 +106,6 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     /** A batch's COPY text for one table is sent to staging once it reaches this size. */
     private static final int COPY_CHUNK_CHARS = 4 << 20;
 
-    /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     /** The planner settings of the raw merge, for that statement only: index probes, no hash or merge join. */
     private static final String PROBES_ONLY = "SELECT set_config('enable_hashjoin', 'off', true), "
             + "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)";
@@ -119,6 +118,7 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     /** How many emptying statements (one per set of work tables filled) are kept prepared. */
     private static final int EMPTYING_STATEMENTS = 32;
 
+    /** What one batch holds for one table: COPY text, and the latest TRUNCATE's position. */
     private static final class Staged {
         final StringBuilder copy = new StringBuilder();
         int rows;
@@ -652,8 +652,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 // Each staged key probes the raw table's primary key, whatever the estimates: the staging table's
                 // pages (the planner's only clue) hold deleted rows of earlier batches, and a merge join read the
                 // raw table's whole key index for a batch of 14 customers (4.5 ms median in e2e's latency phase).
-                // Its shape fixed so, the server may keep its plan from batch to batch (planning it took ~1 ms a
-                // batch): a server-side prepared statement, where the replay guard stays planned each time.
+                // With its shape fixed, the server may keep its plan from batch to batch (planning took ~1 ms a
+                // batch), so it is a server-side prepared statement; the replay guard is still planned each time.
                 merge = connection.prepareStatement(PROBES_ONLY + "; " + mergeSql(source, raw, stage, null) + "; "
                         + JOINS_ANY);
                 merges.put(table, merge);
