@@ -106,11 +106,6 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
     /** A batch's COPY text for one table is sent to staging once it reaches this size. */
     private static final int COPY_CHUNK_CHARS = 4 << 20;
 
-    /** The planner settings of the raw merge, for that statement only: index probes, no hash or merge join. */
-    private static final String PROBES_ONLY = "SELECT set_config('enable_hashjoin', 'off', true), "
-            + "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)";
-    private static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
-            + "set_config('enable_mergejoin', 'on', true), set_config('enable_seqscan', 'on', true)";
     /** Rows in the work tables from which {@link #commit()} truncates them instead of deleting the rows. */
     private static final int TRUNCATE_FROM_ROWS = 1_000;
     /** Every how many emptyings {@link #commit()} truncates the work tables anyway. */
@@ -654,8 +649,8 @@ public final class RawLayerApplier implements ChangeStreamReader.Handler {
                 // raw table's whole key index for a batch of 14 customers (4.5 ms median in e2e's latency phase).
                 // With its shape fixed, the server may keep its plan from batch to batch (planning took ~1 ms a
                 // batch), so it is a server-side prepared statement; the replay guard is still planned each time.
-                merge = connection.prepareStatement(PROBES_ONLY + "; " + mergeSql(source, raw, stage, null) + "; "
-                        + JOINS_ANY);
+                merge = connection.prepareStatement(StarLoader.JOINS_BY_PROBE + "; " + mergeSql(source, raw, stage,
+                        null) + "; " + StarLoader.JOINS_ANY);
                 merges.put(table, merge);
             }
             merge.execute();

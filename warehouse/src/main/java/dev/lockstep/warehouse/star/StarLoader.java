@@ -612,9 +612,9 @@ public final class StarLoader {
      * Not for statements that join the work tables to each other (no index: quadratic in a large batch). Sent in the
      * round trip of the statements they frame.
      */
-    private static final String JOINS_BY_PROBE = "SELECT set_config('enable_hashjoin', 'off', true), "
+    public static final String JOINS_BY_PROBE = "SELECT set_config('enable_hashjoin', 'off', true), "
             + "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)";
-    private static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
+    public static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
             + "set_config('enable_mergejoin', 'on', true), set_config('enable_seqscan', 'on', true), "
             + "set_config('enable_nestloop', 'on', true)";
     /**
