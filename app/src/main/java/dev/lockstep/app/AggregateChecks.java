@@ -8,7 +8,6 @@ import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ReconciliationRule;
-import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SourcePostgres;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.quality.AggregateOutcome;
@@ -21,7 +20,6 @@ import dev.lockstep.warehouse.star.Reconciliation;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -198,8 +196,7 @@ final class AggregateChecks implements AutoCloseable {
     private Connection source() throws SQLException {
         if (source == null || source.isClosed()) {
             SourcePostgres postgres = definition.source().postgres();
-            source = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
-                    postgres.password().map(Secret::reveal).orElse(""));
+            source = postgres.connect("lockstep checks " + definition.pipeline());
             source.setAutoCommit(false);
             source.setReadOnly(true);
             try (Statement s = source.createStatement()) {

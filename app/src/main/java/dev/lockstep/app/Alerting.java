@@ -36,7 +36,6 @@ import dev.lockstep.quality.alert.WebhookAlertSink;
 import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -125,8 +124,7 @@ final class Alerting implements AutoCloseable {
      */
     static Alerting open(PipelineDefinition definition, StarSchema star, String bootstrapServers) throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
-        Connection connection = DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
-                warehouse.password().map(Secret::reveal).orElse(""));
+        Connection connection = warehouse.connect("lockstep alerting " + definition.pipeline());
         connection.setAutoCommit(false);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             // Shared by every pipeline; keyed by pipeline and rule, so one rule's events stay in order.

@@ -3,8 +3,6 @@ package dev.lockstep.app;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.core.definition.Secret;
-import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
@@ -13,7 +11,6 @@ import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.raw.RawLayerApplier;
 import dev.lockstep.warehouse.star.StarLoader;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +55,7 @@ final class ApplyStage implements AutoCloseable {
         PipelineDefinition definition = deployment.definition();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            Connection connection = connect(definition.warehouse().postgres());
+            Connection connection = definition.warehouse().postgres().connect("lockstep apply " + definition.pipeline());
             opened.add(connection);
             KafkaSchemaStore store = KafkaSchemaStore.open(bootstrapServers);
             opened.add(store);
@@ -170,10 +167,5 @@ final class ApplyStage implements AutoCloseable {
                 // closing after a failure or at the end; the first problem is what the caller reports
             }
         }
-    }
-
-    private static Connection connect(WarehousePostgres warehouse) throws SQLException {
-        return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
-                warehouse.password().map(Secret::reveal).orElse(""));
     }
 }

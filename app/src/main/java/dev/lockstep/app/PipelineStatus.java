@@ -5,12 +5,10 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TopicNames;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -154,8 +152,7 @@ final class PipelineStatus {
     }
 
     static Connection connect(WarehousePostgres warehouse) throws SQLException {
-        return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
-                warehouse.password().map(Secret::reveal).orElse(""));
+        return warehouse.connect("lockstep status");
     }
 
 }

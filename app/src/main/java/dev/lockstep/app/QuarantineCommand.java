@@ -3,12 +3,10 @@ package dev.lockstep.app;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.WarehousePostgres;
 import java.io.PrintWriter;
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -48,8 +46,7 @@ final class QuarantineCommand implements Runnable {
     /** Opens the warehouse of {@code definition}. */
     static Connection connect(PipelineDefinition definition) throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
-        return DriverManager.getConnection(warehouse.jdbcUrl(), warehouse.user(),
-                warehouse.password().map(Secret::reveal).orElse(""));
+        return warehouse.connect("lockstep quarantine " + definition.pipeline());
     }
 
     @Command(name = "list", description = "List quarantined rows, newest last: open ones unless --all.")

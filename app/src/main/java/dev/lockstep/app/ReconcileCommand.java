@@ -4,13 +4,11 @@ import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.PostgresConnection;
-import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.warehouse.star.Reconciliation;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -248,8 +246,7 @@ final class ReconcileCommand implements Callable<Integer> {
 
     private static Connection open(PostgresConnection postgres, String zone)
             throws SQLException {
-        Connection c = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
-                postgres.password().map(Secret::reveal).orElse(""));
+        Connection c = postgres.connect("lockstep reconcile");
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
         c.setReadOnly(true);

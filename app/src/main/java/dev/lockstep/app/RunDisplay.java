@@ -2,14 +2,12 @@ package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractMetrics;
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SourcePostgres;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.star.StarLoader;
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -133,8 +131,7 @@ final class RunDisplay {
     /** Returns how many rows the source tables hold, roughly (the snapshot's size); 0 when it cannot tell. */
     private static long estimateSourceRows(PipelineDefinition definition) {
         SourcePostgres source = definition.source().postgres();
-        try (Connection c = DriverManager.getConnection(source.jdbcUrl(), source.user(),
-                source.password().map(Secret::reveal).orElse(""));
+        try (Connection c = source.connect("lockstep run " + definition.pipeline());
                 PreparedStatement estimate = c.prepareStatement("SELECT reltuples::bigint FROM pg_class WHERE oid = "
                         + "to_regclass(?)")) {
             long rows = 0;

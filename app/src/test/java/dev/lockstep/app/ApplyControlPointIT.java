@@ -72,6 +72,9 @@ class ApplyControlPointIT {
                 stage.step(Duration.ofMillis(200), replay -> { });
                 return stage.nextOffset() >= end;
             });
+            // The applier's connection says what it is, for whoever reads pg_stat_activity.
+            assertThat(services.query("cpdw", "SELECT application_name FROM pg_stat_activity WHERE datname = "
+                    + "current_database() AND pid <> pg_backend_pid()")).contains("lockstep apply cpit");
         }
         assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw_raw.orders")).containsExactly(
                 String.valueOf(ORDERS));
