@@ -54,6 +54,8 @@ public final class EndToEndBenchmark {
     private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
             "order_items").map(t -> new TableId("public", t)).toList();
     private static final Duration TIMEOUT = Duration.ofMinutes(20);
+    /** Lines per side of a {@code --cpu} profile. */
+    private static final int CPU_LINES = 12;
     /** The workload's seed. */
     public static final long SEED = 42;
     /** The shop the benchmark seeds: 2,000 customers, 300 products, 1,000 orders. */
@@ -63,14 +65,15 @@ public final class EndToEndBenchmark {
 
     /** The command line. */
     record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
-            boolean statements, int explain, String serverConfig, boolean bareMinimal) {
+            boolean statements, int explain, String serverConfig, boolean bareMinimal, boolean cpu, int warmup) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
                     Figures.intArg(args, "--seconds", 20), Figures.intArg(args, "--poll-ms", 2),
                     Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"),
                     List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
-                    Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"));
+                    Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"),
+                    List.of(args).contains("--cpu"), Figures.intArg(args, "--warmup", 100_000));
         }
     }
 
@@ -144,29 +147,38 @@ public final class EndToEndBenchmark {
             line("first run (not timed)", String.format("deploy, snapshot of %,d rows and one change applied, "
                     + "stopped: %.1f s", snapshotRows, (System.nanoTime() - warmUp) / 1e9));
 
+            // The source is written as fast as it goes (no fsync wait per commit).
+            try (Statement s = bulk.createStatement()) {
+                s.execute("SET synchronous_commit = off");
+            }
+            if (options.warmup() > 0) {
+                warmUp(pg, bulk, pipeline, workload, environment, kafka.bootstrapServers(), options);
+            }
+
             ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
                     options.bareMinimal());
             bare.startAndAwaitSlot(pg);
             bare.stop();
 
-            // Both slots exist now; the source is written as fast as it goes (no fsync wait per commit).
-            try (Statement s = bulk.createStatement()) {
-                s.execute("SET synchronous_commit = off");
-            }
+            // Both slots exist now.
             Written written = write(workload, new TrackedCommits(bulk), options.changes(), 0, () -> false, c -> { });
             awaitFlushed(bulk, written.last().lsn());
             line("source", String.format("%,d changes in %,d transactions written in %.1f s (synchronous_commit off)",
                     written.changes(), written.transactions(), written.nanos() / 1e9));
 
+            CpuProfile bareStart = options.cpu() ? CpuProfile.take(pg) : null;
             double bareRate = bare.timeUntil(pg, written.changes());
+            List<String> bareCpu = options.cpu() ? CpuProfile.take(pg).since(bareStart, CPU_LINES) : List.of();
             bare.stop();
             dropBareSlot(pg, bare.slot());
             line("bare Debezium Embedded", String.format("%,d events counted in %.1f s = %,.0f events/s (engine start "
                     + "included)", written.changes(), written.changes() / bareRate, bareRate));
+            bareCpu.forEach(System.out::println);
 
             if (options.statements()) {
                 Profile.reset(pg, "warehouse");
             }
+            CpuProfile runStart = options.cpu() ? CpuProfile.take(pg) : null;
             long started = System.nanoTime();
             try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
                 long startReturned = System.nanoTime();
@@ -189,6 +201,9 @@ public final class EndToEndBenchmark {
                             + "so the figure above is not comparable", run.extractedChanges(), written.changes()));
                 }
                 line("Lockstep / bare Debezium", String.format("%.2f of the events/s", lockstepRate / bareRate));
+                if (options.cpu()) {
+                    CpuProfile.take(pg).since(runStart, CPU_LINES).forEach(System.out::println);
+                }
                 if (options.statements()) {
                     Profile.print(pg, "warehouse"); // the catch-up's statements: start-up and latency phase apart
                     Profile.reset(pg, "warehouse");
@@ -200,7 +215,11 @@ public final class EndToEndBenchmark {
                         s.execute("SET synchronous_commit = off");
                     }
                 }
+                CpuProfile latencyStart = options.cpu() ? CpuProfile.take(pg) : null;
                 latency(pipeline, run, workload, live, options);
+                if (options.cpu()) {
+                    CpuProfile.take(pg).since(latencyStart, CPU_LINES).forEach(System.out::println);
+                }
                 if (options.statements()) {
                     System.out.println("  the latency phase's statements:");
                     Profile.print(pg, "warehouse");
@@ -212,6 +231,33 @@ public final class EndToEndBenchmark {
             webhook.close();
             deleteQuietly(base); // the services removed their own directories in it
         }
+    }
+
+    /**
+     * The measured round's work done once, untimed, on {@code --warmup} changes: bare Debezium reads them, then the
+     * pipeline catches up on them and stops. A short run spends a third of the JVM's CPU compiling (`--cpu`: "JVM:
+     * JIT compilers", the broker's and the clients' code most); the figures asked for are steady state, and both
+     * sides run the same code again in the timed round.
+     */
+    private static void warmUp(EmbeddedPostgres pg, Connection bulk, Pipeline pipeline, ShopWorkload workload,
+            Map<String, String> environment, String bootstrapServers, Options options) throws Exception {
+        ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
+                options.bareMinimal());
+        bare.startAndAwaitSlot(pg);
+        bare.stop();
+        Written written = write(workload, new TrackedCommits(bulk), options.warmup(), 0, () -> false, c -> { });
+        awaitFlushed(bulk, written.last().lsn());
+        double bareRate = bare.timeUntil(pg, written.changes());
+        bare.stop();
+        dropBareSlot(pg, bare.slot());
+        long started = System.nanoTime();
+        try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, bootstrapServers)) {
+            pipeline.awaitApplied(run, written.last().lsn(), () -> { });
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        line("warm-up (not timed)", String.format("%,d changes: bare Debezium %,.0f events/s, Lockstep %,.0f "
+                + "changes/s (%.2f)", written.changes(), bareRate, written.changes() / seconds,
+                written.changes() / seconds / bareRate));
     }
 
     /**
