@@ -196,7 +196,7 @@ final class AggregateChecks implements AutoCloseable {
     private Connection source() throws SQLException {
         if (source == null || source.isClosed()) {
             SourcePostgres postgres = definition.source().postgres();
-            source = postgres.connect("lockstep checks " + definition.pipeline());
+            source = PostgresConnections.open(postgres, "lockstep checks " + definition.pipeline());
             source.setAutoCommit(false);
             source.setReadOnly(true);
             try (Statement s = source.createStatement()) {

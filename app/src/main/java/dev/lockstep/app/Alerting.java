@@ -124,7 +124,7 @@ final class Alerting implements AutoCloseable {
      */
     static Alerting open(PipelineDefinition definition, StarSchema star, String bootstrapServers) throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
-        Connection connection = warehouse.connect("lockstep alerting " + definition.pipeline());
+        Connection connection = PostgresConnections.open(warehouse, "lockstep alerting " + definition.pipeline());
         connection.setAutoCommit(false);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             // Shared by every pipeline; keyed by pipeline and rule, so one rule's events stay in order.

@@ -55,7 +55,8 @@ final class ApplyStage implements AutoCloseable {
         PipelineDefinition definition = deployment.definition();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            Connection connection = definition.warehouse().postgres().connect("lockstep apply " + definition.pipeline());
+            Connection connection = PostgresConnections.open(definition.warehouse().postgres(), "lockstep apply "
+                    + definition.pipeline());
             opened.add(connection);
             KafkaSchemaStore store = KafkaSchemaStore.open(bootstrapServers);
             opened.add(store);

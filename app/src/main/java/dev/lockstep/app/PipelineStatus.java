@@ -152,7 +152,7 @@ final class PipelineStatus {
     }
 
     static Connection connect(WarehousePostgres warehouse) throws SQLException {
-        return warehouse.connect("lockstep status");
+        return PostgresConnections.open(warehouse, "lockstep status");
     }
 
 }

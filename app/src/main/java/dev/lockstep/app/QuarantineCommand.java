@@ -46,7 +46,7 @@ final class QuarantineCommand implements Runnable {
     /** Opens the warehouse of {@code definition}. */
     static Connection connect(PipelineDefinition definition) throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
-        return warehouse.connect("lockstep quarantine " + definition.pipeline());
+        return PostgresConnections.open(warehouse, "lockstep quarantine " + definition.pipeline());
     }
 
     @Command(name = "list", description = "List quarantined rows, newest last: open ones unless --all.")

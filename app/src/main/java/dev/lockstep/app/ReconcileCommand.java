@@ -246,7 +246,7 @@ final class ReconcileCommand implements Callable<Integer> {
 
     private static Connection open(PostgresConnection postgres, String zone)
             throws SQLException {
-        Connection c = postgres.connect("lockstep reconcile");
+        Connection c = PostgresConnections.open(postgres, "lockstep reconcile");
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
         c.setReadOnly(true);

@@ -131,7 +131,7 @@ final class RunDisplay {
     /** Returns how many rows the source tables hold, roughly (the snapshot's size); 0 when it cannot tell. */
     private static long estimateSourceRows(PipelineDefinition definition) {
         SourcePostgres source = definition.source().postgres();
-        try (Connection c = source.connect("lockstep run " + definition.pipeline());
+        try (Connection c = PostgresConnections.open(source, "lockstep run " + definition.pipeline());
                 PreparedStatement estimate = c.prepareStatement("SELECT reltuples::bigint FROM pg_class WHERE oid = "
                         + "to_regclass(?)")) {
             long rows = 0;

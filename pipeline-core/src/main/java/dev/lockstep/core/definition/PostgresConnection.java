@@ -1,10 +1,6 @@
 package dev.lockstep.core.definition;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.Optional;
-import java.util.Properties;
 
 /** How to reach a PostgreSQL database: a JDBC URL, or host, port and database; the password is a {@link Secret}. */
 public interface PostgresConnection {
@@ -34,18 +30,6 @@ public interface PostgresConnection {
     default String jdbcUrl() {
         return url().orElseGet(() -> "jdbc:postgresql://" + host().orElseThrow() + ":" + port() + "/"
                 + database().orElseThrow());
-    }
-
-    /**
-     * Opens a connection named {@code applicationName} in {@code pg_stat_activity} (an {@code ApplicationName} in the
-     * URL wins), with the user and the password revealed only to the driver.
-     */
-    default Connection connect(String applicationName) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", user());
-        properties.setProperty("password", password().map(Secret::reveal).orElse(""));
-        properties.setProperty("ApplicationName", applicationName);
-        return DriverManager.getConnection(jdbcUrl(), properties);
     }
 
     /** Returns {@code user@host:port/database} without parameters or secrets, for messages. */
