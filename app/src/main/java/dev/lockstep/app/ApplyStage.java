@@ -8,7 +8,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.quality.QualityMetrics;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.star.StarLoader;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,12 +35,12 @@ final class ApplyStage implements AutoCloseable {
     private final Connection connection;
     private final KafkaSchemaStore store;
     private final Alerting alerting;
-    private final RawLayerApplier applier;
+    private final WarehouseApplier applier;
     private final ChangeStreamReader reader;
     private final EnvelopeCodec codec;
     private long lastReplayCheck;
 
-    private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, RawLayerApplier applier,
+    private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, WarehouseApplier applier,
             ChangeStreamReader reader) {
         this.connection = connection;
         this.store = store;
@@ -62,7 +62,7 @@ final class ApplyStage implements AutoCloseable {
             opened.add(store);
             Alerting alerting = Alerting.open(definition, deployment.star(), bootstrapServers);
             opened.add(alerting);
-            RawLayerApplier applier = RawLayerApplier.open(connection, definition.pipeline(),
+            WarehouseApplier applier = WarehouseApplier.open(connection, definition.pipeline(),
                     definition.warehouse().schema(), deployment.tables(), WarehouseDeployment.VERSION,
                     definition.load().batchSize(), Optional.of(deployment.star()))
                     .maxBatchLatency(definition.load().maxBatchLatency());
@@ -93,7 +93,7 @@ final class ApplyStage implements AutoCloseable {
      * {@code served}) and runs the references rules when no batch did for half a second.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
-    void step(Duration poll, Consumer<RawLayerApplier.ReplayOutcome> served) {
+    void step(Duration poll, Consumer<WarehouseApplier.ReplayOutcome> served) {
         try {
             alerting.failure().ifPresent(failure -> {
                 throw failure;

@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Optional;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -203,7 +203,7 @@ final class QuarantineCommand implements Runnable {
             PipelineDefinition definition = deployment.definition();
             try (Connection connection = connect(definition);
                     KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers)) {
-                RawLayerApplier.open(connection, definition.pipeline(), definition.warehouse().schema(),
+                WarehouseApplier.open(connection, definition.pipeline(), definition.warehouse().schema(),
                         deployment.tables(), WarehouseDeployment.VERSION, definition.load().batchSize(),
                         Optional.of(deployment.star())).serveReplays(new EnvelopeCodec(store));
             }

@@ -8,7 +8,7 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -161,7 +161,7 @@ class ApplyConsistencyIT {
     private static Void apply(WarehouseDeployment deployment, KafkaSchemaStore store, AtomicBoolean applying,
             AtomicLong batches) throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cdw"), services.user(), services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 200, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {

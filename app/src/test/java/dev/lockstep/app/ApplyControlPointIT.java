@@ -10,7 +10,7 @@ import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -89,7 +89,7 @@ class ApplyControlPointIT {
         WarehouseDeployment deployment = deploy(dir, "cpr");
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cprdw"), services.user(),
                 services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, "cprit", deployment.star().schema(), deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, "cprit", deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             assertThat(applier.atControlPoint()).isTrue();
             assertThat(applier.serveReplays(new EnvelopeCodec(store))).isEmpty();
@@ -114,7 +114,7 @@ class ApplyControlPointIT {
                 + "(on_fail: fail) failed");
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cpfdw"), services.user(),
                 services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, "cpfit", deployment.star().schema(), deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, "cpfit", deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()))
                     .beforeCommit(() -> {
                         throw stopped; // as the alerting worker's fail outcome does through ApplyStage

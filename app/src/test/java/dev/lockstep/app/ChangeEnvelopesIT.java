@@ -13,7 +13,7 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -135,7 +135,7 @@ class ChangeEnvelopesIT {
         long end = endOffset();
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(database), services.user(),
                 services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "dw", tables, 1, 5000);
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "dw", tables, 1, 5000);
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
                 await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(10)).until(() -> {

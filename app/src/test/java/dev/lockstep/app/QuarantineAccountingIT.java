@@ -13,7 +13,7 @@ import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.Reconciliation;
 import java.io.PrintWriter;
@@ -200,7 +200,7 @@ class QuarantineAccountingIT {
     private static Void apply(WarehouseDeployment deployment, KafkaSchemaStore store, AtomicBoolean applying)
             throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("adw"), services.user(), services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             EnvelopeCodec codec = new EnvelopeCodec(store);
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,

@@ -14,7 +14,7 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -194,7 +194,7 @@ class RawLayerApplyIT {
 
     private static void applyUntil(Condition condition, int batchSize) throws Exception {
         try (Connection c = connect("dw")) {
-            RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, "dw", tables, 1, batchSize);
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "dw", tables, 1, batchSize);
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
                 await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))

@@ -7,7 +7,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +67,7 @@ final class StarShop {
             WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
         long end = endOffset(services.bootstrapServers(), pipeline);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), user, services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), pipeline,
                     applier.nextOffset(), applier.applied(), store)) {
@@ -112,7 +112,7 @@ final class StarShop {
             WarehouseDeployment deployment, Callable<Boolean> done) throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), services.user(),
                 services.password())) {
-            RawLayerApplier applier = RawLayerApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 applier.checkReferences(Duration.ZERO);

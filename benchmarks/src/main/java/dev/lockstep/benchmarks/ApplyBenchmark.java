@@ -7,7 +7,7 @@ import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -226,10 +226,10 @@ public final class ApplyBenchmark {
         long cpu = THREADS.getCurrentThreadCpuTime();
         try (Connection c = pg.connect(database); Connection side = pg.connect(database)) {
             long started = System.nanoTime();
-            RawLayerApplier applier = full
-                    ? RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(), ShopWarehouse.VERSION, batchSize,
+            WarehouseApplier applier = full
+                    ? WarehouseApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(), ShopWarehouse.VERSION, batchSize,
                             Optional.of(warehouse.star()))
-                    : RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(), ShopWarehouse.VERSION, batchSize);
+                    : WarehouseApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(), ShopWarehouse.VERSION, batchSize);
             try (ChangeStreamReader reader = ChangeStreamReader.open(bootstrap, PIPELINE, applier.nextOffset(),
                     applier.applied(), store)) {
                 long last = System.nanoTime();

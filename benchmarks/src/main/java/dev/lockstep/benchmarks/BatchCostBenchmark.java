@@ -6,7 +6,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
-import dev.lockstep.warehouse.raw.RawLayerApplier;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -79,7 +79,7 @@ public final class BatchCostBenchmark {
                 ApplyBenchmark.awaitEvents(extract, workload.seedRows());
                 long snapshotEnd = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 try (Connection c = pg.connect("warehouse")) {
-                    RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
+                    WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
                             ShopWarehouse.VERSION, 5_000, Optional.of(warehouse.star()));
                     try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
                             applier.nextOffset(), applier.applied(), store)) {
@@ -98,7 +98,7 @@ public final class BatchCostBenchmark {
                 long end = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 Profile.reset(pg, "warehouse");
                 try (Connection c = pg.connect("warehouse")) {
-                    RawLayerApplier applier = RawLayerApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
+                    WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
                             ShopWarehouse.VERSION, 1, Optional.of(warehouse.star()));
                     try (ChangeStreamReader reader = ChangeStreamReader.open(kafka.bootstrapServers(), PIPELINE,
                             applier.nextOffset(), applier.applied(), store)) {
@@ -137,7 +137,7 @@ public final class BatchCostBenchmark {
         }
     }
 
-    private static void awaitOffset(Runnable step, RawLayerApplier applier, long end) {
+    private static void awaitOffset(Runnable step, WarehouseApplier applier, long end) {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (applier.nextOffset() < end) {
             if (System.nanoTime() > deadline) {

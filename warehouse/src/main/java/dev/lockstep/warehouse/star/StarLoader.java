@@ -1,5 +1,7 @@
 package dev.lockstep.warehouse.star;
 
+import static dev.lockstep.warehouse.PlannerSwitches.JOINS_ANY;
+import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_PROBE;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;
@@ -606,17 +608,6 @@ public final class StarLoader {
         return targets;
     }
 
-    /**
-     * For the statements that join a batch's rows to whole warehouse tables: no hash or merge join and no sequential
-     * scan where an index serves, so each batch row probes an index (a nested loop); {@link #JOINS_ANY} undoes it.
-     * Not for statements that join the work tables to each other (no index: quadratic in a large batch). Sent in the
-     * round trip of the statements they frame.
-     */
-    public static final String JOINS_BY_PROBE = "SELECT set_config('enable_hashjoin', 'off', true), "
-            + "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)";
-    public static final String JOINS_ANY = "SELECT set_config('enable_hashjoin', 'on', true), "
-            + "set_config('enable_mergejoin', 'on', true), set_config('enable_seqscan', 'on', true), "
-            + "set_config('enable_nestloop', 'on', true)";
     /**
      * For conforming: the statement joins the batch's work tables to each other (no index, no statistics) by hash,
      * never by a nested loop comparing every row with every other (measured: 1.2 s for a batch of 5,000 customers),
