@@ -172,6 +172,37 @@ class StarSchemaApplyIT {
 
     @Test
     @Order(6)
+    void shouldKeepFactsOfALookedUpRowWhenOnlyAColumnTheyDoNotUseChanges() throws Exception {
+        String cyKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3 AND is_current").get(0);
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000")).containsExactly(cyKey);
+
+        // Cy moves (a new version of the customer), then only the order's total changes: the order lines use its
+        // customer and date, not its total.
+        envelopes.begin(T0.plusSeconds(9100)).update("public.customers", customer(3, "Cy", "cy@x.org", "Nantes"))
+                .commit();
+        envelopes.begin(T0.plusSeconds(9200)).update("public.orders", order(100, 3, "2026-01-10T10:00:00Z", "36.00"))
+                .commit();
+        applyAll();
+
+        String cyMoved = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3 AND is_current").get(0);
+        assertThat(cyMoved).isNotEqualTo(cyKey);
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
+                .as("the line keeps the version it was resolved to when it or its order's customer changed")
+                .containsExactly(cyKey);
+        assertThat(dw("SELECT customer_key || ' ' || total FROM shop_dw.fact_order WHERE id = 100"))
+                .as("the order itself changed: resolved at its change").containsExactly(cyMoved + " 36.00");
+
+        // The order moves to another customer: its line is re-derived.
+        envelopes.begin(T0.plusSeconds(9300)).update("public.orders", order(100, 2, "2026-01-10T10:00:00Z", "36.00"))
+                .commit();
+        applyAll();
+        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
+                .containsExactly(dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 2 AND is_current")
+                        .get(0));
+    }
+
+    @Test
+    @Order(7)
     void shouldQuarantineRowWithDivisionByZeroAndLoadRestOfTransaction() throws Exception {
         envelopes.begin(T0.plusSeconds(10_000)).insert("public.orders", order(102, 1, "2026-01-11T08:00:00Z", "30.00"))
                 .insert("public.order_items", item(1002, 102, 10, 1, "10.00", 1))
@@ -189,7 +220,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void shouldMoveFactBetweenMonthlyPartitions() throws Exception {
         // 23:30 UTC on 31 January is 1 February in Paris, the pipeline's timezone.
         envelopes.begin(T0.plusSeconds(11_000)).insert("public.orders", order(103, 1, "2026-01-31T23:30:00Z", "5.00"))
@@ -208,7 +239,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void shouldExtendDateDimensionWhenDataFallsOutsideItsRange() throws Exception {
         envelopes.begin(T0.plusSeconds(13_000)).insert("public.orders", order(104, 1, "2031-01-02T12:00:00Z", "1.00"))
                 .commit();
@@ -221,7 +252,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void shouldCloseVersionAndMarkDeletedOnSoftDelete() throws Exception {
         Instant t = T0.plusSeconds(14_000);
         envelopes.begin(t).delete("public.order_items", Map.of("id", 1004L))
@@ -235,7 +266,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void shouldNotChangeWarehouseWhenOffsetIsRewound() throws Exception {
         List<String> tables = List.of("dim_customer", "dim_product", "dim_date", "fact_order_line", "fact_order");
         Map<String, List<String>> before = new LinkedHashMap<>();
@@ -255,7 +286,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void shouldApplyTransactionLargerThanBatchSizeWhole() throws Exception {
         // 60,000 lines: more than the batch size and more COPY text than the applier keeps in memory per table.
         ChangeEnvelopes.Tx tx = envelopes.begin(T0.plusSeconds(15_000))
@@ -273,7 +304,7 @@ class StarSchemaApplyIT {
     }
 
     @Test
-    @Order(12)
+    @Order(13)
     void shouldCloseEveryCurrentVersionWhenDimensionTableIsTruncated() throws Exception {
         Instant t = T0.plusSeconds(16_000);
         envelopes.begin(t).update("public.customers", customer(3, "Cy", "cy@x.org", "Brest"))

@@ -7,6 +7,7 @@ import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.CopyText;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
+import dev.lockstep.warehouse.raw.RawMerge;
 import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
@@ -29,7 +30,8 @@ import org.postgresql.PGConnection;
 /**
  * Step 1 of the apply transaction: gathers a batch's row images per source table as COPY text and COPYs it into the
  * table's staging table — a session temporary table shaped like the raw table, plus the unchanged TOASTed columns,
- * the source commit time and whether the image is a snapshot read. Staging tables keep their rows past a commit; the
+ * the source commit time, whether the image is a snapshot read, and whether it changes the columns other tables
+ * look up ({@link RawMerge#LOOKUP_CHANGED}). Staging tables keep their rows past a commit; the
  * applier empties those {@link #drainFilled() filled} before committing. Not thread-safe.
  */
 final class Stager {
@@ -174,7 +176,8 @@ final class Stager {
             st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + RawLayerDdl.qualified(warehouseSchema,
                     table) + " INCLUDING DEFAULTS) ON COMMIT PRESERVE ROWS");
             st.execute("ALTER TABLE " + stage + " ADD COLUMN IF NOT EXISTS _unchanged text[], ADD COLUMN IF NOT EXISTS "
-                    + "_commit_ts timestamptz, ADD COLUMN IF NOT EXISTS _snapshot boolean");
+                    + "_commit_ts timestamptz, ADD COLUMN IF NOT EXISTS _snapshot boolean, ADD COLUMN IF NOT EXISTS "
+                    + RawMerge.LOOKUP_CHANGED + " boolean");
             st.execute("CREATE INDEX ON " + stage + " (" + String.join(", ", tables.get(table).primaryKey().stream()
                     .map(SqlIdentifiers::quote).toList()) + ", _position_lsn, _position_seq)");
         }

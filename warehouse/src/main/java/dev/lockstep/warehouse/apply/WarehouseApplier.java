@@ -53,7 +53,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, SourceTable> tables;
     private final int batchSize;
     private final Stager stager;
-    private final RawMerge rawMerge;
+    private RawMerge rawMerge;
     private final AppliedOffsets offsets;
     private final QuarantineLedger ledger;
     private final WorkTables workTables;
@@ -90,7 +90,6 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         this.tables = Map.copyOf(tables);
         this.batchSize = batchSize;
         this.stager = new Stager(connection, warehouseSchema, tables);
-        this.rawMerge = new RawMerge(connection, warehouseSchema, tables);
         this.offsets = new AppliedOffsets(connection, pipeline, definitionVersion);
         this.ledger = new QuarantineLedger(connection, pipeline, definitionVersion);
         this.workTables = new WorkTables(connection);
@@ -122,6 +121,8 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             applier.nextOffset = stored.nextOffset();
             applier.applied = stored.applied();
             applier.highWater = stored.highWater();
+            applier.rawMerge = new RawMerge(connection, warehouseSchema, tables, star.map(StarSchema::lookedUpColumns)
+                    .orElse(Map.of()));
             if (star.isPresent()) {
                 try (Statement s = connection.createStatement()) {
                     // Date keys and date expressions use the definition's calendar.

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.postgresql.PGStatement;
 
 /**
@@ -25,17 +26,31 @@ import org.postgresql.PGStatement;
  */
 public final class RawMerge {
 
+    /**
+     * The staging column saying whether an image changes what other tables look up: {@code false} when the stored row
+     * was live and the image leaves every looked-up column as it was, else null (set before the merge, for the tables
+     * other tables look up). The rows looking such a row up are re-derived only for images where it is not false.
+     */
+    public static final String LOOKUP_CHANGED = "_lookup_changed";
+
     private final Connection connection;
     private final String warehouseSchema;
     private final Map<TableId, SourceTable> tables;
+    private final Map<TableId, Set<String>> lookedUp;
     private final Map<TableId, PreparedStatement> merges = new HashMap<>();
     private final Map<TableId, PreparedStatement> replayGuards = new HashMap<>();
 
-    /** Merges into the raw tables of {@code tables} in {@code warehouseSchema}, on {@code connection}. */
-    public RawMerge(Connection connection, String warehouseSchema, Map<TableId, SourceTable> tables) {
+    /**
+     * Merges into the raw tables of {@code tables} in {@code warehouseSchema}, on {@code connection}; for the tables
+     * in {@code lookedUp}, first marks the staged images that leave those columns as they were
+     * ({@link #LOOKUP_CHANGED}).
+     */
+    public RawMerge(Connection connection, String warehouseSchema, Map<TableId, SourceTable> tables,
+            Map<TableId, Set<String>> lookedUp) {
         this.connection = connection;
         this.warehouseSchema = warehouseSchema;
         this.tables = Map.copyOf(tables);
+        this.lookedUp = Map.copyOf(lookedUp);
     }
 
     /** Marks deleted the rows of {@code table}'s raw table older than a source {@code TRUNCATE} at {@code at}. */
@@ -73,7 +88,9 @@ public final class RawMerge {
     public void merge(TableId table, String stage, StreamPosition truncatedAt) throws SQLException {
         if (truncatedAt != null) {
             try (Statement st = connection.createStatement()) {
-                st.execute(mergeSql(tables.get(table), raw(table), stage, truncatedAt)); // rare: the position in the text
+                // Rare: the position is in the text. The rows before it are deleted already: every image counts as
+                // a change of what is looked up.
+                st.execute(mergeSql(tables.get(table), raw(table), stage, truncatedAt));
             }
             return;
         }
@@ -84,11 +101,32 @@ public final class RawMerge {
             // whole key index for a batch of 14 customers (4.5 ms median in e2e's latency phase). With its shape
             // fixed, the server may keep its plan from batch to batch (planning took ~1 ms a batch), so it is a
             // server-side prepared statement.
-            merge = connection.prepareStatement(PlannerSwitches.JOINS_BY_PROBE + "; " + mergeSql(tables.get(table),
-                    raw(table), stage, null) + "; " + PlannerSwitches.JOINS_ANY);
+            merge = connection.prepareStatement(PlannerSwitches.JOINS_BY_PROBE + "; " + markUnchanged(table, stage)
+                    + mergeSql(tables.get(table), raw(table), stage, null) + "; " + PlannerSwitches.JOINS_ANY);
             merges.put(table, merge);
         }
         merge.execute();
+    }
+
+    /**
+     * Returns the statement (with its {@code ;}) marking {@code LOOKUP_CHANGED = false} the images of {@code table} in
+     * {@code stage} that leave its looked-up columns as the stored, live row has them (a TOASTed column the source
+     * did not send is unchanged); empty for a table nothing looks up by known columns. Run before the merge.
+     */
+    private String markUnchanged(TableId table, String stage) {
+        Set<String> columns = lookedUp.get(table);
+        if (columns == null) {
+            return "";
+        }
+        StringBuilder same = new StringBuilder();
+        for (String column : columns) {
+            String c = RawLayerDdl.quote(column);
+            same.append(" AND (s.").append(c).append(" IS NOT DISTINCT FROM r.").append(c).append(" OR '")
+                    .append(column.replace("'", "''")).append("' = ANY(coalesce(s._unchanged, '{}')))");
+        }
+        return "UPDATE " + stage + " s SET " + LOOKUP_CHANGED + " = false FROM " + raw(table) + " r WHERE "
+                + String.join(" AND ", tables.get(table).primaryKey().stream().map(RawLayerDdl::quote)
+                .map(k -> "r." + k + " = s." + k).toList()) + " AND NOT s._deleted AND NOT r._deleted" + same + "; ";
     }
 
     private String raw(TableId table) {

@@ -15,6 +15,7 @@ import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ScdType;
 import dev.lockstep.core.definition.SourceDimension;
+import dev.lockstep.core.definition.SqlExpression;
 import dev.lockstep.core.definition.connect.ConnectedReport;
 import dev.lockstep.core.definition.connect.ConnectedValidator;
 import dev.lockstep.core.definition.connect.DerivedColumn;
@@ -26,6 +27,7 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.RawLayerTypes;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -224,6 +226,59 @@ public record StarSchema(
             }
         }
         return columns;
+    }
+
+    /**
+     * Returns, per source table the targets look up, the columns whose change re-derives the rows that look it up:
+     * the columns the targets' expressions use through the lookup (or unqualified, when the looked-up table has such
+     * a column), the lookup's key, and the columns other lookups join on through it. A change of any other column —
+     * an order's status, when the order lines use only its customer and date — leaves those rows as they are, so a
+     * fact keeps the dimension versions it was resolved to. A table is absent when every column counts: an
+     * expression of a target looking it up that the SQL parser cannot read, or that uses the lookup as a whole row.
+     */
+    public Map<TableId, Set<String>> lookedUpColumns() {
+        Map<TableId, Set<String>> columns = new TreeMap<>(Comparator.comparing(TableId::toString));
+        Set<TableId> everyColumn = new HashSet<>();
+        for (DimensionTable d : dimensions) {
+            lookedUp(d.joins(), d.definition().columns().values(), columns, everyColumn);
+        }
+        for (FactTable f : facts) {
+            List<SqlExpression> expressions = new ArrayList<>(f.definition().measures().values());
+            f.definition().dimensions().values().forEach(r -> expressions.addAll(r.key()));
+            lookedUp(f.joins(), expressions, columns, everyColumn);
+        }
+        everyColumn.forEach(columns::remove);
+        return columns;
+    }
+
+    private void lookedUp(List<Join> joins, Collection<SqlExpression> expressions,
+            Map<TableId, Set<String>> columns, Set<TableId> everyColumn) {
+        for (Join join : joins) {
+            TableId table = join.lookup().from();
+            String alias = join.lookup().name();
+            Set<String> used = columns.computeIfAbsent(table, t -> new TreeSet<>());
+            used.add(join.key());
+            joins.stream().filter(j -> j.lookup().on().lookup().filter(alias::equals).isPresent())
+                    .forEach(j -> used.add(j.lookup().on().column()));
+            Set<String> tableColumns = sources.get(table).columns().stream().map(SourceColumn::name)
+                    .collect(Collectors.toSet());
+            for (SqlExpression expression : expressions) {
+                Optional<List<SqlExpression.ColumnUse>> uses = expression.columns();
+                if (uses.isEmpty()) {
+                    everyColumn.add(table);
+                    continue;
+                }
+                for (SqlExpression.ColumnUse use : uses.get()) {
+                    if (use.qualifier().filter(alias::equals).isPresent()) {
+                        used.add(use.column());
+                    } else if (use.qualifier().isEmpty() && use.column().equals(alias)) {
+                        everyColumn.add(table); // the lookup's whole row
+                    } else if (use.qualifier().isEmpty() && tableColumns.contains(use.column())) {
+                        used.add(use.column());
+                    }
+                }
+            }
+        }
     }
 
     /** Returns the dimension table named {@code name}. */

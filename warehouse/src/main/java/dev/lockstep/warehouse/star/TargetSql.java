@@ -7,6 +7,7 @@ import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
+import dev.lockstep.warehouse.raw.RawMerge;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.Join;
 import java.util.ArrayList;
@@ -98,7 +99,8 @@ abstract class TargetSql {
 
     /**
      * Returns the statements that record the batch's events for this target: each staged change of its table, and
-     * for each lookup each staged change of the looked-up table, as the key of every row joined to it.
+     * for each lookup each staged change of the looked-up table that changed a looked-up column (see
+     * {@link StarSchema#lookedUpColumns()}), as the key of every row joined to it.
      */
     List<Staged> recordEvents() {
         List<Staged> statements = new ArrayList<>();
@@ -111,7 +113,8 @@ abstract class TargetSql {
             statements.add(new Staged(lookup.from(), "INSERT INTO " + events + " SELECT " + list(key, c -> baseAlias()
                     + "." + quote(c.name())) + ", _ls_s._position_lsn, _ls_s._position_seq, _ls_s._commit_ts, false "
                     + "FROM " + sourceJoin() + " JOIN " + stage(lookup.from()) + " _ls_s ON _ls_s."
-                    + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key()), true));
+                    + quote(join.key()) + " = " + quote(lookup.name()) + "." + quote(join.key()) + " WHERE _ls_s."
+                    + RawMerge.LOOKUP_CHANGED + " IS NOT FALSE", true));
         }
         return statements;
     }

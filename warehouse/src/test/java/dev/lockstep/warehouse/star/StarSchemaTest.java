@@ -67,6 +67,35 @@ class StarSchemaTest {
     }
 
     @Test
+    void shouldNameTheColumnsWhoseChangeRederivesTheRowsThatLookThemUp() {
+        StarSchema star = StarSchema.of(definition(), SOURCES, TYPES);
+
+        // orders: its key, the column the chained lookup joins on, the date; not a column no expression uses.
+        // customers: its key and the measure's city (not email, which only the dimension uses, not through a lookup).
+        assertThat(star.lookedUpColumns()).containsOnlyKeys(TableId.parse("public.orders"),
+                TableId.parse("public.customers"));
+        assertThat(star.lookedUpColumns().get(TableId.parse("public.orders"))).containsExactly("created_at",
+                "customer_id", "id");
+        assertThat(star.lookedUpColumns().get(TableId.parse("public.customers"))).containsExactly("city", "id");
+    }
+
+    @Test
+    void shouldCountEveryColumnOfALookupUsedAsAWholeRowOrWithoutItsName() {
+        String definition = DEFINITION.replace("measures: { amount: amount, city: cust.city }",
+                "measures: { amount: amount, city: to_jsonb(cust)::text, created: created_at }");
+        ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", definition);
+        assertThat(parsed.errors()).isEmpty();
+        StarSchema star = StarSchema.of(parsed.definition().orElseThrow(), SOURCES, List.of(TYPES.get(0),
+                TYPES.get(1), new DerivedColumn("fact_item", "city", "text", "facts.item.measures.city"),
+                new DerivedColumn("fact_item", "created", "timestamp with time zone", "facts.item.measures.created")));
+
+        assertThat(star.lookedUpColumns()).as("customers is used as a whole row: every column counts")
+                .containsOnlyKeys(TableId.parse("public.orders"));
+        assertThat(star.lookedUpColumns().get(TableId.parse("public.orders")))
+                .as("an unqualified column only orders has").contains("created_at");
+    }
+
+    @Test
     void shouldTypeKeysFromTheCatalogAndColumnsFromPostgres() {
         StarSchema star = StarSchema.of(definition(), SOURCES, TYPES);
 
