@@ -155,25 +155,12 @@ public final class EndToEndBenchmark {
                 warmUp(pg, bulk, pipeline, workload, environment, kafka.bootstrapServers(), options);
             }
 
-            ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
-                    options.bareMinimal());
-            bare.startAndAwaitSlot(pg);
-            bare.stop();
-
-            // Both slots exist now.
-            Written written = write(workload, new TrackedCommits(bulk), options.changes(), 0, () -> false, c -> { });
-            awaitFlushed(bulk, written.last().lsn());
-            line("source", String.format("%,d changes in %,d transactions written in %.1f s (synchronous_commit off)",
-                    written.changes(), written.transactions(), written.nanos() / 1e9));
-
-            CpuProfile bareStart = options.cpu() ? CpuProfile.take(pg) : null;
-            double bareRate = bare.timeUntil(pg, written.changes());
-            List<String> bareCpu = options.cpu() ? CpuProfile.take(pg).since(bareStart, CPU_LINES) : List.of();
-            bare.stop();
-            dropBareSlot(pg, bare.slot());
+            BareRound round = bareRound(pg, bulk, workload, options.changes(), options, true);
+            Written written = round.written();
+            double bareRate = round.rate();
             line("bare Debezium Embedded", String.format("%,d events counted in %.1f s = %,.0f events/s (engine start "
                     + "included)", written.changes(), written.changes() / bareRate, bareRate));
-            bareCpu.forEach(System.out::println);
+            round.cpu().forEach(System.out::println);
 
             if (options.statements()) {
                 Profile.reset(pg, "warehouse");
@@ -233,6 +220,36 @@ public final class EndToEndBenchmark {
         }
     }
 
+    /** What a round wrote to the source, how fast bare Debezium read it, and where the CPU went meanwhile. */
+    private record BareRound(Written written, double rate, List<String> cpu) {}
+
+    /**
+     * Creates bare Debezium's slot, writes {@code changes} to the source as fast as it goes, then times bare Debezium
+     * reading them and drops its slot. The {@code timed} round prints the source line and, with {@code --cpu},
+     * samples the CPU.
+     */
+    private static BareRound bareRound(EmbeddedPostgres pg, Connection bulk, ShopWorkload workload, long changes,
+            Options options, boolean timed) throws Exception {
+        ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
+                options.bareMinimal());
+        bare.startAndAwaitSlot(pg);
+        bare.stop();
+        // Both slots exist now.
+        Written written = write(workload, new TrackedCommits(bulk), changes, 0, () -> false, c -> { });
+        awaitFlushed(bulk, written.last().lsn());
+        if (timed) {
+            line("source", String.format("%,d changes in %,d transactions written in %.1f s (synchronous_commit off)",
+                    written.changes(), written.transactions(), written.nanos() / 1e9));
+        }
+        boolean cpu = timed && options.cpu();
+        CpuProfile start = cpu ? CpuProfile.take(pg) : null;
+        double rate = bare.timeUntil(pg, written.changes());
+        List<String> lines = cpu ? CpuProfile.take(pg).since(start, CPU_LINES) : List.of();
+        bare.stop();
+        dropBareSlot(pg, bare.slot());
+        return new BareRound(written, rate, lines);
+    }
+
     /**
      * The measured round's work done once, untimed, on {@code --warmup} changes: bare Debezium reads them, then the
      * pipeline catches up on them and stops. A short run spends a third of the JVM's CPU compiling (`--cpu`: "JVM:
@@ -241,15 +258,9 @@ public final class EndToEndBenchmark {
      */
     private static void warmUp(EmbeddedPostgres pg, Connection bulk, Pipeline pipeline, ShopWorkload workload,
             Map<String, String> environment, String bootstrapServers, Options options) throws Exception {
-        ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
-                options.bareMinimal());
-        bare.startAndAwaitSlot(pg);
-        bare.stop();
-        Written written = write(workload, new TrackedCommits(bulk), options.warmup(), 0, () -> false, c -> { });
-        awaitFlushed(bulk, written.last().lsn());
-        double bareRate = bare.timeUntil(pg, written.changes());
-        bare.stop();
-        dropBareSlot(pg, bare.slot());
+        BareRound round = bareRound(pg, bulk, workload, options.warmup(), options, false);
+        Written written = round.written();
+        double bareRate = round.rate();
         long started = System.nanoTime();
         try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, bootstrapServers)) {
             pipeline.awaitApplied(run, written.last().lsn(), () -> { });
