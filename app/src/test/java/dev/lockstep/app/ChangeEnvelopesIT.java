@@ -10,7 +10,6 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
-import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
@@ -27,9 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -132,7 +128,7 @@ class ChangeEnvelopesIT {
 
     private static void applyUntilCaughtUp(String database, Map<TableId, SourceTable> tables, KafkaSchemaStore store)
             throws SQLException {
-        long end = endOffset();
+        long end = StarShop.endOffset(services.bootstrapServers(), PIPELINE);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(database), services.user(),
                 services.password())) {
             WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "dw", tables, 1, 5000);
@@ -143,15 +139,6 @@ class ChangeEnvelopesIT {
                     return applier.nextOffset() >= end;
                 });
             }
-        }
-    }
-
-    private static long endOffset() {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", services.bootstrapServers(), "isolation.level", "read_committed",
-                "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
-            TopicPartition partition = new TopicPartition(TopicNames.changes(PIPELINE), 0);
-            return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }
 }
