@@ -122,9 +122,9 @@ final class QuarantineLedger {
      * applier does not retry them.
      */
     void failPending(Exception cause) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine_replays SET done_at = now(), "
-                + "loaded = 0, diverted = 0, superseded = 0, undecodable = 0, message = ? WHERE pipeline = ? AND "
-                + "done_at IS NULL")) {
+        try (PreparedStatement ps = connection.prepareStatement("UPDATE lockstep.quarantine_replays SET "
+                + "done_at = now(), loaded = 0, diverted = 0, superseded = 0, undecodable = 0, message = ? "
+                + "WHERE pipeline = ? AND done_at IS NULL")) {
             ps.setString(1, cause.getMessage());
             ps.setString(2, pipeline);
             ps.executeUpdate();

@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.avro.generic.GenericRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private final Map<TableId, SourceTable> tables;
     private final int batchSize;
     private final Stager stager;
-    private RawMerge rawMerge;
+    private final RawMerge rawMerge;
     private final AppliedOffsets offsets;
     private final QuarantineLedger ledger;
     private final WorkTables workTables;
@@ -83,13 +84,15 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private StreamPosition batchStart;
 
     private WarehouseApplier(Connection connection, String pipeline, String warehouseSchema,
-            Map<TableId, SourceTable> tables, int definitionVersion, int batchSize) {
+            Map<TableId, SourceTable> tables, int definitionVersion, int batchSize,
+            Map<TableId, Set<String>> lookedUp) {
         this.connection = connection;
         this.pipeline = pipeline;
         this.warehouseSchema = warehouseSchema;
         this.tables = Map.copyOf(tables);
         this.batchSize = batchSize;
         this.stager = new Stager(connection, warehouseSchema, tables);
+        this.rawMerge = new RawMerge(connection, warehouseSchema, tables, lookedUp);
         this.offsets = new AppliedOffsets(connection, pipeline, definitionVersion);
         this.ledger = new QuarantineLedger(connection, pipeline, definitionVersion);
         this.workTables = new WorkTables(connection);
@@ -113,7 +116,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             Map<TableId, SourceTable> tables, int definitionVersion, int batchSize, Optional<StarSchema> star) {
         requireNonNull(connection, "connection");
         WarehouseApplier applier = new WarehouseApplier(connection, pipeline, warehouseSchema, tables,
-                definitionVersion, batchSize);
+                definitionVersion, batchSize, star.map(StarSchema::lookedUpColumns).orElse(Map.of()));
         try {
             connection.setAutoCommit(false);
             ApplyLease.acquire(connection, pipeline);
@@ -121,8 +124,6 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             applier.nextOffset = stored.nextOffset();
             applier.applied = stored.applied();
             applier.highWater = stored.highWater();
-            applier.rawMerge = new RawMerge(connection, warehouseSchema, tables, star.map(StarSchema::lookedUpColumns)
-                    .orElse(Map.of()));
             if (star.isPresent()) {
                 try (Statement s = connection.createStatement()) {
                     // Date keys and date expressions use the definition's calendar.
@@ -159,7 +160,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         }
     }
 
-    /** Returns, per target of the star schema, the rows the batches committed by this applier loaded and quarantined. */
+    /** Returns, per target of the star schema, the rows this applier's committed batches loaded and quarantined. */
     public Map<String, StarLoader.TargetCounts> targetCounts() {
         return star == null ? Map.of() : star.targetCounts();
     }
