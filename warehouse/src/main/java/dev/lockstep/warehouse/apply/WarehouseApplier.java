@@ -605,13 +605,20 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private void commit() throws SQLException {
         Stager.Filled staged = stager.drainFilled();
         List<String> filled = new ArrayList<>(staged.tables());
-        List<String> all = stager.allTables();
         if (star != null) {
             filled.addAll(star.drainFilledWorkTables());
+        }
+        workTables.empty(filled, this::allWorkTables, staged.rows());
+        connection.commit();
+    }
+
+    /** Every work table of the session: what a {@code TRUNCATE} empties. */
+    private List<String> allWorkTables() {
+        List<String> all = stager.allTables();
+        if (star != null) {
             all.addAll(star.workTables());
         }
-        workTables.empty(filled, all, staged.rows());
-        connection.commit();
+        return all;
     }
 
     /** Rolls the open batch back and refuses further batches: the next applier resumes from the last commit. */

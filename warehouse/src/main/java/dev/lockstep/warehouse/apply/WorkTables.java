@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -35,15 +36,15 @@ final class WorkTables {
     }
 
     /**
-     * Empties, in the open transaction, the work tables {@code filled} (of {@code all}) that received
-     * {@code stagedRows} staged rows; does nothing when none was filled.
+     * Empties, in the open transaction, the work tables {@code filled} (of {@code all}, asked for only when they are
+     * truncated) that received {@code stagedRows} staged rows; does nothing when none was filled.
      */
-    void empty(List<String> filled, List<String> all, long stagedRows) throws SQLException {
+    void empty(List<String> filled, Supplier<List<String>> all, long stagedRows) throws SQLException {
         if (filled.isEmpty()) {
             return;
         }
         boolean truncate = stagedRows >= TRUNCATE_FROM_ROWS || ++emptiedSinceTruncate >= TRUNCATE_EVERY;
-        String sql = truncate ? "TRUNCATE " + String.join(", ", all)
+        String sql = truncate ? "TRUNCATE " + String.join(", ", all.get())
                 : filled.stream().map(t -> "DELETE FROM " + t).collect(Collectors.joining("; "));
         PreparedStatement empty = emptying.get(sql);
         if (empty == null) {
