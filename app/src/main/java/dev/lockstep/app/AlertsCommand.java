@@ -1,6 +1,7 @@
 package dev.lockstep.app;
 
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.runtime.PipelineFiles;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

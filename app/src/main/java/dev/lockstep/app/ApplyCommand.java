@@ -1,6 +1,8 @@
 package dev.lockstep.app;
 
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.runtime.ApplyStage;
+import dev.lockstep.runtime.WarehouseDeployment;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;

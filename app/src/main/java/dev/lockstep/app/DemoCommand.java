@@ -1,13 +1,16 @@
 package dev.lockstep.app;
 
-import dev.lockstep.app.shop.AlertsWebhook;
-import dev.lockstep.app.shop.ShopDatabase;
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.runtime.PipelineFiles;
+import dev.lockstep.runtime.PipelineRun;
+import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

@@ -1,6 +1,7 @@
 package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractSettings;
+import dev.lockstep.runtime.PipelineFiles;
 import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;

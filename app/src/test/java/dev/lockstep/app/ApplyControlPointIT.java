@@ -1,5 +1,7 @@
 package dev.lockstep.app;
 
+import dev.lockstep.runtime.ApplyStage;
+import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

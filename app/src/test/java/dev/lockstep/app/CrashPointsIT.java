@@ -3,12 +3,12 @@ package dev.lockstep.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.lockstep.app.shop.AlertsWebhook;
-import dev.lockstep.app.shop.ShopDatabase;
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.core.FailPoint;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopWorkload;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.lockstep.app;
 
+import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;

@@ -2,9 +2,9 @@ package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lockstep.app.shop.AlertsWebhook;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.shop.AlertsWebhook;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,12 +1,12 @@
 package dev.lockstep.benchmarks;
 
-import dev.lockstep.app.EmbeddedRun;
-import dev.lockstep.app.shop.AlertsWebhook;
-import dev.lockstep.app.shop.ShopDatabase;
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.runtime.LockstepEngine;
+import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * The shop example end to end, as {@code lockstep run} runs it ({@link EmbeddedRun}): source PostgreSQL →
+ * The shop example end to end, as {@code lockstep run} runs it ({@link LockstepEngine}): source PostgreSQL →
  * Debezium Embedded → Kafka → star schema in the warehouse, with the app's shop schema and workload (the one
  * {@code lockstep demo} runs; not this module's set-based {@link dev.lockstep.benchmarks.ShopWorkload}).
  *
@@ -138,7 +138,7 @@ public final class EndToEndBenchmark {
 
             TrackedCommits live = new TrackedCommits(writer);
             long warmUp = System.nanoTime();
-            try (EmbeddedRun first = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
+            try (LockstepEngine first = engine(options, environment, kafka.bootstrapServers())) {
                 // Stopped before its snapshot is whole, the extract would snapshot again (changes included) next time.
                 pipeline.awaitSnapshot(first, snapshotRows);
                 Written one = write(workload, live, 1, 0, () -> false, commit -> { });
@@ -167,7 +167,7 @@ public final class EndToEndBenchmark {
             }
             CpuProfile runStart = options.cpu() ? CpuProfile.take(pg) : null;
             long started = System.nanoTime();
-            try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, kafka.bootstrapServers())) {
+            try (LockstepEngine run = engine(options, environment, kafka.bootstrapServers())) {
                 long startReturned = System.nanoTime();
                 AtomicLong extracted = new AtomicLong();
                 pipeline.awaitApplied(run, written.last().lsn(), () -> {
@@ -250,6 +250,11 @@ public final class EndToEndBenchmark {
         return new BareRound(written, rate, lines);
     }
 
+    /** Starts Lockstep on the benchmark's definition, as {@code lockstep run} would. */
+    private static LockstepEngine engine(Options options, Map<String, String> environment, String bootstrapServers) {
+        return LockstepEngine.builder(options.file()).environment(environment::get).kafka(bootstrapServers).start();
+    }
+
     /**
      * The measured round's work done once, untimed, on {@code --warmup} changes: bare Debezium reads them, then the
      * pipeline catches up on them and stops. A short run spends a third of the JVM's CPU compiling (`--cpu`: "JVM:
@@ -262,7 +267,7 @@ public final class EndToEndBenchmark {
         Written written = round.written();
         double bareRate = round.rate();
         long started = System.nanoTime();
-        try (EmbeddedRun run = EmbeddedRun.start(options.file(), environment::get, bootstrapServers)) {
+        try (LockstepEngine run = engine(options, environment, bootstrapServers)) {
             pipeline.awaitApplied(run, written.last().lsn(), () -> { });
         }
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -276,7 +281,7 @@ public final class EndToEndBenchmark {
      * unless {@code --async-commit}: one synchronous writer cannot reach 2,000 changes/s on a disk that takes a
      * millisecond per fsync), and times each from its commit returning until the warehouse reflects it.
      */
-    private static void latency(Pipeline pipeline, EmbeddedRun run, ShopWorkload workload, TrackedCommits live,
+    private static void latency(Pipeline pipeline, LockstepEngine run, ShopWorkload workload, TrackedCommits live,
             Options options) throws Exception {
         Queue<Commit> pending = new ConcurrentLinkedQueue<>();
         AtomicReference<Exception> failure = new AtomicReference<>();
@@ -423,7 +428,7 @@ public final class EndToEndBenchmark {
          * Waits until the raw layer holds {@code rows} rows: the initial snapshot is applied whole. (Its rows carry
          * the snapshot's LSN, above every transaction committed before it, so the applied position cannot say.)
          */
-        public void awaitSnapshot(EmbeddedRun run, long rows) throws Exception {
+        public void awaitSnapshot(LockstepEngine run, long rows) throws Exception {
             String count = "SELECT " + String.join(" + ", List.of("customers", "categories", "products", "orders",
                     "order_items").stream().map(t -> "(SELECT count(*) FROM shop_dw_raw." + t + ")").toList());
             await(run, TimeUnit.MILLISECONDS.toNanos(50), () -> {
@@ -435,7 +440,7 @@ public final class EndToEndBenchmark {
         }
 
         /** Waits until the warehouse reflects the transaction tracked at {@code lsn}; calls {@code each} per poll. */
-        public void awaitApplied(EmbeddedRun run, long lsn, Runnable each) throws Exception {
+        public void awaitApplied(LockstepEngine run, long lsn, Runnable each) throws Exception {
             await(run, () -> {
                 each.run();
                 return applied() >= lsn;
@@ -443,11 +448,11 @@ public final class EndToEndBenchmark {
         }
 
         /** Calls {@code done} every poll interval until it returns true; fails when the run does or on timeout. */
-        public void await(EmbeddedRun run, Check done) throws Exception {
+        public void await(LockstepEngine run, Check done) throws Exception {
             await(run, pollNanos, done);
         }
 
-        private static void await(EmbeddedRun run, long pollNanos, Check done) throws Exception {
+        private static void await(LockstepEngine run, long pollNanos, Check done) throws Exception {
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!done.done()) {
                 if (run.completion().isCompletedExceptionally()) {

@@ -1,7 +1,7 @@
 package dev.lockstep.peer;
 
-import dev.lockstep.app.EmbeddedRun;
 import dev.lockstep.benchmarks.EndToEndBenchmark;
+import dev.lockstep.runtime.LockstepEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 
 /**
- * Lockstep as the e2e benchmark runs it: {@code examples/shop/pipeline.yaml} through {@link EmbeddedRun}, in this
+ * Lockstep as the e2e benchmark runs it: {@code examples/shop/pipeline.yaml} through {@link LockstepEngine}, in this
  * JVM, into the {@code warehouse} database's star schema. A marker is visible once the warehouse's applied commit
  * position ({@code lockstep.offsets}, written in the star schema's transaction) passed it; a probe once its customer
  * is in {@code shop_dw.dim_customer}.
@@ -23,7 +23,7 @@ final class LockstepSide implements Side {
     private final String bootstrapServers;
     private final EndToEndBenchmark.Pipeline pipeline;
     private final PreparedStatement probe;
-    private EmbeddedRun run;
+    private LockstepEngine run;
 
     LockstepSide(Path definition, Map<String, String> environment, String bootstrapServers, Connection warehouse)
             throws SQLException {
@@ -51,7 +51,7 @@ final class LockstepSide implements Side {
 
     @Override
     public void start() {
-        run = EmbeddedRun.start(definition, environment::get, bootstrapServers);
+        run = LockstepEngine.builder(definition).environment(environment::get).kafka(bootstrapServers).start();
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.lockstep.peer;
 
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.benchmarks.EndToEndBenchmark;
 import dev.lockstep.benchmarks.Figures;
 import dev.lockstep.benchmarks.TrackedCommits;
+import dev.lockstep.shop.ShopWorkload;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,13 +1,13 @@
 package dev.lockstep.peer;
 
-import dev.lockstep.app.shop.AlertsWebhook;
-import dev.lockstep.app.shop.ShopDatabase;
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.benchmarks.EndToEndBenchmark;
 import dev.lockstep.benchmarks.Figures;
 import dev.lockstep.benchmarks.TrackedCommits;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopWorkload;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;

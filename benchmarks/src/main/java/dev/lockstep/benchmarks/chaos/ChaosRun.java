@@ -1,8 +1,8 @@
 package dev.lockstep.benchmarks.chaos;
 
-import dev.lockstep.app.shop.ShopDatabase;
-import dev.lockstep.app.shop.ShopWorkload;
 import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

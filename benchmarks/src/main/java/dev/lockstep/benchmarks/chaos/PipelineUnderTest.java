@@ -2,7 +2,7 @@ package dev.lockstep.benchmarks.chaos;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.app.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

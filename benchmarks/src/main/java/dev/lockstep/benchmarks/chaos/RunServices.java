@@ -1,8 +1,8 @@
 package dev.lockstep.benchmarks.chaos;
 
-import dev.lockstep.app.shop.AlertsWebhook;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.shop.AlertsWebhook;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -2,7 +2,7 @@ package dev.lockstep.benchmarks.chaos;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.app.shop.ShopWorkload;
+import dev.lockstep.shop.ShopWorkload;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.core.ErrorCode;
@@ -15,17 +15,17 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /** Loads a definition for a command that runs it, and maps it to the stages' settings. */
-final class PipelineFiles {
+public final class PipelineFiles {
 
     private PipelineFiles() {}
 
     /** Parses and validates {@code file}; every error, with its position, is in the exception's message. */
-    static PipelineDefinition load(Path file) {
+    public static PipelineDefinition load(Path file) {
         return load(file, System::getenv);
     }
 
     /** As {@link #load(Path)}, interpolating {@code ${VAR}} from {@code environment} instead of the process's. */
-    static PipelineDefinition load(Path file, Function<String, String> environment) {
+    public static PipelineDefinition load(Path file, Function<String, String> environment) {
         ParsedDefinition parsed = DefinitionParser.create().withEnvironment(environment).parse(file);
         if (!parsed.isValid() || parsed.definition().isEmpty()) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "invalid definition:\n" + parsed.errors().stream()
@@ -35,7 +35,7 @@ final class PipelineFiles {
     }
 
     /** Returns the extract settings of {@code definition}, streaming to Kafka at {@code bootstrapServers}. */
-    static ExtractSettings extractSettings(PipelineDefinition definition, String bootstrapServers) {
+    public static ExtractSettings extractSettings(PipelineDefinition definition, String bootstrapServers) {
         SourcePostgres pg = definition.source().postgres();
         String host = pg.host().orElse(null);
         int port = pg.port();

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.core.definition.PostgresConnection;
 import dev.lockstep.core.definition.Secret;
@@ -8,7 +8,7 @@ import java.sql.SQLException;
 import java.util.Properties;
 
 /** Opens the JDBC connections of a definition's databases. */
-final class PostgresConnections {
+public final class PostgresConnections {
 
     private PostgresConnections() {}
 
@@ -16,7 +16,7 @@ final class PostgresConnections {
      * Opens a connection to {@code postgres} named {@code applicationName} in {@code pg_stat_activity} (an
      * {@code ApplicationName} in the URL wins), the password revealed only to the driver.
      */
-    static Connection open(PostgresConnection postgres, String applicationName) throws SQLException {
+    public static Connection open(PostgresConnection postgres, String applicationName) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", postgres.user());
         properties.setProperty("password", postgres.password().map(Secret::reveal).orElse(""));

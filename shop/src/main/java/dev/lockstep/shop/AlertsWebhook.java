@@ -1,4 +1,4 @@
-package dev.lockstep.app.shop;
+package dev.lockstep.shop;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;

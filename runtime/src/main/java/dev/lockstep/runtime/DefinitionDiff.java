@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;

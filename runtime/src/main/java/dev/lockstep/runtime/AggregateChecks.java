@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
@@ -13,8 +13,8 @@ import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.quality.AggregateOutcome;
 import dev.lockstep.quality.CompletenessCheck;
 import dev.lockstep.quality.FreshnessCheck;
-import dev.lockstep.quality.ReconciliationCheck;
 import dev.lockstep.quality.ReconciliationCheck.Figures;
+import dev.lockstep.quality.ReconciliationCheck;
 import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.Reconciliation;
 import dev.lockstep.warehouse.star.StarSchema;
@@ -45,7 +45,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * alert (one per rule); back within, the alert resolves. They never hold or drop rows; {@code on_fail: fail} stops
  * the pipeline. Not thread-safe.
  */
-final class AggregateChecks implements AutoCloseable {
+public final class AggregateChecks implements AutoCloseable {
 
     /** How often freshness is measured; completeness at most every minute, reconciliation every {@code every}. */
     private static final Duration FRESHNESS_EVERY = Duration.ofSeconds(5);
@@ -60,7 +60,7 @@ final class AggregateChecks implements AutoCloseable {
     private Connection source;
     private KafkaConsumer<byte[], byte[]> changes;
 
-    AggregateChecks(PipelineDefinition definition, StarSchema star, String bootstrapServers) {
+    public AggregateChecks(PipelineDefinition definition, StarSchema star, String bootstrapServers) {
         this.definition = definition;
         this.star = star;
         this.reconciliation = new Reconciliation(star, definition.pipeline());
@@ -93,7 +93,7 @@ final class AggregateChecks implements AutoCloseable {
      * Runs {@code rule} now and records its outcome in the alerts outbox (in the connection's transaction); throws
      * {@link ErrorCode#PIPELINE_STOPPED} when it fails with {@code on_fail: fail}.
      */
-    AggregateOutcome run(Connection warehouse, QualityRule rule) throws SQLException {
+    public AggregateOutcome run(Connection warehouse, QualityRule rule) throws SQLException {
         AggregateOutcome outcome;
         if (rule instanceof CompletenessRule r) {
             outcome = completeness(warehouse, r);

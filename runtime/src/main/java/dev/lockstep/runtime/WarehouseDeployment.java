@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.connectors.PostgresSourceCatalog;
 import dev.lockstep.core.ErrorCode;
@@ -38,17 +38,17 @@ import org.postgresql.ds.PGSimpleDataSource;
  * control schema and the generated migrations (raw layer, star schema) through Flyway — stored the first time,
  * never regenerated.
  */
-record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTable> tables, StarSchema star,
+public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTable> tables, StarSchema star,
         WarehouseMigrations.Result migrations) {
 
     /** The definition version a pipeline deployed by {@code run} or {@code apply} has (one version until the coordinator lands). */
-    static final int VERSION = 1;
+    public static final int VERSION = 1;
 
     /**
      * Validates {@code file} against its databases and builds its star schema, without migrating anything: for the
      * commands that only read (status, reconcile).
      */
-    static WarehouseDeployment inspect(Path file) {
+    public static WarehouseDeployment inspect(Path file) {
         PipelineDefinition definition = PipelineFiles.load(file);
         StarSchema star = typed(file, definition, System::getenv);
         return new WarehouseDeployment(definition, star.sources(), star,
@@ -65,12 +65,12 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
     }
 
     /** Validates {@code file} against its databases and migrates its warehouse; refuses a changed definition. */
-    static WarehouseDeployment deploy(Path file) {
+    public static WarehouseDeployment deploy(Path file) {
         return deploy(file, System::getenv);
     }
 
     /** As {@link #deploy(Path)}, interpolating {@code ${VAR}} from {@code environment}. */
-    static WarehouseDeployment deploy(Path file, Function<String, String> environment) {
+    public static WarehouseDeployment deploy(Path file, Function<String, String> environment) {
         PipelineDefinition definition = PipelineFiles.load(file, environment);
         StarSchema star = typed(file, definition, environment);
         String text = read(file);
@@ -135,7 +135,7 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
     }
 
     /** Returns a data source for the warehouse; the password is read from the definition's secret, never logged. */
-    static PGSimpleDataSource dataSource(WarehousePostgres warehouse) {
+    public static PGSimpleDataSource dataSource(WarehousePostgres warehouse) {
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setUrl(warehouse.jdbcUrl());
         dataSource.setUser(warehouse.user());
@@ -152,7 +152,7 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
     }
 
     /** Returns each dimension and fact loaded from a source table, with that table: dimensions first. */
-    Map<String, TableId> targetSources() {
+    public Map<String, TableId> targetSources() {
         Map<String, TableId> targets = new LinkedHashMap<>();
         star.dimensions().forEach(d -> targets.put(d.definition().name(), d.definition().from()));
         star.facts().forEach(f -> targets.put(f.definition().name(), f.definition().from()));
@@ -160,7 +160,7 @@ record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTab
     }
 
     /** Returns the migrations this deployment applied now, for the user to see. */
-    List<Integer> applied() {
+    public List<Integer> applied() {
         return migrations.applied();
     }
 }

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
@@ -8,10 +8,10 @@ import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.kafka.Topics;
 import dev.lockstep.core.stream.TopicNames;
-import dev.lockstep.quality.alert.AlertSink;
 import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.quality.alert.Alert;
 import dev.lockstep.quality.alert.AlertData;
+import dev.lockstep.quality.alert.AlertSink;
 import dev.lockstep.warehouse.quarantine.QuarantineOutbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * with {@code on_fail: fail} that fails is kept as {@link #failure()}: the apply stage stops before its next batch
  * commits.
  */
-final class Alerting implements AutoCloseable {
+public final class Alerting implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Alerting.class);
     private static final Duration EVERY = Duration.ofMillis(500);
@@ -122,7 +122,8 @@ final class Alerting implements AutoCloseable {
      * Opens the alerting of {@code definition} (star schema {@code star}), relaying to Kafka at
      * {@code bootstrapServers} and to its webhooks.
      */
-    static Alerting open(PipelineDefinition definition, StarSchema star, String bootstrapServers) throws SQLException {
+    public static Alerting open(PipelineDefinition definition, StarSchema star, String bootstrapServers)
+            throws SQLException {
         WarehousePostgres warehouse = definition.warehouse().postgres();
         Connection connection = PostgresConnections.open(warehouse, "lockstep alerting " + definition.pipeline());
         connection.setAutoCommit(false);
@@ -207,7 +208,7 @@ final class Alerting implements AutoCloseable {
      * half second); throws {@link ErrorCode#PIPELINE_STOPPED} when an aggregate rule with {@code on_fail: fail}
      * failed.
      */
-    void tick() {
+    public void tick() {
         try {
             aggregates.runDue(connection);
             connection.commit();

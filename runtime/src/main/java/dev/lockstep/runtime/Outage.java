@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static java.util.Objects.requireNonNull;
 
@@ -20,13 +20,13 @@ import org.apache.kafka.common.errors.ProducerFencedException;
  * A system a running pipeline cannot reach: which one, since when, and the last error it gave. A run pauses the
  * stage that needs it and retries until {@code deadline} has passed since {@code since}.
  */
-record Outage(String system, Instant since, String cause, Duration deadline) {
+public record Outage(String system, Instant since, String cause, Duration deadline) {
 
-    static final String SOURCE = "the source database";
-    static final String WAREHOUSE = "the warehouse";
-    static final String KAFKA = "Kafka";
+    public static final String SOURCE = "the source database";
+    public static final String WAREHOUSE = "the warehouse";
+    public static final String KAFKA = "Kafka";
 
-    Outage {
+    public Outage {
         requireNonNull(system, "system");
         requireNonNull(since, "since");
         requireNonNull(cause, "cause");
@@ -34,12 +34,12 @@ record Outage(String system, Instant since, String cause, Duration deadline) {
     }
 
     /** Returns the moment the run gives up when {@link #system} is still unreachable. */
-    Instant giveUpAt() {
+    public Instant giveUpAt() {
         return since.plus(deadline);
     }
 
     /** Returns true when the outage has lasted longer than the deadline at {@code now}. */
-    boolean expired(Instant now) {
+    public boolean expired(Instant now) {
         return now.isAfter(giveUpAt());
     }
 
@@ -49,7 +49,7 @@ record Outage(String system, Instant since, String cause, Duration deadline) {
     }
 
     /** The status line while paused, e.g. {@code paused: the warehouse unreachable since 12:01:03 (…), retrying until 12:06:03}. */
-    String status() {
+    public String status() {
         return "paused: " + system + " unreachable since " + clock(since) + " (" + cause + "), retrying until "
                 + clock(giveUpAt()) + " (--fault-deadline " + deadline + ")";
     }

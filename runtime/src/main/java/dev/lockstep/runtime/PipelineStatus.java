@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
@@ -31,23 +31,24 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Where each stage of a pipeline stands, read from the source, the changes topic and the warehouse's control schema. */
-final class PipelineStatus {
+public final class PipelineStatus {
 
     /** The apply stage's stored position: the next offset of the changes topic, and what it reflects. */
-    record Applied(long nextOffset, StreamPosition position, Optional<Instant> sourceCommit, Instant updatedAt) {}
+    public record Applied(long nextOffset, StreamPosition position, Optional<Instant> sourceCommit,
+            Instant updatedAt) {}
 
     /** One look at the pipeline's stages. */
-    record Positions(PostgresCdcSource.SourcePosition source, long topicEnd, Optional<Applied> applied) {
+    public record Positions(PostgresCdcSource.SourcePosition source, long topicEnd, Optional<Applied> applied) {
 
         /** Returns how many records of the changes topic are not applied yet. */
-        long recordsBehind() {
+        public long recordsBehind() {
             return Math.max(0, topicEnd - applied.map(Applied::nextOffset).orElse(0L));
         }
     }
 
     /** The outcome of waiting for the warehouse to reach a source position. */
-    record CatchUp(boolean reached, long targetLsn, Positions last) {
-        String describe() {
+    public record CatchUp(boolean reached, long targetLsn, Positions last) {
+        public String describe() {
             PostgresCdcSource.SourcePosition source = last.source();
             String extract = source.confirmedLsn() < 0 ? "the pipeline has no replication slot (the extract never ran, "
                     + "or was undeployed)" : String.format("extract confirmed %s (%s%s)",
@@ -64,7 +65,7 @@ final class PipelineStatus {
     private PipelineStatus() {}
 
     /** Reads where the stages of {@code definition} stand. */
-    static Positions positions(PipelineDefinition definition, ExtractSettings settings) {
+    public static Positions positions(PipelineDefinition definition, ExtractSettings settings) {
         return new Positions(PostgresCdcSource.position(settings), topicEnd(settings), applied(definition));
     }
 
@@ -73,7 +74,7 @@ final class PipelineStatus {
      * confirmed past it (so the changes topic holds all of them — a heartbeat is written to move a quiet source
      * along), then the apply stage's next offset reached the topic's end. Gives up after {@code timeout}.
      */
-    static CatchUp awaitCaughtUp(PipelineDefinition definition, ExtractSettings settings, long targetLsn,
+    public static CatchUp awaitCaughtUp(PipelineDefinition definition, ExtractSettings settings, long targetLsn,
             Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long lastBeat = 0;
@@ -101,7 +102,7 @@ final class PipelineStatus {
     }
 
     /** Returns the end of the changes topic (its last stable offset), 0 when it does not exist yet. */
-    static long topicEnd(ExtractSettings settings) {
+    public static long topicEnd(ExtractSettings settings) {
         Properties properties = new Properties();
         properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
@@ -127,7 +128,7 @@ final class PipelineStatus {
     }
 
     /** Returns the apply stage's stored position, empty when it never committed a batch. */
-    static Optional<Applied> applied(PipelineDefinition definition) {
+    public static Optional<Applied> applied(PipelineDefinition definition) {
         try (Connection c = connect(definition.warehouse().postgres());
                 PreparedStatement ps = c.prepareStatement("SELECT next_offset, commit_lsn, sequence, "
                         + "source_commit_ts, updated_at FROM lockstep.offsets WHERE pipeline = ? AND to_regclass("
@@ -151,7 +152,7 @@ final class PipelineStatus {
         }
     }
 
-    static Connection connect(WarehousePostgres warehouse) throws SQLException {
+    public static Connection connect(WarehousePostgres warehouse) throws SQLException {
         return PostgresConnections.open(warehouse, "lockstep status");
     }
 

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * on its own thread ({@link Alerting}). Used by {@code lockstep apply} alone and by {@code lockstep run} beside the
  * extract.
  */
-final class ApplyStage implements AutoCloseable {
+public final class ApplyStage implements AutoCloseable {
 
     private static final long REPLAY_CHECK_NANOS = 1_000_000_000L;
     /** How often the references rules run while no batch runs them. */
@@ -51,7 +51,7 @@ final class ApplyStage implements AutoCloseable {
     }
 
     /** Opens the stage of {@code deployment}, reading the changes topic at {@code bootstrapServers}. */
-    static ApplyStage open(WarehouseDeployment deployment, String bootstrapServers) {
+    public static ApplyStage open(WarehouseDeployment deployment, String bootstrapServers) {
         PipelineDefinition definition = deployment.definition();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -93,7 +93,7 @@ final class ApplyStage implements AutoCloseable {
      * {@code served}) and runs the references rules when no batch did for half a second.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
-    void step(Duration poll, Consumer<WarehouseApplier.ReplayOutcome> served) {
+    public void step(Duration poll, Consumer<WarehouseApplier.ReplayOutcome> served) {
         try {
             alerting.failure().ifPresent(failure -> {
                 throw failure;
@@ -116,42 +116,42 @@ final class ApplyStage implements AutoCloseable {
     }
 
     /** Returns the source position the warehouse reflects. */
-    StreamPosition applied() {
+    public StreamPosition applied() {
         return applier.applied();
     }
 
     /** Returns true at a control point: no batch is open (everything read so far is applied and committed). */
-    boolean atControlPoint() {
+    public boolean atControlPoint() {
         return applier.atControlPoint();
     }
 
     /** Returns the offset of the changes topic the stage reads next. */
-    long nextOffset() {
+    public long nextOffset() {
         return applier.nextOffset();
     }
 
     /** Returns the end of the changes topic now: the stage is caught up when {@link #nextOffset()} reaches it. */
-    long topicEnd() {
+    public long topicEnd() {
         return reader.endOffset();
     }
 
     /** Returns the source commit time of the newest change applied, in microseconds since the epoch (0: none). */
-    long lastCommitMicros() {
+    public long lastCommitMicros() {
         return applier.lastCommitMicros();
     }
 
     /** Returns true once this stage has committed the last row of an initial snapshot. */
-    boolean snapshotCompleted() {
+    public boolean snapshotCompleted() {
         return applier.snapshotCompleted();
     }
 
     /** Returns true while the stream is inside the initial snapshot. */
-    boolean snapshotting() {
+    public boolean snapshotting() {
         return applier.snapshotting();
     }
 
     /** Returns, per target, the rows loaded and quarantined by the batches this stage committed. */
-    Map<String, StarLoader.TargetCounts> targetCounts() {
+    public Map<String, StarLoader.TargetCounts> targetCounts() {
         return applier.targetCounts();
     }
 

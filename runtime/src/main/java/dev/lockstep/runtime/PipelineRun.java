@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import dev.lockstep.connectors.ExtractMetrics;
 import dev.lockstep.connectors.ExtractSettings;
@@ -35,10 +35,10 @@ import org.slf4j.LoggerFactory;
  * extract from its offsets on Kafka, the apply stage from its offset in the warehouse — until the system is back or
  * the fault deadline has passed; then, as on any other failure, the run stops and the other stage with it.
  */
-final class PipelineRun implements AutoCloseable {
+public final class PipelineRun implements AutoCloseable {
 
     /** How long a system may stay unreachable before the run gives up, unless told otherwise. */
-    static final Duration DEFAULT_FAULT_DEADLINE = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_FAULT_DEADLINE = Duration.ofMinutes(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRun.class);
     private static final Duration POLL = Duration.ofMillis(20);
@@ -50,8 +50,9 @@ final class PipelineRun implements AutoCloseable {
     private static final Duration KAFKA_PROBE_TIMEOUT = Duration.ofSeconds(3);
 
     /** What the apply stage has done, as last published by its thread. */
-    record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
-            boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency, Map<String, StarLoader.TargetCounts> targets) {}
+    public record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
+            boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
+            Map<String, StarLoader.TargetCounts> targets) {}
 
     private final WarehouseDeployment deployment;
     private final ExtractSettings settings;
@@ -97,7 +98,7 @@ final class PipelineRun implements AutoCloseable {
      * it writes. {@code notices} receives one line per event worth telling the user (a quarantine replay served, a
      * stage paused or resumed); a system unreachable for longer than {@code faultDeadline} stops the run.
      */
-    static PipelineRun start(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
+    public static PipelineRun start(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
             Duration faultDeadline) {
         PipelineRun run = new PipelineRun(deployment, settings, notices, faultDeadline);
         run.extract.start();
@@ -120,7 +121,7 @@ final class PipelineRun implements AutoCloseable {
     }
 
     /** Returns the outage the run is paused on now (Kafka's, else the extract's, else the apply stage's), or null. */
-    Outage outage() {
+    public Outage outage() {
         Outage kafka = kafkaOutage;
         Outage extracting = extractOutage;
         return kafka != null ? kafka : extracting != null ? extracting : applyOutage;
@@ -388,27 +389,27 @@ final class PipelineRun implements AutoCloseable {
     }
 
     /** Returns the deployment this run runs. */
-    WarehouseDeployment deployment() {
+    public WarehouseDeployment deployment() {
         return deployment;
     }
 
     /** Returns the extract stage's counters (across restarts of the extract). */
-    ExtractMetrics extractMetrics() {
+    public ExtractMetrics extractMetrics() {
         return extractMetrics;
     }
 
     /** Returns the WAL the source's slot retains, in bytes (-1 when unknown). */
-    long walRetained() {
+    public long walRetained() {
         return extractMetrics.walRetainedBytes();
     }
 
     /** Returns what the apply stage did, as of at most a fraction of a second ago (the topic's end: a second). */
-    ApplyProgress applyProgress() {
+    public ApplyProgress applyProgress() {
         return progress;
     }
 
     /** Completes when the run stopped: normally after {@link #stop()}, exceptionally when a stage failed. */
-    CompletableFuture<Void> completion() {
+    public CompletableFuture<Void> completion() {
         return completion;
     }
 
@@ -416,7 +417,7 @@ final class PipelineRun implements AutoCloseable {
      * Stops the run cleanly: the extract first (its in-flight transactions committed to Kafka), then the apply stage
      * once it has applied everything on the changes topic, or after a minute. Returns when both stopped.
      */
-    void stop() {
+    public void stop() {
         stopping = true;
         supervisor.shutdownNow();
         kafkaProbe.close(Duration.ZERO);
@@ -439,7 +440,7 @@ final class PipelineRun implements AutoCloseable {
     }
 
     /** Rethrows the failure the run stopped with, as the CLI reports it. */
-    static RuntimeException failure(Throwable cause) {
+    public static RuntimeException failure(Throwable cause) {
         Throwable failure = cause instanceof CompletionException c && c.getCause() != null ? c.getCause() : cause;
         return failure instanceof LockstepException l ? l
                 : new LockstepException(ErrorCode.UNAVAILABLE, "pipeline failed: " + failure, failure);

@@ -1,4 +1,4 @@
-package dev.lockstep.app.shop;
+package dev.lockstep.shop;
 
 import java.sql.Connection;
 import java.sql.SQLException;
