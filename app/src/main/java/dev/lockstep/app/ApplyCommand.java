@@ -1,12 +1,14 @@
 package dev.lockstep.app;
 
 import dev.lockstep.core.definition.PipelineDefinition;
-import dev.lockstep.runtime.ApplyStage;
+import dev.lockstep.runtime.Outage;
+import dev.lockstep.runtime.PipelineFiles;
+import dev.lockstep.runtime.PipelineRun;
 import dev.lockstep.runtime.WarehouseDeployment;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "definition against both databases and creates the control schema, raw layer and star schema "
                 + "first (Flyway). Quality rules run in the same transaction (rows diverted to lockstep.quarantine), aggregate "
                 + "rules on a schedule; alerts and quarantine records are relayed to Kafka and webhooks. Serves "
-                + "quarantine replay requests between batches. Runs until Ctrl-C.")
+                + "quarantine replay requests between batches. Pauses and retries while the warehouse or Kafka is "
+                + "unreachable (--fault-deadline). Runs until Ctrl-C, then stops at the batch boundary it reached.")
 final class ApplyCommand implements Callable<Integer> {
 
     @Spec
@@ -29,44 +32,44 @@ final class ApplyCommand implements Callable<Integer> {
     @Mixin
     PipelineFileOptions pipeline;
 
-    private volatile boolean running = true;
+    @Mixin
+    FaultDeadlineOption faultDeadline;
 
     @Override
     public Integer call() throws Exception {
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
-        PipelineDefinition definition = deployment.definition();
-        String schema = definition.warehouse().schema();
         PrintWriter out = spec.commandLine().getOut();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread stopper = new Thread(() -> {
-            running = false;
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "lockstep-apply-stop");
-        Runtime.getRuntime().addShutdownHook(stopper);
-        try (ApplyStage stage = ApplyStage.open(deployment, pipeline.kafka.bootstrapServers)) {
+        try (Foreground foreground = Foreground.install("lockstep-apply")) {
+            WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
+            PipelineDefinition definition = deployment.definition();
+            String schema = definition.warehouse().schema();
+            PipelineRun run = PipelineRun.start(PipelineRun.Stages.APPLY, deployment,
+                    PipelineFiles.extractSettings(definition, pipeline.kafka.bootstrapServers), line -> {
+                        out.printf("%n%s%n", line);
+                        out.flush();
+                    }, faultDeadline.value);
             out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
                     definition.pipeline(), schema, schema);
-            long lastPrint = 0;
-            while (running) {
-                stage.step(Duration.ofMillis(100), replay -> out.printf("%nServed quarantine replay %d: %d loaded, "
-                        + "%d diverted again, %d superseded, %d still undecodable%n", replay.requestId(),
-                        replay.loaded(), replay.diverted(), replay.superseded(), replay.undecodable()));
-                if (System.nanoTime() - lastPrint > 1_000_000_000L) {
-                    out.printf("\r%s: applied through %s, next offset %,d   ", stage.snapshotting()
-                            ? "snapshotting" : "streaming", stage.applied(), stage.nextOffset());
-                    out.flush();
-                    lastPrint = System.nanoTime();
-                }
+            out.flush();
+            boolean stop = false;
+            while (!stop && !run.completion().isDone()) {
+                stop = foreground.awaitStop(run.completion(), Duration.ofSeconds(1));
+                PipelineRun.ApplyProgress progress = run.applyProgress();
+                Outage outage = run.outage();
+                out.printf("\r%s: applied through %s, next offset %,d   ", outage != null ? outage.status()
+                        : progress.snapshotting() ? "snapshotting" : "streaming", progress.applied(),
+                        progress.nextOffset());
+                out.flush();
+            }
+            run.stop();
+            try {
+                run.completion().get();
+            } catch (ExecutionException e) {
+                out.println();
+                throw PipelineRun.failure(e.getCause());
             }
             out.printf("%nStopped pipeline %s's apply at %s; the next run resumes there.%n",
-                    definition.pipeline(), stage.applied());
+                    definition.pipeline(), run.applyProgress().applied());
             out.flush();
-        } finally {
-            stopped.countDown();
         }
         return 0;
     }

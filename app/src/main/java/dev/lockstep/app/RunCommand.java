@@ -44,11 +44,8 @@ final class RunCommand implements Callable<Integer> {
             description = "With log progress, how often a line is printed (ISO-8601, e.g. PT5S). Default: 10 s.")
     Duration logEvery;
 
-    @Option(names = "--fault-deadline", paramLabel = "DURATION", defaultValue = "PT5M",
-            description = "How long the source database, Kafka or the warehouse may stay unreachable: meanwhile the "
-                    + "stage that needs it pauses and retries, resuming from what was committed; past it, the run "
-                    + "stops with exit code 3 (ISO-8601, e.g. PT30S). Default: 5 min.")
-    Duration faultDeadline;
+    @Mixin
+    FaultDeadlineOption faultDeadline;
 
     @Override
     public Integer call() throws Exception {
@@ -57,7 +54,8 @@ final class RunCommand implements Callable<Integer> {
             WarehouseDeployment deployment = WarehouseDeployment.deploy(pipeline.file);
             ExtractSettings settings = PipelineFiles.extractSettings(deployment.definition(),
                     pipeline.kafka.bootstrapServers);
-            run(out, deployment, settings, foreground, terminal(progress), logEvery, faultDeadline, () -> { });
+            run(out, deployment, settings, foreground, terminal(progress), logEvery, faultDeadline.value,
+                    () -> { });
         }
         return 0;
     }

@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One pipeline running in this process: the extract stage streaming the source's changes into Kafka, and the apply
- * stage (on its own thread) loading them into the warehouse. {@link #stop()} stops the extract — which commits its
- * in-flight transactions to Kafka — then lets the apply stage drain the changes topic and commit its last batch;
- * the next run resumes from there.
+ * stage (on its own thread) loading them into the warehouse — or one of them alone ({@link Stages}), the other
+ * running elsewhere: {@code lockstep run}, {@code extract} and {@code apply} all run this loop. {@link #stop()} stops
+ * the extract — which commits its in-flight transactions to Kafka — then lets the apply stage drain the changes topic
+ * and commit its last batch (alone, the apply stage stops at the batch boundary it reached); the next run resumes from
+ * there.
  *
  * <p>Supervision lives here, apart from both loops: a stage that fails because a system it needs is unreachable
  * (the source, Kafka, the warehouse) is paused and started again, with back-off, from what was committed — the
@@ -49,11 +51,31 @@ public final class PipelineRun implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
     private static final Duration KAFKA_PROBE_TIMEOUT = Duration.ofSeconds(3);
 
+    /** Which stages run in this process. */
+    public enum Stages {
+        /** Extract and apply: {@code lockstep run}. */
+        BOTH,
+        /** The extract alone ({@code lockstep extract}); the apply stage runs elsewhere, or later. */
+        EXTRACT,
+        /** The apply stage alone ({@code lockstep apply}); the extract runs elsewhere. */
+        APPLY;
+
+        boolean extracts() {
+            return this != APPLY;
+        }
+
+        boolean applies() {
+            return this != EXTRACT;
+        }
+    }
+
     /** What the apply stage has done, as last published by its thread. */
     public record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
             Map<String, StarLoader.TargetCounts> targets) {}
 
+    private final Stages stages;
+    /** The deployment the apply stage runs; null when only the extract runs. */
     private final WarehouseDeployment deployment;
     private final ExtractSettings settings;
     private final ExtractMetrics extractMetrics;
@@ -64,6 +86,8 @@ public final class PipelineRun implements AutoCloseable {
     private volatile PostgresCdcSource extract;
     private volatile ApplyProgress progress;
     private volatile boolean draining;
+    /** The apply stage runs alone and was asked to stop: it stops at the batch boundary it reached. */
+    private volatile boolean halting;
     private volatile boolean stopping;
     private volatile Thread applyThread;
     private volatile Outage extractOutage;
@@ -75,12 +99,13 @@ public final class PipelineRun implements AutoCloseable {
     private long topicEnd;
     private long topicEndRead;
 
-    private PipelineRun(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
-            Duration faultDeadline) {
+    private PipelineRun(Stages stages, WarehouseDeployment deployment, ExtractSettings settings,
+            Consumer<String> notices, Duration faultDeadline) {
+        this.stages = stages;
         this.deployment = deployment;
         this.settings = settings;
         this.extractMetrics = new ExtractMetrics(settings.pipeline());
-        this.extract = new PostgresCdcSource(settings, extractMetrics);
+        this.extract = stages.extracts() ? new PostgresCdcSource(settings, extractMetrics) : null;
         this.notices = notices;
         this.faultDeadline = faultDeadline;
         this.kafkaProbe = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
@@ -100,24 +125,50 @@ public final class PipelineRun implements AutoCloseable {
      */
     public static PipelineRun start(WarehouseDeployment deployment, ExtractSettings settings, Consumer<String> notices,
             Duration faultDeadline) {
-        PipelineRun run = new PipelineRun(deployment, settings, notices, faultDeadline);
-        run.extract.start();
-        ApplyStage apply;
-        try {
-            apply = ApplyStage.open(deployment, settings.bootstrapServers());
-        } catch (RuntimeException e) {
-            run.extract.stop();
-            run.supervisor.shutdownNow();
-            run.kafkaProbe.close(Duration.ZERO);
-            throw e;
+        return start(Stages.BOTH, deployment, settings, notices, faultDeadline);
+    }
+
+    /**
+     * Starts the {@code stages} of a pipeline: as {@link #start(WarehouseDeployment, ExtractSettings, Consumer,
+     * Duration)}, or one stage alone. {@code deployment} may be null when only the extract runs (it does not touch
+     * the warehouse); {@code settings} names the pipeline and the Kafka cluster either way.
+     */
+    public static PipelineRun start(Stages stages, WarehouseDeployment deployment, ExtractSettings settings,
+            Consumer<String> notices, Duration faultDeadline) {
+        if (stages.applies() && deployment == null) {
+            throw new IllegalArgumentException("the apply stage needs a deployment");
         }
-        run.progress = run.snapshot(apply, Duration.ZERO);
-        Thread thread = new Thread(() -> run.superviseApply(apply), "lockstep-apply-" + settings.pipeline());
-        run.applyThread = thread;
-        thread.start();
-        run.watchExtract(run.extract);
+        PipelineRun run = new PipelineRun(stages, deployment, settings, notices, faultDeadline);
+        if (stages.extracts()) {
+            run.extract.start();
+        }
+        if (stages.applies()) {
+            ApplyStage apply;
+            try {
+                apply = ApplyStage.open(deployment, settings.bootstrapServers());
+            } catch (RuntimeException e) {
+                if (run.extract != null) {
+                    run.extract.stop();
+                }
+                run.supervisor.shutdownNow();
+                run.kafkaProbe.close(Duration.ZERO);
+                throw e;
+            }
+            run.progress = run.snapshot(apply, Duration.ZERO);
+            Thread thread = new Thread(() -> run.superviseApply(apply), "lockstep-apply-" + settings.pipeline());
+            run.applyThread = thread;
+            thread.start();
+        }
+        if (stages.extracts()) {
+            run.watchExtract(run.extract);
+        }
         run.supervisor.scheduleWithFixedDelay(run::watchProbes, 1, 1, TimeUnit.SECONDS);
         return run;
+    }
+
+    /** Returns which stages run in this process. */
+    public Stages stages() {
+        return stages;
     }
 
     /** Returns the outage the run is paused on now (Kafka's, else the extract's, else the apply stage's), or null. */
@@ -156,7 +207,7 @@ public final class PipelineRun implements AutoCloseable {
         RuntimeException last = first;
         while (!stopping && !completion.isDone()) {
             if (applyOutage.expired(Instant.now())) {
-                fail(applyOutage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), last));
+                fail(applyOutage.expiredError(settings.pipeline(), committed(), last));
                 return null;
             }
             if (awaitCompletion(backoff)) {
@@ -197,8 +248,9 @@ public final class PipelineRun implements AutoCloseable {
                     latency = Duration.ofNanos(Math.max(0, System.currentTimeMillis() * 1000 - apply
                             .lastCommitMicros()) * 1000);
                 }
-                if (completion.isDone()) {
-                    return; // the run failed: stop at the batch boundary reached
+                if (completion.isDone() || halting) {
+                    progress = snapshot(apply, latency);
+                    return; // the run failed, or the apply stage alone was stopped: stop at the batch boundary
                 }
                 if (draining) {
                     if (drainDeadline == 0) {
@@ -257,7 +309,7 @@ public final class PipelineRun implements AutoCloseable {
             return;
         }
         if (outage.expired(Instant.now())) {
-            fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), last));
+            fail(outage.expiredError(settings.pipeline(), committed(), last));
             return;
         }
         PostgresCdcSource restarted = new PostgresCdcSource(settings, extractMetrics);
@@ -294,6 +346,9 @@ public final class PipelineRun implements AutoCloseable {
     }
 
     private void watchSource() {
+        if (extract == null) {
+            return;
+        }
         Outage outage = extractOutage;
         if (outage != null && !probedOutage) {
             return; // the extract itself failed: restartExtract owns this outage
@@ -311,7 +366,7 @@ public final class PipelineRun implements AutoCloseable {
             probedOutage = true;
             notices.accept("Extract " + extractOutage.status());
         } else if (outage.expired(Instant.now())) {
-            fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), null));
+            fail(outage.expiredError(settings.pipeline(), committed(), null));
         } else {
             extractOutage = outage.withCause(down.cause());
         }
@@ -334,7 +389,7 @@ public final class PipelineRun implements AutoCloseable {
                 kafkaOutage = new Outage(Outage.KAFKA, Instant.now(), cause, faultDeadline);
                 notices.accept(kafkaOutage.status());
             } else if (outage.expired(Instant.now())) {
-                fail(outage.expiredError(settings.pipeline(), String.valueOf(progress.applied()), e));
+                fail(outage.expiredError(settings.pipeline(), committed(), e));
             } else {
                 kafkaOutage = outage.withCause(cause);
             }
@@ -354,6 +409,13 @@ public final class PipelineRun implements AutoCloseable {
         } catch (ExecutionException e) {
             return true;
         }
+    }
+
+    /** What the next run resumes from, for an error that stops this one. */
+    private String committed() {
+        ApplyProgress applied = progress;
+        return applied != null ? "the warehouse holds everything up to " + applied.applied()
+                : "Kafka holds every transaction the extract committed";
     }
 
     private static String seconds(Instant since) {
@@ -379,12 +441,15 @@ public final class PipelineRun implements AutoCloseable {
 
     private void fail(Throwable failure) {
         if (completion.completeExceptionally(failure)) {
-            LOG.debug("pipeline {} failed", deployment.definition().pipeline(), failure);
+            LOG.debug("pipeline {} failed", settings.pipeline(), failure);
             supervisor.shutdownNow();
             kafkaProbe.close(Duration.ZERO);
-            Thread stopper = new Thread(() -> extract.stop(), "lockstep-extract-stop");
-            stopper.setDaemon(true);
-            stopper.start();
+            PostgresCdcSource extracting = extract;
+            if (extracting != null) {
+                Thread stopper = new Thread(extracting::stop, "lockstep-extract-stop");
+                stopper.setDaemon(true);
+                stopper.start();
+            }
         }
     }
 
@@ -415,14 +480,19 @@ public final class PipelineRun implements AutoCloseable {
 
     /**
      * Stops the run cleanly: the extract first (its in-flight transactions committed to Kafka), then the apply stage
-     * once it has applied everything on the changes topic, or after a minute. Returns when both stopped.
+     * once it has applied everything on the changes topic, or after a minute — alone, at the batch boundary it
+     * reached. Returns when both stopped.
      */
     public void stop() {
         stopping = true;
         supervisor.shutdownNow();
         kafkaProbe.close(Duration.ZERO);
-        extract.stop();
-        draining = true;
+        if (extract != null) {
+            extract.stop();
+            draining = true;
+        } else {
+            halting = true;
+        }
         Thread thread = applyThread;
         if (thread != null) {
             try {
