@@ -1,9 +1,9 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.runtime.WarehouseDeployment;
 import com.sun.net.httpserver.HttpServer;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ChildJvm;

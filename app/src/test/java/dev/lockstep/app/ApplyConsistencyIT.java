@@ -1,6 +1,5 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +8,7 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Path;
 import java.sql.Connection;

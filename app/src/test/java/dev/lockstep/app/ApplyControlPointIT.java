@@ -1,7 +1,5 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.ApplyStage;
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +10,8 @@ import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.stream.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.runtime.ApplyStage;
+import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Path;
 import java.sql.Connection;

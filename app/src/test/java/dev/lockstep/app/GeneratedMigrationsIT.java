@@ -1,13 +1,13 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.PipelineFiles;
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
+import dev.lockstep.runtime.PipelineFiles;
+import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,5 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.AggregateChecks;
-import dev.lockstep.runtime.WarehouseDeployment;
 import static dev.lockstep.app.StarSchemaApplyIT.customer;
 import static dev.lockstep.app.StarSchemaApplyIT.item;
 import static dev.lockstep.app.StarSchemaApplyIT.order;
@@ -16,6 +14,8 @@ import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.quality.AggregateOutcome;
+import dev.lockstep.runtime.AggregateChecks;
+import dev.lockstep.runtime.WarehouseDeployment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,10 +1,10 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.Alerting;
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.runtime.Alerting;
+import dev.lockstep.runtime.WarehouseDeployment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lockstep.connectors.ExtractSettings;

@@ -1,10 +1,10 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.runtime.WarehouseDeployment;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

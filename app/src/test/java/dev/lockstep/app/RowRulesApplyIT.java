@@ -1,12 +1,12 @@
 package dev.lockstep.app;
 
-import dev.lockstep.runtime.WarehouseDeployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.runtime.WarehouseDeployment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
