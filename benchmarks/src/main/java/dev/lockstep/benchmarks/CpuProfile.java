@@ -46,8 +46,8 @@ final class CpuProfile {
         this.postgres = postgres;
     }
 
-    /** Samples this JVM's threads and the processes of {@code pg}. */
-    static CpuProfile take(EmbeddedPostgres pg) throws SQLException {
+    /** Samples this JVM's threads and the processes of the PostgreSQL {@code servers} (grouped by name across them). */
+    static CpuProfile take(EmbeddedPostgres... servers) throws SQLException {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Map<Long, Sample> threads = new HashMap<>();
         for (ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
@@ -59,25 +59,33 @@ final class CpuProfile {
             }
         }
         jvmInternals(threads);
+        Map<Long, Sample> postgres = new HashMap<>();
+        for (EmbeddedPostgres pg : servers) {
+            processes(pg, postgres);
+        }
+        long process = ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+        return new CpuProfile(System.nanoTime(), process, threads, postgres);
+    }
+
+    /** Adds the postmaster of {@code pg} and its children, backends named by database and application. */
+    private static void processes(EmbeddedPostgres pg, Map<Long, Sample> postgres) throws SQLException {
         Map<Long, String> names = new HashMap<>();
         // A connection of its own: pg_stat_activity is read once per transaction.
-        try (Connection connection = pg.connect("postgres"); Statement s = connection.createStatement(); ResultSet r = s.executeQuery("SELECT pid, backend_type, "
-                + "coalesce(application_name, ''), coalesce(datname, '') FROM pg_stat_activity")) {
+        try (Connection connection = pg.connect("postgres"); Statement s = connection.createStatement();
+                ResultSet r = s.executeQuery("SELECT pid, backend_type, coalesce(application_name, ''), "
+                        + "coalesce(datname, '') FROM pg_stat_activity")) {
             while (r.next()) {
                 String app = r.getString(3).isEmpty() ? "" : " " + r.getString(3);
                 names.put(r.getLong(1), r.getString(2).equals("client backend")
                         ? "backend " + r.getString(4) + app : r.getString(2) + app);
             }
         }
-        Map<Long, Sample> postgres = new HashMap<>();
         long postmaster = pg.serverPid();
         ProcessHandle.of(postmaster).ifPresent(server -> {
             postgres.put(postmaster, new Sample("postmaster", cpu(server)));
             server.children().forEach(child -> postgres.put(child.pid(), new Sample(names.getOrDefault(child.pid(),
                     "other (" + child.info().command().orElse("?") + ")"), cpu(child))));
         });
-        long process = ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
-        return new CpuProfile(System.nanoTime(), process, threads, postgres);
     }
 
     /**

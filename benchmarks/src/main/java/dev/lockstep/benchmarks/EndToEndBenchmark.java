@@ -65,7 +65,8 @@ public final class EndToEndBenchmark {
 
     /** The command line. */
     record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
-            boolean statements, int explain, String serverConfig, boolean bareMinimal, boolean cpu, int warmup) {
+            boolean statements, int explain, String serverConfig, boolean bareMinimal, boolean cpu, int warmup,
+            boolean separateWarehouse) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
@@ -73,7 +74,8 @@ public final class EndToEndBenchmark {
                     Path.of(Figures.stringArg(args, "--file", DEFINITION)), List.of(args).contains("--async-commit"),
                     List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
                     Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"),
-                    List.of(args).contains("--cpu"), Figures.intArg(args, "--warmup", 100_000));
+                    List.of(args).contains("--cpu"), Figures.intArg(args, "--warmup", 100_000),
+                    List.of(args).contains("--separate-warehouse"));
         }
     }
 
@@ -91,41 +93,31 @@ public final class EndToEndBenchmark {
         }
         Path base = Files.createTempDirectory("lockstep-e2e-bench");
         AlertsWebhook webhook = AlertsWebhook.start();
-        EmbeddedPostgres.Builder postgres = EmbeddedPostgres.builder().baseDirectory(base).databases("shop",
-                "warehouse");
+        // One server for both databases, or (--separate-warehouse) a second one for the warehouse, as deployments
+        // have it: on one server the source's walsender also reads through the warehouse's WAL.
+        EmbeddedPostgres.Builder postgres = server(base, options, options.separateWarehouse()
+                ? new String[] {"shop"} : new String[] {"shop", "warehouse"});
         if (options.asyncCommit()) {
             // Decoding reads flushed WAL only: asynchronous commits reach the slot when the WAL writer next runs.
             postgres.serverConfig("wal_writer_delay", "10ms");
         }
-        for (String setting : options.serverConfig().split(",")) {
-            if (setting.contains("=")) { // diagnostics, e.g. --pg log_lock_waits=on,deadlock_timeout=50ms
-                postgres.serverConfig(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=')
-                        + 1));
-            }
-        }
-        if (options.statements() || options.explain() >= 0) {
-            postgres.serverConfig("shared_preload_libraries", "pg_stat_statements"
-                    + (options.explain() >= 0 ? ",auto_explain" : ""))
-                    .serverConfig("pg_stat_statements.track_planning", "on");
-        }
         if (options.explain() >= 0) {
-            postgres.serverConfig("auto_explain.log_min_duration", Integer.toString(options.explain()))
-                    .serverConfig("auto_explain.log_analyze", "on").serverConfig("auto_explain.log_buffers", "on")
-                    // Kept after the run (the server's own directory is deleted).
-                    .serverConfig("logging_collector", "on")
-                    .serverConfig("log_directory", Path.of("").toAbsolutePath().toString())
-                    .serverConfig("log_filename", "e2e-postgres.log");
             System.out.println("plans of statements over " + options.explain() + " ms: e2e-postgres.log");
         }
         try (EmbeddedPostgres pg = postgres.build().start();
+                EmbeddedPostgres separate = options.separateWarehouse()
+                        ? server(base, options, "warehouse").build().start() : null;
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start();
                 Connection writer = pg.connect("shop");
                 Connection bulk = pg.connect("shop");
-                Connection warehouse = pg.connect("warehouse")) {
+                Connection warehouse = (separate != null ? separate : pg).connect("warehouse")) {
+            EmbeddedPostgres wpg = separate != null ? separate : pg;
+            EmbeddedPostgres[] servers = separate != null ? new EmbeddedPostgres[] {pg, separate}
+                    : new EmbeddedPostgres[] {pg};
             SHOP.create(writer);
             Map<String, String> environment = Map.of(
                     "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
-                    "SHOP_WAREHOUSE_URL", pg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", pg.user(),
+                    "SHOP_WAREHOUSE_URL", wpg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", wpg.user(),
                     "SHOP_ALERTS_WEBHOOK", webhook.url());
             Pipeline pipeline = new Pipeline(warehouse, options.pollMillis());
             ShopWorkload workload = new ShopWorkload(SHOP, SEED);
@@ -163,9 +155,9 @@ public final class EndToEndBenchmark {
             round.cpu().forEach(System.out::println);
 
             if (options.statements()) {
-                Profile.reset(pg, "warehouse");
+                Profile.reset(wpg, "warehouse");
             }
-            CpuProfile runStart = options.cpu() ? CpuProfile.take(pg) : null;
+            CpuProfile runStart = options.cpu() ? CpuProfile.take(servers) : null;
             long started = System.nanoTime();
             try (LockstepEngine run = engine(options, environment, kafka.bootstrapServers())) {
                 long startReturned = System.nanoTime();
@@ -189,11 +181,11 @@ public final class EndToEndBenchmark {
                 }
                 line("Lockstep / bare Debezium", String.format("%.2f of the events/s", lockstepRate / bareRate));
                 if (options.cpu()) {
-                    CpuProfile.take(pg).since(runStart, CPU_LINES).forEach(System.out::println);
+                    CpuProfile.take(servers).since(runStart, CPU_LINES).forEach(System.out::println);
                 }
                 if (options.statements()) {
-                    Profile.print(pg, "warehouse"); // the catch-up's statements: start-up and latency phase apart
-                    Profile.reset(pg, "warehouse");
+                    Profile.print(wpg, "warehouse"); // the catch-up's statements: start-up and latency phase apart
+                    Profile.reset(wpg, "warehouse");
                 }
 
                 if (options.asyncCommit()) {
@@ -202,14 +194,14 @@ public final class EndToEndBenchmark {
                         s.execute("SET synchronous_commit = off");
                     }
                 }
-                CpuProfile latencyStart = options.cpu() ? CpuProfile.take(pg) : null;
+                CpuProfile latencyStart = options.cpu() ? CpuProfile.take(servers) : null;
                 latency(pipeline, run, workload, live, options);
                 if (options.cpu()) {
-                    CpuProfile.take(pg).since(latencyStart, CPU_LINES).forEach(System.out::println);
+                    CpuProfile.take(servers).since(latencyStart, CPU_LINES).forEach(System.out::println);
                 }
                 if (options.statements()) {
                     System.out.println("  the latency phase's statements:");
-                    Profile.print(pg, "warehouse");
+                    Profile.print(wpg, "warehouse");
                 }
                 System.out.println(Figures.heap());
             }
@@ -218,6 +210,31 @@ public final class EndToEndBenchmark {
             webhook.close();
             deleteQuietly(base); // the services removed their own directories in it
         }
+    }
+
+    /** A PostgreSQL server holding {@code databases}, with the diagnostics the options ask for. */
+    private static EmbeddedPostgres.Builder server(Path base, Options options, String... databases) {
+        EmbeddedPostgres.Builder postgres = EmbeddedPostgres.builder().baseDirectory(base).databases(databases);
+        for (String setting : options.serverConfig().split(",")) {
+            if (setting.contains("=")) { // diagnostics, e.g. --pg log_lock_waits=on,deadlock_timeout=50ms
+                postgres.serverConfig(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=')
+                        + 1));
+            }
+        }
+        if (options.statements() || options.explain() >= 0) {
+            postgres.serverConfig("shared_preload_libraries", "pg_stat_statements"
+                    + (options.explain() >= 0 ? ",auto_explain" : ""))
+                    .serverConfig("pg_stat_statements.track_planning", "on");
+        }
+        if (options.explain() >= 0) {
+            postgres.serverConfig("auto_explain.log_min_duration", Integer.toString(options.explain()))
+                    .serverConfig("auto_explain.log_analyze", "on").serverConfig("auto_explain.log_buffers", "on")
+                    // Kept after the run (the server's own directory is deleted).
+                    .serverConfig("logging_collector", "on")
+                    .serverConfig("log_directory", Path.of("").toAbsolutePath().toString())
+                    .serverConfig("log_filename", "e2e-postgres-" + databases[databases.length - 1] + ".log");
+        }
+        return postgres;
     }
 
     /** What a round wrote to the source, how fast bare Debezium read it, and where the CPU went meanwhile. */
