@@ -51,9 +51,14 @@ final class ApplyCommand implements Callable<Integer> {
                     definition.pipeline(), schema, schema);
             out.flush();
             boolean stop = false;
+            boolean snapshotReported = run.applyProgress().snapshotCompleted();
             while (!stop && !run.completion().isDone()) {
                 stop = foreground.awaitStop(run.completion(), Duration.ofSeconds(1));
                 PipelineRun.ApplyProgress progress = run.applyProgress();
+                if (progress.snapshotCompleted() && !snapshotReported) {
+                    snapshotReported = true;
+                    out.printf("%nInitial snapshot applied at %s%n", progress.applied());
+                }
                 Outage outage = run.outage();
                 out.printf("\r%s: applied through %s, next offset %,d   ", outage != null ? outage.status()
                         : progress.snapshotting() ? "snapshotting" : "streaming", progress.applied(),

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue #14 point 5, other faults: {@code lockstep run} under the shop workload (~300 changes/s) while the Kafka
  * broker stops for 30 s, while the warehouse PostgreSQL stops for 30 s, and while the source PostgreSQL restarts. The
- * run must pause, resume by itself, and {@code lockstep reconcile} must then pass exactly.
+ * run must pause, resume by itself, and {@code lockstep reconcile} must then pass exactly. {@code lockstep apply} run
+ * alone (beside {@code lockstep extract}) must do the same when the warehouse stops.
  *
  * A fault that outlasts the pipeline's deadline must stop the run by itself, with exit code 3 and a message naming
  * what is unreachable.
@@ -46,7 +48,7 @@ class FaultsIT {
     @RegisterExtension
     static final ServicesExtension services = ServicesExtension.ownEmbedded()
             .withSeparateServer("warehouse_broker", "warehouse_warehouse", "warehouse_source",
-                    "warehouse_longwarehouse");
+                    "warehouse_longwarehouse", "warehouse_applyalone");
 
     private static final double RATE = 300;
     private static final Duration OUTAGE = Duration.ofSeconds(30);
@@ -103,6 +105,17 @@ class FaultsIT {
     }
 
     @Test
+    void shouldPauseAndResumeApplyAloneWhenTheWarehouseStopsFor30Seconds(@TempDir Path dir) throws Exception {
+        Scenario scenario = new Scenario("applyalone", dir).split();
+        scenario.run(() -> {
+            services.postgres(scenario.warehouse).stopKeepingData();
+            scenario.hold(OUTAGE);
+            services.postgres(scenario.warehouse).start();
+        });
+        scenario.assertSurvived();
+    }
+
+    @Test
     void shouldResumeWhenTheSourceRestarts(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("source", dir);
         scenario.run(() -> {
@@ -133,6 +146,10 @@ class FaultsIT {
         Integer exitAfterFault;
         int reconcileExit = -1;
         boolean restartedByHand;
+        /** {@code lockstep extract} and {@code lockstep apply} as two processes instead of {@code lockstep run}. */
+        boolean split;
+        /** The extract's process when {@link #split}; {@link #run} is then the apply stage's. */
+        ChildJvm extract;
 
         Scenario(String name, Path dir, String... runOptions) throws Exception {
             this.name = name;
@@ -142,6 +159,11 @@ class FaultsIT {
             this.warehouse = "warehouse_" + name;
             this.definition = ShopRuns.renamed(dir, pipeline);
             this.report = REPORTS.resolve(name + ".txt");
+        }
+
+        Scenario split() {
+            split = true;
+            return this;
         }
 
         void run(Runnable fault) throws Exception {
@@ -182,6 +204,9 @@ class FaultsIT {
                 }
                 writer.close();
                 run.close();
+                if (extract != null) {
+                    extract.close();
+                }
                 Files.createDirectories(REPORTS);
                 Files.write(report, observed);
                 observed.forEach(l -> System.out.println("FAULTS " + name + " | " + l));
@@ -264,12 +289,27 @@ class FaultsIT {
         }
 
         private ChildJvm startRun() {
-            List<String> args = new java.util.ArrayList<>(List.of("run", definition.toString(), "--progress", "log",
+            if (split) {
+                if (extract == null) {
+                    extract = child(withOptions("extract", definition.toString()));
+                    extract.awaitLine(l -> l.startsWith("Extracting pipeline"), Duration.ofMinutes(2));
+                }
+                ChildJvm apply = child(withOptions("apply", definition.toString()));
+                apply.awaitLine(l -> l.startsWith("Applying pipeline"), Duration.ofMinutes(2));
+                return apply;
+            }
+            List<String> args = new ArrayList<>(List.of("run", definition.toString(), "--progress", "log",
                     "--log-every", "PT2S"));
             args.addAll(List.of(runOptions));
             ChildJvm child = child(args.toArray(String[]::new));
             child.awaitLine(l -> l.startsWith("Running pipeline"), Duration.ofMinutes(2));
             return child;
+        }
+
+        private String[] withOptions(String... args) {
+            List<String> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of(runOptions));
+            return all.toArray(String[]::new);
         }
 
         private ChildJvm child(String... args) {

@@ -12,7 +12,7 @@ public final class Benchmarks {
         if (args.length == 0) {
             System.err.println("usage: lockstep-benchmarks startup [--runs N] | extract [--changes N] [--rate N] "
                     + "[--seconds N] | apply [--changes N] [--batch-size N] [--repeat] [--statements] [--explain MS] "
-                    + "[--keep S] | batch-cost [--batches N] | e2e [--changes N] [--warmup N] [--rate N] [--seconds N] [--poll-ms N] [--file F] "
+                    + "[--keep S] | batch-cost [--batches N] | e2e [--changes N] [--warmup N] [--rate N] [--settle S] [--seconds N] [--poll-ms N] [--file F] "
                     + "[--async-commit] [--statements] [--explain MS] [--cpu] [--separate-warehouse] [--pg K=V,...] | demo-startup [--runs N] [--jar J] | chaos [--runs N] [--kills K] [--rate N] "
                     + "[--seed S] [--changes N] [--jar J] [--keep] [--run-seed S --runs 1]");
             System.exit(2);

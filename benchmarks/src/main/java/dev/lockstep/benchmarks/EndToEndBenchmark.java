@@ -66,7 +66,7 @@ public final class EndToEndBenchmark {
     /** The command line. */
     record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
             boolean statements, int explain, String serverConfig, boolean bareMinimal, boolean cpu, int warmup,
-            boolean separateWarehouse) {
+            boolean separateWarehouse, int settle) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
@@ -75,7 +75,7 @@ public final class EndToEndBenchmark {
                     List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
                     Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"),
                     List.of(args).contains("--cpu"), Figures.intArg(args, "--warmup", 100_000),
-                    List.of(args).contains("--separate-warehouse"));
+                    List.of(args).contains("--separate-warehouse"), Figures.intArg(args, "--settle", 20));
         }
     }
 
@@ -194,10 +194,19 @@ public final class EndToEndBenchmark {
                         s.execute("SET synchronous_commit = off");
                     }
                 }
-                CpuProfile latencyStart = options.cpu() ? CpuProfile.take(servers) : null;
-                latency(pipeline, run, workload, live, options);
+                CpuProfile[] latencyStart = new CpuProfile[1];
+                latency(pipeline, run, workload, live, options, () -> {
+                    try {
+                        if (options.statements()) {
+                            Profile.reset(wpg, "warehouse");
+                        }
+                        latencyStart[0] = options.cpu() ? CpuProfile.take(servers) : null;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
                 if (options.cpu()) {
-                    CpuProfile.take(servers).since(latencyStart, CPU_LINES).forEach(System.out::println);
+                    CpuProfile.take(servers).since(latencyStart[0], CPU_LINES).forEach(System.out::println);
                 }
                 if (options.statements()) {
                     System.out.println("  the latency phase's statements:");
@@ -294,12 +303,14 @@ public final class EndToEndBenchmark {
     }
 
     /**
-     * Commits workload transactions at the options' rate for their seconds on one connection (synchronous commits,
-     * unless {@code --async-commit}: one synchronous writer cannot reach 2,000 changes/s on a disk that takes a
-     * millisecond per fsync), and times each from its commit returning until the warehouse reflects it.
+     * Commits workload transactions at the options' rate on one connection (synchronous commits, unless {@code
+     * --async-commit}: one synchronous writer cannot reach 2,000 changes/s on a disk that takes a millisecond per
+     * fsync): first for {@code --settle} seconds untimed — the stream's shape changes from catch-up to a trickle, and
+     * the JIT compilers recompile for it — then calls {@code measuring} and for {@code --seconds} times each
+     * transaction from its commit returning until the warehouse reflects it.
      */
     private static void latency(Pipeline pipeline, LockstepEngine run, ShopWorkload workload, TrackedCommits live,
-            Options options) throws Exception {
+            Options options, Runnable measuring) throws Exception {
         Queue<Commit> pending = new ConcurrentLinkedQueue<>();
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicBoolean stop = new AtomicBoolean();
@@ -307,10 +318,12 @@ public final class EndToEndBenchmark {
         long[] changes = {0};
         long[] batches = {0, -1}; // warehouse transactions seen, last applied position
         Written[] written = new Written[1];
+        long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.settle());
+        boolean[] measured = {false};
         Thread thread = new Thread(() -> {
             try {
-                written[0] = write(workload, live, (long) options.rate() * options.seconds(), options.rate(),
-                        stop::get, pending::add);
+                written[0] = write(workload, live, (long) options.rate() * (options.settle()
+                        + options.seconds()), options.rate(), stop::get, pending::add);
             } catch (SQLException | RuntimeException e) {
                 failure.set(e);
             }
@@ -323,16 +336,22 @@ public final class EndToEndBenchmark {
                 if (!thread.isAlive() && pending.isEmpty()) {
                     return true;
                 }
+                if (!measured[0] && System.nanoTime() >= measureFrom) {
+                    measured[0] = true;
+                    measuring.run();
+                }
                 long applied = pipeline.applied();
                 long seen = System.nanoTime();
                 if (applied != batches[1]) {
-                    batches[0] += batches[1] < 0 ? 0 : 1;
+                    batches[0] += batches[1] < 0 || !measured[0] ? 0 : 1;
                     batches[1] = applied;
                 }
                 for (Commit head = pending.peek(); head != null && head.lsn() <= applied; head = pending.peek()) {
                     pending.poll();
-                    nanos.add(seen - head.committedNanos());
-                    changes[0] += head.changes();
+                    if (head.committedNanos() >= measureFrom) {
+                        nanos.add(seen - head.committedNanos());
+                        changes[0] += head.changes();
+                    }
                 }
                 return false;
             });
