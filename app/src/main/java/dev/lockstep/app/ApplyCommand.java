@@ -6,9 +6,7 @@ import dev.lockstep.runtime.PipelineFiles;
 import dev.lockstep.runtime.PipelineRun;
 import dev.lockstep.runtime.WarehouseDeployment;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -50,13 +48,11 @@ final class ApplyCommand implements Callable<Integer> {
             out.printf("Applying pipeline %s to warehouse schema %s and its raw layer %s_raw (Ctrl-C to stop)%n",
                     definition.pipeline(), schema, schema);
             out.flush();
-            boolean stop = false;
-            boolean snapshotReported = run.applyProgress().snapshotCompleted();
-            while (!stop && !run.completion().isDone()) {
-                stop = foreground.awaitStop(run.completion(), Duration.ofSeconds(1));
+            boolean[] snapshotReported = {run.applyProgress().snapshotCompleted()};
+            foreground.show(run, () -> {
                 PipelineRun.ApplyProgress progress = run.applyProgress();
-                if (progress.snapshotCompleted() && !snapshotReported) {
-                    snapshotReported = true;
+                if (progress.snapshotCompleted() && !snapshotReported[0]) {
+                    snapshotReported[0] = true;
                     out.printf("%nInitial snapshot applied at %s%n", progress.applied());
                 }
                 Outage outage = run.outage();
@@ -64,14 +60,8 @@ final class ApplyCommand implements Callable<Integer> {
                         : progress.snapshotting() ? "snapshotting" : "streaming", progress.applied(),
                         progress.nextOffset());
                 out.flush();
-            }
-            run.stop();
-            try {
-                run.completion().get();
-            } catch (ExecutionException e) {
-                out.println();
-                throw PipelineRun.failure(e.getCause());
-            }
+            });
+            Foreground.stop(run, out);
             out.printf("%nStopped pipeline %s's apply at %s; the next run resumes there.%n",
                     definition.pipeline(), run.applyProgress().applied());
             out.flush();

@@ -6,9 +6,7 @@ import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.runtime.Outage;
 import dev.lockstep.runtime.PipelineRun;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -43,30 +41,21 @@ final class ExtractCommand implements Callable<Integer> {
                     TopicNames.changes(settings.pipeline()));
             out.flush();
             ExtractMetrics metrics = run.extractMetrics();
-            long lastEvents = 0;
-            long lastTime = System.nanoTime();
-            boolean stop = false;
-            while (!stop && !run.completion().isDone()) {
-                stop = foreground.awaitStop(run.completion(), Duration.ofSeconds(1));
+            long[] last = {0, System.nanoTime()}; // events, when
+            foreground.show(run, () -> {
                 long now = System.nanoTime();
                 long events = metrics.totalEvents();
-                double rate = (events - lastEvents) / ((now - lastTime) / 1e9);
-                lastEvents = events;
-                lastTime = now;
+                double rate = (events - last[0]) / ((now - last[1]) / 1e9);
+                last[0] = events;
+                last[1] = now;
                 long wal = metrics.walRetainedBytes();
                 Outage outage = run.outage();
                 out.printf("\r%,d changes in %,d transactions  %,.0f/s  slot holds %s%s   ", events,
                         metrics.totalTransactions(), rate, wal < 0 ? "?" : (wal >> 10) + " KiB of WAL",
                         outage == null ? "" : "  " + outage.status());
                 out.flush();
-            }
-            run.stop();
-            try {
-                run.completion().get();
-            } catch (ExecutionException e) {
-                out.println();
-                throw PipelineRun.failure(e.getCause());
-            }
+            });
+            Foreground.stop(run, out);
             out.printf("%nStopped pipeline %s's extract; the next run resumes where it stopped.%n",
                     settings.pipeline());
             out.flush();

@@ -1,7 +1,10 @@
 package dev.lockstep.app;
 
+import dev.lockstep.runtime.PipelineRun;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -42,6 +45,33 @@ final class Foreground implements AutoCloseable {
             }
         }
         return stopRequested.getCount() == 0;
+    }
+
+    /**
+     * Calls {@code render} once a second until a stop was requested (returns true) or {@code run} ended by itself
+     * (returns false).
+     */
+    boolean show(PipelineRun run, Runnable render) throws InterruptedException {
+        boolean stop = false;
+        while (!stop && !run.completion().isDone()) {
+            stop = awaitStop(run.completion(), Duration.ofSeconds(1));
+            render.run();
+        }
+        return stop;
+    }
+
+    /**
+     * Stops {@code run} cleanly and returns once it stopped; rethrows the failure it stopped with, as the CLI reports
+     * it, after ending the progress line on {@code out}.
+     */
+    static void stop(PipelineRun run, PrintWriter out) throws InterruptedException {
+        run.stop();
+        try {
+            run.completion().get();
+        } catch (ExecutionException e) {
+            out.println();
+            throw PipelineRun.failure(e.getCause());
+        }
     }
 
     /** Releases the shutdown hook: the command has stopped everything it ran. */

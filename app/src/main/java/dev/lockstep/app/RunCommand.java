@@ -10,7 +10,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,24 +90,13 @@ final class RunCommand implements Callable<Integer> {
                 definition.warehouse().schema(), run.applyProgress().applied());
         out.flush();
         RunDisplay display = new RunDisplay(out, run, terminal, logEvery);
-        boolean stop = false;
-        while (!stop && !run.completion().isDone()) {
-            stop = foreground.awaitStop(run.completion(), Duration.ofSeconds(1));
-            display.render();
-        }
-        if (stop) {
+        if (foreground.show(run, display::render)) {
             beforeStop.run();
             out.printf("%nStopping pipeline %s: extract first, then the apply stage drains the changes topic…%n",
                     definition.pipeline());
             out.flush();
         }
-        run.stop();
-        try {
-            run.completion().get();
-        } catch (ExecutionException e) {
-            out.println();
-            throw PipelineRun.failure(e.getCause());
-        }
+        Foreground.stop(run, out);
         out.println(display.summary(run.extractMetrics().totalEvents(), run.applyProgress()));
         out.printf("Stopped pipeline %s at %s; the next run resumes there.%n", definition.pipeline(),
                 run.applyProgress().applied());
