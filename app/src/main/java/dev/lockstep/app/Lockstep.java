@@ -12,6 +12,8 @@ import picocli.CommandLine.ParseResult;
 @Command(
         name = "lockstep",
         mixinStandardHelpOptions = true,
+        // --help and --version on every subcommand too (`lockstep demo --help`).
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionProvider.class,
         description = "CDC pipeline and ETL engine: PostgreSQL changes, in commit order through Kafka, "
                 + "into a star-schema warehouse with quality rules.",

@@ -39,9 +39,29 @@ class LockstepCliTest {
     }
 
     @Test
+    void shouldPrintEverySubcommandsHelp() {
+        CommandLine cli = Lockstep.commandLine();
+        for (String name : cli.getSubcommands().keySet()) {
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+
+            assertThat(run(name, "--help")).as("lockstep " + name + " --help: " + err).isZero();
+            assertThat(out.toString()).as("lockstep " + name + " --help").contains("Usage: lockstep " + name);
+        }
+        assertThat(cli.getSubcommands()).containsKeys("run", "demo", "apply", "extract", "quarantine");
+    }
+
+    @Test
     void shouldRejectUnknownCommandWithUsageError() {
         assertThat(run("frobnicate")).isEqualTo(2);
 
         assertThat(err.toString()).contains("Unmatched argument").contains("frobnicate");
+    }
+
+    @Test
+    void shouldSuggestTheClosestCommand() {
+        assertThat(run("aply", "x.yaml")).isEqualTo(2);
+
+        assertThat(err.toString()).contains("Did you mean").contains("apply");
     }
 }
