@@ -249,6 +249,8 @@ class FaultsIT {
                     .isEqualTo(ErrorCode.UNAVAILABLE.exitCode());
             soft.assertThat(observed).as("the run's last word").anyMatch(l -> l.contains("error: ")
                     && l.contains(unreachable) && l.contains("unreachable"));
+            soft.assertThat(observed).as("what the warehouse kept, said once").anyMatch(l -> l.matches(".*; the "
+                    + "warehouse holds everything up to [0-9A-F]+/[0-9A-F]+#\\d+ and the next run resumes there.*"));
             soft.assertThat(reconcileExit).as("reconcile's exit code after the restart by hand").isZero();
             soft.assertAll();
         }

@@ -54,12 +54,14 @@ public record Outage(String system, Instant since, String cause, Duration deadli
                 + clock(giveUpAt()) + " (--fault-deadline " + deadline + ")";
     }
 
-    /** The error a run stops with once the deadline passed. */
-    LockstepException expiredError(String pipeline, String resumesFrom, Throwable last) {
+    /**
+     * The error a run stops with once the deadline passed; {@code committed} says what was kept, e.g. {@code the
+     * warehouse holds everything up to 0/1A2B#3}.
+     */
+    LockstepException expiredError(String pipeline, String committed, Throwable last) {
         return new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + pipeline + ": " + system
                 + " has been unreachable since " + clock(since) + ", longer than --fault-deadline " + deadline + " ("
-                + cause + "); the warehouse holds everything up to " + resumesFrom + " and the next run resumes there",
-                last);
+                + cause + "); " + committed + " and the next run resumes there", last);
     }
 
     /**

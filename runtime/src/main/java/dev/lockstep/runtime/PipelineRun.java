@@ -166,11 +166,6 @@ public final class PipelineRun implements AutoCloseable {
         return run;
     }
 
-    /** Returns which stages run in this process. */
-    public Stages stages() {
-        return stages;
-    }
-
     /** Returns the outage the run is paused on now (Kafka's, else the extract's, else the apply stage's), or null. */
     public Outage outage() {
         Outage kafka = kafkaOutage;
@@ -468,7 +463,10 @@ public final class PipelineRun implements AutoCloseable {
         return extractMetrics.walRetainedBytes();
     }
 
-    /** Returns what the apply stage did, as of at most a fraction of a second ago (the topic's end: a second). */
+    /**
+     * Returns what the apply stage did, as of at most a fraction of a second ago (the topic's end: a second); null
+     * when only the extract runs.
+     */
     public ApplyProgress applyProgress() {
         return progress;
     }

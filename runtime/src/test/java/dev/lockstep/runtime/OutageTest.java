@@ -50,8 +50,8 @@ class OutageTest {
         assertThat(outage.expired(since.plusSeconds(301))).isTrue();
         assertThat(outage.status()).startsWith("paused: the warehouse unreachable since ")
                 .contains("(refused), retrying until ").endsWith("(--fault-deadline PT5M)");
-        assertThat(outage.expiredError("shop", "0/1A2B#3", null)).hasMessageContaining(
-                "pipeline shop: the warehouse has been unreachable since").hasMessageContaining(
+        assertThat(outage.expiredError("shop", "the warehouse holds everything up to 0/1A2B#3", null))
+                .hasMessageContaining("pipeline shop: the warehouse has been unreachable since").hasMessageContaining(
                 "longer than --fault-deadline PT5M (refused); the warehouse holds everything up to 0/1A2B#3")
                 .extracting(e -> ((LockstepException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE);
     }
