@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * The apply stage of one deployed pipeline, one step at a time: a batch of whole source transactions applied to the
  * warehouse, then the control work that is due at the control point (no batch open): the quarantine replay requests
  * waiting (once a second) and, while the stream is quiet, the references rules. The alerting work runs beside it
- * on its own thread ({@link Alerting}). Used by {@code lockstep apply} alone and by {@code lockstep run} beside the
+ * on its own thread ({@link Alerting}). Run by {@link PipelineRun}: alone for {@code lockstep apply}, beside the
  * extract.
  */
 public final class ApplyStage implements AutoCloseable {
