@@ -74,7 +74,6 @@ public final class PipelineRun implements AutoCloseable {
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
             Map<String, StarLoader.TargetCounts> targets) {}
 
-    private final Stages stages;
     /** The deployment the apply stage runs; null when only the extract runs. */
     private final WarehouseDeployment deployment;
     private final ExtractSettings settings;
@@ -101,7 +100,6 @@ public final class PipelineRun implements AutoCloseable {
 
     private PipelineRun(Stages stages, WarehouseDeployment deployment, ExtractSettings settings,
             Consumer<String> notices, Duration faultDeadline) {
-        this.stages = stages;
         this.deployment = deployment;
         this.settings = settings;
         this.extractMetrics = new ExtractMetrics(settings.pipeline());
