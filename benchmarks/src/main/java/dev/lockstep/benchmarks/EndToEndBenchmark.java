@@ -58,7 +58,7 @@ public final class EndToEndBenchmark {
     private static final int CPU_LINES = 12;
     /** The workload's seed. */
     public static final long SEED = 42;
-    /** The shop the benchmark seeds: 2,000 customers, 300 products, 1,000 orders. */
+    /** The shop the benchmark seeds by default: 2,000 customers, 300 products, 1,000 orders. */
     public static final ShopDatabase SHOP = new ShopDatabase(2_000, 300, 1_000);
 
     private EndToEndBenchmark() {}
@@ -66,7 +66,7 @@ public final class EndToEndBenchmark {
     /** The command line. */
     record Options(int changes, int rate, int seconds, int pollMillis, Path file, boolean asyncCommit,
             boolean statements, int explain, String serverConfig, boolean bareMinimal, boolean cpu, int warmup,
-            boolean separateWarehouse, int settle) {
+            boolean separateWarehouse, int settle, ShopDatabase shop) {
 
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--changes", 100_000), Figures.intArg(args, "--rate", 2_000),
@@ -75,7 +75,12 @@ public final class EndToEndBenchmark {
                     List.of(args).contains("--statements"), Figures.intArg(args, "--explain", -1),
                     Figures.stringArg(args, "--pg", ""), List.of(args).contains("--bare-minimal"),
                     List.of(args).contains("--cpu"), Figures.intArg(args, "--warmup", 100_000),
-                    List.of(args).contains("--separate-warehouse"), Figures.intArg(args, "--settle", 20));
+                    List.of(args).contains("--separate-warehouse"), Figures.intArg(args, "--settle", 20),
+                    // A large warehouse (--customers 200000 --orders 333334: 1M fact rows) is loaded through the
+                    // pipeline, by the first run's snapshot.
+                    new ShopDatabase(Figures.intArg(args, "--customers", SHOP.customers()),
+                            Figures.intArg(args, "--products", SHOP.products()),
+                            Figures.intArg(args, "--orders", SHOP.orders())));
         }
     }
 
@@ -91,6 +96,7 @@ public final class EndToEndBenchmark {
             System.err.println(options.file() + " not found: run from the repository root or pass --file");
             System.exit(2);
         }
+        ShopDatabase shop = options.shop();
         Path base = Files.createTempDirectory("lockstep-e2e-bench");
         AlertsWebhook webhook = AlertsWebhook.start();
         // One server for both databases, or (--separate-warehouse) a second one for the warehouse, as deployments
@@ -114,18 +120,18 @@ public final class EndToEndBenchmark {
             EmbeddedPostgres wpg = separate != null ? separate : pg;
             EmbeddedPostgres[] servers = separate != null ? new EmbeddedPostgres[] {pg, separate}
                     : new EmbeddedPostgres[] {pg};
-            SHOP.create(writer);
+            shop.create(writer);
             Map<String, String> environment = Map.of(
                     "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
                     "SHOP_WAREHOUSE_URL", wpg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", wpg.user(),
                     "SHOP_ALERTS_WEBHOOK", webhook.url());
             Pipeline pipeline = new Pipeline(warehouse, options.pollMillis());
-            ShopWorkload workload = new ShopWorkload(SHOP, SEED);
-            long snapshotRows = (long) SHOP.customers() + ShopDatabase.CATEGORIES + SHOP.products() + SHOP.orders()
+            ShopWorkload workload = new ShopWorkload(shop, SEED);
+            long snapshotRows = (long) shop.customers() + ShopDatabase.CATEGORIES + shop.products() + shop.orders()
                     * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
             System.out.printf("e2e benchmark (%s): shop of %,d customers, %,d products, %,d orders (snapshot of %,d "
                     + "rows); %,d changes written while stopped; latency at %,d changes/s for %d s%n", options.file(),
-                    SHOP.customers(), SHOP.products(), SHOP.orders(), snapshotRows, options.changes(), options.rate(),
+                    shop.customers(), shop.products(), shop.orders(), snapshotRows, options.changes(), options.rate(),
                     options.seconds());
 
             TrackedCommits live = new TrackedCommits(writer);
@@ -138,6 +144,7 @@ public final class EndToEndBenchmark {
             }
             line("first run (not timed)", String.format("deploy, snapshot of %,d rows and one change applied, "
                     + "stopped: %.1f s", snapshotRows, (System.nanoTime() - warmUp) / 1e9));
+            line("warehouse", warehouseSize(warehouse));
 
             // The source is written as fast as it goes (no fsync wait per commit).
             try (Statement s = bulk.createStatement()) {
@@ -212,6 +219,7 @@ public final class EndToEndBenchmark {
                     System.out.println("  the latency phase's statements:");
                     Profile.print(wpg, "warehouse");
                 }
+                line("warehouse", warehouseSize(warehouse));
                 System.out.println(Figures.heap());
             }
             line("alert events", String.format("%,d received by the local webhook", webhook.received()));
@@ -510,6 +518,24 @@ public final class EndToEndBenchmark {
     @FunctionalInterface
     public interface Check {
         boolean done() throws Exception;
+    }
+
+    /**
+     * The star schema's size and how fresh its statistics are: the applier analyzes after the initial snapshot,
+     * autovacuum after that.
+     */
+    private static String warehouseSize(Connection warehouse) throws SQLException {
+        StringBuilder out = new StringBuilder();
+        try (Statement s = warehouse.createStatement(); ResultSet rs = s.executeQuery("SELECT relname, n_live_tup, "
+                + "n_mod_since_analyze, greatest(last_analyze, last_autoanalyze) IS NOT NULL FROM pg_stat_user_tables "
+                + "WHERE schemaname = 'shop_dw' AND relname IN ('fact_order_line', 'dim_customer') ORDER BY relname")) {
+            while (rs.next()) {
+                out.append(out.isEmpty() ? "" : "; ").append(String.format("%s ~%,d rows (%s, %,d changed since)",
+                        rs.getString(1), rs.getLong(2), rs.getBoolean(4) ? "analyzed" : "never analyzed",
+                        rs.getLong(3)));
+            }
+        }
+        return out.toString();
     }
 
     private static void line(String label, String figures) {

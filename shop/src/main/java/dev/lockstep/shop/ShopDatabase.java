@@ -82,13 +82,13 @@ public final class ShopDatabase {
                     + "'Customer.' || g || '@Example.org' END, (ARRAY[" + array(CITIES) + ",NULL])[1 + g % "
                     + (CITIES.length + 1) + "], (ARRAY[" + array(SEGMENTS) + ",NULL])[1 + g % "
                     + (SEGMENTS.length + 1) + "], timestamptz '2024-01-01 00:00+00' + g * interval '7 hours' "
-                    + "FROM generate_series(1, " + customers + ") g");
+                    + "FROM generate_series(1::bigint, " + customers + ") g");
             s.execute("INSERT INTO products SELECT g, 'Product ' || g, 'sku-' || g, CASE WHEN g % 41 = 0 THEN NULL "
-                    + "ELSE 1 + g % " + CATEGORIES + " END, 2 + (g * 37 % 9000) / 100.0 FROM generate_series(1, "
+                    + "ELSE 1 + g % " + CATEGORIES + " END, 2 + (g * 37 % 9000) / 100.0 FROM generate_series(1::bigint, "
                     + products + ") g");
             s.execute("INSERT INTO orders SELECT g, 1 + (g * 7919) % " + customers + ", timestamptz '2026-01-01 "
                     + "00:00+00' + (g * 7717 % 400000) * interval '1 minute', (ARRAY['new','paid','shipped',"
-                    + "'delivered'])[1 + g % 4]::order_status FROM generate_series(1, " + orders + ") g");
+                    + "'delivered'])[1 + g % 4]::order_status FROM generate_series(1::bigint, " + orders + ") g");
             s.execute("INSERT INTO order_items SELECT 3 * o.id - 3 + l, o.id, 1 + (o.id * 31 + l * 7) % " + products
                     + ", 1 + (o.id + l) % 5, p.price, CASE WHEN (o.id + l) % 4 = 0 THEN NULL ELSE ((o.id + l) % 3) "
                     + "* 5 END FROM orders o CROSS JOIN generate_series(1, 3) l JOIN products p ON p.id = 1 + "
