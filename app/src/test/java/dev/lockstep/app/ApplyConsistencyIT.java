@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;

@@ -8,7 +8,7 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.ApplyStage;
 import dev.lockstep.runtime.WarehouseDeployment;

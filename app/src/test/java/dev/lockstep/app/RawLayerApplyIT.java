@@ -9,7 +9,7 @@ import dev.lockstep.connectors.PostgresSourceCatalog;
 import dev.lockstep.core.definition.SourcePostgres;
 import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.testing.ServicesExtension;

@@ -3,7 +3,7 @@ package dev.lockstep.benchmarks;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;

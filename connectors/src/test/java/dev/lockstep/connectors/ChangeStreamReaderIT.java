@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;

@@ -5,7 +5,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.apply.WarehouseApplier;

@@ -1,4 +1,4 @@
-package dev.lockstep.core.stream;
+package dev.lockstep.core.reader;
 
 import static java.util.Objects.requireNonNull;
 
@@ -8,6 +8,8 @@ import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.SchemaStore;
 import dev.lockstep.core.envelope.UndecodableRecordException;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.core.stream.TopicNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

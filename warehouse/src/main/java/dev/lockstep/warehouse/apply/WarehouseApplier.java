@@ -9,7 +9,7 @@ import dev.lockstep.core.definition.connect.SourceTable;
 import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.UndecodableRecordException;
-import dev.lockstep.core.stream.ChangeStreamReader;
+import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.quality.QualityMetrics;
