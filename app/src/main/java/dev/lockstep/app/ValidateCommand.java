@@ -6,10 +6,10 @@ import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.ProblemType;
-import dev.lockstep.core.definition.connect.ConnectedReport;
-import dev.lockstep.core.definition.connect.ConnectedValidator;
-import dev.lockstep.core.definition.connect.ExpressionTypeChecker;
-import dev.lockstep.core.definition.connect.SourceCatalog;
+import dev.lockstep.core.definition.live.ConnectedReport;
+import dev.lockstep.core.definition.live.ConnectedValidator;
+import dev.lockstep.core.definition.live.ExpressionTypeChecker;
+import dev.lockstep.core.definition.live.SourceCatalog;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,10 +19,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lockstep validate}: checks definitions offline, and with {@code --connect} against their databases. */
 @Command(

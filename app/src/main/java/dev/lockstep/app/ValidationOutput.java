@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
-import dev.lockstep.core.definition.connect.DerivedColumn;
+import dev.lockstep.core.definition.live.DerivedColumn;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -2,8 +2,8 @@ package dev.lockstep.app;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.core.definition.connect.SourceColumn;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceColumn;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.connectors.PostgresSourceCatalog;
 import dev.lockstep.core.definition.SourcePostgres;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;

@@ -5,7 +5,7 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;

@@ -8,7 +8,7 @@ import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.definition.WarehousePostgres;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;

@@ -1,6 +1,6 @@
 package dev.lockstep.warehouse;
 
-import dev.lockstep.core.definition.connect.SourceColumn;
+import dev.lockstep.core.definition.live.SourceColumn;
 
 /**
  * The type a source column has in the warehouse's raw layer. The warehouse does not have the source's own types,

@@ -3,11 +3,11 @@ package dev.lockstep.warehouse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.definition.WarehousePostgres;
-import dev.lockstep.core.definition.connect.ExpressionProbe;
-import dev.lockstep.core.definition.connect.ReplicaIdentity;
-import dev.lockstep.core.definition.connect.SourceColumn;
-import dev.lockstep.core.definition.connect.SourceTable;
-import dev.lockstep.core.definition.connect.TypeCheck;
+import dev.lockstep.core.definition.live.ExpressionProbe;
+import dev.lockstep.core.definition.live.ReplicaIdentity;
+import dev.lockstep.core.definition.live.SourceColumn;
+import dev.lockstep.core.definition.live.SourceTable;
+import dev.lockstep.core.definition.live.TypeCheck;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import java.sql.Connection;

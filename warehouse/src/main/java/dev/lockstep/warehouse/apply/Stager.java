@@ -1,7 +1,7 @@
 package dev.lockstep.warehouse.apply;
 
 import dev.lockstep.core.definition.SqlIdentifiers;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;

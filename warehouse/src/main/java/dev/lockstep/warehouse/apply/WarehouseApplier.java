@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.UndecodableRecordException;

@@ -1,7 +1,7 @@
 package dev.lockstep.warehouse.raw;
 
-import dev.lockstep.core.definition.connect.SourceColumn;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceColumn;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.PlannerSwitches;

@@ -4,7 +4,7 @@ import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
 import dev.lockstep.core.definition.DeletePolicy;
 import dev.lockstep.core.definition.SourceDimension;
-import dev.lockstep.core.definition.connect.SourceColumn;
+import dev.lockstep.core.definition.live.SourceColumn;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;

@@ -4,7 +4,7 @@ import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
 import dev.lockstep.core.definition.Lookup;
 import dev.lockstep.core.definition.UniqueRule;
-import dev.lockstep.core.definition.connect.SourceTable;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.raw.RawMerge;

@@ -1,4 +1,4 @@
-package dev.lockstep.core.definition.connect;
+package dev.lockstep.core.definition.live;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package dev.lockstep.core.definition.connect;
+package dev.lockstep.core.definition.live;
 
 import java.util.Map;
 import java.util.Optional;

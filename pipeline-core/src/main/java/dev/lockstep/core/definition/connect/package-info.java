@@ -1,7 +1,0 @@
-/**
- * Checks of a definition against live databases ({@code lockstep validate --connect}): the small interfaces the
- * database modules implement ({@link dev.lockstep.core.definition.connect.SourceCatalog} in connectors,
- * {@link dev.lockstep.core.definition.connect.ExpressionTypeChecker} in warehouse), and
- * {@link dev.lockstep.core.definition.connect.ConnectedValidator}, which holds the logic and knows no driver.
- */
-package dev.lockstep.core.definition.connect;
