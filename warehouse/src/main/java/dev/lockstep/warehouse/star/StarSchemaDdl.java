@@ -3,9 +3,9 @@ package dev.lockstep.warehouse.star;
 import dev.lockstep.core.definition.DateDimension;
 import dev.lockstep.core.definition.DeletePolicy;
 import dev.lockstep.core.definition.QualityRule;
-import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.definition.SourceDimension;
 import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.StarSchema.Column;
@@ -41,11 +41,13 @@ public final class StarSchemaDdl {
                 create(star, 2));
     }
 
-    /** Returns the migration that creates the dimensions, the date dimension and the facts of {@code star}. */
+    /**
+     * Returns the migration that creates the dimensions, the date dimension and the facts of {@code star}, in its
+     * schema: Flyway created that schema (it keeps its history table there), so the migration does not.
+     */
     public static MigrationScript create(StarSchema star, int version) {
         StringBuilder up = new StringBuilder();
         List<String> drops = new ArrayList<>();
-        up.append("CREATE SCHEMA IF NOT EXISTS ").append(quote(star.schema())).append(";\n");
         comment(up, "SCHEMA " + quote(star.schema()), "Lockstep star schema: dimensions (dim_*) and facts (fact_*) "
                 + "loaded from the change stream, each source transaction atomically; the raw layer is in "
                 + star.schema() + "_raw.");
