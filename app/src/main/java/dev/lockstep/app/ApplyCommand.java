@@ -9,8 +9,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code lockstep apply}: runs the apply stage alone — raw layer, dimensions and facts. */
 @Command(name = "apply",
@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "rules on a schedule; alerts and quarantine records are relayed to Kafka and webhooks. Serves "
                 + "quarantine replay requests between batches. Pauses and retries while the warehouse or Kafka is "
                 + "unreachable (--fault-deadline). Runs until Ctrl-C, then stops at the batch boundary it reached.")
-final class ApplyCommand implements Callable<Integer> {
+final class ApplyCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     @Spec
     CommandSpec spec;
@@ -32,6 +32,14 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Mixin
     FaultDeadlineOption faultDeadline;
+
+    @Mixin
+    LogFileOption logFile;
+
+    @Override
+    public LogFileOption logFile() {
+        return logFile;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -23,9 +23,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code lockstep demo}: the shop example end to end on embedded services — PostgreSQL (databases {@code shop} and
@@ -39,7 +40,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "orders, status changes, customers moving city (new SCD 2 versions), deletes, and a few rows the "
                 + "quality rules catch. Prints how to connect with psql and example star-schema queries. Ctrl-C "
                 + "stops the workload, drains the pipeline and removes the embedded services' data.")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     static final String EXAMPLE = "examples/shop/pipeline.yaml";
 
@@ -61,6 +62,14 @@ final class DemoCommand implements Callable<Integer> {
             description = "How to show progress: live (redrawn in place), log (a line every 10 s), auto. Default: "
                     + "${DEFAULT-VALUE}.")
     String progress;
+
+    @Mixin
+    LogFileOption logFile;
+
+    @Override
+    public LogFileOption logFile() {
+        return logFile;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -9,15 +9,15 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code lockstep extract}: runs the extract stage alone, with a live count; Ctrl-C stops it cleanly. */
 @Command(name = "extract",
         description = "Stream the source tables' changes into Kafka (lockstep.<pipeline>.changes), whole source "
                 + "transactions at a time, in commit order. Pauses and retries while the source or Kafka is unreachable "
                 + "(--fault-deadline). Runs until Ctrl-C; the next run resumes where it stopped.")
-final class ExtractCommand implements Callable<Integer> {
+final class ExtractCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     @Spec
     CommandSpec spec;
@@ -27,6 +27,14 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Mixin
     FaultDeadlineOption faultDeadline;
+
+    @Mixin
+    LogFileOption logFile;
+
+    @Override
+    public LogFileOption logFile() {
+        return logFile;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -3,10 +3,11 @@ package dev.lockstep.app;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /** The {@code lockstep} command line: the entry point of the jar. */
 @Command(
@@ -53,8 +54,25 @@ public final class Lockstep implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /**
+     * Sets logging up for the command about to run: a command that runs for long ({@link LogFileOption.LogsToFile})
+     * logs to a file, named on its first line of output; asking for help or the version writes no file.
+     */
     private static int executeWithLogging(ParseResult parseResult) {
-        Logging.configure(VerbosityOption.levelOf(parseResult));
+        ParseResult command = parseResult;
+        boolean help = false;
+        for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            help |= p.isUsageHelpRequested() || p.isVersionHelpRequested();
+            command = p;
+        }
+        Path file = null;
+        if (!help && command.commandSpec().userObject() instanceof LogFileOption.LogsToFile logs) {
+            file = logs.logFile().resolve(command.commandSpec().name());
+        }
+        Logging.configure(VerbosityOption.levelOf(parseResult), file);
+        if (file != null) {
+            command.commandSpec().commandLine().getOut().println("Log file: " + file);
+        }
         return new CommandLine.RunLast().execute(parseResult);
     }
 

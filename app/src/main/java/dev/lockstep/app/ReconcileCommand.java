@@ -23,9 +23,9 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code lockstep reconcile}: waits until the warehouse has applied everything the source had committed when the
@@ -39,7 +39,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "dimension's current attributes and the SCD 2 version chains — a key with an open quarantine row "
                 + "counts with its quarantined values. Prints a pass/fail table; exit code 0 when everything "
                 + "matches, 5 when something differs, 6 when the warehouse did not catch up in time.")
-final class ReconcileCommand implements Callable<Integer> {
+final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     static final int DIFFERENCES = 5;
     static final int NOT_CAUGHT_UP = 6;
@@ -57,6 +57,14 @@ final class ReconcileCommand implements Callable<Integer> {
 
     /** One line of the table. */
     record Check(String target, String check, String source, String warehouse, boolean pass) {}
+
+    @Mixin
+    LogFileOption logFile;
+
+    @Override
+    public LogFileOption logFile() {
+        return logFile;
+    }
 
     @Override
     public Integer call() throws Exception {

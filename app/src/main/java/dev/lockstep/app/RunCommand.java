@@ -13,9 +13,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lockstep run}: the whole pipeline in one process — extract and apply — with live progress. */
 @Command(name = "run",
@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "apply stage drains the changes topic and commits its last batch; the next run resumes there. A "
                 + "definition changed in a way that needs a warehouse migration is refused before anything starts, "
                 + "with what changed.")
-final class RunCommand implements Callable<Integer> {
+final class RunCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     @Spec
     CommandSpec spec;
@@ -45,6 +45,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     FaultDeadlineOption faultDeadline;
+
+    @Mixin
+    LogFileOption logFile;
+
+    @Override
+    public LogFileOption logFile() {
+        return logFile;
+    }
 
     @Override
     public Integer call() throws Exception {

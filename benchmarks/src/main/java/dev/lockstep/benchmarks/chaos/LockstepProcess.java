@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One {@code java -Xmx512m -jar lockstep.jar <args>} child process, its stdout and stderr in a log file.
+ * One {@code java -Xmx512m -jar lockstep.jar <args>} child process, its stdout and stderr in a log file, and its log
+ * (Lockstep's and the libraries' lines, {@code --log-file}) beside it in {@link #detailLog}.
  *
  * <p>{@link #kill()} is SIGKILL: on Linux, {@link Process#destroyForcibly()} sends SIGKILL to the child's pid, and a
  * JVM killed so exits with 137 (128 + 9), which {@link #kill()} returns so that callers can check it. Every child
@@ -53,11 +54,15 @@ final class LockstepProcess implements AutoCloseable {
         process.onExit().thenRun(() -> LIVE.remove(process));
     }
 
-    /** Starts {@code java -Xmx512m -jar jar args} with {@code environment} added, output to {@code log}. */
+    /**
+     * Starts {@code java -Xmx512m -jar jar args --log-file <detail log>} with {@code environment} added, output to
+     * {@code log}; {@code args} name a command that logs to a file ({@code run}, {@code reconcile}).
+     */
     static LockstepProcess start(Path jar, Map<String, String> environment, Path log, String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx512m", "-jar", jar.toString()));
         command.addAll(List.of(args));
+        command.addAll(List.of("--log-file", detailLog(log).toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().putAll(requireNonNull(environment, "environment"));
@@ -67,6 +72,12 @@ final class LockstepProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
         }
+    }
+
+    /** Where the process started with output to {@code log} writes its log: {@code x.log} → {@code x.detail.log}. */
+    static Path detailLog(Path log) {
+        String name = log.getFileName().toString();
+        return log.resolveSibling(name.substring(0, name.length() - ".log".length()) + ".detail.log");
     }
 
     long pid() {

@@ -15,23 +15,25 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The WARN and ERROR lines of a run's {@code lockstep run} logs, summarised for a failed run's report: per log file,
+ * The WARN and ERROR lines of a run's {@code lockstep run} logs ({@code --log-file}, Lockstep's and the libraries'
+ * lines), summarised for a failed run's report: per log file,
  * how many there are and which kinds (logger and message, numbers blanked; a Kafka "Error: CODE" by its code).
  */
 final class LogScan {
 
-    private static final Pattern LOGGED = Pattern.compile("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (WARN|ERROR) +(\\S+) - (.*)$");
+    private static final Pattern LOGGED = Pattern.compile("^(?:\\d{4}-\\d\\d-\\d\\d )?"
+            + "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (WARN|ERROR) +(?:\\[[^\\]]*\\] )?(\\S+) - (.*)$");
     private static final Pattern KAFKA_ERROR = Pattern.compile("Error: ([A-Z_]+)");
     private static final int KINDS = 3;
     private static final int WIDTH = 140;
 
     private LogScan() {}
 
-    /** Returns one line per {@code lockstep-run-*.log} in {@code directory} that has WARN or ERROR lines. */
+    /** Returns one line per {@code lockstep-run-*.detail.log} in {@code directory} that has WARN or ERROR lines. */
     static List<String> summarise(Path directory) {
         List<String> summary = new ArrayList<>();
         try (Stream<Path> files = Files.list(directory)) {
-            for (Path log : files.filter(f -> f.getFileName().toString().matches("lockstep-run-\\d+\\.log"))
+            for (Path log : files.filter(f -> f.getFileName().toString().matches("lockstep-run-\\d+\\.detail\\.log"))
                     .sorted((a, b) -> Integer.compare(number(a), number(b))).toList()) {
                 Map<String, Integer> kinds = kinds(log);
                 if (!kinds.isEmpty()) {
@@ -67,6 +69,6 @@ final class LogScan {
 
     private static int number(Path log) {
         String name = log.getFileName().toString();
-        return Integer.parseInt(name.substring("lockstep-run-".length(), name.length() - ".log".length()));
+        return Integer.parseInt(name.substring("lockstep-run-".length(), name.length() - ".detail.log".length()));
     }
 }

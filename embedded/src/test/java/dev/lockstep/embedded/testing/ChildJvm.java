@@ -202,6 +202,8 @@ public final class ChildJvm implements AutoCloseable {
                 Path log = logDirectory.resolve(mainClass.getSimpleName() + "-" + System.nanoTime() + ".log");
                 ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                         .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
+                // A Lockstep command's own log file (--log-file's default) goes beside the child's output.
+                builder.environment().put("LOCKSTEP_LOG_DIR", logDirectory.toAbsolutePath().toString());
                 builder.environment().putAll(environment);
                 Process process = builder.start();
                 return new ChildJvm(process, log);
