@@ -118,7 +118,7 @@ public final class CompositeTypes {
                     String entryPath = ObjectSpec.join(path, entry.key());
                         YamlNode keyNode = new YamlNode.Scalar(YamlNode.ScalarKind.STRING, entry.key(), entry.key(), false,
                             false, entry.keyLocation(), entry.keyOffset());
-                    boolean validName = ScalarTypes.checkName(entry.key(), keyNode, entryPath, b, names);
+                    boolean validName = NameTypes.checkName(entry.key(), keyNode, entryPath, b, names);
                     V read = value.read(entry.value(), entryPath, b);
                     if (validName && read != null) {
                         Located<V> located = new Located<>(read, entryPath, entry.keyLocation(), entry.value());

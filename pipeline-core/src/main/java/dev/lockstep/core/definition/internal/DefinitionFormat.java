@@ -2,24 +2,24 @@ package dev.lockstep.core.definition.internal;
 
 import static dev.lockstep.core.definition.internal.CompositeTypes.list;
 import static dev.lockstep.core.definition.internal.CompositeTypes.map;
+import static dev.lockstep.core.definition.internal.ConnectionTypes.jdbcUrl;
+import static dev.lockstep.core.definition.internal.ConnectionTypes.webhook;
 import static dev.lockstep.core.definition.internal.Field.optional;
 import static dev.lockstep.core.definition.internal.Field.required;
+import static dev.lockstep.core.definition.internal.NameTypes.columnRef;
+import static dev.lockstep.core.definition.internal.NameTypes.name;
+import static dev.lockstep.core.definition.internal.NameTypes.reference;
+import static dev.lockstep.core.definition.internal.NameTypes.sourceColumn;
+import static dev.lockstep.core.definition.internal.NameTypes.table;
 import static dev.lockstep.core.definition.internal.ScalarTypes.bool;
 import static dev.lockstep.core.definition.internal.ScalarTypes.bound;
-import static dev.lockstep.core.definition.internal.ScalarTypes.columnRef;
 import static dev.lockstep.core.definition.internal.ScalarTypes.date;
 import static dev.lockstep.core.definition.internal.ScalarTypes.duration;
 import static dev.lockstep.core.definition.internal.ScalarTypes.expression;
 import static dev.lockstep.core.definition.internal.ScalarTypes.integer;
-import static dev.lockstep.core.definition.internal.ScalarTypes.jdbcUrl;
 import static dev.lockstep.core.definition.internal.ScalarTypes.literal;
-import static dev.lockstep.core.definition.internal.ScalarTypes.name;
 import static dev.lockstep.core.definition.internal.ScalarTypes.percent;
-import static dev.lockstep.core.definition.internal.ScalarTypes.reference;
-import static dev.lockstep.core.definition.internal.ScalarTypes.sourceColumn;
-import static dev.lockstep.core.definition.internal.ScalarTypes.table;
 import static dev.lockstep.core.definition.internal.ScalarTypes.text;
-import static dev.lockstep.core.definition.internal.ScalarTypes.webhook;
 import static dev.lockstep.core.definition.internal.ScalarTypes.zone;
 
 import dev.lockstep.core.definition.AcceptedValuesRule;
@@ -106,7 +106,7 @@ public final class DefinitionFormat {
             "Database name, with `host`.").withExample("shop");
     public static final Field<String> USER = required("user", text("a user name"), "User to connect as.")
             .withExample("lockstep");
-    public static final Field<Secret> PASSWORD = optional("password", ScalarTypes.secret(SECRET_FILE, FILE),
+    public static final Field<Secret> PASSWORD = optional("password", ConnectionTypes.secret(SECRET_FILE, FILE),
             "Password: `${ENV_VAR}` or `{file: path}`. Never written in the definition itself.")
             .withExample("${SHOP_DB_PASSWORD}");
     public static final Field<String> SLOT = optional("slot", name(SLOT_NAME),
