@@ -1,6 +1,7 @@
 package dev.lockstep.core.definition.internal;
 
 import static dev.lockstep.core.definition.internal.DefinitionFormat.*;
+import static dev.lockstep.core.definition.internal.RuleFormat.*;
 
 import dev.lockstep.core.definition.AcceptedValuesRule;
 import dev.lockstep.core.definition.Alerts;

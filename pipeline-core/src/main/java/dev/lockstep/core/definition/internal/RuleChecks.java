@@ -1,18 +1,18 @@
 package dev.lockstep.core.definition.internal;
 
-import static dev.lockstep.core.definition.internal.DefinitionFormat.CHECK;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.DIMENSION_REFERENCES;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.MAX;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.MEASURES;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.MIN;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.PATTERN;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.QUALITY;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.REFERENCED_DIMENSION;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.REFERENCES_DIMENSION;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.RULE_COLUMNS;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.RULE_NAME_FIELD;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.SUMS;
-import static dev.lockstep.core.definition.internal.DefinitionFormat.TARGET;
+import static dev.lockstep.core.definition.internal.RuleFormat.CHECK;
+import static dev.lockstep.core.definition.internal.RuleFormat.MAX;
+import static dev.lockstep.core.definition.internal.RuleFormat.MIN;
+import static dev.lockstep.core.definition.internal.RuleFormat.PATTERN;
+import static dev.lockstep.core.definition.internal.RuleFormat.REFERENCES_DIMENSION;
+import static dev.lockstep.core.definition.internal.RuleFormat.RULE_COLUMNS;
+import static dev.lockstep.core.definition.internal.RuleFormat.RULE_NAME_FIELD;
+import static dev.lockstep.core.definition.internal.RuleFormat.SUMS;
+import static dev.lockstep.core.definition.internal.RuleFormat.TARGET;
 
 import dev.lockstep.core.definition.ProblemType;
 import dev.lockstep.core.definition.RuleKind;
@@ -78,7 +78,7 @@ final class RuleChecks {
     }
 
     static RuleKind kindOf(Section rule) {
-        return DefinitionFormat.RULE_SPECS.entrySet().stream().filter(e -> e.getValue() == rule.spec())
+        return RuleFormat.RULE_SPECS.entrySet().stream().filter(e -> e.getValue() == rule.spec())
                 .map(Map.Entry::getKey).findFirst().orElseThrow();
     }
 
