@@ -1,5 +1,7 @@
 package dev.lockstep.benchmarks;
 
+import dev.lockstep.benchmarks.SourceWriter.Commit;
+import dev.lockstep.benchmarks.SourceWriter.Written;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
@@ -53,7 +55,6 @@ public final class EndToEndBenchmark {
     public static final String DEFINITION = "examples/shop/pipeline.yaml";
     private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
             "order_items").map(t -> new TableId("public", t)).toList();
-    private static final Duration TIMEOUT = Duration.ofMinutes(20);
     /** Lines per side of a {@code --cpu} profile. */
     private static final int CPU_LINES = 12;
     /** The workload's seed. */
@@ -83,12 +84,6 @@ public final class EndToEndBenchmark {
                             Figures.intArg(args, "--orders", SHOP.orders())));
         }
     }
-
-    /** A source transaction the warehouse must reflect: its tracked WAL position, commit time and row changes. */
-    public record Commit(long lsn, long committedNanos, int changes) {}
-
-    /** What a writer committed: row changes, transactions, and the last transaction that changed rows. */
-    public record Written(long changes, long transactions, Commit last, long nanos) {}
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
@@ -125,7 +120,7 @@ public final class EndToEndBenchmark {
                     "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
                     "SHOP_WAREHOUSE_URL", wpg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", wpg.user(),
                     "SHOP_ALERTS_WEBHOOK", webhook.url());
-            Pipeline pipeline = new Pipeline(warehouse, options.pollMillis());
+            AppliedPosition pipeline = new AppliedPosition(warehouse, options.pollMillis());
             ShopWorkload workload = new ShopWorkload(shop, SEED);
             long snapshotRows = (long) shop.customers() + ShopDatabase.CATEGORIES + shop.products() + shop.orders()
                     * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
@@ -139,7 +134,7 @@ public final class EndToEndBenchmark {
             try (LockstepEngine first = engine(options, environment, kafka.bootstrapServers())) {
                 // Stopped before its snapshot is whole, the extract would snapshot again (changes included) next time.
                 pipeline.awaitSnapshot(first, snapshotRows);
-                Written one = write(workload, live, 1, 0, () -> false, commit -> { });
+                Written one = SourceWriter.write(workload, live, 1, 0, () -> false, commit -> { });
                 pipeline.awaitApplied(first, one.last().lsn(), () -> { });
             }
             line("first run (not timed)", String.format("deploy, snapshot of %,d rows and one change applied, "
@@ -269,8 +264,8 @@ public final class EndToEndBenchmark {
         bare.startAndAwaitSlot(pg);
         bare.stop();
         // Both slots exist now.
-        Written written = write(workload, new TrackedCommits(bulk), changes, 0, () -> false, c -> { });
-        awaitFlushed(bulk, written.last().lsn());
+        Written written = SourceWriter.write(workload, new TrackedCommits(bulk), changes, 0, () -> false, c -> { });
+        SourceWriter.awaitFlushed(bulk, written.last().lsn());
         if (timed) {
             line("source", String.format("%,d changes in %,d transactions written in %.1f s (synchronous_commit off)",
                     written.changes(), written.transactions(), written.nanos() / 1e9));
@@ -295,7 +290,7 @@ public final class EndToEndBenchmark {
      * JIT compilers", the broker's and the clients' code most); the figures asked for are steady state, and both
      * sides run the same code again in the timed round.
      */
-    private static void warmUp(EmbeddedPostgres pg, Connection bulk, Pipeline pipeline, ShopWorkload workload,
+    private static void warmUp(EmbeddedPostgres pg, Connection bulk, AppliedPosition pipeline, ShopWorkload workload,
             Map<String, String> environment, String bootstrapServers, Options options) throws Exception {
         BareRound round = bareRound(pg, bulk, workload, options.warmup(), options, false);
         Written written = round.written();
@@ -317,7 +312,7 @@ public final class EndToEndBenchmark {
      * the JIT compilers recompile for it — then calls {@code measuring} and for {@code --seconds} times each
      * transaction from its commit returning until the warehouse reflects it.
      */
-    private static void latency(Pipeline pipeline, LockstepEngine run, ShopWorkload workload, TrackedCommits live,
+    private static void latency(AppliedPosition pipeline, LockstepEngine run, ShopWorkload workload, TrackedCommits live,
             Options options, Runnable measuring) throws Exception {
         Queue<Commit> pending = new ConcurrentLinkedQueue<>();
         AtomicReference<Exception> failure = new AtomicReference<>();
@@ -330,7 +325,7 @@ public final class EndToEndBenchmark {
         boolean[] measured = {false};
         Thread thread = new Thread(() -> {
             try {
-                written[0] = write(workload, live, (long) options.rate() * (options.settle()
+                written[0] = SourceWriter.write(workload, live, (long) options.rate() * (options.settle()
                         + options.seconds()), options.rate(), stop::get, pending::add);
             } catch (SQLException | RuntimeException e) {
                 failure.set(e);
@@ -381,54 +376,6 @@ public final class EndToEndBenchmark {
                 : "synchronous", options.rate(), batches[0]));
     }
 
-    /**
-     * Commits workload transactions until {@code changes} row changes are written, at about {@code rate} changes/s
-     * (0: as fast as the source takes them) or until {@code stop}; hands each transaction that changed rows to
-     * {@code committed} (one that changed none commits nothing the warehouse could reflect).
-     */
-    public static Written write(ShopWorkload workload, TrackedCommits source, long changes, double rate,
-            BooleanSupplier stop, Consumer<Commit> committed) throws SQLException {
-        long started = System.nanoTime();
-        long written = 0;
-        long transactions = 0;
-        Commit last = null;
-        while (written < changes && !stop.getAsBoolean()) {
-            ShopWorkload.Step step = workload.step(source.connection());
-            transactions++;
-            if (step.changes() > 0) {
-                last = new Commit(source.lastLsn(), source.lastCommitNanos(), step.changes());
-                committed.accept(last);
-                written += step.changes();
-            }
-            if (rate > 0) {
-                long wait = started + (long) (written / rate * 1e9) - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait); // pacing the writer
-                }
-            }
-        }
-        return new Written(written, transactions, last, System.nanoTime() - started);
-    }
-
-    /**
-     * Waits until the WAL written so far is on disk (the WAL writer flushes asynchronous commits within a few hundred
-     * ms), so that the slots can stream all of it from the start.
-     */
-    public static void awaitFlushed(Connection c, long lsn) throws Exception {
-        try (PreparedStatement flushed = c.prepareStatement("SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn >= ?")) {
-            flushed.setLong(1, lsn);
-            for (int i = 0; i < 500; i++) {
-                try (ResultSet rs = flushed.executeQuery()) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        return;
-                    }
-                }
-                TimeUnit.MILLISECONDS.sleep(10);
-            }
-        }
-    }
-
     /** Drops bare Debezium's slot and publication, so that they retain no WAL for the rest of the run. */
     private static void dropBareSlot(EmbeddedPostgres pg, String slot) throws Exception {
         try (Connection c = pg.connect("shop"); Statement s = c.createStatement()) {
@@ -447,85 +394,15 @@ public final class EndToEndBenchmark {
         }
     }
 
-    /** Reads the pipeline's applied position in the warehouse, polling every few ms on its own connection. */
-    public static final class Pipeline {
-        private final Connection warehouse;
-        private final PreparedStatement applied;
-        private final long pollNanos;
-
-        /** Reads the shop pipeline's position through {@code warehouse}; polls every {@code pollMillis}. */
-        public Pipeline(Connection warehouse, int pollMillis) throws SQLException {
-            this.warehouse = warehouse;
-            this.applied = warehouse.prepareStatement("SELECT commit_lsn FROM lockstep.offsets WHERE pipeline = ?");
-            this.applied.setString(1, PIPELINE);
-            this.pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
-        }
-
-        /** Returns the commit LSN of the last source transaction the warehouse reflects (0 before any). */
-        public long applied() throws SQLException {
-            try (ResultSet rs = applied.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
-        }
-
-        /**
-         * Waits until the raw layer holds {@code rows} rows: the initial snapshot is applied whole. (Its rows carry
-         * the snapshot's LSN, above every transaction committed before it, so the applied position cannot say.)
-         */
-        public void awaitSnapshot(LockstepEngine run, long rows) throws Exception {
-            String count = "SELECT " + String.join(" + ", List.of("customers", "categories", "products", "orders",
-                    "order_items").stream().map(t -> "(SELECT count(*) FROM shop_dw_raw." + t + ")").toList());
-            await(run, TimeUnit.MILLISECONDS.toNanos(50), () -> {
-                try (Statement s = warehouse.createStatement(); ResultSet rs = s.executeQuery(count)) {
-                    rs.next();
-                    return rs.getLong(1) >= rows;
-                }
-            });
-        }
-
-        /** Waits until the warehouse reflects the transaction tracked at {@code lsn}; calls {@code each} per poll. */
-        public void awaitApplied(LockstepEngine run, long lsn, Runnable each) throws Exception {
-            await(run, () -> {
-                each.run();
-                return applied() >= lsn;
-            });
-        }
-
-        /** Calls {@code done} every poll interval until it returns true; fails when the run does or on timeout. */
-        public void await(LockstepEngine run, Check done) throws Exception {
-            await(run, pollNanos, done);
-        }
-
-        private static void await(LockstepEngine run, long pollNanos, Check done) throws Exception {
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (!done.done()) {
-                if (run.completion().isCompletedExceptionally()) {
-                    try {
-                        run.completion().join();
-                    } catch (CompletionException e) {
-                        throw new IllegalStateException("the pipeline failed: " + e.getCause(), e.getCause());
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the warehouse did not catch up within " + TIMEOUT);
-                }
-                LockSupport.parkNanos(pollNanos);
-            }
-        }
-    }
-
-    /** A condition polled until it holds. */
-    @FunctionalInterface
-    public interface Check {
-        boolean done() throws Exception;
-    }
-
     /**
      * The star schema's size (counted) and how fresh its statistics are, over the partitions of a partitioned table:
      * the applier analyzes after the initial snapshot, autovacuum after that.
      */
     private static String warehouseSize(Connection warehouse) throws SQLException {
         StringBuilder out = new StringBuilder();
+        try (Statement s = warehouse.createStatement()) {
+            s.execute("SELECT pg_stat_clear_snapshot()"); // statistics read earlier in a transaction are cached
+        }
         for (String table : List.of("dim_customer", "fact_order_line")) {
             try (Statement s = warehouse.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) "
                     + "FROM shop_dw." + table + "), bool_and(greatest(t.last_analyze, t.last_autoanalyze) IS NOT NULL), "

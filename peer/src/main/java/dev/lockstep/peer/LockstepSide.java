@@ -1,6 +1,6 @@
 package dev.lockstep.peer;
 
-import dev.lockstep.benchmarks.EndToEndBenchmark;
+import dev.lockstep.benchmarks.AppliedPosition;
 import dev.lockstep.runtime.LockstepEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,7 +21,7 @@ final class LockstepSide implements Side {
     private final Path definition;
     private final Map<String, String> environment;
     private final String bootstrapServers;
-    private final EndToEndBenchmark.Pipeline pipeline;
+    private final AppliedPosition pipeline;
     private final PreparedStatement probe;
     private LockstepEngine run;
 
@@ -30,7 +30,7 @@ final class LockstepSide implements Side {
         this.definition = definition;
         this.environment = environment;
         this.bootstrapServers = bootstrapServers;
-        this.pipeline = new EndToEndBenchmark.Pipeline(warehouse, 2);
+        this.pipeline = new AppliedPosition(warehouse, 2);
         this.probe = warehouse.prepareStatement("SELECT coalesce(max(id), 0) FROM shop_dw.dim_customer WHERE id >= ?");
         this.probe.setLong(1, SourceRows.PROBE_BASE);
     }

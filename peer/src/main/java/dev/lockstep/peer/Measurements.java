@@ -1,7 +1,7 @@
 package dev.lockstep.peer;
 
-import dev.lockstep.benchmarks.EndToEndBenchmark;
 import dev.lockstep.benchmarks.Figures;
+import dev.lockstep.benchmarks.SourceWriter;
 import dev.lockstep.benchmarks.TrackedCommits;
 import dev.lockstep.shop.ShopWorkload;
 import java.sql.Connection;
@@ -101,11 +101,11 @@ final class Measurements {
         Queue<long[]> pending = new ConcurrentLinkedQueue<>(); // {probe id, commit nanos}
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicBoolean stop = new AtomicBoolean();
-        EndToEndBenchmark.Written[] written = new EndToEndBenchmark.Written[1];
+        SourceWriter.Written[] written = new SourceWriter.Written[1];
         TrackedCommits tracked = new TrackedCommits(writer);
         Thread writing = new Thread(() -> {
             try {
-                written[0] = EndToEndBenchmark.write(workload, tracked, (long) rate * seconds, rate, stop::get,
+                written[0] = SourceWriter.write(workload, tracked, (long) rate * seconds, rate, stop::get,
                         c -> { });
             } catch (SQLException | RuntimeException e) {
                 failure.set(e);

@@ -2,6 +2,7 @@ package dev.lockstep.peer;
 
 import dev.lockstep.benchmarks.EndToEndBenchmark;
 import dev.lockstep.benchmarks.Figures;
+import dev.lockstep.benchmarks.SourceWriter;
 import dev.lockstep.benchmarks.TrackedCommits;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
@@ -147,13 +148,13 @@ public final class PeerBenchmark {
         boolean replicaEqual = true;
         for (int round = 1; round <= options.rounds(); round++) {
             long writeStarted = System.nanoTime();
-            EndToEndBenchmark.Written tenth = EndToEndBenchmark.write(workload, bulkCommits, options.changes() / 10,
+            SourceWriter.Written tenth = SourceWriter.write(workload, bulkCommits, options.changes() / 10,
                     0, () -> false, c -> { });
             SourceRows.Marker first = bulkMarks.marker();
-            EndToEndBenchmark.Written rest = EndToEndBenchmark.write(workload, bulkCommits, options.changes()
+            SourceWriter.Written rest = SourceWriter.write(workload, bulkCommits, options.changes()
                     - tenth.changes(), 0, () -> false, c -> { });
             SourceRows.Marker last = bulkMarks.marker();
-            EndToEndBenchmark.awaitFlushed(bulk, last.lsn());
+            SourceWriter.awaitFlushed(bulk, last.lsn());
             long changes = tenth.changes() + rest.changes();
             System.out.printf("%nround %d of %d, %s first%n", round, options.rounds(), round % 2 == 1 ? "Lockstep"
                     : "peer");
