@@ -4,18 +4,10 @@ import static dev.lockstep.warehouse.PlannerSwitches.JOINS_ANY;
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_PROBE;
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.core.ErrorCode;
-import dev.lockstep.core.LockstepException;
-import dev.lockstep.core.definition.OnFail;
-import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.quality.QualityMetrics;
-import dev.lockstep.quality.RowCheck;
-import dev.lockstep.quality.UniqueCheck;
-import dev.lockstep.quality.alert.AlertEvents;
-import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import java.sql.Array;
@@ -23,14 +15,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -39,11 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 
 /**
  * Transforms and loads one batch into the star schema, inside the applier's warehouse transaction, after the raw
@@ -61,41 +45,39 @@ public final class StarLoader {
         }
     }
 
-    /** SQLSTATE classes of errors that belong to one row's values (data, constraint, raised by a function). */
-    private static final Set<String> ROW_ERROR_CLASSES = Set.of("22", "23", "P0", "2F", "38", "39", "44");
 
     private final Connection connection;
     private final String pipeline;
     private final int definitionVersion;
     private final List<DimensionSql> dimensions = new ArrayList<>();
     private final List<FactSql> facts = new ArrayList<>();
-    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private final SessionStatements session;
     private final List<String> tables = new ArrayList<>();
     private final List<String> workTables = new ArrayList<>();
     private final Map<TargetSql, List<String>> workTablesOf = new HashMap<>();
     /** The work tables written since {@link #drainFilledWorkTables()} was last called. */
     private final Set<String> filled = new LinkedHashSet<>();
-    private final Map<String, Set<LocalDate>> partitions = new HashMap<>();
-    private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
-    private final Map<String, Long> violations = new TreeMap<>();
-    private final AlertOutbox alerts;
+    private final FactPartitions partitions;
+    private final RowRules rowRules;
+    private final StepwiseTouch stepwise;
     private ReferenceChecks references;
     private long rowsConformed;
     private long rowsQuarantined;
     private long superseded;
     /** Per target, how many keys {@link #replay} recorded as events for the next {@link #load}. */
     private final Map<TargetSql, Integer> replayed = new HashMap<>();
-    private final List<Runnable> pendingMetrics = new ArrayList<>();
     private final Map<String, TargetCounts> pendingCounts = new LinkedHashMap<>();
     private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
     private QualityMetrics metrics;
-    private long ruleNanos;
     private boolean checksForeignKeys = true;
 
     private StarLoader(Connection connection, String pipeline, int definitionVersion) {
-        this.alerts = new AlertOutbox(pipeline);
         this.metrics = new QualityMetrics(pipeline);
         this.connection = connection;
+        this.session = new SessionStatements(connection);
+        this.rowRules = new RowRules(connection, session, pipeline, definitionVersion);
+        this.stepwise = new StepwiseTouch(connection, session, pipeline, definitionVersion);
+        this.partitions = new FactPartitions(connection);
         this.pipeline = pipeline;
         this.definitionVersion = definitionVersion;
     }
@@ -119,16 +101,7 @@ public final class StarLoader {
             loader.facts.add(new FactSql(star, fact, stages, "lockstep_f" + (++n)));
         }
         for (TargetSql target : loader.targets()) {
-            List<RuleSql> checks = new ArrayList<>();
-            for (QualityRule rule : star.rulesOn(target.target())) {
-                RowCheck.of(rule).ifPresent(check -> checks.add(RuleSql.of(target, check)));
-                if (rule instanceof UniqueRule unique) {
-                    checks.add(RuleSql.of(target, new UniqueCheck(unique)));
-                }
-            }
-            // The strictest first: a failing rule stops the batch before anything is diverted or counted.
-            checks.sort(Comparator.comparing(RuleSql::onFail).reversed());
-            loader.rules.put(target, checks);
+            loader.rowRules.add(star, target);
         }
         try (Statement s = connection.createStatement()) {
             for (TargetSql target : loader.targets()) {
@@ -146,9 +119,8 @@ public final class StarLoader {
         }
         for (FactSql fact : loader.facts) {
             if (fact.fact().partition().isPresent()) {
-                loader.partitions.put(fact.target(), loader.existingPartitions(star, fact));
-                LocalDate month = LocalDate.now(star.timezone()).withDayOfMonth(1);
-                loader.ensurePartitions(fact, Set.of(month));
+                loader.partitions.track(star, fact);
+                loader.partitions.ensure(fact, Set.of(LocalDate.now(star.timezone()).withDayOfMonth(1)));
             }
         }
         loader.checksForeignKeys = !skipForeignKeyChecks(connection);
@@ -233,14 +205,13 @@ public final class StarLoader {
      */
     public void load(Set<TableId> staged, Map<TableId, Truncation> truncations, Optional<StreamPosition> newSince)
             throws SQLException {
-        pendingMetrics.clear(); // of a batch rolled back
+        rowRules.beginBatch(); // forgets a batch rolled back
         pendingCounts.clear();
-        ruleNanos = 0;
         for (DimensionSql dimension : dimensions) {
             long before = rowsConformed;
             long quarantinedBefore = rowsQuarantined;
             if (touch(dimension, staged, truncations) > 0) {
-                long diverted = validate(dimension, rowsConformed - before);
+                long diverted = validateRules(dimension, rowsConformed - before);
                 count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
                 List<String> statements = new ArrayList<>();
                 statements.add(JOINS_BY_PROBE); // as in touch: the ledger by its open-key index
@@ -256,7 +227,7 @@ public final class StarLoader {
                     statements.add(load.get(i));
                 }
                 statements.add(JOINS_ANY);
-                superseded += send(statements, pipeline, pipeline).get(1).updated(); // after the probe switch
+                superseded += session.send(statements, pipeline, pipeline).get(1).updated(); // after the probe switch
             }
         }
         for (FactSql fact : facts) {
@@ -265,7 +236,7 @@ public final class StarLoader {
             if (touch(fact, staged, truncations) == 0) {
                 continue;
             }
-            long diverted = validate(fact, rowsConformed - before);
+            long diverted = validateRules(fact, rowsConformed - before);
             count(fact, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
             // A batch touches few rows of large tables: inferring members (is the key in the dimension, was it
             // deleted at the source), marking new keys (raw layer), inserting them and resolving their dimension
@@ -281,11 +252,11 @@ public final class StarLoader {
             if (partitioned) {
                 prepare.add(fact.monthsNeeded());
             }
-            List<Outcome> prepared = send(prepare);
+            List<SessionStatements.Outcome> prepared = session.send(prepare);
             if (partitioned) {
                 Set<LocalDate> months = new HashSet<>();
                 prepared.get(prepared.size() - 1).rows().forEach(row -> months.add(LocalDate.parse(row[0])));
-                ensurePartitions(fact, months);
+                partitions.ensure(fact, months);
             }
             List<String> load = new ArrayList<>();
             Object[] parameters = {};
@@ -295,7 +266,7 @@ public final class StarLoader {
             }
             load.addAll(fact.load());
             load.add(JOINS_ANY);
-            send(load, parameters);
+            session.send(load, parameters);
         }
         replayed.clear();
         references.run(connection);
@@ -324,10 +295,10 @@ public final class StarLoader {
         long before = superseded;
         Array array = connection.createArrayOf("bigint", Arrays.stream(ids).boxed().toArray());
         for (TargetSql target : targets()) {
-            PreparedStatement supersede = statement(target.supersedeReplayed());
+            PreparedStatement supersede = session.statement(target.supersedeReplayed());
             supersede.setArray(1, array);
             superseded += supersede.executeUpdate();
-            PreparedStatement replay = statement(target.replay());
+            PreparedStatement replay = session.statement(target.replay());
             replay.setArray(1, array);
             int keys = replay.executeUpdate();
             if (keys > 0) {
@@ -340,71 +311,14 @@ public final class StarLoader {
 
     /** Returns, per rule, how many rows failed it so far (quarantined, or loaded with a warning). */
     public Map<String, Long> violations() {
-        return Collections.unmodifiableMap(violations);
+        return rowRules.violations();
     }
 
-    /**
-     * Step 4: the target's per-row rules on its conformed rows, before they load. {@code fail} stops the batch (the
-     * applier rolls it back), {@code quarantine} diverts the failing rows to the ledger in this transaction,
-     * {@code warn} counts them and lets them load.
-     */
-    private long validate(TargetSql target, long conformedRows) throws SQLException {
-        List<RuleSql> checks = rules.get(target);
-        if (checks.isEmpty()) {
-            return 0;
-        }
-        long started = System.nanoTime();
-        // Every rule in one round trip, strictest first: a fail rule's failure rolls the whole batch back, so what
-        // the rules after it diverted in the meantime is undone with it.
-        List<String> statements = new ArrayList<>();
-        List<Object> parameters = new ArrayList<>();
-        for (RuleSql rule : checks) {
-            switch (rule.onFail()) {
-                case FAIL, WARN -> statements.add(rule.probe());
-                case QUARANTINE, DEDUPLICATE -> {
-                    statements.add(rule.quarantine());
-                    parameters.add(pipeline);
-                    parameters.add(definitionVersion);
-                }
-                default -> throw new IllegalStateException("on_fail " + rule.onFail() + " is not a per-row action");
-            }
-        }
-        List<Outcome> outcomes = send(statements, parameters.toArray());
-        long remaining = conformedRows;
-        for (int i = 0; i < checks.size(); i++) {
-            RuleSql rule = checks.get(i);
-            List<String[]> rows = outcomes.get(i).rows();
-            String name = rule.rule().name();
-            boolean diverted = rule.onFail() == OnFail.QUARANTINE || rule.onFail() == OnFail.DEDUPLICATE;
-            long failed;
-            List<Map<String, Object>> samples = new ArrayList<>();
-            if (diverted) {
-                failed = rows.size();
-                rows.stream().limit(RuleSql.SAMPLE_KEYS).forEach(row -> samples.add(AlertEvents.sampleKey(row[0])));
-                rowsQuarantined += failed;
-            } else {
-                failed = rows.isEmpty() ? 0 : Long.parseLong(rows.get(0)[0]);
-                rows.forEach(row -> samples.add(AlertEvents.sampleKey(row[1])));
-                if (failed > 0 && rule.onFail() == OnFail.FAIL) {
-                    throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule " + name + " (on_fail: "
-                            + "fail) failed on " + failed + " row(s) of " + target.target() + ", the first "
-                            + rows.get(0)[1] + ": " + rule.reason() + "; the batch was rolled back and the "
-                            + "pipeline stopped");
-                }
-            }
-            if (failed > 0) {
-                violations.merge(name, failed, Long::sum);
-                alerts.violated(connection, rule.rule(), target.target(), failed, samples);
-            }
-            long checked = remaining;
-            long failedRows = failed;
-            pendingMetrics.add(() -> metrics.checked(target.target(), name, checked, failedRows, diverted));
-            if (diverted) {
-                remaining -= failed;
-            }
-        }
-        ruleNanos += System.nanoTime() - started;
-        return conformedRows - remaining;
+    /** Step 4: the target's per-row rules; returns how many conformed rows they diverted to the ledger. */
+    private long validateRules(TargetSql target, long conformedRows) throws SQLException {
+        long diverted = rowRules.validate(target, conformedRows);
+        rowsQuarantined += diverted;
+        return diverted;
     }
 
     private void count(TargetSql target, long loaded, long quarantined) {
@@ -420,18 +334,13 @@ public final class StarLoader {
     public void committed() {
         pendingCounts.forEach((target, counts) -> committedCounts.merge(target, counts, TargetCounts::plus));
         pendingCounts.clear();
-        pendingMetrics.forEach(Runnable::run);
-        if (ruleNanos > 0) {
-            metrics.ruleTime(Duration.ofNanos(ruleNanos));
-        }
-        pendingMetrics.clear();
-        ruleNanos = 0;
+        rowRules.committed(metrics);
     }
 
     /**
      * Records the target's events, numbers the touched keys and conforms them; returns how many keys were touched.
      * One round trip under a savepoint: when an expression fails on a row, it is rolled back and done again a
-     * statement at a time, the conform bisected down to the failing rows ({@link #touchStepwise}).
+     * statement at a time, the conform bisected down to the failing rows ({@link StepwiseTouch}).
      */
     private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations)
             throws SQLException {
@@ -456,11 +365,11 @@ public final class StarLoader {
         statements.add(target.conform());
         statements.add(JOINS_ANY);
         statements.add("RELEASE SAVEPOINT lockstep_touch");
-        List<Outcome> outcomes;
+        List<SessionStatements.Outcome> outcomes;
         try {
-            outcomes = send(statements, pipeline, pipeline, 1, Integer.MAX_VALUE);
+            outcomes = session.send(statements, pipeline, pipeline, 1, Integer.MAX_VALUE);
         } catch (SQLException e) {
-            if (!isRowError(e)) {
+            if (!StepwiseTouch.isRowError(e)) {
                 throw e;
             }
             try (Statement rollback = connection.createStatement()) {
@@ -469,7 +378,11 @@ public final class StarLoader {
                 e.addSuppressed(failed);
                 throw e;
             }
-            return touchStepwise(target, record);
+            StepwiseTouch.Tally tally = stepwise.touch(target, record, replayed.getOrDefault(target, 0), JOINS_BY_HASH);
+            superseded += tally.superseded();
+            rowsConformed += tally.conformed();
+            rowsQuarantined += tally.quarantined();
+            return tally.touched();
         }
         superseded += outcomes.get(supersede).updated();
         rowsConformed += outcomes.get(conform).updated();
@@ -503,105 +416,6 @@ public final class StarLoader {
         return statements;
     }
 
-    /** {@link #touch} a statement at a time, the conform bisected down to the rows whose expressions fail. */
-    private int touchStepwise(TargetSql target, List<String> record) throws SQLException {
-        int events = replayed.getOrDefault(target, 0);
-        for (String sql : record) {
-            PreparedStatement statement = statement(sql);
-            if (!statement.execute()) {
-                events += statement.getUpdateCount();
-            }
-        }
-        if (events == 0) {
-            return 0;
-        }
-        PreparedStatement supersede = statement(target.supersede());
-        supersede.setString(1, pipeline);
-        supersede.setString(2, pipeline);
-        statement(JOINS_BY_PROBE).execute();
-        superseded += supersede.executeUpdate();
-        statement(JOINS_ANY).execute();
-        int touched = execute(target.numberTouched());
-        statement(JOINS_BY_HASH).execute();
-        conform(target, 1, touched);
-        statement(JOINS_ANY).execute();
-        return touched;
-    }
-
-    /** Conforms touched keys {@code from..to}; a run-time error splits the range until the failing key is alone. */
-    private void conform(TargetSql target, int from, int to) throws SQLException {
-        PreparedStatement conform = statement(target.conform());
-        Savepoint savepoint = connection.setSavepoint();
-        try {
-            conform.setInt(1, from);
-            conform.setInt(2, to);
-            rowsConformed += conform.executeUpdate();
-            connection.releaseSavepoint(savepoint);
-        } catch (SQLException e) {
-            connection.rollback(savepoint);
-            if (!isRowError(e)) {
-                throw e;
-            }
-            if (from == to) {
-                quarantine(target, from, e);
-            } else {
-                int middle = from + (to - from) / 2;
-                conform(target, from, middle);
-                conform(target, middle + 1, to);
-            }
-        }
-    }
-
-    private void quarantine(TargetSql target, int rn, SQLException e) throws SQLException {
-        ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
-        PreparedStatement quarantine = statement(target.quarantine());
-        quarantine.setString(1, pipeline);
-        quarantine.setInt(2, definitionVersion);
-        quarantine.setString(3, server != null && server.getMessage() != null ? server.getMessage() : e.getMessage());
-        quarantine.setString(4, e.getSQLState());
-        quarantine.setInt(5, rn);
-        rowsQuarantined += quarantine.executeUpdate();
-    }
-
-    private static boolean isRowError(SQLException e) {
-        String state = e.getSQLState();
-        return state != null && state.length() == 5 && ROW_ERROR_CLASSES.contains(state.substring(0, 2));
-    }
-
-    /** Creates the partitions of {@code months}, and of the month after each (ahead of need), that do not exist. */
-    private void ensurePartitions(FactSql fact, Set<LocalDate> months) throws SQLException {
-        Set<LocalDate> existing = partitions.get(fact.target());
-        for (LocalDate month : months) {
-            for (LocalDate m : List.of(month, month.plusMonths(1))) {
-                if (existing.add(m)) {
-                    try (Statement s = connection.createStatement()) {
-                        for (String sql : fact.createPartition(m)) {
-                            s.execute(sql);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private Set<LocalDate> existingPartitions(StarSchema star, FactSql fact) throws SQLException {
-        Set<LocalDate> months = new HashSet<>();
-        Pattern name = Pattern.compile(Pattern.quote(fact.fact().definition().tableName()) + "_(\\d{4})_(\\d{2})");
-        try (PreparedStatement ps = connection.prepareStatement("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
-                + "ON c.oid = i.inhrelid WHERE i.inhparent = ?::regclass")) {
-            ps.setString(1, StarSchemaDdl.table(star, fact.fact().definition().tableName()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Matcher m = name.matcher(rs.getString(1));
-                    if (m.matches()) {
-                        months.add(LocalDate.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), 1));
-                    }
-                }
-            }
-        }
-        return months;
-    }
-
     private List<TargetSql> targets() {
         List<TargetSql> targets = new ArrayList<>(dimensions);
         targets.addAll(facts);
@@ -616,60 +430,4 @@ public final class StarLoader {
      */
     private static final String JOINS_BY_HASH = "SELECT set_config('enable_nestloop', 'off', true), "
             + "set_config('enable_seqscan', 'off', true)";
-
-    /** What one statement of a {@link #send} returned: an update count, or the rows of a query (as text). */
-    private record Outcome(int updated, List<String[]> rows) {}
-
-    /**
-     * Runs {@code statements} in one round trip — one prepared statement holding them all, parsed once and kept —
-     * and returns what each returned, in order; {@code parameters} fill their placeholders in order. The statements
-     * of a step need nothing from each other's answers, only the loader's bookkeeping after them (a batch touching
-     * a fact and two dimensions made ~45 round trips, one per statement; now ten).
-     */
-    private List<Outcome> send(List<String> statements, Object... parameters) throws SQLException {
-        PreparedStatement statement = statement(String.join(";\n", statements));
-        for (int i = 0; i < parameters.length; i++) {
-            statement.setObject(i + 1, parameters[i]);
-        }
-        List<Outcome> outcomes = new ArrayList<>(statements.size());
-        boolean rows = statement.execute();
-        while (true) {
-            if (rows) {
-                try (ResultSet rs = statement.getResultSet()) {
-                    int columns = rs.getMetaData().getColumnCount();
-                    List<String[]> read = new ArrayList<>();
-                    while (rs.next()) {
-                        String[] row = new String[columns];
-                        for (int c = 0; c < columns; c++) {
-                            row[c] = rs.getString(c + 1);
-                        }
-                        read.add(row);
-                    }
-                    outcomes.add(new Outcome(-1, read));
-                }
-            } else if (statement.getUpdateCount() >= 0) {
-                outcomes.add(new Outcome(statement.getUpdateCount(), List.of()));
-            } else {
-                break;
-            }
-            rows = statement.getMoreResults();
-        }
-        if (outcomes.size() != statements.size()) {
-            throw new IllegalStateException("expected " + statements.size() + " results, got " + outcomes.size());
-        }
-        return outcomes;
-    }
-
-    private int execute(String sql) throws SQLException {
-        return statement(sql).executeUpdate();
-    }
-
-    private PreparedStatement statement(String sql) throws SQLException {
-        PreparedStatement statement = statements.get(sql);
-        if (statement == null) {
-            statement = connection.prepareStatement(sql);
-            statements.put(sql, statement);
-        }
-        return statement;
-    }
 }
