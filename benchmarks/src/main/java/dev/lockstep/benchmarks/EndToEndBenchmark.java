@@ -406,8 +406,9 @@ public final class EndToEndBenchmark {
         for (String table : List.of("dim_customer", "fact_order_line")) {
             try (Statement s = warehouse.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) "
                     + "FROM shop_dw." + table + "), bool_and(greatest(t.last_analyze, t.last_autoanalyze) IS NOT NULL), "
-                    + "sum(t.n_mod_since_analyze) FROM pg_partition_tree('shop_dw." + table + "') p JOIN "
-                    + "pg_stat_user_tables t ON t.relid = p.relid WHERE p.isleaf")) {
+                    + "sum(t.n_mod_since_analyze) FROM pg_stat_user_tables t WHERE t.relid IN (SELECT relid FROM "
+                    + "pg_partition_tree('shop_dw." + table + "') WHERE isleaf) OR t.relid = 'shop_dw." + table
+                    + "'::regclass AND (SELECT relkind FROM pg_class WHERE oid = t.relid) = 'r'")) {
                 rs.next();
                 out.append(out.isEmpty() ? "" : "; ").append(String.format("%s %,d rows (%s, %,d changed since)",
                         table, rs.getLong(1), rs.getBoolean(2) ? "analyzed" : "not all analyzed", rs.getLong(3)));
