@@ -312,6 +312,9 @@ public final class ChangeStreamReader implements AutoCloseable {
         try {
             if (ends == null) {
                 ends = new KafkaConsumer<>(consumerConfig);
+                // Assigned (it never polls): a read_committed consumer asked for the end of a partition it does not
+                // hold logs "Not updating last stable offset … as it is no longer assigned" at every call.
+                ends.assign(List.of(partition));
             }
             return ends.endOffsets(List.of(partition), END_OFFSET_TIMEOUT).getOrDefault(partition, 0L);
         } catch (KafkaException e) {
