@@ -82,19 +82,17 @@ public final class PipelineRun implements AutoCloseable {
     private final Duration faultDeadline;
     private final CompletableFuture<Void> completion = new CompletableFuture<>();
     private final ScheduledExecutorService supervisor;
-    private volatile PostgresCdcSource extract;
+    /** The extract stage; null when only the apply stage runs. */
+    private final ExtractSupervision extract;
     private volatile ApplyProgress progress;
     private volatile boolean draining;
     /** The apply stage runs alone and was asked to stop: it stops at the batch boundary it reached. */
     private volatile boolean halting;
     private volatile boolean stopping;
     private volatile Thread applyThread;
-    private volatile Outage extractOutage;
     private volatile Outage applyOutage;
     private volatile Outage kafkaOutage;
     private final Admin kafkaProbe;
-    /** Whether {@link #extractOutage} was seen by the source probe (the extract kept running), not by a failure. */
-    private volatile boolean probedOutage;
     private long topicEnd;
     private long topicEndRead;
 
@@ -103,7 +101,6 @@ public final class PipelineRun implements AutoCloseable {
         this.deployment = deployment;
         this.settings = settings;
         this.extractMetrics = new ExtractMetrics(settings.pipeline());
-        this.extract = stages.extracts() ? new PostgresCdcSource(settings, extractMetrics) : null;
         this.notices = notices;
         this.faultDeadline = faultDeadline;
         this.kafkaProbe = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
@@ -114,6 +111,23 @@ public final class PipelineRun implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.extract = !stages.extracts() ? null : new ExtractSupervision(settings, extractMetrics, notices,
+                faultDeadline, FIRST_BACKOFF, MAX_BACKOFF, supervisor, new ExtractSupervision.Run() {
+                    @Override
+                    public boolean ending() {
+                        return stopping || completion.isDone();
+                    }
+
+                    @Override
+                    public void fail(Throwable failure) {
+                        PipelineRun.this.fail(failure);
+                    }
+
+                    @Override
+                    public String committed() {
+                        return PipelineRun.this.committed();
+                    }
+                });
     }
 
     /**
@@ -158,7 +172,7 @@ public final class PipelineRun implements AutoCloseable {
             thread.start();
         }
         if (stages.extracts()) {
-            run.watchExtract(run.extract);
+            run.extract.watch();
         }
         run.supervisor.scheduleWithFixedDelay(run::watchProbes, 1, 1, TimeUnit.SECONDS);
         return run;
@@ -167,7 +181,7 @@ public final class PipelineRun implements AutoCloseable {
     /** Returns the outage the run is paused on now (Kafka's, else the extract's, else the apply stage's), or null. */
     public Outage outage() {
         Outage kafka = kafkaOutage;
-        Outage extracting = extractOutage;
+        Outage extracting = extract != null ? extract.outage() : null;
         return kafka != null ? kafka : extracting != null ? extracting : applyOutage;
     }
 
@@ -268,101 +282,16 @@ public final class PipelineRun implements AutoCloseable {
         }
     }
 
-    /** Hands the extract's failure, if it fails, to the supervisor thread, which owns the extract's outages. */
-    private void watchExtract(PostgresCdcSource watched) {
-        watched.completion().whenComplete((ignored, failure) -> {
-            if (failure != null && !stopping && !completion.isDone()) {
-                Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause()
-                        : failure;
-                supervisor.execute(() -> extractFailed(cause));
-            }
-        });
-    }
-
-    /** Restarts the extract when it failed because a system it needs is unreachable; fails the run otherwise. */
-    private void extractFailed(Throwable cause) {
-        Optional<String> system = Outage.unreachable(cause, Outage.SOURCE);
-        if (system.isEmpty()) {
-            fail(cause);
-            return;
-        }
-        Outage outage = extractOutage != null ? extractOutage.withCause(Outage.cause(cause))
-                : new Outage(system.get(), Instant.now(), Outage.cause(cause), faultDeadline);
-        extractOutage = outage;
-        probedOutage = false; // the restart below owns this outage now
-        notices.accept("Extract " + outage.status());
-        LOG.debug("pipeline {}: extract {}", settings.pipeline(), outage.status(), cause);
-        supervisor.schedule(() -> restartExtract(FIRST_BACKOFF, cause), FIRST_BACKOFF.toMillis(),
-                TimeUnit.MILLISECONDS);
-    }
-
-    private void restartExtract(Duration backoff, Throwable last) {
-        Outage outage = extractOutage;
-        if (stopping || completion.isDone() || outage == null) {
-            return;
-        }
-        if (outage.expired(Instant.now())) {
-            fail(outage.expiredError(settings.pipeline(), committed(), last));
-            return;
-        }
-        PostgresCdcSource restarted = new PostgresCdcSource(settings, extractMetrics);
-        try {
-            restarted.start();
-        } catch (RuntimeException e) {
-            restarted.stop();
-            if (Outage.unreachable(e, Outage.SOURCE).isEmpty()) {
-                fail(e);
-                return;
-            }
-            extractOutage = outage.withCause(Outage.cause(e));
-            Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-            supervisor.schedule(() -> restartExtract(next, e), next.toMillis(), TimeUnit.MILLISECONDS);
-            return;
-        }
-        extract = restarted;
-        extractOutage = null;
-        notices.accept("Extract resumed: " + outage.system() + " reachable again after " + seconds(outage.since()));
-        watchExtract(restarted);
-        if (stopping) {
-            restarted.stop();
-        }
-    }
-
     /**
      * Every second, on the supervisor thread: probes what a stage may wait on without failing — Debezium retries a
      * lost source connection by itself without limit, and Kafka's clients block in a send or a commit — so that the
      * run shows the pause and enforces the deadline.
      */
     private void watchProbes() {
-        watchSource();
+        if (extract != null) {
+            extract.probeSource();
+        }
         watchKafka();
-    }
-
-    private void watchSource() {
-        if (extract == null) {
-            return;
-        }
-        Outage outage = extractOutage;
-        if (outage != null && !probedOutage) {
-            return; // the extract itself failed: restartExtract owns this outage
-        }
-        PostgresCdcSource.SourceUnreachable down = extract.sourceUnreachable();
-        if (down == null) {
-            if (outage != null) {
-                extractOutage = null;
-                probedOutage = false;
-                notices.accept("Extract resumed: " + outage.system() + " reachable again after "
-                        + seconds(outage.since()));
-            }
-        } else if (outage == null) {
-            extractOutage = new Outage(Outage.SOURCE, down.since(), down.cause(), faultDeadline);
-            probedOutage = true;
-            notices.accept("Extract " + extractOutage.status());
-        } else if (outage.expired(Instant.now())) {
-            fail(outage.expiredError(settings.pipeline(), committed(), null));
-        } else {
-            extractOutage = outage.withCause(down.cause());
-        }
     }
 
     private void watchKafka() {
@@ -411,7 +340,8 @@ public final class PipelineRun implements AutoCloseable {
                 : "Kafka holds every transaction the extract committed";
     }
 
-    private static String seconds(Instant since) {
+    /** How long ago {@code since} was, in whole seconds, for a notice. */
+    static String seconds(Instant since) {
         return Duration.between(since, Instant.now()).toSeconds() + " s";
     }
 
@@ -437,7 +367,7 @@ public final class PipelineRun implements AutoCloseable {
             LOG.debug("pipeline {} failed", settings.pipeline(), failure);
             supervisor.shutdownNow();
             kafkaProbe.close(Duration.ZERO);
-            PostgresCdcSource extracting = extract;
+            PostgresCdcSource extracting = extract != null ? extract.current() : null;
             if (extracting != null) {
                 Thread stopper = new Thread(extracting::stop, "lockstep-extract-stop");
                 stopper.setDaemon(true);
