@@ -4,10 +4,10 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
-import picocli.CommandLine;
 
 /** The {@code lockstep} command line: the entry point of the jar. */
 @Command(

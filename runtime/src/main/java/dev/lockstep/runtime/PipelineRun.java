@@ -7,8 +7,6 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.warehouse.star.StarLoader;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -21,6 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
