@@ -1,6 +1,7 @@
 package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_ANY;
+import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_HASH;
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_PROBE;
 import static java.util.Objects.requireNonNull;
 
@@ -378,7 +379,7 @@ public final class StarLoader {
                 e.addSuppressed(failed);
                 throw e;
             }
-            StepwiseTouch.Tally tally = stepwise.touch(target, record, replayed.getOrDefault(target, 0), JOINS_BY_HASH);
+            StepwiseTouch.Tally tally = stepwise.touch(target, record, replayed.getOrDefault(target, 0));
             superseded += tally.superseded();
             rowsConformed += tally.conformed();
             rowsQuarantined += tally.quarantined();
@@ -422,12 +423,4 @@ public final class StarLoader {
         return targets;
     }
 
-    /**
-     * For conforming: the statement joins the batch's work tables to each other (no index, no statistics) by hash,
-     * never by a nested loop comparing every row with every other (measured: 1.2 s for a batch of 5,000 customers),
-     * and reaches the raw tables only through {@link TargetSql#probe}s — a nested loop, the one plan a lateral
-     * subquery allows, probing an index rather than scanning a table that was small when the plan was made.
-     */
-    private static final String JOINS_BY_HASH = "SELECT set_config('enable_nestloop', 'off', true), "
-            + "set_config('enable_seqscan', 'off', true)";
 }

@@ -1,6 +1,7 @@
 package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_ANY;
+import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_HASH;
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_PROBE;
 
 import java.sql.Connection;
@@ -49,7 +50,7 @@ final class StepwiseTouch {
      * Records {@code target}'s events ({@code record}; {@code replayed} keys were recorded already), numbers the
      * touched keys and conforms them, one statement at a time.
      */
-    Tally touch(TargetSql target, List<String> record, int replayed, String joinsByHash) throws SQLException {
+    Tally touch(TargetSql target, List<String> record, int replayed) throws SQLException {
         conformed = 0;
         quarantined = 0;
         int events = replayed;
@@ -69,7 +70,7 @@ final class StepwiseTouch {
         long superseded = supersede.executeUpdate();
         session.statement(JOINS_ANY).execute();
         int touched = session.execute(target.numberTouched());
-        session.statement(joinsByHash).execute();
+        session.statement(JOINS_BY_HASH).execute();
         conform(target, 1, touched);
         session.statement(JOINS_ANY).execute();
         return new Tally(touched, superseded, conformed, quarantined);
