@@ -39,8 +39,6 @@ final class ExtractSupervision {
     private final ExtractMetrics metrics;
     private final Consumer<String> notices;
     private final Duration faultDeadline;
-    private final Duration firstBackoff;
-    private final Duration maxBackoff;
     private final ScheduledExecutorService supervisor;
     private final Run run;
     private volatile PostgresCdcSource extract;
@@ -49,14 +47,11 @@ final class ExtractSupervision {
     private volatile boolean probed;
 
     ExtractSupervision(ExtractSettings settings, ExtractMetrics metrics, Consumer<String> notices,
-            Duration faultDeadline, Duration firstBackoff, Duration maxBackoff, ScheduledExecutorService supervisor,
-            Run run) {
+            Duration faultDeadline, ScheduledExecutorService supervisor, Run run) {
         this.settings = settings;
         this.metrics = metrics;
         this.notices = notices;
         this.faultDeadline = faultDeadline;
-        this.firstBackoff = firstBackoff;
-        this.maxBackoff = maxBackoff;
         this.supervisor = supervisor;
         this.run = run;
         this.extract = new PostgresCdcSource(settings, metrics);
@@ -110,7 +105,8 @@ final class ExtractSupervision {
         probed = false; // the restart below owns this outage now
         notices.accept("Extract " + current.status());
         LOG.debug("pipeline {}: extract {}", settings.pipeline(), current.status(), cause);
-        supervisor.schedule(() -> restart(firstBackoff, cause), firstBackoff.toMillis(), TimeUnit.MILLISECONDS);
+        supervisor.schedule(() -> restart(Outage.FIRST_BACKOFF, cause), Outage.FIRST_BACKOFF.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private void restart(Duration backoff, Throwable last) {
@@ -132,7 +128,7 @@ final class ExtractSupervision {
                 return;
             }
             outage = current.withCause(Outage.cause(e));
-            Duration next = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
+            Duration next = Outage.nextBackoff(backoff);
             supervisor.schedule(() -> restart(next, e), next.toMillis(), TimeUnit.MILLISECONDS);
             return;
         }

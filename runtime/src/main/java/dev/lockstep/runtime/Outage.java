@@ -26,6 +26,10 @@ public record Outage(String system, Instant since, String cause, Duration deadli
     public static final String WAREHOUSE = "the warehouse";
     public static final String KAFKA = "Kafka";
 
+    /** The first wait before a stage paused on an outage is started again; it doubles up to {@link #MAX_BACKOFF}. */
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
     public Outage {
         requireNonNull(system, "system");
         requireNonNull(since, "since");
@@ -97,6 +101,12 @@ public record Outage(String system, Instant since, String cause, Duration deadli
     }
 
     /** The message of {@code failure}'s deepest cause that has one: what the unreachable system said. */
+    /** The wait after {@code backoff} before the next attempt: twice as long, at most {@link #MAX_BACKOFF}. */
+    static Duration nextBackoff(Duration backoff) {
+        Duration doubled = backoff.multipliedBy(2);
+        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+    }
+
     static String cause(Throwable failure) {
         String message = failure.toString();
         for (Throwable t = failure; t != null; t = t.getCause()) {

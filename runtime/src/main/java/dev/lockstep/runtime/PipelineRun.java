@@ -47,8 +47,6 @@ public final class PipelineRun implements AutoCloseable {
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
     private static final long PUBLISH_NANOS = 200_000_000L;
     private static final long TOPIC_END_NANOS = 1_000_000_000L;
-    private static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
     private static final Duration KAFKA_PROBE_TIMEOUT = Duration.ofSeconds(3);
 
     /** Which stages run in this process. */
@@ -112,7 +110,7 @@ public final class PipelineRun implements AutoCloseable {
             return t;
         });
         this.extract = !stages.extracts() ? null : new ExtractSupervision(settings, extractMetrics, notices,
-                faultDeadline, FIRST_BACKOFF, MAX_BACKOFF, supervisor, new ExtractSupervision.Run() {
+                faultDeadline, supervisor, new ExtractSupervision.Run() {
                     @Override
                     public boolean ending() {
                         return stopping || completion.isDone();
@@ -210,7 +208,7 @@ public final class PipelineRun implements AutoCloseable {
         applyOutage = outage;
         notices.accept("Apply stage " + outage.status());
         LOG.debug("pipeline {}: apply stage {}", settings.pipeline(), outage.status(), first);
-        Duration backoff = FIRST_BACKOFF;
+        Duration backoff = Outage.FIRST_BACKOFF;
         RuntimeException last = first;
         while (!stopping && !completion.isDone()) {
             if (applyOutage.expired(Instant.now())) {
@@ -233,7 +231,7 @@ public final class PipelineRun implements AutoCloseable {
                 }
                 last = e;
                 applyOutage = applyOutage.withCause(Outage.cause(e));
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                backoff = Outage.nextBackoff(backoff);
             }
         }
         applyOutage = null;

@@ -14,6 +14,13 @@ import org.junit.jupiter.api.Test;
 class OutageTest {
 
     @Test
+    void shouldDoubleTheWaitBetweenAttemptsUpToItsCeiling() {
+        assertThat(Outage.nextBackoff(Outage.FIRST_BACKOFF)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(Outage.nextBackoff(Duration.ofSeconds(4))).isEqualTo(Outage.MAX_BACKOFF);
+        assertThat(Outage.nextBackoff(Outage.MAX_BACKOFF)).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
     void shouldRetryAWarehouseThatDroppedTheConnection() {
         LockstepException failure = new LockstepException(ErrorCode.UNAVAILABLE, "pipeline shop: applying a batch "
                 + "failed", new SQLException("FATAL: terminating connection due to administrator command", "57P01"));
