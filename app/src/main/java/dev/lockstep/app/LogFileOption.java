@@ -12,9 +12,8 @@ import picocli.CommandLine.Option;
  */
 final class LogFileOption {
 
-    /** The environment variable, or else system property, naming the directory of the default log files. */
+    /** The environment variable naming the directory of the default log files. */
     static final String DIRECTORY_VARIABLE = "LOCKSTEP_LOG_DIR";
-    static final String DIRECTORY_PROPERTY = "lockstep.log.dir";
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
@@ -34,7 +33,7 @@ final class LogFileOption {
         if (chosen != null) {
             return chosen.toAbsolutePath();
         }
-        String directory = System.getProperty(DIRECTORY_PROPERTY, environment.apply(DIRECTORY_VARIABLE));
+        String directory = environment.apply(DIRECTORY_VARIABLE);
         Path base = directory != null && !directory.isBlank() ? Path.of(directory)
                 : Path.of(System.getProperty("user.home"), ".lockstep", "logs");
         return base.resolve(command + "-" + STAMP.format(now) + "-" + pid + ".log").toAbsolutePath();
