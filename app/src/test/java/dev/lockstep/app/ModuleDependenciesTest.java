@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Dependencies point one way (DESIGN.md "Modules"): pipeline-core ← {connectors, quality-rules} ← warehouse ←
- * migrations ← runtime ← app; benchmarks use the libraries, never the CLI. Every module's main and test sources are
+ * Dependencies point one way (DESIGN.md "Modules"): pipeline-core ← {connectors, quality-rules} ← control ←
+ * warehouse ← migrations ← runtime ← app; benchmarks use the libraries, never the CLI. Every module's main and test sources are
  * scanned for the packages they refer to — imported or written fully qualified ({@link JavaReferences}) — and each
  * module's pom for the dependencies it declares:
  * <ul>
@@ -43,6 +43,7 @@ class ModuleDependenciesTest {
             Map.entry("pipeline-core", "dev.lockstep.core"),
             Map.entry("connectors", "dev.lockstep.connectors"),
             Map.entry("quality-rules", "dev.lockstep.quality"),
+            Map.entry("control", "dev.lockstep.control"),
             Map.entry("warehouse", "dev.lockstep.warehouse"),
             Map.entry("migrations", "dev.lockstep.migrations"),
             Map.entry("embedded", "dev.lockstep.embedded"),
@@ -57,15 +58,17 @@ class ModuleDependenciesTest {
             Map.entry("pipeline-core", Set.of()),
             Map.entry("connectors", Set.of("pipeline-core")),
             Map.entry("quality-rules", Set.of("pipeline-core")),
-            Map.entry("warehouse", Set.of("pipeline-core", "quality-rules")),
-            Map.entry("migrations", Set.of("pipeline-core", "quality-rules", "warehouse")),
+            Map.entry("control", Set.of("pipeline-core", "quality-rules")),
+            Map.entry("warehouse", Set.of("pipeline-core", "quality-rules", "control")),
+            Map.entry("migrations", Set.of("pipeline-core", "quality-rules", "control", "warehouse")),
             Map.entry("embedded", Set.of()),
             Map.entry("shop", Set.of()),
-            Map.entry("runtime", Set.of("pipeline-core", "connectors", "quality-rules", "warehouse", "migrations")),
-            Map.entry("app", Set.of("pipeline-core", "connectors", "quality-rules", "warehouse", "migrations",
+            Map.entry("runtime", Set.of("pipeline-core", "connectors", "quality-rules", "control", "warehouse",
+                    "migrations")),
+            Map.entry("app", Set.of("pipeline-core", "connectors", "quality-rules", "control", "warehouse", "migrations",
                     "runtime", "embedded", "shop")),
             // Benchmarks measure the libraries, never the CLI (the chaos suite runs the CLI's jar as a process).
-            Map.entry("benchmarks", Set.of("pipeline-core", "connectors", "warehouse", "migrations", "runtime",
+            Map.entry("benchmarks", Set.of("pipeline-core", "connectors", "control", "warehouse", "migrations", "runtime",
                     "embedded", "shop")),
             Map.entry("peer", Set.of("runtime", "embedded", "shop", "benchmarks")));
 
@@ -79,6 +82,7 @@ class ModuleDependenciesTest {
             "quality-rules", Set.of("java.sql", "javax.sql", "org.postgresql", "io.debezium", "org.flywaydb",
                     "com.zaxxer"),
             "connectors", Set.of("org.flywaydb", "com.zaxxer"),
+            "control", Set.of("io.debezium", "org.apache.kafka"),
             "warehouse", Set.of("io.debezium", "org.flywaydb"),
             "migrations", Set.of("io.debezium"),
             "runtime", Set.of("picocli", "kafka.server", "io.zonky"));

@@ -1,8 +1,8 @@
 package dev.lockstep.benchmarks;
 
+import dev.lockstep.control.OffsetStore;
 import dev.lockstep.runtime.LockstepEngine;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,22 +18,19 @@ public final class AppliedPosition {
     private static final Duration TIMEOUT = Duration.ofMinutes(20);
 
     private final Connection warehouse;
-    private final PreparedStatement applied;
+    private final OffsetStore offsets;
     private final long pollNanos;
 
     /** Reads the shop pipeline's position through {@code warehouse}; polls every {@code pollMillis}. */
     public AppliedPosition(Connection warehouse, int pollMillis) throws SQLException {
         this.warehouse = warehouse;
-        this.applied = warehouse.prepareStatement("SELECT commit_lsn FROM lockstep.offsets WHERE pipeline = ?");
-        this.applied.setString(1, "shop");
+        this.offsets = new OffsetStore(warehouse, "shop");
         this.pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
     }
 
     /** Returns the commit LSN of the last source transaction the warehouse reflects (0 before any). */
     public long applied() throws SQLException {
-        try (ResultSet rs = applied.executeQuery()) {
-            return rs.next() ? rs.getLong(1) : 0;
-        }
+        return offsets.read().map(stored -> stored.applied().commitLsn()).orElse(0L);
     }
 
     /**

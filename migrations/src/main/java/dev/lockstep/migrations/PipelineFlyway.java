@@ -1,5 +1,6 @@
 package dev.lockstep.migrations;
 
+import dev.lockstep.control.ControlSchema;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import java.sql.SQLException;

@@ -1,5 +1,6 @@
 package dev.lockstep.migrations;
 
+import dev.lockstep.control.ControlSchema;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;

@@ -1,6 +1,6 @@
 /**
- * Flyway migrations of Lockstep's control schema ({@link dev.lockstep.migrations.ControlSchema}) and of each
- * pipeline's warehouse ({@link dev.lockstep.migrations.WarehouseMigrations}): generated scripts stored once in the
- * control schema and applied from there.
+ * Flyway migrations of each pipeline's warehouse ({@link dev.lockstep.migrations.WarehouseMigrations}): generated
+ * scripts stored once in the control schema and applied from there. The control schema's own migrations are
+ * {@code dev.lockstep.control.ControlSchema}'s.
  */
 package dev.lockstep.migrations;

@@ -1,5 +1,6 @@
 package dev.lockstep.runtime;
 
+import dev.lockstep.control.OffsetStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.CompletenessRule;
@@ -20,7 +21,6 @@ import dev.lockstep.warehouse.star.Reconciliation;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -159,14 +159,8 @@ public final class AggregateChecks implements AutoCloseable {
      * the oldest record not yet applied was written (its Kafka timestamp).
      */
     private Duration lag(Connection warehouse) throws SQLException {
-        long next;
-        try (PreparedStatement ps = warehouse.prepareStatement("SELECT next_offset FROM lockstep.offsets WHERE "
-                + "pipeline = ?")) {
-            ps.setString(1, definition.pipeline());
-            try (ResultSet rs = ps.executeQuery()) {
-                next = rs.next() ? rs.getLong(1) : 0;
-            }
-        }
+        long next = new OffsetStore(warehouse, definition.pipeline()).read().map(OffsetStore.Offsets::nextOffset)
+                .orElse(0L);
         TopicPartition partition = new TopicPartition(TopicNames.changes(definition.pipeline()), 0);
         KafkaConsumer<byte[], byte[]> consumer = changes();
         long end = consumer.endOffsets(List.of(partition), Duration.ofSeconds(5)).getOrDefault(partition, 0L);

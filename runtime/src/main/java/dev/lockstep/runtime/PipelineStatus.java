@@ -2,6 +2,7 @@ package dev.lockstep.runtime;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
+import dev.lockstep.control.OffsetStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
@@ -9,10 +10,7 @@ import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TopicNames;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -129,24 +127,10 @@ public final class PipelineStatus {
 
     /** Returns the apply stage's stored position, empty when it never committed a batch. */
     public static Optional<Applied> applied(PipelineDefinition definition) {
-        try (Connection c = connect(definition.warehouse().postgres());
-                PreparedStatement ps = c.prepareStatement("SELECT next_offset, commit_lsn, sequence, "
-                        + "source_commit_ts, updated_at FROM lockstep.offsets WHERE pipeline = ? AND to_regclass("
-                        + "'lockstep.offsets') IS NOT NULL")) {
-            ps.setString(1, definition.pipeline());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                Timestamp commit = rs.getTimestamp(4);
-                return Optional.of(new Applied(rs.getLong(1), StreamPosition.of(rs.getLong(2), rs.getLong(3)),
-                        Optional.ofNullable(commit).map(Timestamp::toInstant),
-                        rs.getTimestamp(5).toInstant()));
-            }
+        try (Connection c = connect(definition.warehouse().postgres())) {
+            return new OffsetStore(c, definition.pipeline()).readIfDeployed().map(offsets -> new Applied(
+                    offsets.nextOffset(), offsets.applied(), offsets.sourceCommit(), offsets.updatedAt()));
         } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
-                return Optional.empty(); // no control schema yet: never deployed
-            }
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the applied position of pipeline "
                     + definition.pipeline() + ": " + e.getMessage(), e);
         }

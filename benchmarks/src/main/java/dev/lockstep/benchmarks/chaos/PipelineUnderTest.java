@@ -2,6 +2,7 @@ package dev.lockstep.benchmarks.chaos;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.control.OffsetStore;
 import dev.lockstep.shop.ShopDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -39,6 +40,7 @@ final class PipelineUnderTest implements AutoCloseable {
     private final Path directory;
     private final ShopLoad load;
     private final Connection warehouse;
+    private final OffsetStore offsets;
     private final String pipeline;
     private final long startedNanos = System.nanoTime();
     private final List<String> startups = new ArrayList<>();
@@ -58,6 +60,7 @@ final class PipelineUnderTest implements AutoCloseable {
         this.load = requireNonNull(load, "load");
         this.warehouse = requireNonNull(warehouse, "warehouse");
         this.pipeline = requireNonNull(pipeline, "pipeline");
+        this.offsets = new OffsetStore(warehouse, pipeline);
     }
 
     /** Starts (or, after a kill, restarts) {@code lockstep run}. */
@@ -165,17 +168,10 @@ final class PipelineUnderTest implements AutoCloseable {
 
     /** Returns the commit LSN of the last source transaction the warehouse reflects; 0 before any. */
     long applied() {
-        try (PreparedStatement ps = warehouse.prepareStatement("SELECT commit_lsn FROM lockstep.offsets WHERE "
-                + "pipeline = ?")) {
-            ps.setString(1, pipeline);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
+        try {
+            return offsets.readIfDeployed().map(stored -> stored.applied().commitLsn()).orElse(0L);
         } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
-                return 0; // no control schema yet: never deployed
-            }
-            throw new ChaosFailure("cannot read lockstep.offsets: " + e.getMessage());
+            throw new ChaosFailure("cannot read the applied position: " + e.getMessage());
         }
     }
 

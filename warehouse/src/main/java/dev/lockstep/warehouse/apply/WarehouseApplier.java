@@ -2,6 +2,7 @@ package dev.lockstep.warehouse.apply;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.control.OffsetStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL transaction running the steps of DESIGN.md "Data flow" — COPY into staging ({@link Stager}), merge into
  * the raw layer ({@link RawMerge}), then, with a star schema, transform, check and load dimensions and facts
  * ({@link StarLoader}), quarantine what the stream could not decode ({@link QuarantineLedger}), and store the applied
- * position and the next Kafka offset ({@link AppliedOffsets}). This class coordinates them: it gathers a batch from
+ * position and the next Kafka offset ({@link OffsetStore}). This class coordinates them: it gathers a batch from
  * the reader, decides when it closes, commits it (emptying the work tables first, {@link WorkTables}), and between
  * batches offers the control point, where quarantine replays and the references rules' re-checks run.
  *
@@ -55,12 +56,13 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private final int batchSize;
     private final Stager stager;
     private final RawMerge rawMerge;
-    private final AppliedOffsets offsets;
+    private final OffsetStore offsets;
+    private final int definitionVersion;
     private final QuarantineLedger ledger;
     private final WorkTables workTables;
     private final List<QuarantineLedger.Undecodable> undecodable = new ArrayList<>();
     private StarLoader star;
-    private StreamPosition applied;
+    private StreamPosition applied = StreamPosition.ZERO;
     private long nextOffset;
     private long lastCommitMicros;
     private boolean snapshotCompleted;
@@ -93,7 +95,8 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         this.batchSize = batchSize;
         this.stager = new Stager(connection, warehouseSchema, tables);
         this.rawMerge = new RawMerge(connection, warehouseSchema, tables, lookedUp);
-        this.offsets = new AppliedOffsets(connection, pipeline, definitionVersion);
+        this.offsets = new OffsetStore(connection, pipeline);
+        this.definitionVersion = definitionVersion;
         this.ledger = new QuarantineLedger(connection, pipeline, definitionVersion);
         this.workTables = new WorkTables(connection);
     }
@@ -126,10 +129,12 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
                 s.execute("SET plan_cache_mode = force_generic_plan");
             }
             ApplyLease.acquire(connection, pipeline);
-            AppliedOffsets.Stored stored = applier.offsets.read();
-            applier.nextOffset = stored.nextOffset();
-            applier.applied = stored.applied();
-            applier.highWater = stored.highWater();
+            applier.offsets.read().ifPresent(stored -> {
+                applier.nextOffset = stored.nextOffset();
+                applier.applied = stored.applied();
+                // Recorded before the mark existed: the replay guard runs until a batch records it.
+                applier.highWater = stored.highWater().orElse(StreamPosition.of(Long.MAX_VALUE, Long.MAX_VALUE));
+            });
             if (star.isPresent()) {
                 try (Statement s = connection.createStatement()) {
                     // Date keys and date expressions use the definition's calendar.
@@ -421,7 +426,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
                         ? Optional.of(batchStart) : Optional.empty());
             }
             ledger.quarantine(undecodable);
-            offsets.store(nextOffset, applied, lastCommitMicros, newHighWater());
+            offsets.store(nextOffset, applied, lastCommitMicros, newHighWater(), definitionVersion);
             beforeCommit.run();
             FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
             commit();

@@ -1,4 +1,4 @@
-package dev.lockstep.migrations;
+package dev.lockstep.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,9 +1,10 @@
-package dev.lockstep.migrations;
+package dev.lockstep.control;
 
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -21,7 +22,7 @@ public final class ControlSchema {
 
     /** The schema that holds Lockstep's control tables. */
     public static final String SCHEMA = "lockstep";
-    static final String LOCATION = "classpath:dev/lockstep/migrations/control";
+    static final String LOCATION = "classpath:dev/lockstep/control/migrations";
     static final String HISTORY_TABLE = "control_schema_history";
 
     /**
@@ -32,7 +33,7 @@ public final class ControlSchema {
      * start-up) and reproduced by killing migrating processes at random (2 of 60 restarts stuck). The lock is then
      * session-scoped: a killed process's lock goes with its connection.
      */
-    static FluentConfiguration atomicMigrations(FluentConfiguration configuration) {
+    public static FluentConfiguration atomicMigrations(FluentConfiguration configuration) {
         configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
         return configuration;
     }
@@ -64,6 +65,14 @@ public final class ControlSchema {
             throw new LockstepException(ErrorCode.UNAVAILABLE,
                     "cannot migrate the control schema '" + SCHEMA + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Tells whether {@code e} says the control schema or one of its tables does not exist: a database Lockstep never
+     * deployed to.
+     */
+    public static boolean isMissing(SQLException e) {
+        return "42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState());
     }
 
     /** Returns the version of the newest applied migration, or {@code null} when none was applied. */
