@@ -1,19 +1,18 @@
 package dev.lockstep.app;
 
+import dev.lockstep.control.AlertStore;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.runtime.PipelineFiles;
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lockstep alerts}: a pipeline's alert events, from the alerts outbox in its warehouse. */
 @Command(name = "alerts", description = "Print the pipeline's alert events (CloudEvents written by the apply stage: "
@@ -39,37 +38,24 @@ final class AlertsCommand implements Callable<Integer> {
         PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
         PrintWriter out = spec.commandLine().getOut();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> running = false, "lockstep-alerts-stop"));
+        AlertStore alerts = new AlertStore(definition.pipeline());
         try (Connection c = QuarantineCommand.connect(definition)) {
-            long last = print(c, out, definition.pipeline(), "SELECT * FROM (SELECT alert_id, created_at, severity, "
-                    + "type, coalesce(rule, '-'), payload->>'message', event_id FROM lockstep.alerts WHERE pipeline = ? "
-                    + "ORDER BY alert_id DESC LIMIT " + limit + ") a ORDER BY alert_id", -1);
+            long last = print(out, alerts.newest(c, limit), -1);
             while (follow && running) {
                 Thread.sleep(Duration.ofSeconds(1).toMillis());
-                last = print(c, out, definition.pipeline(), "SELECT alert_id, created_at, severity, type, "
-                        + "coalesce(rule, '-'), payload->>'message', event_id FROM lockstep.alerts WHERE pipeline = ? "
-                        + "AND alert_id > ? ORDER BY alert_id", last);
+                last = print(out, alerts.after(c, last), last);
             }
         }
         return 0;
     }
 
-    /** Prints the alerts the query returns; returns the last alert id printed (or {@code after}). */
-    private static long print(Connection c, PrintWriter out, String pipeline, String sql, long after)
-            throws SQLException {
+    /** Prints {@code alerts}; returns the last alert id printed (or {@code after}). */
+    private static long print(PrintWriter out, List<AlertStore.Listed> alerts, long after) {
         long last = after;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, pipeline);
-            if (after >= 0) {
-                ps.setLong(2, after);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    last = rs.getLong(1);
-                    out.printf("%s %-8s %-28s %-24s %s (id %s)%n",
-                            rs.getTimestamp(2).toInstant().toString().replace('T', ' '), rs.getString(3),
-                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getObject(7));
-                }
-            }
+        for (AlertStore.Listed alert : alerts) {
+            last = alert.id();
+            out.printf("%s %-8s %-28s %-24s %s (id %s)%n", alert.createdAt().toString().replace('T', ' '),
+                    alert.severity(), alert.type(), alert.rule().orElse("-"), alert.message(), alert.eventId());
         }
         out.flush();
         return Math.max(last, 0);

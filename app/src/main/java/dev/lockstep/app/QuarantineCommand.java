@@ -1,31 +1,32 @@
 package dev.lockstep.app;
 
+import dev.lockstep.control.ApplyLease;
+import dev.lockstep.control.QuarantineStore;
+import dev.lockstep.control.ReplayStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.WarehousePostgres;
+import dev.lockstep.core.envelope.EnvelopeCodec;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.runtime.PipelineFiles;
 import dev.lockstep.runtime.PostgresConnections;
 import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.io.PrintWriter;
-import java.sql.Array;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Optional;
-import dev.lockstep.core.envelope.EnvelopeCodec;
-import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code lockstep quarantine}: the rows of a pipeline that did not reach the warehouse — diverted by a rule, failed
@@ -70,26 +71,17 @@ final class QuarantineCommand implements Runnable {
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT "
-                    + "quarantine_id, created_at, status, cause, coalesce(rule, '-'), coalesce(target, '-'), "
-                    + "coalesce(natural_key::text, '-'), reason FROM lockstep.quarantine WHERE pipeline = ? "
-                    + "AND (? OR status = 'open') ORDER BY quarantine_id DESC LIMIT ?) q ORDER BY quarantine_id")) {
-                ps.setString(1, definition.pipeline());
-                ps.setBoolean(2, all);
-                ps.setInt(3, limit);
+            try (Connection c = connect(definition)) {
+                List<QuarantineStore.Listed> rows = new QuarantineStore(c, definition.pipeline()).list(all, limit);
                 out.printf("%-8s %-19s %-9s %-13s %-24s %-14s %-20s %s%n", "ID", "CREATED", "STATUS", "CAUSE", "RULE",
                         "TARGET", "KEY", "REASON");
-                int rows = 0;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows++;
-                        out.printf("%-8d %-19s %-9s %-13s %-24s %-14s %-20s %s%n", rs.getLong(1),
-                                rs.getTimestamp(2).toInstant().toString().substring(0, 19).replace('T', ' '),
-                                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                rs.getString(8));
-                    }
+                for (QuarantineStore.Listed row : rows) {
+                    out.printf("%-8d %-19s %-9s %-13s %-24s %-14s %-20s %s%n", row.id(),
+                            row.createdAt().toString().substring(0, 19).replace('T', ' '), row.status(), row.cause(),
+                            row.rule().orElse("-"), row.target().orElse("-"), row.naturalKey().orElse("-"),
+                            row.reason());
                 }
-                out.printf("%d row(s)%s%n", rows, all ? "" : " open");
+                out.printf("%d row(s)%s%n", rows.size(), all ? "" : " open");
             }
             return 0;
         }
@@ -110,27 +102,11 @@ final class QuarantineCommand implements Runnable {
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
             PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("SELECT event_id, status, "
-                    + "cause, rule, target, source_table, natural_key::text, commit_lsn, sequence, definition_version, "
-                    + "reason, sql_state, jsonb_pretty(conformed_row), raw_record IS NOT NULL, kafka_offset, created_at, "
-                    + "resolved_at FROM lockstep.quarantine WHERE pipeline = ? AND quarantine_id = ?")) {
-                ps.setString(1, definition.pipeline());
-                ps.setLong(2, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new LockstepException(ErrorCode.INVALID_INPUT, "pipeline " + definition.pipeline()
-                                + " has no quarantined row " + id);
-                    }
-                    String[] labels = {"event id", "status", "cause", "rule", "target", "source table", "key",
-                        "commit lsn", "sequence", "definition version", "reason", "sql state", "conformed row",
-                        "raw record kept", "kafka offset", "created at", "resolved at"};
-                    for (int i = 0; i < labels.length; i++) {
-                        Object value = rs.getObject(i + 1);
-                        if (value != null) {
-                            out.printf("%-19s %s%n", labels[i] + ":", value);
-                        }
-                    }
-                }
+            try (Connection c = connect(definition)) {
+                Map<String, Object> row = new QuarantineStore(c, definition.pipeline()).show(id).orElseThrow(() ->
+                        new LockstepException(ErrorCode.INVALID_INPUT, "pipeline " + definition.pipeline()
+                                + " has no quarantined row " + id));
+                row.forEach((label, value) -> out.printf("%-19s %s%n", label + ":", value));
             }
             return 0;
         }
@@ -171,33 +147,13 @@ final class QuarantineCommand implements Runnable {
                         + "--target, --rule, or --all");
             }
             PipelineDefinition definition = PipelineFiles.load(pipeline.file);
-            long request;
             try (Connection c = connect(definition)) {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO lockstep.quarantine_replays (pipeline, "
-                        + "quarantine_ids, target, rule) VALUES (?, ?, ?, ?) RETURNING replay_id")) {
-                    ps.setString(1, definition.pipeline());
-                    ps.setArray(2, ids.isEmpty() ? null : c.createArrayOf("bigint", ids.toArray()));
-                    ps.setString(3, target);
-                    ps.setString(4, rule);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        request = rs.getLong(1);
-                    }
-                }
-                if (applyIsIdle(c, definition.pipeline())) {
+                ReplayStore replays = new ReplayStore(c, definition.pipeline());
+                long request = replays.request(ids, Optional.ofNullable(target), Optional.ofNullable(rule));
+                if (ApplyLease.isFree(c, definition.pipeline())) {
                     serve(); // nobody else will
                 }
-                return report(c, request);
-            }
-        }
-
-        private static boolean applyIsIdle(Connection c, String pipeline) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(hashtext('lockstep.apply'), "
-                    + "hashtext(?)), pg_advisory_unlock_all()")) {
-                ps.setString(1, pipeline);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() && rs.getBoolean(1);
-                }
+                return report(replays, request);
             }
         }
 
@@ -212,32 +168,26 @@ final class QuarantineCommand implements Runnable {
             }
         }
 
-        private int report(Connection c, long request) throws SQLException, InterruptedException {
+        private int report(ReplayStore replays, long request) throws SQLException, InterruptedException {
             long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
-            try (PreparedStatement ps = c.prepareStatement("SELECT done_at IS NOT NULL, loaded, diverted, superseded, "
-                    + "undecodable, message FROM lockstep.quarantine_replays WHERE replay_id = ?")) {
-                ps.setLong(1, request);
-                while (true) {
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        if (rs.getBoolean(1) && rs.getString(6) != null) {
-                            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "replay " + request + " failed "
-                                    + "and was rolled back: " + rs.getString(6));
-                        }
-                        if (rs.getBoolean(1)) {
-                            spec.commandLine().getOut().printf("Replay %d: %d row(s) loaded, %d diverted again (new "
-                                    + "ledger rows), %d superseded by a newer change of their key, %d still "
-                                    + "undecodable.%n", request, rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getInt(5));
-                            return 0;
-                        }
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new LockstepException(ErrorCode.UNAVAILABLE, "replay request " + request + " is still "
-                                + "pending after " + timeoutSeconds + " s: the running apply serves it between "
-                                + "two batches (is it stuck? see lockstep status); it stays queued");
-                    }
-                    Thread.sleep(200); // polling a row another process updates; no condition to wait on here
+            while (true) {
+                ReplayStore.Outcome outcome = replays.outcome(request);
+                if (outcome.done() && outcome.failure().isPresent()) {
+                    throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "replay " + request + " failed and was "
+                            + "rolled back: " + outcome.failure().get());
                 }
+                if (outcome.done()) {
+                    spec.commandLine().getOut().printf("Replay %d: %d row(s) loaded, %d diverted again (new ledger "
+                            + "rows), %d superseded by a newer change of their key, %d still undecodable.%n", request,
+                            outcome.loaded(), outcome.diverted(), outcome.superseded(), outcome.undecodable());
+                    return 0;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new LockstepException(ErrorCode.UNAVAILABLE, "replay request " + request + " is still "
+                            + "pending after " + timeoutSeconds + " s: the running apply serves it between two "
+                            + "batches (is it stuck? see lockstep status); it stays queued");
+                }
+                Thread.sleep(200); // polling a row another process updates; no condition to wait on here
             }
         }
     }
@@ -256,13 +206,8 @@ final class QuarantineCommand implements Runnable {
         @Override
         public Integer call() throws SQLException {
             PipelineDefinition definition = PipelineFiles.load(definitionFile.file);
-            try (Connection c = connect(definition); PreparedStatement ps = c.prepareStatement("UPDATE lockstep.quarantine "
-                    + "SET status = 'discarded', resolved_at = now(), relayed_at = NULL WHERE pipeline = ? "
-                    + "AND quarantine_id = ANY(?) AND status = 'open'")) {
-                ps.setString(1, definition.pipeline());
-                Array array = c.createArrayOf("bigint", ids.toArray());
-                ps.setArray(2, array);
-                int discarded = ps.executeUpdate();
+            try (Connection c = connect(definition)) {
+                int discarded = new QuarantineStore(c, definition.pipeline()).discard(ids);
                 spec.commandLine().getOut().printf("Discarded %d of %d row(s)%s.%n", discarded, ids.size(),
                         discarded < ids.size() ? " (the others are not open rows of pipeline " + definition.pipeline()
                                 + ")" : "");

@@ -2,6 +2,8 @@ package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
+import dev.lockstep.control.AlertStore;
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TopicNames;
@@ -11,17 +13,17 @@ import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.star.Reconciliation;
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code lockstep status}: where each stage stands, the warehouse's row counts, open alerts and the quarantine. */
 @Command(name = "status",
@@ -89,41 +91,24 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private static void printAlerts(PrintWriter out, Connection c, String pipeline) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT rule, severity, violations, opened_at FROM "
-                + "lockstep.open_alerts WHERE pipeline = ? ORDER BY opened_at")) {
-            ps.setString(1, pipeline);
-            try (ResultSet rs = ps.executeQuery()) {
-                StringBuilder lines = new StringBuilder();
-                int n = 0;
-                while (rs.next()) {
-                    n++;
-                    lines.append(String.format("    %-28s %-9s %,10d violations, open since %s%n", rs.getString(1),
-                            rs.getString(2), rs.getLong(3), rs.getTimestamp(4).toInstant()));
-                }
-                out.printf("%n  open alerts: %d%n%s", n, lines);
-            }
+        List<AlertStore.OpenAlert> open = new AlertStore(pipeline).open(c);
+        out.printf("%n  open alerts: %d%n", open.size());
+        for (AlertStore.OpenAlert alert : open) {
+            out.printf("    %-28s %-9s %,10d violations, open since %s%n", alert.rule(), alert.severity(),
+                    alert.violations(), alert.openedAt());
         }
     }
 
     private static void printQuarantine(PrintWriter out, Connection c, String pipeline) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(target, source_table, '-'), coalesce(rule, cause) AS rule, "
-                + "count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'replayed'), "
-                + "count(*) FILTER (WHERE status = 'superseded'), count(*) FILTER (WHERE status = 'discarded') "
-                + "FROM lockstep.quarantine WHERE pipeline = ? GROUP BY 1, 2 ORDER BY 1, 2")) {
-            ps.setString(1, pipeline);
-            try (ResultSet rs = ps.executeQuery()) {
-                out.printf("%n  quarantine  %-16s %-28s %8s %8s %10s %9s%n", "target", "rule", "open", "replayed",
-                        "superseded", "discarded");
-                boolean any = false;
-                while (rs.next()) {
-                    any = true;
-                    out.printf("              %-16s %-28s %,8d %,8d %,10d %,9d%n", rs.getString(1), rs.getString(2),
-                            rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
-                }
-                if (!any) {
-                    out.println("              (empty)");
-                }
-            }
+        List<QuarantineStore.Count> counts = new QuarantineStore(c, pipeline).counts();
+        out.printf("%n  quarantine  %-16s %-28s %8s %8s %10s %9s%n", "target", "rule", "open", "replayed", "superseded",
+                "discarded");
+        for (QuarantineStore.Count count : counts) {
+            out.printf("              %-16s %-28s %,8d %,8d %,10d %,9d%n", count.target(), count.rule(), count.open(),
+                    count.replayed(), count.superseded(), count.discarded());
+        }
+        if (counts.isEmpty()) {
+            out.println("              (empty)");
         }
     }
 

@@ -82,6 +82,15 @@ record JavaReferences(String packageName, List<Reference> references) {
 
     /** Returns {@code source} with comments and literals replaced by spaces (line breaks kept). */
     static String blankCommentsAndLiterals(String source) {
+        return blank(source, true);
+    }
+
+    /** Returns {@code source} with comments replaced by spaces (line breaks kept); literals stay. */
+    static String blankComments(String source) {
+        return blank(source, false);
+    }
+
+    private static String blank(String source, boolean literals) {
         StringBuilder out = new StringBuilder(source);
         int i = 0;
         int n = source.length();
@@ -102,7 +111,9 @@ record JavaReferences(String packageName, List<Reference> references) {
                 i++;
                 continue;
             }
-            blank(out, i, end);
+            if (literals || source.startsWith("//", i) || source.startsWith("/*", i)) {
+                blank(out, i, end);
+            }
             i = end;
         }
         return out.toString();

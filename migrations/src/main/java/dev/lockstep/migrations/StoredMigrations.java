@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -21,7 +22,9 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * One pipeline's rows in {@code lockstep.deployments} and {@code lockstep.warehouse_migrations}. Every method works
+ * One pipeline's rows in {@code lockstep.deployments} and {@code lockstep.warehouse_migrations}, the store of both
+ * tables: every statement on them is written here (they belong to the migration coordinator, so the store lives in
+ * this module rather than with the other control tables' in {@code dev.lockstep.control}). Every method works
  * inside the caller's connection and transaction; inserts are {@code ON CONFLICT DO NOTHING}, so concurrent callers
  * storing the same version agree on whichever row was stored first.
  */
@@ -44,6 +47,16 @@ final class StoredMigrations {
 
     StoredMigrations(String pipeline) {
         this.pipeline = requireNonNull(pipeline, "pipeline");
+    }
+
+    /** Tells whether the control schema holds the tables of deployments and their migrations (deployed once). */
+    static boolean exist(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT to_regclass('lockstep.deployments') IS NOT NULL AND "
+                        + "to_regclass('lockstep.warehouse_migrations') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     /** Records the deployment once; refuses a different definition under a version already deployed. */

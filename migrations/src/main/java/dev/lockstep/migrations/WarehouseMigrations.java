@@ -8,7 +8,6 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -157,13 +156,8 @@ public final class WarehouseMigrations {
         requireNonNull(generated, "generated");
         try (Connection c = dataSource.getConnection()) {
             c.setReadOnly(true);
-            try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT to_regclass('lockstep.deployments') IS NOT NULL AND "
-                            + "to_regclass('lockstep.warehouse_migrations') IS NOT NULL")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return new Check(Optional.empty(), List.of());
-                }
+            if (!StoredMigrations.exist(c)) {
+                return new Check(Optional.empty(), List.of());
             }
             Optional<String> deployed = store.deployedDefinition(c, deployment.version());
             if (deployed.isEmpty()) {

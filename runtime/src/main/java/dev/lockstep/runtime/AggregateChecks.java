@@ -16,7 +16,7 @@ import dev.lockstep.quality.CompletenessCheck;
 import dev.lockstep.quality.FreshnessCheck;
 import dev.lockstep.quality.ReconciliationCheck.Figures;
 import dev.lockstep.quality.ReconciliationCheck;
-import dev.lockstep.warehouse.alert.AlertOutbox;
+import dev.lockstep.control.AlertStore;
 import dev.lockstep.warehouse.star.Reconciliation;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.math.BigDecimal;
@@ -54,7 +54,7 @@ public final class AggregateChecks implements AutoCloseable {
     private final PipelineDefinition definition;
     private final StarSchema star;
     private final Reconciliation reconciliation;
-    private final AlertOutbox outbox;
+    private final AlertStore outbox;
     private final String bootstrapServers;
     private final Map<String, Instant> due = new HashMap<>();
     private Connection source;
@@ -64,7 +64,7 @@ public final class AggregateChecks implements AutoCloseable {
         this.definition = definition;
         this.star = star;
         this.reconciliation = new Reconciliation(star, definition.pipeline());
-        this.outbox = new AlertOutbox(definition.pipeline());
+        this.outbox = new AlertStore(definition.pipeline());
         this.bootstrapServers = bootstrapServers;
     }
 

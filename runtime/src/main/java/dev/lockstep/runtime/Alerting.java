@@ -1,5 +1,7 @@
 package dev.lockstep.runtime;
 
+import dev.lockstep.control.AlertStore;
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
@@ -12,41 +14,37 @@ import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.quality.alert.Alert;
 import dev.lockstep.quality.alert.AlertData;
 import dev.lockstep.quality.alert.AlertSink;
-import dev.lockstep.warehouse.quarantine.QuarantineOutbox;
+import dev.lockstep.quality.alert.KafkaAlertSink;
+import dev.lockstep.quality.alert.WebhookAlertSink;
+import dev.lockstep.warehouse.star.StarSchema;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
-import dev.lockstep.quality.alert.KafkaAlertSink;
-import dev.lockstep.quality.alert.WebhookAlertSink;
-import dev.lockstep.warehouse.alert.AlertOutbox;
-import dev.lockstep.warehouse.star.StarSchema;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,11 +65,11 @@ public final class Alerting implements AutoCloseable {
     private static final Duration EVERY = Duration.ofMillis(500);
 
     private final Connection connection;
-    private final AlertOutbox outbox;
+    private final AlertStore outbox;
     private final Map<String, QualityRule> rules;
     private final List<AlertSink> sinks;
     private final AggregateChecks aggregates;
-    private final QuarantineOutbox quarantine;
+    private final QuarantineStore quarantine;
     private final KafkaProducer<String, String> quarantineProducer;
     private final String quarantineTopic;
     private final String pipeline;
@@ -79,11 +77,11 @@ public final class Alerting implements AutoCloseable {
     private volatile LockstepException failure;
     private QualityMetrics metrics;
 
-    private Alerting(Connection connection, AlertOutbox outbox, Map<String, QualityRule> rules, List<AlertSink> sinks,
+    private Alerting(Connection connection, AlertStore outbox, Map<String, QualityRule> rules, List<AlertSink> sinks,
             AggregateChecks aggregates, String pipeline, KafkaProducer<String, String> quarantineProducer) {
         this.aggregates = aggregates;
         this.pipeline = pipeline;
-        this.quarantine = new QuarantineOutbox(pipeline);
+        this.quarantine = new QuarantineStore(connection, pipeline);
         this.quarantineProducer = quarantineProducer;
         this.quarantineTopic = TopicNames.quarantine(pipeline);
         this.metrics = new QualityMetrics(pipeline);
@@ -150,7 +148,7 @@ public final class Alerting implements AutoCloseable {
         producer.put(ProducerConfig.ACKS_CONFIG, "all");
         producer.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         producer.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        return new Alerting(connection, new AlertOutbox(definition.pipeline()), definition.quality().stream()
+        return new Alerting(connection, new AlertStore(definition.pipeline()), definition.quality().stream()
                 .collect(Collectors.toMap(QualityRule::name, Function.identity())), sinks,
                 new AggregateChecks(definition, star, bootstrapServers), definition.pipeline(),
                 new KafkaProducer<>(producer, new StringSerializer(), new StringSerializer()));
@@ -176,9 +174,9 @@ public final class Alerting implements AutoCloseable {
     private static final Pattern RULE = Pattern.compile("quality rule (\\S+) \\(on_fail: fail\\)");
 
     /** Publishes quarantine ledger records to lockstep.<pipeline>.quarantine and waits for every acknowledgement. */
-    private void publishQuarantine(List<QuarantineOutbox.Record> records) {
+    private void publishQuarantine(List<QuarantineStore.Record> records) {
         List<Future<RecordMetadata>> sent = new ArrayList<>();
-        for (QuarantineOutbox.Record record : records) {
+        for (QuarantineStore.Record record : records) {
             ProducerRecord<String, String> r = new ProducerRecord<>(quarantineTopic, record.key(), record.json());
             r.headers().add("id", record.id().getBytes(StandardCharsets.UTF_8));
             r.headers().add("content-type", "application/json".getBytes(StandardCharsets.UTF_8));
@@ -215,16 +213,9 @@ public final class Alerting implements AutoCloseable {
             outbox.resolveQuiet(connection, rules);
             outbox.relay(connection, sinks, 500);
             connection.commit();
-            quarantine.relay(connection, this::publishQuarantine, 1000);
+            quarantine.relay(this::publishQuarantine, 1000);
             connection.commit();
-            try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM lockstep.open_alerts "
-                    + "WHERE pipeline = ?")) {
-                ps.setString(1, pipeline);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    metrics.openAlerts(rs.getLong(1));
-                }
-            }
+            metrics.openAlerts(outbox.openCount(connection));
             connection.commit();
         } catch (LockstepException e) {
             rollbackQuietly();

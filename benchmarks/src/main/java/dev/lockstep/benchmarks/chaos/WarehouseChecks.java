@@ -1,10 +1,10 @@
 package dev.lockstep.benchmarks.chaos;
 
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.QualityRule;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -123,13 +123,9 @@ final class WarehouseChecks {
                 .filter(r -> r.kind().perRow() && r.onFail() == OnFail.QUARANTINE)
                 .collect(Collectors.toMap(QualityRule::name, QualityRule::target, (a, b) -> a, TreeMap::new));
         Map<String, Long> open = new TreeMap<>();
-        try (PreparedStatement ps = warehouse.prepareStatement("SELECT coalesce(rule, cause), coalesce(target, '?'), "
-                + "count(*) FROM lockstep.quarantine WHERE pipeline = ? AND status = 'open' GROUP BY 1, 2")) {
-            ps.setString(1, definition.pipeline());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    open.put(rs.getString(1) + " on " + rs.getString(2), rs.getLong(3));
-                }
+        for (QuarantineStore.Count count : new QuarantineStore(warehouse, definition.pipeline()).counts()) {
+            if (count.open() > 0) {
+                open.put(count.rule() + " on " + count.target(), count.open());
             }
         }
         long total = open.values().stream().mapToLong(Long::longValue).sum();

@@ -2,7 +2,10 @@ package dev.lockstep.warehouse.apply;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.control.ApplyLease;
 import dev.lockstep.control.OffsetStore;
+import dev.lockstep.control.QuarantineStore;
+import dev.lockstep.control.ReplayStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
@@ -38,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * Applies the change stream to the warehouse exactly once: each batch of whole source transactions is one
  * PostgreSQL transaction running the steps of DESIGN.md "Data flow" — COPY into staging ({@link Stager}), merge into
  * the raw layer ({@link RawMerge}), then, with a star schema, transform, check and load dimensions and facts
- * ({@link StarLoader}), quarantine what the stream could not decode ({@link QuarantineLedger}), and store the applied
+ * ({@link StarLoader}), quarantine what the stream could not decode ({@link QuarantineStore}), and store the applied
  * position and the next Kafka offset ({@link OffsetStore}). This class coordinates them: it gathers a batch from
  * the reader, decides when it closes, commits it (emptying the work tables first, {@link WorkTables}), and between
  * batches offers the control point, where quarantine replays and the references rules' re-checks run.
@@ -58,9 +61,10 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private final RawMerge rawMerge;
     private final OffsetStore offsets;
     private final int definitionVersion;
-    private final QuarantineLedger ledger;
+    private final QuarantineStore ledger;
+    private final ReplayStore replays;
     private final WorkTables workTables;
-    private final List<QuarantineLedger.Undecodable> undecodable = new ArrayList<>();
+    private final List<QuarantineStore.Undecodable> undecodable = new ArrayList<>();
     private StarLoader star;
     private StreamPosition applied = StreamPosition.ZERO;
     private long nextOffset;
@@ -97,7 +101,8 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         this.rawMerge = new RawMerge(connection, warehouseSchema, tables, lookedUp);
         this.offsets = new OffsetStore(connection, pipeline);
         this.definitionVersion = definitionVersion;
-        this.ledger = new QuarantineLedger(connection, pipeline, definitionVersion);
+        this.ledger = new QuarantineStore(connection, pipeline);
+        this.replays = new ReplayStore(connection, pipeline);
         this.workTables = new WorkTables(connection);
     }
 
@@ -309,7 +314,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     @Override
     public void undecodable(long offset, byte[] value, String reason) {
         pendingRecords++;
-        undecodable.add(new QuarantineLedger.Undecodable(offset, value, reason));
+        undecodable.add(new QuarantineStore.Undecodable(offset, value, reason));
     }
 
     private void stage(GenericRecord change, StreamPosition position) {
@@ -425,7 +430,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
                 star.load(stager.tablesWithRows(), truncations, batchStart != null && batchStart.isAfter(highWater)
                         ? Optional.of(batchStart) : Optional.empty());
             }
-            ledger.quarantine(undecodable);
+            ledger.recordUndecodable(undecodable, definitionVersion);
             offsets.store(nextOffset, applied, lastCommitMicros, newHighWater(), definitionVersion);
             beforeCommit.run();
             FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
@@ -541,11 +546,11 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         int undecodableLeft = 0;
         long quarantinedBefore = star.rowsQuarantined();
         try {
-            Optional<QuarantineLedger.Request> request = ledger.nextRequest();
+            Optional<ReplayStore.Pending> request = replays.lockNext();
             if (request.isEmpty()) {
                 return Optional.empty();
             }
-            for (QuarantineLedger.OpenRow row : request.get().rows()) {
+            for (QuarantineStore.OpenRow row : ledger.lockOpenRows(request.get())) {
                 if (!row.undecodable()) {
                     rows.add(row.quarantineId());
                 } else if (!replayUndecodable(codec, row)) {
@@ -559,7 +564,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             star.load(stager.tablesWithRows(), Map.of(), Optional.empty());
             int diverted = (int) (star.rowsQuarantined() - quarantinedBefore);
             int loaded = Math.max(0, rows.size() + replayedUndecodable - superseded - diverted);
-            ledger.done(request.get().id(), loaded, diverted, superseded, undecodableLeft);
+            replays.done(request.get().id(), loaded, diverted, superseded, undecodableLeft);
             commit();
             star.committed();
             return Optional.of(new ReplayOutcome(request.get().id(), loaded, diverted, superseded, undecodableLeft));
@@ -581,7 +586,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     /** Marks the pending replay requests done with the failure, so that a restarted applier does not retry them. */
     private void recordFailedReplay(Exception cause) {
         try {
-            ledger.failPending(cause);
+            replays.failPending(cause.getMessage());
             commit();
         } catch (SQLException e) {
             cause.addSuppressed(e);
@@ -592,7 +597,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
      * Decodes an undecodable record again and, when it now decodes, stages the change it holds and marks its ledger
      * row replayed; returns false when it still cannot be decoded.
      */
-    private boolean replayUndecodable(EnvelopeCodec codec, QuarantineLedger.OpenRow row) throws SQLException {
+    private boolean replayUndecodable(EnvelopeCodec codec, QuarantineStore.OpenRow row) throws SQLException {
         GenericRecord record;
         try {
             record = codec.decode(row.rawRecord());

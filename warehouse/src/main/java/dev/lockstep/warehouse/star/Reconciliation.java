@@ -3,6 +3,7 @@ package dev.lockstep.warehouse.star;
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.definition.SqlExpression;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
@@ -247,9 +248,7 @@ public final class Reconciliation {
     }
 
     private String openQuarantine(String target) {
-        return "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "
-                + "pipeline = " + TargetSql.literal(pipeline) + " AND target = " + TargetSql.literal(target)
-                + " AND status = 'open' ORDER BY natural_key, commit_lsn DESC, sequence DESC)";
+        return QuarantineStore.openRowsSql(pipeline, target);
     }
 
     private DimensionSql dimensionSql(String dimension) {

@@ -2,13 +2,14 @@ package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
+import dev.lockstep.control.AlertStore;
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.definition.ReferencesRule;
 import dev.lockstep.quality.alert.AlertEvents;
-import dev.lockstep.warehouse.alert.AlertOutbox;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
 import dev.lockstep.warehouse.star.StarSchema.Reference;
 import java.sql.Connection;
@@ -34,7 +35,7 @@ public final class ReferenceChecks {
     private final StarSchema star;
     private final String pipeline;
     private final int definitionVersion;
-    private final AlertOutbox alerts;
+    private final AlertStore alerts;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
     /** Returns the checks of {@code star}'s references rules for {@code pipeline}. */
@@ -42,7 +43,7 @@ public final class ReferenceChecks {
         this.star = star;
         this.pipeline = pipeline;
         this.definitionVersion = definitionVersion;
-        this.alerts = new AlertOutbox(pipeline);
+        this.alerts = new AlertStore(pipeline);
     }
 
     /** Applies every references rule whose grace has passed for some inferred member; returns the facts acted on. */
@@ -81,12 +82,12 @@ public final class ReferenceChecks {
             case UNKNOWN_MEMBER -> "UPDATE " + factTable + " f SET " + column + " = " + StarSchemaDdl.UNKNOWN_MEMBER
                     + " WHERE " + column + " IN " + expired + " RETURNING " + grain + "::text";
             case QUARANTINE -> "WITH moved AS (DELETE FROM " + factTable + " f WHERE " + column + " IN " + expired
-                    + " RETURNING f.*) INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, source_table, "
-                    + "natural_key, commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
-                    + TargetSql.literal(rule.name()) + ", " + TargetSql.literal(fact.definition().name()) + ", "
-                    + TargetSql.literal(fact.definition().from().toString()) + ", " + TargetSql.keyObject(fact.grain(), "m")
-                    + ", m._position_lsn, m._position_seq, ?, " + TargetSql.literal(reason) + ", to_jsonb(m) "
-                    + "- '_position_lsn' - '_position_seq' - '_loaded_at' FROM moved m RETURNING natural_key::text";
+                    + " RETURNING f.*) " + QuarantineStore.insertSql(new QuarantineStore.RowSql("rule",
+                            TargetSql.literal(rule.name()), TargetSql.literal(fact.definition().name()),
+                            TargetSql.literal(fact.definition().from().toString()),
+                            TargetSql.keyObject(fact.grain(), "m"), "m._position_lsn", "m._position_seq",
+                            TargetSql.literal(reason), null, "to_jsonb(m) - '_position_lsn' - '_position_seq' - "
+                            + "'_loaded_at'"), "moved m") + QuarantineStore.RETURNING_KEYS;
             default -> "SELECT " + grain + "::text FROM " + factTable + " f WHERE " + column + " IN " + expired;
         };
         long failed = 0;

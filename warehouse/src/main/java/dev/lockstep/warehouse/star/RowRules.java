@@ -1,5 +1,6 @@
 package dev.lockstep.warehouse.star;
 
+import dev.lockstep.control.AlertStore;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.OnFail;
@@ -9,7 +10,6 @@ import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.quality.RowCheck;
 import dev.lockstep.quality.UniqueCheck;
 import dev.lockstep.quality.alert.AlertEvents;
-import dev.lockstep.warehouse.alert.AlertOutbox;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -36,7 +36,7 @@ final class RowRules {
     private final SessionStatements session;
     private final String pipeline;
     private final int definitionVersion;
-    private final AlertOutbox alerts;
+    private final AlertStore alerts;
     private final Map<TargetSql, List<RuleSql>> rules = new HashMap<>();
     private final Map<String, Long> violations = new TreeMap<>();
     private final List<Checked> pending = new ArrayList<>();
@@ -47,7 +47,7 @@ final class RowRules {
         this.session = session;
         this.pipeline = pipeline;
         this.definitionVersion = definitionVersion;
-        this.alerts = new AlertOutbox(pipeline);
+        this.alerts = new AlertStore(pipeline);
     }
 
     /** Adds the per-row rules of {@code star} on {@code target}, the strictest first. */

@@ -2,6 +2,7 @@ package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.definition.OnFail;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.quality.RowCheck;
@@ -61,11 +62,10 @@ final class RuleSql {
      */
     String quarantine() {
         return "WITH failed AS (DELETE FROM " + target.conformed + " c WHERE " + failing() + " RETURNING c.*) "
-                + "INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, source_table, natural_key, "
-                + "commit_lsn, sequence, definition_version, reason, conformed_row) SELECT ?, 'rule', "
-                + TargetSql.literal(rule.name()) + ", " + TargetSql.literal(target.target()) + ", "
-                + TargetSql.literal(target.from.toString()) + ", " + keyObject("f") + ", f._lsn, f._seq, ?, "
-                + TargetSql.literal(reason) + ", " + maskedRow("f") + " FROM failed f RETURNING natural_key::text";
+                + QuarantineStore.insertSql(new QuarantineStore.RowSql("rule", TargetSql.literal(rule.name()),
+                        TargetSql.literal(target.target()), TargetSql.literal(target.from.toString()), keyObject("f"),
+                        "f._lsn", "f._seq", TargetSql.literal(reason), null, maskedRow("f")), "failed f")
+                + QuarantineStore.RETURNING_KEYS;
     }
 
     /** Returns the query counting failing rows, with the keys of the first few. */

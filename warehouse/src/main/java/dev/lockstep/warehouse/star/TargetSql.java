@@ -2,6 +2,7 @@ package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.definition.Lookup;
 import dev.lockstep.core.definition.UniqueRule;
 import dev.lockstep.core.definition.live.SourceTable;
@@ -144,12 +145,10 @@ abstract class TargetSql {
 
     /** Returns the statement that writes a runtime-error quarantine row for touched key number {@code ?}. */
     String quarantine() {
-        String keyObject = keyObject(key, "t");
-        return "INSERT INTO lockstep.quarantine (pipeline, cause, target, source_table, natural_key, commit_lsn, "
-                + "sequence, definition_version, reason, sql_state) SELECT ?, 'runtime_error', " + literal(target())
-                + ", " + literal(from.toString()) + ", " + keyObject + ", coalesce(r._position_lsn, 0), "
-                + "coalesce(r._position_seq, 0), ?, ?, ? FROM " + touched + " t LEFT JOIN " + raw(from) + " r ON "
-                + equal("r", "t", key) + " WHERE t._rn = ?";
+        return QuarantineStore.insertSql(new QuarantineStore.RowSql("runtime_error", null, literal(target()),
+                literal(from.toString()), keyObject(key, "t"), "coalesce(r._position_lsn, 0)",
+                "coalesce(r._position_seq, 0)", "?", "?", null), touched + " t LEFT JOIN " + raw(from) + " r ON "
+                + equal("r", "t", key) + " WHERE t._rn = ?");
     }
 
     /**
@@ -174,19 +173,9 @@ abstract class TargetSql {
     /** Marks superseded the open ledger rows older than their key's newest row (by position) in {@code relation}. */
     private String supersedeOlderThan(String relation) {
         String keys = list(key, c -> quote(c.name()));
-        // The plan is fixed, whatever the ledger's size or statistics: one probe of the open-key index per key of
-        // the batch (LATERAL ... OFFSET 0 keeps the probe per key), then the rows found by primary key. A join
-        // planned from stale ledger statistics once compared every open row with every key of the batch. When the
-        // target has no open row at all — the common case — one probe of that index ends it (a one-time filter):
-        // the per-key probes cost ~1 ms per batch of ~100 keys (measured in e2e's latency phase).
-        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL "
-                + "WHERE EXISTS (SELECT 1 FROM lockstep.quarantine x WHERE x.pipeline = ? AND x.target = "
-                + literal(target()) + " AND x.status = 'open') AND q.status = 'open' AND q.quarantine_id = ANY (ARRAY(SELECT o.quarantine_id FROM (SELECT "
-                + "DISTINCT ON (" + keys + ") " + keys + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys
-                + ", _lsn DESC, _seq DESC) e CROSS JOIN LATERAL (SELECT w.quarantine_id FROM lockstep.quarantine w "
-                + "WHERE w.pipeline = ? AND w.target = " + literal(target()) + " AND w.status = 'open' AND "
-                + "w.natural_key = " + keyObject(key, "e") + " AND (w.commit_lsn, w.sequence) < (e._lsn, e._seq) "
-                + "OFFSET 0) o))";
+        return QuarantineStore.supersedeOlderThanSql(target(), "(SELECT DISTINCT ON (" + keys + ") " + keys
+                + ", _lsn, _seq FROM " + relation + " ORDER BY " + keys + ", _lsn DESC, _seq DESC)",
+                keyObject(key, "e"));
     }
 
     /**
@@ -194,10 +183,7 @@ abstract class TargetSql {
      * layer holds at a newer position: replay never loads over a newer change. Parameter: ids.
      */
     String supersedeReplayed() {
-        return "UPDATE lockstep.quarantine q SET status = 'superseded', resolved_at = now(), relayed_at = NULL FROM "
-                + raw(from) + " r WHERE q.quarantine_id = ANY(?) AND q.target = " + literal(target())
-                + " AND q.status = 'open' AND " + keyFromLedger("q", "r") + " AND (r._position_lsn, r._position_seq) "
-                + "> (q.commit_lsn, q.sequence)";
+        return QuarantineStore.supersedeReplayedSql(target(), raw(from), keyFromLedger("q", "r"));
     }
 
     /**
@@ -206,23 +192,19 @@ abstract class TargetSql {
      * loads them from the raw layer as if their source rows had changed. Parameter: ids.
      */
     String replay() {
-        return "WITH replayed AS (UPDATE lockstep.quarantine q SET status = 'replayed', resolved_at = now(), "
-                + "relayed_at = NULL WHERE q.quarantine_id = ANY(?) AND q.target = " + literal(target())
-                + " AND q.status = 'open' RETURNING q.natural_key, q.created_at) INSERT INTO " + events + " SELECT "
-                + list(key, c -> "r." + quote(c.name())) + ", r._position_lsn, r._position_seq, q.created_at, false "
-                + "FROM replayed q JOIN " + raw(from) + " r ON " + keyFromLedger("q", "r");
+        return QuarantineStore.replaySql(target(), events, list(key, c -> "r." + quote(c.name()))
+                + ", r._position_lsn, r._position_seq, q.created_at, false", raw(from), keyFromLedger("q", "r"));
     }
 
     /** Returns {@code raw.k1 = (ledger.natural_key ->> 'k1')::type AND ...}. */
     private String keyFromLedger(String ledger, String raw) {
-        return key.stream().map(c -> raw + "." + quote(c.name()) + " = (" + ledger + ".natural_key ->> "
-                + literal(c.name()) + ")::" + c.type()).collect(Collectors.joining(" AND "));
+        return key.stream().map(c -> raw + "." + quote(c.name()) + " = " + QuarantineStore.keyFieldSql(ledger, c.name())
+                + "::" + c.type()).collect(Collectors.joining(" AND "));
     }
 
     /** Returns {@code jsonb_build_object('k1', alias."k1", ...)}: a row's key as the quarantine ledger holds it. */
     static String keyObject(List<Column> key, String alias) {
-        return "jsonb_build_object(" + key.stream().map(c -> literal(c.name()) + ", " + alias + "." + quote(c.name()))
-                .collect(Collectors.joining(", ")) + ")";
+        return QuarantineStore.naturalKeySql(key.stream().map(Column::name).toList(), alias);
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.lockstep.warehouse.alert;
+package dev.lockstep.control;
 
 import static java.util.Objects.requireNonNull;
 
@@ -15,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,12 +30,19 @@ import java.util.UUID;
  * {@code dev.lockstep.rule.resolved} event, once its rule had no violation for its {@code resolve_after}; the relay
  * hands pending events to the sinks after commit (at-least-once; consumers de-duplicate by id).
  */
-public final class AlertOutbox {
+public final class AlertStore {
+
+    /** An alert as {@code lockstep alerts} lists it. */
+    public record Listed(long id, Instant createdAt, String severity, String type, Optional<String> rule,
+            String message, UUID eventId) {}
+
+    /** A rule's open alert. */
+    public record OpenAlert(String rule, String severity, long violations, Instant openedAt) {}
 
     private final String pipeline;
 
     /** Returns the outbox of {@code pipeline}. */
-    public AlertOutbox(String pipeline) {
+    public AlertStore(String pipeline) {
         this.pipeline = requireNonNull(pipeline, "pipeline");
     }
 
@@ -191,6 +199,64 @@ public final class AlertOutbox {
             ps.executeUpdate();
         }
         return alerts.size();
+    }
+
+    /** Returns the newest {@code limit} alerts, oldest first. */
+    public List<Listed> newest(Connection connection, int limit) throws SQLException {
+        return list(connection, "SELECT * FROM (" + LISTED + "ORDER BY alert_id DESC LIMIT ?) a ORDER BY alert_id",
+                limit);
+    }
+
+    /** Returns the alerts after the one of id {@code afterId}, oldest first. */
+    public List<Listed> after(Connection connection, long afterId) throws SQLException {
+        return list(connection, LISTED + "AND alert_id > ? ORDER BY alert_id", afterId);
+    }
+
+    private static final String LISTED = "SELECT alert_id, created_at, severity, type, rule, payload->>'message', "
+            + "event_id FROM lockstep.alerts WHERE pipeline = ? ";
+
+    private List<Listed> list(Connection connection, String sql, long parameter) throws SQLException {
+        List<Listed> alerts = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setString(1, pipeline);
+            ps.setLong(2, parameter);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    alerts.add(new Listed(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3),
+                            rs.getString(4), Optional.ofNullable(rs.getString(5)), rs.getString(6),
+                            rs.getObject(7, UUID.class)));
+                }
+            }
+        }
+        return alerts;
+    }
+
+    /** Returns the open alerts, oldest first. */
+    public List<OpenAlert> open(Connection connection) throws SQLException {
+        List<OpenAlert> open = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT rule, severity, violations, opened_at FROM "
+                + "lockstep.open_alerts WHERE pipeline = ? ORDER BY opened_at")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    open.add(new OpenAlert(rs.getString(1), rs.getString(2), rs.getLong(3),
+                            rs.getTimestamp(4).toInstant()));
+                }
+            }
+        }
+        return open;
+    }
+
+    /** Returns how many alerts are open. */
+    public long openCount(Connection connection) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM lockstep.open_alerts "
+                + "WHERE pipeline = ?")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     private void write(Connection connection, UUID event, AlertType type, String rule, Severity severity,
