@@ -90,14 +90,24 @@ class ApplyControlPointIT {
     void shouldRefuseToServeReplaysWhileABatchIsOpen(@TempDir Path dir) throws Exception {
         WarehouseDeployment deployment = deploy(dir, "cpr");
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cprdw"), services.user(),
-                services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
+                services.password()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers());
+                ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cprit",
+                        deployment.tables())) {
             WarehouseApplier applier = WarehouseApplier.open(c, "cprit", deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             assertThat(applier.atControlPoint()).isTrue();
             assertThat(applier.serveReplays(new EnvelopeCodec(store))).isEmpty();
 
-            applier.begin(null, 0); // a source transaction has started: its BEGIN marker was read
-            assertThat(applier.atControlPoint()).isFalse();
+            // A source transaction has started and its end is not on the topic yet: the batch holding it is open.
+            envelopes.begin(Instant.now()).insert("public.customers", StarSchemaApplyIT.customer(1, "Ada", "a@x.org",
+                    "Paris")).writeUnfinished();
+            try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), "cprit",
+                    applier.nextOffset(), applier.applied(), store)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    applier.applyOnce(reader, Duration.ofMillis(200));
+                    return !applier.atControlPoint();
+                });
+            }
             assertThatThrownBy(() -> applier.serveReplays(new EnvelopeCodec(store)))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("pipeline cprit: cannot serve quarantine replays while a batch is open");

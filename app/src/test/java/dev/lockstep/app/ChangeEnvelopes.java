@@ -234,6 +234,25 @@ final class ChangeEnvelopes implements AutoCloseable {
             lastPosition = end;
         }
 
+        /**
+         * Writes BEGIN and the changes but not END, and leaves the transaction unfinished: a reader sees a source
+         * transaction whose end is not on the topic yet, so the batch holding it stays open.
+         */
+        void writeUnfinished() {
+            if (committed) {
+                throw new IllegalStateException("transaction " + txId + " is already committed");
+            }
+            committed = true;
+            long lsn = nextLsn();
+            List<GenericRecord> records = new ArrayList<>(changes.size() + 1);
+            records.add(boundary("BEGIN", StreamPosition.of(lsn, 0)));
+            for (GenericData.Record change : changes) {
+                change.put("position", position(StreamPosition.of(lsn, records.size())));
+                records.add(change);
+            }
+            write(records);
+        }
+
         private Tx add(TableEncoding table, GenericData.Record change) {
             if (committed) {
                 throw new IllegalStateException("transaction " + txId + " is already committed");

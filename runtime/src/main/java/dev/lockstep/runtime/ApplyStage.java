@@ -8,6 +8,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.quality.QualityMetrics;
+import dev.lockstep.warehouse.apply.ReplayOutcome;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.star.StarLoader;
 import java.sql.Connection;
@@ -93,7 +94,7 @@ public final class ApplyStage implements AutoCloseable {
      * {@code served}) and runs the references rules when no batch did for half a second.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
-    public void step(Duration poll, Consumer<WarehouseApplier.ReplayOutcome> served) {
+    public void step(Duration poll, Consumer<ReplayOutcome> served) {
         try {
             alerting.failure().ifPresent(failure -> {
                 throw failure;

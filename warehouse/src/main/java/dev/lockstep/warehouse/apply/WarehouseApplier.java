@@ -10,19 +10,14 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.FailPoint;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.live.SourceTable;
-import dev.lockstep.core.envelope.ChangeSchemas;
 import dev.lockstep.core.envelope.EnvelopeCodec;
-import dev.lockstep.core.envelope.UndecodableRecordException;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.quality.QualityMetrics;
-import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.raw.RawMerge;
 import dev.lockstep.warehouse.star.StarLoader;
 import dev.lockstep.warehouse.star.StarSchema;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -33,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.avro.generic.GenericRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: one applier per pipeline ({@link ApplyLease}), on one connection it owns.
  */
-public final class WarehouseApplier implements ChangeStreamReader.Handler {
+public final class WarehouseApplier {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarehouseApplier.class);
 
@@ -64,17 +58,10 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private final QuarantineStore ledger;
     private final ReplayStore replays;
     private final WorkTables workTables;
-    private final List<QuarantineStore.Undecodable> undecodable = new ArrayList<>();
+    private final BatchGatherer batch;
     private StarLoader star;
-    private StreamPosition applied = StreamPosition.ZERO;
     private long nextOffset;
-    private long lastCommitMicros;
-    private boolean snapshotCompleted;
-    /** The batch applies the last row of an initial snapshot: the tables it filled are analyzed after its commit. */
-    private boolean analyzeAfterCommit;
-    private int pendingRecords;
     private boolean failed;
-    private boolean snapshotting;
     private long maxBatchLatencyNanos;
     /** When the references rules last ran (in a batch, or at a control point), System.nanoTime. */
     private long referencesCheckedNanos = System.nanoTime();
@@ -82,12 +69,8 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private Runnable beforeCommit = () -> { };
     /** When the open batch read its first record (System.nanoTime), or 0. */
     private long batchOpenedNanos;
-    /** Undecodable records the replay being served decoded and staged. */
-    private int replayedUndecodable;
     /** The highest position the warehouse ever reflected: a batch starting above it needs no replay guard. */
     private StreamPosition highWater = StreamPosition.ZERO;
-    /** The position of the batch's first staged change, or null. */
-    private StreamPosition batchStart;
 
     private WarehouseApplier(Connection connection, String pipeline, String warehouseSchema,
             Map<TableId, SourceTable> tables, int definitionVersion, int batchSize,
@@ -104,6 +87,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         this.ledger = new QuarantineStore(connection, pipeline);
         this.replays = new ReplayStore(connection, pipeline);
         this.workTables = new WorkTables(connection);
+        this.batch = new BatchGatherer(stager, this.tables, batchSize, this::spill);
     }
 
     /**
@@ -136,7 +120,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             ApplyLease.acquire(connection, pipeline);
             applier.offsets.read().ifPresent(stored -> {
                 applier.nextOffset = stored.nextOffset();
-                applier.applied = stored.applied();
+                applier.batch.resumeAt(stored.applied());
                 // Recorded before the mark existed: the replay guard runs until a batch records it.
                 applier.highWater = stored.highWater().orElse(StreamPosition.of(Long.MAX_VALUE, Long.MAX_VALUE));
             });
@@ -183,12 +167,12 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
 
     /** Returns the position the warehouse reflects. */
     public StreamPosition applied() {
-        return applied;
+        return batch.applied();
     }
 
     /** Returns the source commit time of the newest change applied, in microseconds since the epoch (0: none yet). */
     public long lastCommitMicros() {
-        return lastCommitMicros;
+        return batch.lastCommitMicros();
     }
 
     /** Returns the offset of the changes topic to read next. */
@@ -252,7 +236,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             throw new IllegalStateException("pipeline " + pipeline + ": a batch failed and was rolled back; open a "
                     + "new applier and reader, which resume from the last committed batch");
         }
-        int read = reader.poll(pollTimeout, this);
+        int read = reader.poll(pollTimeout, batch);
         if (read > 0 && batchOpenedNanos == 0) {
             batchOpenedNanos = System.nanoTime();
             if (!reader.backlog(batchSize)) {
@@ -263,103 +247,24 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
                         * 1_000_000;
             }
         }
-        while (!failed && !full()) {
+        while (!failed && !batch.full()) {
             long left = batchOpenedNanos + maxBatchLatencyNanos - System.nanoTime();
             // Inside a transaction the batch waits for its end; between transactions only while more is ready.
             if (read == 0 || (!reader.inTransaction() && (left <= 0 || !reader.moreReady()))) {
                 break;
             }
-            int more = reader.poll(reader.inTransaction() ? pollTimeout : Duration.ofNanos(left), this);
+            int more = reader.poll(reader.inTransaction() ? pollTimeout : Duration.ofNanos(left), batch);
             read += more;
             if (more == 0 && reader.inTransaction()) {
                 return read; // the rest of the transaction is not on the topic yet
             }
         }
         // Also when only transaction markers were read: the stored offset then moves past them.
-        if (!reader.inTransaction() && (pendingRecords > 0 || reader.nextOffset() > nextOffset)) {
+        if (!reader.inTransaction() && (batch.records() > 0 || reader.nextOffset() > nextOffset)) {
             nextOffset = reader.nextOffset();
             flush();
         }
         return read;
-    }
-
-    @Override
-    public boolean full() {
-        return stager.rows() >= batchSize;
-    }
-
-    @Override
-    public void begin(GenericRecord boundary, long offset) {
-        pendingRecords++;
-    }
-
-    @Override
-    public void record(GenericRecord record, long offset) {
-        pendingRecords++;
-        StreamPosition position = ChangeStreamReader.positionOf(record);
-        switch (ChangeSchemas.kindOf(record.getSchema())) {
-            case CHANGE -> stage(record, position);
-            case CONTROL -> control(record, position);
-            default -> { }
-        }
-    }
-
-    @Override
-    public void end(GenericRecord boundary, long offset) {
-        pendingRecords++;
-        applied = ChangeStreamReader.positionOf(boundary);
-        lastCommitMicros = (Long) boundary.get("commit_ts");
-    }
-
-    @Override
-    public void undecodable(long offset, byte[] value, String reason) {
-        pendingRecords++;
-        undecodable.add(new QuarantineStore.Undecodable(offset, value, reason));
-    }
-
-    private void stage(GenericRecord change, StreamPosition position) {
-        String snapshot = change.get("snapshot").toString();
-        if ("SNAPSHOT_LAST".equals(snapshot)) {
-            snapshotCompleted(position, (Long) change.get("commit_ts"));
-        }
-        TableId table = TableId.parse(change.get("table").toString());
-        if (!tables.containsKey(table)) {
-            return; // not a table of this pipeline's raw layer
-        }
-        boolean delete = change.get("op").toString().equals("DELETE");
-        GenericRecord image = (GenericRecord) change.get(delete ? "before" : "after");
-        if (image == null) {
-            return;
-        }
-        if (position.isAfter(applied)) {
-            applied = position; // a change outside any transaction (snapshot)
-        }
-        lastCommitMicros = (Long) change.get("commit_ts");
-        if (batchStart == null) {
-            batchStart = position;
-        }
-        boolean chunkFull = stager.stage(table, image, position, delete, lastCommitMicros, "STREAMING".equals(snapshot),
-                (List<?>) change.get("unchanged"));
-        snapshotting = "SNAPSHOT".equals(snapshot);
-        if (chunkFull) {
-            spill(table); // a large transaction streams into staging instead of growing in memory
-        }
-    }
-
-    /**
-     * The initial snapshot read at {@code last}'s LSN is complete: every source row is in it. A raw row from before
-     * that LSN was not read again, so it is gone from the source — left over from an earlier snapshot that was cut
-     * short (the extract killed mid-snapshot snapshots again, later, and never streams the deletes in between). Each
-     * table is therefore truncated at the snapshot's LSN, the way a source TRUNCATE is applied: those rows are marked
-     * deleted and their dimension members and fact rows follow. A snapshot taken once leaves nothing before its LSN.
-     */
-    private void snapshotCompleted(StreamPosition last, long commitMicros) {
-        StreamPosition start = StreamPosition.of(last.commitLsn(), 0);
-        snapshotCompleted = true;
-        analyzeAfterCommit = true;
-        for (TableId table : tables.keySet()) {
-            stager.truncate(table, start, commitMicros, true);
-        }
     }
 
     /**
@@ -367,7 +272,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
      * {@link #nextOffset()}. Control work (quarantine replays, later deployments and backfills) runs only here.
      */
     public boolean atControlPoint() {
-        return pendingRecords == 0 && stager.isEmpty() && undecodable.isEmpty();
+        return batch.isEmpty();
     }
 
     /**
@@ -378,18 +283,18 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     private void requireControlPoint(String what) {
         if (!atControlPoint()) {
             throw new IllegalStateException("pipeline " + pipeline + ": cannot " + what + " while a batch is open ("
-                    + pendingRecords + " record(s) read and not applied yet); wait for the control point");
+                    + batch.records() + " record(s) read and not applied yet); wait for the control point");
         }
     }
 
     /** Returns true once this applier has applied the last row of an initial snapshot. */
     public boolean snapshotCompleted() {
-        return snapshotCompleted && pendingRecords == 0;
+        return batch.snapshotCompleted() && batch.records() == 0;
     }
 
     /** Returns true while the stream is inside the initial snapshot (its last row not applied yet). */
     public boolean snapshotting() {
-        return snapshotting;
+        return batch.snapshotting();
     }
 
     /** COPYs what the batch gathered of {@code table} so far into staging, inside the open warehouse transaction. */
@@ -402,40 +307,23 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         }
     }
 
-    private void control(GenericRecord control, StreamPosition position) {
-        if (!"lockstep.truncate".equals(control.get("prefix").toString())) {
-            return;
-        }
-        TableId table = TableId.parse(StandardCharsets.UTF_8.decode(((ByteBuffer) control.get("content"))
-                .duplicate()).toString());
-        if (tables.containsKey(table)) {
-            stager.truncate(table, position, (Long) control.get("commit_ts"), false);
-        }
-    }
-
     /** Applies what was gathered: one warehouse transaction. */
     private void flush() {
         try {
-            Map<TableId, StarLoader.Truncation> truncations = new HashMap<>();
-            for (Map.Entry<TableId, Stager.Staged> entry : stager.staged().entrySet()) {
-                applyTable(entry.getKey(), entry.getValue());
-                if (entry.getValue().truncatedAt != null) {
-                    truncations.put(entry.getKey(), new StarLoader.Truncation(entry.getValue().truncatedAt,
-                            entry.getValue().truncatedCommitMicros));
-                }
-            }
-            if (star != null && pendingRecords > 0) {
+            Map<TableId, StarLoader.Truncation> truncations = applyStaged();
+            StreamPosition batchStart = batch.start();
+            if (star != null && batch.records() > 0) {
                 // Above the high-water mark no change is a replay, so a key the raw layer first saw in this batch
                 // has no fact row yet.
                 star.load(stager.tablesWithRows(), truncations, batchStart != null && batchStart.isAfter(highWater)
                         ? Optional.of(batchStart) : Optional.empty());
             }
-            ledger.recordUndecodable(undecodable, definitionVersion);
-            offsets.store(nextOffset, applied, lastCommitMicros, newHighWater(), definitionVersion);
+            ledger.recordUndecodable(batch.undecodable(), definitionVersion);
+            offsets.store(nextOffset, batch.applied(), batch.lastCommitMicros(), newHighWater(), definitionVersion);
             beforeCommit.run();
             FailPoint.check(FailPoint.BEFORE_WAREHOUSE_COMMIT);
             commit();
-            if (star != null && pendingRecords > 0) {
+            if (star != null && batch.records() > 0) {
                 referencesCheckedNanos = System.nanoTime(); // the batch ran them
             }
             FailPoint.check(FailPoint.AFTER_WAREHOUSE_COMMIT);
@@ -443,58 +331,41 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
                 star.committed();
             }
             highWater = newHighWater();
-            if (analyzeAfterCommit) {
-                analyze();
+            if (batch.snapshotEnds()) {
+                SnapshotStatistics.analyze(connection, pipeline, warehouseSchema, tables.keySet(), star);
             }
         } catch (SQLException e) {
             abandon(e);
-            throw failure("applying a batch of " + stager.rows() + " change(s) up to " + applied + " failed", e);
+            throw failure("applying a batch of " + stager.rows() + " change(s) up to " + batch.applied() + " failed", e);
         } catch (RuntimeException e) {
             abandon(e); // e.g. a rule stopped the pipeline: nothing of the batch may commit
             throw e;
         } finally {
-            stager.clear();
-            batchStart = null;
-            undecodable.clear();
-            pendingRecords = 0;
+            batch.clear();
             batchOpenedNanos = 0;
-            analyzeAfterCommit = false;
         }
     }
 
     /** The high-water mark once the batch commits: the applied position, if higher (or the mark was never recorded). */
     private StreamPosition newHighWater() {
+        StreamPosition applied = batch.applied();
         return applied.isAfter(highWater) || highWater.commitLsn() == Long.MAX_VALUE ? applied : highWater;
     }
 
     /**
-     * Gathers statistics of the raw and star tables once an initial snapshot is in, in a transaction of its own: the
-     * planner otherwise sizes tables filled in bulk from guesses (a dimension never analyzed is estimated at 0.5 %
-     * current rows) until autovacuum analyzes them, and the applier's statements, prepared once, keep plans made from
-     * those guesses until statistics change.
+     * Steps 1 and 2 for every table the batch staged; returns the source TRUNCATEs among them, which the star
+     * loader applies too.
      */
-    private void analyze() {
-        long started = System.nanoTime();
-        List<String> analyzed = new ArrayList<>();
-        tables.keySet().forEach(table -> analyzed.add(RawLayerDdl.qualified(warehouseSchema, table)));
-        if (star != null) {
-            analyzed.addAll(star.tables());
-        }
-        try (Statement st = connection.createStatement()) {
-            st.execute("ANALYZE " + String.join(", ", analyzed));
-            connection.commit();
-            LOG.info("Pipeline {}: initial snapshot applied; analyzed {} warehouse table(s) in {} ms", pipeline,
-                    analyzed.size(), (System.nanoTime() - started) / 1_000_000);
-        } catch (SQLException e) {
-            // Statistics only: the batch is committed, and autovacuum analyzes the tables in time.
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
+    Map<TableId, StarLoader.Truncation> applyStaged() throws SQLException {
+        Map<TableId, StarLoader.Truncation> truncations = new HashMap<>();
+        for (Map.Entry<TableId, Stager.Staged> entry : stager.staged().entrySet()) {
+            applyTable(entry.getKey(), entry.getValue());
+            if (entry.getValue().truncatedAt != null) {
+                truncations.put(entry.getKey(), new StarLoader.Truncation(entry.getValue().truncatedAt,
+                        entry.getValue().truncatedCommitMicros));
             }
-            LOG.warn("Pipeline {}: analyzing the warehouse tables after the initial snapshot failed (autovacuum "
-                    + "will): {}", pipeline, e.getMessage());
         }
+        return truncations;
     }
 
     /** Steps 1 and 2 for one table: its source TRUNCATE, its staged images COPYed, replays dropped, merged. */
@@ -506,22 +377,15 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
             return;
         }
         String stage = stager.copyIn(table, s);
-        if (!batchStart.isAfter(highWater)) {
+        if (!batch.start().isAfter(highWater)) {
             rawMerge.dropReplayed(table, stage); // a batch that may re-read changes the raw layer reflects
         }
         rawMerge.merge(table, stage, s.truncatedAt);
     }
 
-    /** What one request of {@code lockstep quarantine replay} did. */
-    public record ReplayOutcome(long requestId, int loaded, int diverted, int superseded, int undecodable) {
-    }
-
     /**
-     * Serves the pending requests of {@code lockstep quarantine replay} (table {@code lockstep.quarantine_replays}),
-     * between two batches, each in one warehouse transaction: an undecodable record that {@code codec} now decodes
-     * is applied as the change it is (the raw layer's position guard keeps a newer change of its key); a row a rule
-     * or a run-time error diverted is re-checked with the current rules from the raw layer and loaded, unless a
-     * newer change of its key came since (then it is marked superseded). Returns what each request did.
+     * Serves the pending requests of {@code lockstep quarantine replay} between two batches, each in one warehouse
+     * transaction ({@link QuarantineReplays}); returns what each request did.
      */
     public List<ReplayOutcome> serveReplays(EnvelopeCodec codec) {
         requireControlPoint("serve quarantine replays");
@@ -531,94 +395,14 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         if (star == null) {
             throw new IllegalStateException("replaying quarantined rows needs the star schema");
         }
-        List<ReplayOutcome> outcomes = new ArrayList<>();
-        while (true) {
-            Optional<ReplayOutcome> outcome = serveReplay(codec);
-            if (outcome.isEmpty()) {
-                return outcomes;
-            }
-            outcomes.add(outcome.get());
-        }
-    }
-
-    private Optional<ReplayOutcome> serveReplay(EnvelopeCodec codec) {
-        List<Long> rows = new ArrayList<>();
-        int undecodableLeft = 0;
-        long quarantinedBefore = star.rowsQuarantined();
-        try {
-            Optional<ReplayStore.Pending> request = replays.lockNext();
-            if (request.isEmpty()) {
-                return Optional.empty();
-            }
-            for (QuarantineStore.OpenRow row : ledger.lockOpenRows(request.get())) {
-                if (!row.undecodable()) {
-                    rows.add(row.quarantineId());
-                } else if (!replayUndecodable(codec, row)) {
-                    undecodableLeft++;
-                }
-            }
-            int superseded = (int) star.replay(rows.stream().mapToLong(Long::longValue).toArray());
-            for (Map.Entry<TableId, Stager.Staged> entry : stager.staged().entrySet()) {
-                applyTable(entry.getKey(), entry.getValue());
-            }
-            star.load(stager.tablesWithRows(), Map.of(), Optional.empty());
-            int diverted = (int) (star.rowsQuarantined() - quarantinedBefore);
-            int loaded = Math.max(0, rows.size() + replayedUndecodable - superseded - diverted);
-            replays.done(request.get().id(), loaded, diverted, superseded, undecodableLeft);
-            commit();
-            star.committed();
-            return Optional.of(new ReplayOutcome(request.get().id(), loaded, diverted, superseded, undecodableLeft));
-        } catch (SQLException e) {
-            abandon(e);
-            recordFailedReplay(e);
-            throw failure("replaying quarantined rows failed", e);
-        } catch (RuntimeException e) {
-            abandon(e); // e.g. a replayed row failed a rule with on_fail: fail
-            recordFailedReplay(e);
-            throw e;
-        } finally {
-            stager.clear();
-            batchStart = null;
-            replayedUndecodable = 0;
-        }
-    }
-
-    /** Marks the pending replay requests done with the failure, so that a restarted applier does not retry them. */
-    private void recordFailedReplay(Exception cause) {
-        try {
-            replays.failPending(cause.getMessage());
-            commit();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    /**
-     * Decodes an undecodable record again and, when it now decodes, stages the change it holds and marks its ledger
-     * row replayed; returns false when it still cannot be decoded.
-     */
-    private boolean replayUndecodable(EnvelopeCodec codec, QuarantineStore.OpenRow row) throws SQLException {
-        GenericRecord record;
-        try {
-            record = codec.decode(row.rawRecord());
-        } catch (UndecodableRecordException e) {
-            return false;
-        }
-        if (ChangeSchemas.kindOf(record.getSchema()) == ChangeSchemas.Kind.CHANGE) {
-            StreamPosition before = applied;
-            stage(record, ChangeStreamReader.positionOf(record));
-            applied = before; // an old change does not move where the stream resumes
-        }
-        ledger.markReplayed(row.quarantineId());
-        replayedUndecodable++;
-        return true;
+        return new QuarantineReplays(this, star, stager, batch, ledger, replays).serve(codec);
     }
 
     /**
      * Commits the open warehouse transaction, emptying first the work tables it filled (staging, and the star
      * loader's temporary tables; see {@link WorkTables}). Every commit on the applier's connection goes through here.
      */
-    private void commit() throws SQLException {
+    void commit() throws SQLException {
         Stager.Filled staged = stager.drainFilled();
         List<String> filled = new ArrayList<>(staged.tables());
         if (star != null) {
@@ -638,7 +422,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
     }
 
     /** Rolls the open batch back and refuses further batches: the next applier resumes from the last commit. */
-    private void abandon(Exception cause) {
+    void abandon(Exception cause) {
         failed = true;
         stager.drainFilled(); // rolled back with the rest
         if (star != null) {
@@ -651,7 +435,7 @@ public final class WarehouseApplier implements ChangeStreamReader.Handler {
         }
     }
 
-    private LockstepException failure(String what, SQLException e) {
+    LockstepException failure(String what, SQLException e) {
         return new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + pipeline + ": " + what + ": "
                 + e.getMessage(), e);
     }

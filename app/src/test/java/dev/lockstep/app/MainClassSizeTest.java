@@ -1,0 +1,48 @@
+package dev.lockstep.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No main source file over {@value #MAX_LINES} lines: a class that grows past it holds more than one responsibility
+ * and is split by responsibility (not by line count) — the way {@code WarehouseApplier} gave its batch gathering to
+ * {@code BatchGatherer} and its replays to {@code QuarantineReplays}.
+ */
+class MainClassSizeTest {
+
+    static final int MAX_LINES = 450;
+
+    @Test
+    void shouldKeepEveryMainSourceFileUnderTheLimit() throws IOException {
+        Path root = Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
+        List<String> tooLong = new ArrayList<>();
+        int scanned = 0;
+        for (String module : ModuleDependenciesTest.PACKAGES.keySet()) {
+            Path dir = root.resolve(module).resolve("src/main/java");
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                    scanned++;
+                    long lines;
+                    try (Stream<String> all = Files.lines(file)) {
+                        lines = all.count();
+                    }
+                    if (lines > MAX_LINES) {
+                        tooLong.add(root.relativize(file) + ": " + lines + " lines");
+                    }
+                }
+            }
+        }
+        assertThat(scanned).as("main sources scanned under " + root).isGreaterThan(100);
+        assertThat(tooLong).as("main source files over " + MAX_LINES + " lines").isEmpty();
+    }
+}
