@@ -11,6 +11,7 @@ import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SourcePostgres;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -51,8 +52,8 @@ public final class PipelineFiles {
                 pg.publication(), switch (definition.source().snapshot()) {
                     case INITIAL -> ExtractSettings.SnapshotMode.INITIAL;
                     case NEVER -> ExtractSettings.SnapshotMode.NEVER;
-                }, definition.source().fanout(), bootstrapServers, java.time.Duration.ofDays(7), 16 * 1024 * 1024,
-                java.time.Duration.ofSeconds(10), 8192);
+                }, definition.source().fanout(), bootstrapServers, Duration.ofDays(7), 16 * 1024 * 1024,
+                Duration.ofSeconds(10), 8192);
         return settings;
     }
 }
