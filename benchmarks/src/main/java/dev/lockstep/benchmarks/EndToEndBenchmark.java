@@ -8,6 +8,7 @@ import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.runtime.LockstepEngine;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
 import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ public final class EndToEndBenchmark {
 
     private static final String PIPELINE = "shop";
     /** The shop's pipeline definition, relative to the repository root. */
-    public static final String DEFINITION = "examples/shop/pipeline.yaml";
+    public static final String DEFINITION = ShopDefinition.EXAMPLE;
     private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
             "order_items").map(t -> new TableId("public", t)).toList();
     /** Lines per side of a {@code --cpu} profile. */
@@ -116,10 +117,8 @@ public final class EndToEndBenchmark {
             EmbeddedPostgres[] servers = separate != null ? new EmbeddedPostgres[] {pg, separate}
                     : new EmbeddedPostgres[] {pg};
             shop.create(writer);
-            Map<String, String> environment = Map.of(
-                    "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
-                    "SHOP_WAREHOUSE_URL", wpg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", wpg.user(),
-                    "SHOP_ALERTS_WEBHOOK", webhook.url());
+            Map<String, String> environment = ShopDefinition.environment(pg.jdbcUrl("shop"), pg.user(),
+                    wpg.jdbcUrl("warehouse"), wpg.user(), webhook.url());
             AppliedPosition pipeline = new AppliedPosition(warehouse, options.pollMillis());
             ShopWorkload workload = new ShopWorkload(shop, SEED);
             long snapshotRows = (long) shop.customers() + ShopDatabase.CATEGORIES + shop.products() + shop.orders()
