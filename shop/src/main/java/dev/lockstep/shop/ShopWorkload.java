@@ -23,13 +23,22 @@ import java.util.function.BooleanSupplier;
  * (quarantined), duplicate or malformed emails (warned), items with a zero quantity or a discount over 100 %
  * (quarantined), some of which are fixed later.
  *
- * <p>Deterministic for a seed. Keeps a mirror of what it wrote, from which the SCD 2 history the warehouse must
- * hold follows: {@link #expectedCustomerVersions()}. Not thread-safe: one connection, one thread.
+ * <p>Deterministic for a seed. Keeps a mirror of the source rows it chooses from, and tells its observers of every
+ * customer row it writes ({@link #watch}). Not thread-safe: one connection, one thread.
  */
 public final class ShopWorkload {
 
     /** What one source transaction changed. */
     public record Step(int changes, String kind) {}
+
+    /**
+     * Told of every customer row the workload writes (the seed's first, when registered): its tracked attributes as
+     * written, and whether it passes the shop definition's quarantining rules. Called on the workload's thread.
+     */
+    public interface CustomerObserver {
+
+        void written(long id, String city, String segment, boolean valid);
+    }
 
     private static final class Customer {
         String city;
@@ -38,12 +47,11 @@ public final class ShopWorkload {
         boolean valid;
         boolean ordered;
         boolean deleted;
-        int versions;
-        String tracked;
     }
 
     private final ShopDatabase shop;
     private final SplittableRandom random;
+    private final List<CustomerObserver> observers = new ArrayList<>();
     private final Map<Long, Customer> customers = new HashMap<>();
     private final List<Long> customerIds = new ArrayList<>();
     private final List<Long> invalidCustomers = new ArrayList<>();
@@ -94,18 +102,28 @@ public final class ShopWorkload {
         if (!c.valid) {
             invalidCustomers.add(id);
         }
-        track(c);
+        written(id, c);
     }
 
-    /** A valid customer's tracked attributes as the shop definition conforms them; a change is a new version. */
-    private static void track(Customer c) {
-        if (!c.valid) {
-            return;
+    private void written(long id, Customer c) {
+        for (CustomerObserver observer : observers) {
+            observer.written(id, c.city, c.segment, c.valid);
         }
-        String tracked = (c.city == null ? "Unknown" : c.city) + "|" + (c.segment == null ? "standard" : c.segment);
-        if (!tracked.equals(c.tracked)) {
-            c.versions++;
-            c.tracked = tracked;
+    }
+
+    /**
+     * Registers {@code observer} of the customers; it is told of every seeded customer at once. Only before the first
+     * transaction.
+     */
+    public void watch(CustomerObserver observer) {
+        Objects.requireNonNull(observer, "observer");
+        if (transactions.get() > 0) {
+            throw new IllegalStateException("watch the workload before its first transaction");
+        }
+        observers.add(observer);
+        for (long id : customerIds) {
+            Customer c = customers.get(id);
+            observer.written(id, c.city, c.segment, c.valid);
         }
     }
 
@@ -117,21 +135,6 @@ public final class ShopWorkload {
     /** Source transactions committed so far. */
     public long transactions() {
         return transactions.get();
-    }
-
-    /**
-     * Returns, per customer that is loadable (has passed the rules at least once and was never quarantined since),
-     * how many SCD 2 versions the {@code customer} dimension must hold: its first valid state, then one per change of
-     * its tracked attributes (city, segment).
-     */
-    public Map<Long, Integer> expectedCustomerVersions() {
-        Map<Long, Integer> versions = new HashMap<>();
-        customers.forEach((id, c) -> {
-            if (c.versions > 0) {
-                versions.put(id, c.versions);
-            }
-        });
-        return versions;
     }
 
     /**
@@ -248,7 +251,7 @@ public final class ShopWorkload {
         }
         customer.city = city;
         int changed = update(c, "UPDATE customers SET city = ? WHERE id = ?", city, id);
-        track(customer);
+        written(id, customer);
         return new Step(changed, "customer moved");
     }
 
@@ -258,7 +261,7 @@ public final class ShopWorkload {
         String segment = ShopDatabase.SEGMENTS[random.nextInt(ShopDatabase.SEGMENTS.length)];
         customer.segment = segment;
         int changed = update(c, "UPDATE customers SET segment = ? WHERE id = ?", segment, id);
-        track(customer);
+        written(id, customer);
         return new Step(changed, "customer segment");
     }
 
@@ -311,7 +314,7 @@ public final class ShopWorkload {
         customer.valid = true;
         int changed = update(c, "UPDATE customers SET email = ?, segment = ? WHERE id = ?", customer.email,
                 customer.segment, id);
-        track(customer);
+        written(id, customer);
         return new Step(changed, "customer fixed");
     }
 
