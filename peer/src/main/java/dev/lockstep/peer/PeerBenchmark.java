@@ -116,8 +116,7 @@ public final class PeerBenchmark {
     private static boolean rounds(Options options, ShopDatabase seed, LockstepSide lockstep, PeerSide peer,
             Connection shop, Connection writer, Connection bulk, SourceRows marks, Connection replica)
             throws Exception {
-        long snapshotRows = (long) seed.customers() + ShopDatabase.CATEGORIES + seed.products() + seed.orders()
-                * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
+        long snapshotRows = seed.snapshotRows();
         System.out.printf("peer benchmark (%s): shop of %,d customers, %,d products, %,d orders (snapshot of %,d "
                 + "rows); per round %,d changes written while stopped, latency at %,d changes/s for %d s; %d round(s), "
                 + "sides alternating%n", options.file(), seed.customers(), seed.products(), seed.orders(), snapshotRows,

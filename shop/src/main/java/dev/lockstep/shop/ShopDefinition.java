@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The shop's pipeline definition, {@code examples/shop/pipeline.yaml} (the demo's, the tests', e2e's, chaos's and
- * peer's), of which this module carries a copy, and the variables it reads.
+ * The shop's pipeline definitions: {@code examples/shop/pipeline.yaml} (the day mix's: the demo, the tests, e2e,
+ * chaos, peer), of which this module carries a copy, and the bulk mix's (the apply benchmarks': the same star schema
+ * without rules, alerts or soft deletes, and an {@code order} fact of the orders' totals).
  */
 public final class ShopDefinition {
 
@@ -57,4 +58,77 @@ public final class ShopDefinition {
                 "SHOP_ALERTS_WEBHOOK", webhookUrl);
     }
 
+    /**
+     * Returns the bulk mix's definition: SCD 2 customer, SCD 1 product with its category, dates, the facts
+     * {@code order_line} and {@code order}; no rules. Source database {@code source} and warehouse database
+     * {@code warehouse} on one server at {@code localhost:port}.
+     */
+    public static String bulk(String pipeline, int port, String user, String source, String warehouse, String schema,
+            int batchSize) {
+        return """
+                pipeline: %s
+                timezone: Europe/Paris
+                source:
+                  postgres: { host: localhost, port: %d, database: %s, user: %s }
+                  tables: [public.customers, public.categories, public.products, public.orders, public.order_items]
+                  snapshot: initial
+                warehouse:
+                  postgres: { host: localhost, port: %d, database: %s, user: %s }
+                  schema: %s
+                dimensions:
+                  customer:
+                    from: public.customers
+                    key: id
+                    scd: 2
+                    columns:
+                      name: name
+                      email: lower(email)
+                      city: coalesce(city, 'Unknown')
+                      segment: coalesce(segment, 'standard')
+                      signup_date: created_at::date
+                    tracked: [city, segment]
+                    pii: [email]
+                  product:
+                    from: public.products
+                    key: id
+                    scd: 1
+                    lookup:
+                      cat: { from: public.categories, on: category_id }
+                    columns:
+                      name: products.name
+                      sku: upper(sku)
+                      category: coalesce(cat.name, 'Uncategorised')
+                      list_price: price
+                  date:
+                    generated: true
+                    from: 2020-01-01
+                    to: 2030-12-31
+                facts:
+                  order_line:
+                    from: public.order_items
+                    grain: [id]
+                    lookup:
+                      ord: { from: public.orders, on: order_id }
+                    dimensions:
+                      customer: ord.customer_id
+                      product: product_id
+                      date: ord.created_at
+                    measures:
+                      quantity: quantity
+                      unit_price: unit_price
+                      amount: "round(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0), 2)"
+                    partition_by: date
+                  order:
+                    from: public.orders
+                    grain: [id]
+                    dimensions:
+                      customer: customer_id
+                      date: created_at
+                    measures:
+                      total: total
+                load:
+                  batch_size: %d
+                  max_batch_latency: 50ms
+                """.formatted(pipeline, port, source, user, port, warehouse, user, schema, batchSize);
+    }
 }
