@@ -1,5 +1,9 @@
 package dev.lockstep.shop;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -8,8 +12,7 @@ import java.util.List;
 /**
  * The shop's OLTP schema, the one source of {@code examples/shop/pipeline.yaml}: customers, categories, products,
  * orders and their items, with foreign keys, money as {@code numeric}, times as {@code timestamptz} and the order
- * status as an enum. An order's {@code total} is what its writer states: the bulk mix writes one, the day mix leaves
- * it null (the star schema sums the lines).
+ * status as an enum — the file {@code dev/lockstep/shop/schema.sql} of this module.
  */
 public final class ShopSchema {
 
@@ -17,30 +20,26 @@ public final class ShopSchema {
     public static final List<String> TABLES = List.of("public.customers", "public.categories", "public.products",
             "public.orders", "public.order_items");
 
-    private static final List<String> DDL = List.of(
-            "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'delivered', 'cancelled')",
-            "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text, city text, segment text, "
-                    + "created_at timestamptz NOT NULL DEFAULT now())",
-            "CREATE TABLE categories (id int PRIMARY KEY, name text NOT NULL)",
-            "CREATE TABLE products (id bigint PRIMARY KEY, name text NOT NULL, sku text NOT NULL, "
-                    + "category_id int REFERENCES categories, price numeric(10,2) NOT NULL)",
-            "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers, "
-                    + "created_at timestamptz NOT NULL DEFAULT now(), status order_status NOT NULL DEFAULT 'new', "
-                    + "total numeric(12,2))",
-            "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders "
-                    + "ON DELETE CASCADE, product_id bigint NOT NULL REFERENCES products, quantity int NOT NULL, "
-                    + "unit_price numeric(10,2) NOT NULL, discount_pct numeric(5,2))",
-            "CREATE INDEX ON orders (customer_id)",
-            "CREATE INDEX ON order_items (order_id)");
+    private static final String RESOURCE = "schema.sql";
 
     private ShopSchema() {}
+
+    /** Returns the schema's DDL: SQL statements separated by semicolons, with comments. */
+    public static String ddl() {
+        try (InputStream in = ShopSchema.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the shop's schema is missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the shop's schema", e);
+        }
+    }
 
     /** Creates the schema, without rows, in the connection's database (public schema), in its current transaction. */
     public static void create(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
-            for (String statement : DDL) {
-                s.execute(statement);
-            }
+            s.execute(ddl());
         }
     }
 }
