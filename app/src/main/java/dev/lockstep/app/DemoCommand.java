@@ -10,16 +10,15 @@ import dev.lockstep.runtime.PipelineRun;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
 import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -42,7 +41,7 @@ import picocli.CommandLine.Spec;
                 + "stops the workload, drains the pipeline and removes the embedded services' data.")
 final class DemoCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
-    static final String EXAMPLE = "examples/shop/pipeline.yaml";
+    static final String EXAMPLE = ShopDefinition.EXAMPLE;
 
     @Spec
     CommandSpec spec;
@@ -86,13 +85,10 @@ final class DemoCommand implements Callable<Integer>, LogFileOption.LogsToFile {
                 ShopDatabase database = ShopDatabase.demo();
                 database.create(shop);
                 try (AlertsWebhook webhook = AlertsWebhook.start()) {
-                    Map<String, String> environment = Map.of(
-                            "SHOP_SOURCE_URL", postgres.jdbcUrl("shop"),
-                            "SHOP_SOURCE_USER", postgres.user(),
-                            "SHOP_WAREHOUSE_URL", postgres.jdbcUrl("warehouse"),
-                            "SHOP_WAREHOUSE_USER", postgres.user(),
-                            "SHOP_ALERTS_WEBHOOK", webhook.url(),
-                            "LOCKSTEP_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+                    Map<String, String> environment = new HashMap<>(ShopDefinition.environment(
+                            postgres.jdbcUrl("shop"), postgres.user(), postgres.jdbcUrl("warehouse"), postgres.user(),
+                            webhook.url()));
+                    environment.put("LOCKSTEP_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
                     out.printf("Services up in %,d ms; shop seeded: %,d customers, %,d products, %,d orders.%n",
                             (System.nanoTime() - started) / 1_000_000, database.customers(), database.products(),
                             database.orders());
@@ -119,22 +115,7 @@ final class DemoCommand implements Callable<Integer>, LogFileOption.LogsToFile {
     }
 
     private Path definitionFile() throws IOException {
-        if (file != null) {
-            return file;
-        }
-        Path example = Path.of(EXAMPLE);
-        if (Files.isRegularFile(example)) {
-            return example;
-        }
-        Path copy = Files.createTempFile("lockstep-shop-", ".yaml");
-        copy.toFile().deleteOnExit();
-        try (InputStream in = DemoCommand.class.getResourceAsStream("shop/pipeline.yaml")) {
-            if (in == null) {
-                throw new LockstepException(ErrorCode.INTERNAL, "the built-in shop example is missing from the jar");
-            }
-            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-        }
-        return copy;
+        return file != null ? file : ShopDefinition.file();
     }
 
     private static void printGuide(PrintWriter out, EmbeddedPostgres postgres, EmbeddedKafka kafka,

@@ -8,6 +8,7 @@ import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
 import dev.lockstep.shop.ShopWorkload;
+import dev.lockstep.shop.testing.ExpectedCustomerVersions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -81,6 +82,7 @@ class EndToEndIT {
         services.database("warehouse");
         Random random = new Random(20261121);
         ShopWorkload workload = new ShopWorkload(shop, random.nextLong());
+        ExpectedCustomerVersions expectedVersions = ExpectedCustomerVersions.of(workload);
         AtomicBoolean stopWriting = new AtomicBoolean();
         AtomicReference<Throwable> writerFailure = new AtomicReference<>();
         Thread writer = new Thread(() -> {
@@ -116,7 +118,7 @@ class EndToEndIT {
             assertThat(reader.reads.get()).as("consistent reads while the pipeline ran").isGreaterThan(20);
 
             // SCD 2 history = the workload's record of the source's tracked changes, customer by customer.
-            Map<Long, Integer> expected = workload.expectedCustomerVersions();
+            Map<Long, Integer> expected = expectedVersions.versions();
             Map<Long, Integer> versions = new HashMap<>();
             try (Connection c = services.connect("warehouse"); Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery("SELECT id, count(*) FROM shop_dw.dim_customer WHERE customer_key "

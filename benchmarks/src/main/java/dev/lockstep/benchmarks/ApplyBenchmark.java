@@ -7,6 +7,9 @@ import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
+import dev.lockstep.shop.ShopWorkload;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -31,10 +34,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * topic in the same run.
  *
  * <p>A shop source is seeded, the real extract snapshots it and streams {@code --changes} row changes written in
- * SQL-generated transactions ({@link ShopWorkload}); once all are in Kafka the extract stops. Then (a) the raw
- * layer's COPY → merge alone, into warehouse database A, and (b) the full apply, into database B, each read the
- * topic from offset 0 (read_committed) and are timed from opening the applier until its next offset reaches the
- * topic's end. {@code --repeat} also runs b then a on fresh databases, to see JIT and cache order effects.
+ * SQL-generated transactions (the shop's bulk mix, {@link ShopWorkload.Mix#BULK}); once all are in Kafka the extract
+ * stops. Then (a) the raw layer's COPY → merge alone, into warehouse database A, and (b) the full apply, into database
+ * B, each read the topic from offset 0 (read_committed) and are timed from opening the applier until its next offset
+ * reaches the topic's end. {@code --repeat} also runs b then a on fresh databases, to see JIT and cache order effects.
  *
  * <p>Diagnostics: {@code --statements} loads pg_stat_statements and prints each run's costliest statements and
  * where its wall time went; {@code --explain MS} logs the plans of statements over MS ms (auto_explain, with
@@ -88,13 +91,12 @@ public final class ApplyBenchmark {
         Path base = Files.createTempDirectory("lockstep-apply-bench");
         try (EmbeddedPostgres pg = postgres(base, options).start();
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start()) {
-            ShopWorkload workload = new ShopWorkload(options.changes());
-            ShopWarehouse warehouse = deploy(pg, base, workload, options.batchSize());
+            ShopDatabase shop = ShopDatabase.bulk(options.changes());
+            ShopWarehouse warehouse = deploy(pg, base, shop, options.batchSize());
             System.out.printf("apply benchmark: snapshot of %,d rows (%,d customers, %,d products, %d categories), "
-                    + "then %,d changes in transactions of ~139 rows; batch size %,d%n", workload.seedRows(),
-                    workload.customers(), workload.products(), ShopWorkload.CATEGORIES, options.changes(),
-                    options.batchSize());
-            long changes = extract(pg, kafka, workload, options.changes());
+                    + "then %,d changes in transactions of ~139 rows; batch size %,d%n", shop.snapshotRows(),
+                    shop.customers(), shop.products(), shop.categories(), options.changes(), options.batchSize());
+            long changes = extract(pg, kafka, shop, options.changes());
             List<Run> runs = applyAll(pg, kafka.bootstrapServers(), warehouse, options, changes);
             line("full apply / raw only", String.format("%.2f of the changes/s", runs.get(0).seconds()
                     / runs.get(1).seconds()));
@@ -132,13 +134,13 @@ public final class ApplyBenchmark {
     }
 
     /** Seeds the source and checks the definition against it and warehouse B, as {@code lockstep apply} does. */
-    private static ShopWarehouse deploy(EmbeddedPostgres pg, Path base, ShopWorkload workload, int batchSize)
+    private static ShopWarehouse deploy(EmbeddedPostgres pg, Path base, ShopDatabase shop, int batchSize)
             throws Exception {
         try (Connection c = pg.connect("shop")) {
-            workload.seed(c);
+            shop.create(c);
         }
         Path file = base.resolve("shop.yaml");
-        Files.writeString(file, ShopWorkload.definition(PIPELINE, pg.port(), pg.user(), "shop", "warehouse_b1",
+        Files.writeString(file, ShopDefinition.bulk(PIPELINE, pg.port(), pg.user(), "shop", "warehouse_b1",
                 SCHEMA, batchSize));
         return ShopWarehouse.of(file);
     }
@@ -147,22 +149,22 @@ public final class ApplyBenchmark {
      * Runs the extract: snapshot, then the workload while it streams; stops it once every change is in Kafka.
      * Returns how many row changes the topic holds (snapshot rows included).
      */
-    private static long extract(EmbeddedPostgres pg, EmbeddedKafka kafka, ShopWorkload workload, int changes)
+    private static long extract(EmbeddedPostgres pg, EmbeddedKafka kafka, ShopDatabase shop, int changes)
             throws Exception {
         ExtractSettings settings = ExtractSettings.of(PIPELINE, "localhost", pg.port(), "shop", pg.user(), "",
-                ShopWorkload.TABLES, kafka.bootstrapServers());
+                ShopWarehouse.TABLES, kafka.bootstrapServers());
         try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
-            awaitEvents(extract, workload.seedRows());
+            awaitEvents(extract, shop.snapshotRows());
             long started = System.nanoTime();
-            ShopWorkload.Written written;
+            ShopWorkload workload = new ShopWorkload(shop, 0); // the bulk mix: the same rows whatever the seed
             try (Connection c = pg.connect("shop")) {
-                written = workload.write(c, changes);
+                workload.run(c, changes, 0, () -> false);
             }
             double writeSeconds = (System.nanoTime() - started) / 1e9;
-            long total = workload.seedRows() + written.changes();
+            long total = shop.snapshotRows() + workload.changes();
             awaitEvents(extract, total);
             line("source + extract", String.format("%,d changes in %,d transactions written in %.1f s, all in Kafka "
-                    + "after %.1f s", written.changes(), written.transactions(), writeSeconds,
+                    + "after %.1f s", workload.changes(), workload.transactions(), writeSeconds,
                     (System.nanoTime() - started) / 1e9));
             return total;
         }

@@ -6,6 +6,8 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,28 +57,28 @@ public final class BatchCostBenchmark {
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
         Path base = Files.createTempDirectory("lockstep-batch-cost");
-        ShopWorkload workload = new ShopWorkload(20_000);
+        ShopDatabase shop = ShopDatabase.bulk(20_000);
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().baseDirectory(base).databases("shop", "warehouse")
                 .serverConfig("shared_preload_libraries", "pg_stat_statements")
                 .serverConfig("pg_stat_statements.track_planning", "on").build().start();
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start()) {
             try (Connection c = pg.connect("shop")) {
-                workload.seed(c);
+                shop.create(c);
             }
             Path file = base.resolve("shop.yaml");
-            Files.writeString(file, ShopWorkload.definition(PIPELINE, pg.port(), pg.user(), "shop", "warehouse",
+            Files.writeString(file, ShopDefinition.bulk(PIPELINE, pg.port(), pg.user(), "shop", "warehouse",
                     SCHEMA, 1) + QUALITY);
             ShopWarehouse warehouse = ShopWarehouse.of(file);
             warehouse.migrate(pg.jdbcUrl("warehouse"), pg.user(), true);
             System.out.printf("batch-cost benchmark: snapshot of %,d rows applied first, then %,d source transactions "
-                    + "of one change each (a product's price), applied one per batch; fsync on%n", workload.seedRows(),
+                    + "of one change each (a product's price), applied one per batch; fsync on%n", shop.snapshotRows(),
                     options.batches());
             ExtractSettings settings = ExtractSettings.of(PIPELINE, "localhost", pg.port(), "shop", pg.user(), "",
-                    ShopWorkload.TABLES, kafka.bootstrapServers());
+                    ShopWarehouse.TABLES, kafka.bootstrapServers());
             List<Long> nanos = new ArrayList<>();
             try (PostgresCdcSource extract = new PostgresCdcSource(settings).start();
                     KafkaSchemaStore store = KafkaSchemaStore.open(kafka.bootstrapServers())) {
-                ApplyBenchmark.awaitEvents(extract, workload.seedRows());
+                ApplyBenchmark.awaitEvents(extract, shop.snapshotRows());
                 long snapshotEnd = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 try (Connection c = pg.connect("warehouse")) {
                     WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, SCHEMA, warehouse.tables(),
@@ -90,11 +92,11 @@ public final class BatchCostBenchmark {
                         PreparedStatement reprice = c.prepareStatement("UPDATE products SET price = price + 0.01 "
                                 + "WHERE id = ?")) {
                     for (int i = 0; i < options.batches(); i++) {
-                        reprice.setLong(1, 1 + i % workload.products());
+                        reprice.setLong(1, 1 + i % shop.products());
                         reprice.executeUpdate(); // autocommit: one source transaction each
                     }
                 }
-                ApplyBenchmark.awaitEvents(extract, workload.seedRows() + options.batches());
+                ApplyBenchmark.awaitEvents(extract, shop.snapshotRows() + options.batches());
                 long end = ApplyBenchmark.endOffset(kafka.bootstrapServers());
                 Profile.reset(pg, "warehouse");
                 try (Connection c = pg.connect("warehouse")) {

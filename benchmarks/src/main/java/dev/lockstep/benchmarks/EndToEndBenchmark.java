@@ -2,12 +2,12 @@ package dev.lockstep.benchmarks;
 
 import dev.lockstep.benchmarks.SourceWriter.Commit;
 import dev.lockstep.benchmarks.SourceWriter.Written;
-import dev.lockstep.core.stream.TableId;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.runtime.LockstepEngine;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
 import dev.lockstep.shop.ShopWorkload;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,12 +32,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The shop example end to end, as {@code lockstep run} runs it ({@link LockstepEngine}): source PostgreSQL →
- * Debezium Embedded → Kafka → star schema in the warehouse, with the app's shop schema and workload (the one
- * {@code lockstep demo} runs; not this module's set-based {@link dev.lockstep.benchmarks.ShopWorkload}).
+ * Debezium Embedded → Kafka → star schema in the warehouse, with the shop and its day mix of transactions (what
+ * {@code lockstep demo} runs, {@link ShopWorkload.Mix#DAY}).
  *
  * <p>Throughput: a small seeded shop is snapshotted by a first run, which is then stopped; N row changes are written
  * to the source; bare Debezium Embedded (its own slot, created before the writes) is timed until its consumer has
@@ -52,9 +51,7 @@ public final class EndToEndBenchmark {
 
     private static final String PIPELINE = "shop";
     /** The shop's pipeline definition, relative to the repository root. */
-    public static final String DEFINITION = "examples/shop/pipeline.yaml";
-    private static final List<TableId> SHOP_TABLES = Stream.of("customers", "categories", "products", "orders",
-            "order_items").map(t -> new TableId("public", t)).toList();
+    public static final String DEFINITION = ShopDefinition.EXAMPLE;
     /** Lines per side of a {@code --cpu} profile. */
     private static final int CPU_LINES = 12;
     /** The workload's seed. */
@@ -116,14 +113,11 @@ public final class EndToEndBenchmark {
             EmbeddedPostgres[] servers = separate != null ? new EmbeddedPostgres[] {pg, separate}
                     : new EmbeddedPostgres[] {pg};
             shop.create(writer);
-            Map<String, String> environment = Map.of(
-                    "SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER", pg.user(),
-                    "SHOP_WAREHOUSE_URL", wpg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", wpg.user(),
-                    "SHOP_ALERTS_WEBHOOK", webhook.url());
+            Map<String, String> environment = ShopDefinition.environment(pg.jdbcUrl("shop"), pg.user(),
+                    wpg.jdbcUrl("warehouse"), wpg.user(), webhook.url());
             AppliedPosition pipeline = new AppliedPosition(warehouse, options.pollMillis());
             ShopWorkload workload = new ShopWorkload(shop, SEED);
-            long snapshotRows = (long) shop.customers() + ShopDatabase.CATEGORIES + shop.products() + shop.orders()
-                    * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
+            long snapshotRows = shop.snapshotRows();
             System.out.printf("e2e benchmark (%s): shop of %,d customers, %,d products, %,d orders (snapshot of %,d "
                     + "rows); %,d changes written while stopped; latency at %,d changes/s for %d s%n", options.file(),
                     shop.customers(), shop.products(), shop.orders(), snapshotRows, options.changes(), options.rate(),
@@ -259,7 +253,7 @@ public final class EndToEndBenchmark {
      */
     private static BareRound bareRound(EmbeddedPostgres pg, Connection bulk, ShopWorkload workload, long changes,
             Options options, boolean timed) throws Exception {
-        ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", SHOP_TABLES,
+        ExtractBenchmark.BareDebezium bare = new ExtractBenchmark.BareDebezium(pg, "shop", ShopWarehouse.TABLES,
                 options.bareMinimal());
         bare.startAndAwaitSlot(pg);
         bare.stop();

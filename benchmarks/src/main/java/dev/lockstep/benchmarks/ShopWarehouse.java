@@ -8,6 +8,7 @@ import dev.lockstep.core.definition.Problem;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.WarehouseMigrations;
+import dev.lockstep.shop.ShopSchema;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchema;
@@ -29,6 +30,9 @@ import org.postgresql.ds.PGSimpleDataSource;
 record ShopWarehouse(PipelineDefinition definition, String text, Map<TableId, SourceTable> tables, StarSchema star) {
 
     static final int VERSION = 1;
+
+    /** The shop's source tables. */
+    static final List<TableId> TABLES = ShopSchema.TABLES.stream().map(TableId::parse).toList();
 
     /** Parses {@code file} and checks it against its source and warehouse databases. */
     static ShopWarehouse of(Path file) throws IOException {

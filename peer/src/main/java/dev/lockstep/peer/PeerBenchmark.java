@@ -8,6 +8,7 @@ import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
 import dev.lockstep.shop.ShopWorkload;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -46,7 +47,7 @@ public final class PeerBenchmark {
                     Figures.intArg(args, "--poll-ms", 2), Figures.intArg(args, "--probe-ms", 20),
                     Figures.intArg(args, "--batch-size", 5_000), Figures.stringArg(args, "--connect-heap", "1g"),
                     Path.of(Figures.stringArg(args, "--connect-lib", defaultConnectLib().toString())),
-                    Path.of(Figures.stringArg(args, "--file", EndToEndBenchmark.DEFINITION)));
+                    Path.of(Figures.stringArg(args, "--file", ShopDefinition.EXAMPLE)));
         }
 
         /** connect-lib beside this jar (peer/target/connect-lib). */
@@ -90,9 +91,8 @@ public final class PeerBenchmark {
                 Connection replica = pg.connect("replica")) {
             ShopDatabase seed = EndToEndBenchmark.SHOP;
             seed.create(shop);
-            Map<String, String> environment = Map.of("SHOP_SOURCE_URL", pg.jdbcUrl("shop"), "SHOP_SOURCE_USER",
-                    pg.user(), "SHOP_WAREHOUSE_URL", pg.jdbcUrl("warehouse"), "SHOP_WAREHOUSE_USER", pg.user(),
-                    "SHOP_ALERTS_WEBHOOK", webhook.url());
+            Map<String, String> environment = ShopDefinition.environment(pg.jdbcUrl("shop"), pg.user(),
+                    pg.jdbcUrl("warehouse"), pg.user(), webhook.url());
             LockstepSide lockstep = new LockstepSide(options.file(), environment, kafka.bootstrapServers(), warehouse);
             PeerSide peer = new PeerSide(pg, "shop", "replica", kafka.bootstrapServers(), base.resolve("connect"),
                     options.connectLib(), options.connectHeap(), options.batchSize(), replica);
@@ -116,8 +116,7 @@ public final class PeerBenchmark {
     private static boolean rounds(Options options, ShopDatabase seed, LockstepSide lockstep, PeerSide peer,
             Connection shop, Connection writer, Connection bulk, SourceRows marks, Connection replica)
             throws Exception {
-        long snapshotRows = (long) seed.customers() + ShopDatabase.CATEGORIES + seed.products() + seed.orders()
-                * (1 + ShopDatabase.SEED_ITEMS_PER_ORDER);
+        long snapshotRows = seed.snapshotRows();
         System.out.printf("peer benchmark (%s): shop of %,d customers, %,d products, %,d orders (snapshot of %,d "
                 + "rows); per round %,d changes written while stopped, latency at %,d changes/s for %d s; %d round(s), "
                 + "sides alternating%n", options.file(), seed.customers(), seed.products(), seed.orders(), snapshotRows,

@@ -4,6 +4,7 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
+import dev.lockstep.shop.ShopDefinition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import java.util.stream.Stream;
  */
 public final class ChaosMain {
 
-    static final Path DEFINITION = Path.of("examples/shop/pipeline.yaml");
+    static final Path DEFINITION = Path.of(ShopDefinition.EXAMPLE);
 
     private ChaosMain() {}
 

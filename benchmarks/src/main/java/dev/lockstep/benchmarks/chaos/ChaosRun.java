@@ -3,6 +3,7 @@ package dev.lockstep.benchmarks.chaos;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.shop.ShopDatabase;
 import dev.lockstep.shop.ShopWorkload;
+import dev.lockstep.shop.testing.ExpectedCustomerVersions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -55,8 +56,10 @@ final class ChaosRun {
             Files.createDirectories(report.directory());
             services = startServices();
             RunServices source = services;
-            load = new ShopLoad(new ShopWorkload(SHOP, KillSchedule.workloadSeed(report.runSeed())),
-                    () -> source.connect(RunServices.SOURCE), options.changes(), options.rate(), loadDeadline);
+            ShopWorkload workload = new ShopWorkload(SHOP, KillSchedule.workloadSeed(report.runSeed()));
+            ExpectedCustomerVersions expected = ExpectedCustomerVersions.of(workload);
+            load = new ShopLoad(workload, () -> source.connect(RunServices.SOURCE), options.changes(), options.rate(),
+                    loadDeadline);
             try (Connection warehouse = services.connect(RunServices.WAREHOUSE);
                     PipelineUnderTest pipeline = new PipelineUnderTest(options.jar(), definitionFile,
                             services.environment(), report.directory(), load, warehouse, definition.pipeline())) {
@@ -65,7 +68,7 @@ final class ChaosRun {
                 driver.execute(schedule);
                 awaitCaughtUp(pipeline, load, loadDeadline.plusMinutes(5));
                 reconcile(services.environment());
-                check(warehouse, load);
+                check(warehouse, expected);
                 stop(pipeline);
             }
         } catch (ChaosFailure e) {
@@ -134,9 +137,9 @@ final class ChaosRun {
         }
     }
 
-    private void check(Connection warehouse, ShopLoad load) throws Exception {
-        for (WarehouseChecks.Outcome outcome : new WarehouseChecks(warehouse, definition)
-                .run(load.workload().expectedCustomerVersions())) {
+    /** Runs the {@link WarehouseChecks}; {@code expected} is complete: the load's thread has ended. */
+    private void check(Connection warehouse, ExpectedCustomerVersions expected) throws Exception {
+        for (WarehouseChecks.Outcome outcome : new WarehouseChecks(warehouse, definition).run(expected.versions())) {
             if (outcome.pass()) {
                 report.note("check: " + outcome.line());
             } else {

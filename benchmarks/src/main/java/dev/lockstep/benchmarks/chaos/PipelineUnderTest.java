@@ -3,7 +3,6 @@ package dev.lockstep.benchmarks.chaos;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.control.OffsetStore;
-import dev.lockstep.shop.ShopDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -243,7 +242,7 @@ final class PipelineUnderTest implements AutoCloseable {
             ps.setLong(1, ChaosRun.SHOP.customers());
             ps.setLong(2, ChaosRun.SHOP.products());
             ps.setLong(3, ChaosRun.SHOP.orders());
-            ps.setLong(4, (long) ChaosRun.SHOP.orders() * ShopDatabase.SEED_ITEMS_PER_ORDER);
+            ps.setLong(4, ChaosRun.SHOP.items());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
             }

@@ -3,10 +3,12 @@ package dev.lockstep.benchmarks.chaos;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDefinition;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -52,13 +54,10 @@ final class RunServices implements AutoCloseable {
 
     /** Returns the variables examples/shop/pipeline.yaml reads, pointing at these services. */
     Map<String, String> environment() {
-        return Map.of(
-                "SHOP_SOURCE_URL", postgres.jdbcUrl(SOURCE),
-                "SHOP_SOURCE_USER", postgres.user(),
-                "SHOP_WAREHOUSE_URL", postgres.jdbcUrl(WAREHOUSE),
-                "SHOP_WAREHOUSE_USER", postgres.user(),
-                "SHOP_ALERTS_WEBHOOK", webhook.url(),
-                "LOCKSTEP_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+        Map<String, String> environment = new HashMap<>(ShopDefinition.environment(postgres.jdbcUrl(SOURCE),
+                postgres.user(), postgres.jdbcUrl(WAREHOUSE), postgres.user(), webhook.url()));
+        environment.put("LOCKSTEP_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+        return Map.copyOf(environment);
     }
 
     Connection connect(String database) throws SQLException {

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * comes after it and every earlier transaction's before it, so with one writer the warehouse's applied commit LSN
  * ({@code lockstep.offsets.commit_lsn}) reaches {@link #lastPosition()} exactly when the last transaction that
  * changed rows is applied (a load stopped early, by {@link #stop()} or its deadline, may hold an older position).
- * Counters are safe to read from any thread; {@link #workload()} only after {@link #join}.
+ * Counters are safe to read from any thread.
  */
 final class ShopLoad {
 
@@ -67,11 +67,6 @@ final class ShopLoad {
     /** Returns true once the load stopped writing (done, deadline, stopped or failed). */
     boolean ended() {
         return endedNanos != 0;
-    }
-
-    /** Returns the workload seen from here; only after {@link #join} returned true. */
-    ShopWorkload workload() {
-        return workload;
     }
 
     long changes() {

@@ -56,7 +56,7 @@ final class WarehouseChecks {
         this.dimension = definition.warehouse().schema() + ".dim_customer";
     }
 
-    /** Runs every check; {@code expectedVersions} is {@code ShopWorkload.expectedCustomerVersions()}. */
+    /** Runs every check; {@code expectedVersions} is the shop's oracle's ({@code ExpectedCustomerVersions}). */
     List<Outcome> run(Map<Long, Integer> expectedVersions) throws SQLException {
         return List.of(chains(), versions(expectedVersions), quarantine());
     }
