@@ -3,6 +3,7 @@ package dev.lockstep.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.runtime.WarehouseDeployment;
 import com.sun.net.httpserver.HttpServer;
 import dev.lockstep.core.stream.TopicNames;

@@ -9,6 +9,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.ApplyStage;
 import dev.lockstep.runtime.WarehouseDeployment;
@@ -65,7 +66,7 @@ class ApplyControlPointIT {
                 tx.commit();
             }
         }
-        long end = StarShop.endOffset(services.bootstrapServers(), "cpit");
+        long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), "cpit");
 
         try (ApplyStage stage = ApplyStage.open(deployment, services.bootstrapServers())) {
             // Each batch grows over several polls (at most 5,000 records each), so a poll ends inside a

@@ -10,6 +10,7 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
@@ -128,7 +129,7 @@ class ChangeEnvelopesIT {
 
     private static void applyUntilCaughtUp(String database, Map<TableId, SourceTable> tables, KafkaSchemaStore store)
             throws SQLException {
-        long end = StarShop.endOffset(services.bootstrapServers(), PIPELINE);
+        long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), PIPELINE);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(database), services.user(),
                 services.password())) {
             WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "dw", tables, 1, 5000);

@@ -12,6 +12,7 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.quality.AggregateOutcome;
 import dev.lockstep.runtime.AggregateChecks;

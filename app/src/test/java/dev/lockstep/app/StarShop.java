@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
-import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
@@ -26,9 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The shop the apply ITs share: its source tables ({@code ddl/star-shop.sql}), its star-schema definition
@@ -66,7 +63,7 @@ final class StarShop {
      */
     static boolean applyAll(ServicesExtension services, String warehouse, String user, String pipeline,
             WarehouseDeployment deployment, KafkaSchemaStore store) throws Exception {
-        long end = endOffset(services.bootstrapServers(), pipeline);
+        long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), pipeline);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), user, services.password())) {
             WarehouseApplier applier = WarehouseApplier.open(c, pipeline, deployment.star().schema(), deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
@@ -119,22 +116,6 @@ final class StarShop {
                 applier.checkReferences(Duration.ZERO);
                 return done.call();
             });
-        }
-    }
-
-    /**
-     * Returns the end offset of {@code pipeline}'s changes topic: its high watermark, which holds every record of a
-     * committed transaction once the producer's commit returned. (A read_committed consumer's end — the last stable
-     * offset — moves only when the broker has written the commit markers, which it does after the commit returns: a
-     * test reading it at once could see an earlier end and apply less than it wrote.) The apply stage reaches it once
-     * the markers are written; every transaction the tests write is committed.
-     */
-    static long endOffset(String bootstrapServers, String pipeline) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", bootstrapServers, "isolation.level", "read_uncommitted",
-                "key.deserializer", ByteArrayDeserializer.class, "value.deserializer", ByteArrayDeserializer.class))) {
-            TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
-            return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }
 
