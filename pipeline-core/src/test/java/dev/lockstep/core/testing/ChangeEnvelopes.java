@@ -174,6 +174,7 @@ public final class ChangeEnvelopes implements AutoCloseable {
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
             TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
+            consumer.assign(List.of(partition)); // unassigned, endOffsets logs "no longer assigned"
             return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }
