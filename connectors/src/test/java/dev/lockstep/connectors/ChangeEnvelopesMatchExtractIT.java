@@ -45,7 +45,7 @@ class ChangeEnvelopesMatchExtractIT {
     static final String PIPELINE = "golden";
     static final String TABLE = "public.kinds";
 
-    /** Every type ChangeEnvelopes writes; NOT NULL columns without a DEFAULT (a delete's before-image has their fallback). */
+    /** Every type ChangeEnvelopes writes; NOT NULL columns have no DEFAULT (a delete's before-image has fallbacks). */
     static final String DDL = "CREATE TABLE kinds (id bigint PRIMARY KEY, i2 smallint, i4 integer NOT NULL, "
             + "name text NOT NULL, code varchar(8), price numeric(10,2) NOT NULL, ratio numeric, active boolean, "
             + "born date, seen_at timestamptz, local_at timestamp)";
@@ -126,7 +126,8 @@ class ChangeEnvelopesMatchExtractIT {
     /** Kind, operation or status, and snapshot phase of each record: where two sequences part, at a glance. */
     private static String describeAll(List<GenericRecord> records) {
         return records.stream().map(r -> ChangeSchemas.kindOf(r.getSchema()) + " " + field(r, "op")
-                + field(r, "status") + field(r, "prefix") + " " + field(r, "snapshot")).collect(Collectors.joining("\n"));
+                + field(r, "status") + field(r, "prefix") + " " + field(r, "snapshot"))
+                .collect(Collectors.joining("\n"));
     }
 
     private static String field(GenericRecord record, String name) {
