@@ -10,6 +10,7 @@ import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -51,7 +52,7 @@ class ApplyConsistencyIT {
 
     /** Compares, per live order, its total with the sum of its live lines; returns the orders that disagree. */
     static final String DISAGREEING = "SELECT o.id || ': total ' || o.total || ', lines ' || coalesce(sum(l.amount) "
-            + "FILTER (WHERE NOT l.is_deleted), 0) FROM shop_dw.fact_order o LEFT JOIN shop_dw.fact_order_line l "
+            + "FILTER (WHERE NOT l.is_deleted), 0) FROM star_dw.fact_order o LEFT JOIN star_dw.fact_order_line l "
             + "ON l.order_id = o.id WHERE NOT o.is_deleted GROUP BY o.id, o.total "
             + "HAVING o.total <> coalesce(sum(l.amount) FILTER (WHERE NOT l.is_deleted), 0)";
 
@@ -76,8 +77,8 @@ class ApplyConsistencyIT {
                 "UPDATE orders o SET total = (SELECT coalesce(sum(quantity * unit_price), 0) FROM order_items i "
                         + "WHERE i.order_id = o.id)");
         services.database("cdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services,
-                PIPELINE, "csrc", "cdw", "shop_dw"));
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(TestStar.definition(dir, services,
+                PIPELINE, "csrc", "cdw", "star_dw"));
         String url = services.jdbcUrl("csrc");
         String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
         PostgresCdcSource extract = new PostgresCdcSource(ExtractSettings.of(PIPELINE, "localhost",
@@ -90,7 +91,7 @@ class ApplyConsistencyIT {
             AtomicLong appliedBatches = new AtomicLong();
             Future<?> applier = threads.submit(() -> apply(deployment, store, applying, appliedBatches));
             await().atMost(Duration.ofMinutes(2)).until(() -> services.query("cdw",
-                    "SELECT count(*) FROM shop_dw.fact_order_line").equals(List.of("400")));
+                    "SELECT count(*) FROM star_dw.fact_order_line").equals(List.of("400")));
 
             AtomicInteger checks = new AtomicInteger();
             List<String> violations = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -112,7 +113,7 @@ class ApplyConsistencyIT {
             assertThat(checks.get()).as("consistency checks made while the stream was applied").isGreaterThan(20);
             assertThat(appliedBatches.get()).isGreaterThan(10);
             assertThat(services.query("cdw", DISAGREEING)).isEmpty();
-            assertThat(services.query("cdw", "SELECT count(*) FROM shop_dw.fact_order_line WHERE NOT is_deleted"))
+            assertThat(services.query("cdw", "SELECT count(*) FROM star_dw.fact_order_line WHERE NOT is_deleted"))
                     .isEqualTo(services.query("csrc", "SELECT count(*) FROM order_items"));
         } finally {
             applying.set(false);
@@ -162,7 +163,7 @@ class ApplyConsistencyIT {
     private static Void apply(WarehouseDeployment deployment, KafkaSchemaStore store, AtomicBoolean applying,
             AtomicLong batches) throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cdw"), services.user(), services.password())) {
-            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "star_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 200, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
@@ -198,7 +199,7 @@ class ApplyConsistencyIT {
     }
 
     private static List<String> warehouseTotals() throws Exception {
-        return services.query("cdw", "SELECT id || ' ' || total FROM shop_dw.fact_order WHERE NOT is_deleted "
+        return services.query("cdw", "SELECT id || ' ' || total FROM star_dw.fact_order WHERE NOT is_deleted "
                 + "ORDER BY id");
     }
 }

@@ -10,6 +10,7 @@ import dev.lockstep.runtime.PipelineFiles;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,9 +62,9 @@ class GeneratedMigrationsIT {
 
     @BeforeAll
     static void deploy() throws Exception {
-        StarShop.createSourceTables(services, "gmsrc");
+        TestStar.createSourceTables(services, "gmsrc");
         services.database("gmdw");
-        definition = StarShop.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
+        definition = TestStar.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
         deployment = WarehouseDeployment.deploy(definition);
         assertThat(deployment.applied()).containsExactly(1, 2);
         generated = StarSchemaDdl.migrations(deployment.star());
@@ -123,7 +124,7 @@ class GeneratedMigrationsIT {
 
     @Test
     void shouldRevertEachDownScriptOnScratchSchema() throws Exception {
-        Path file = StarShop.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
+        Path file = TestStar.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
                 "gmsrc", "gmscratch", SCHEMA);
         WarehouseMigrations migrations = migrationsAsDeployed(file);
         assertThat(migrations.apply(List.of()).applied()).isEmpty();
