@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.testing.TestStar;
 import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
-import dev.lockstep.runtime.PipelineFiles;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import dev.lockstep.warehouse.testing.TestStar;
@@ -34,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Generated migrations are real Flyway migrations: Flyway lists them, a second deployment is a no-op, and each down
- * script reverts its up script (on a scratch warehouse). The warehouse is built by the real deployment of the shop
- * star schema ({@code definitions/star-shop.yaml}); the scratch warehouse is another database with the same schema.
+ * script reverts its up script (on a scratch warehouse). The warehouse is built by the real deployment of the test
+ * star schema ({@code TestStar}, {@code definitions/test-star.yaml}); the scratch warehouse is another database with
+ * the same schema.
  */
 class GeneratedMigrationsIT {
 

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,7 +8,6 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.file.Path;
@@ -58,14 +57,11 @@ class ApplyConsistencyIT {
 
     @Test
     void shouldNeverShowHalfASourceTransactionToAConcurrentReader() throws Exception {
+        TestStar.createSourceTables(services, "csrc");
         services.execute("csrc",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigserial PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)",
+                // The writers add items without choosing their ids.
+                "CREATE SEQUENCE order_item_ids OWNED BY order_items.id",
+                "ALTER TABLE order_items ALTER COLUMN id SET DEFAULT nextval('order_item_ids')",
                 "INSERT INTO customers SELECT g, 'c' || g, 'c' || g || '@x.org', 'city ' || (g % 7) "
                         + "FROM generate_series(1, 50) g",
                 "INSERT INTO categories VALUES (1, 'Books')",
@@ -79,6 +75,8 @@ class ApplyConsistencyIT {
         services.database("cdw");
         WarehouseDeployment deployment = WarehouseDeployment.deploy(TestStar.definition(dir, services,
                 PIPELINE, "csrc", "cdw", "star_dw"));
+        assertThat(deployment.tables()).as("the source's catalog describes the tables as TestStar does")
+                .isEqualTo(TestStar.TABLES);
         String url = services.jdbcUrl("csrc");
         String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
         PostgresCdcSource extract = new PostgresCdcSource(ExtractSettings.of(PIPELINE, "localhost",

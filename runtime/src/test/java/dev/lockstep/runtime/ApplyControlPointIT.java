@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static dev.lockstep.warehouse.testing.TestStar.item;
@@ -15,8 +15,6 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.ApplyStage;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static dev.lockstep.warehouse.testing.TestStar.item;
@@ -15,8 +15,6 @@ import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.quality.AggregateOutcome;
-import dev.lockstep.runtime.AggregateChecks;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.testing.TestStar;
 import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
@@ -39,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every rule kind with every {@code on_fail} it allows, table-driven over one input stream and one set of services:
- * each case deploys the shop star schema with its one rule (its own pipeline and warehouse schema), applies the same
+ * each case deploys the test star schema with its one rule (its own pipeline and warehouse schema), applies the same
  * changes, and states which keys of its target loaded, which were quarantined (by rule), whether an alert is open
  * and whether the pipeline stopped. Aggregate rules are run as the alerting timer runs them.
  *
