@@ -54,7 +54,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Writes change envelopes straight to a pipeline's changes topic, byte for byte as the extract
  * ({@code ChangeEncoder}, {@code ConnectToAvro}, {@code ExtractConsumer}) writes what Debezium reads from
- * PostgreSQL with pgoutput, so that an applier test needs no source database streaming.
+ * PostgreSQL with pgoutput, so that an applier test needs no source database streaming. Connectors'
+ * {@code ChangeEnvelopesMatchExtractIT} runs the extract and this writer on the same rows and holds the two to the
+ * same schemas and bytes.
  *
  * <p>Rows are column → Java value: {@code Integer}/{@code Long} (int2, int4, int8), {@code String} (text,
  * varchar), {@code BigDecimal} (numeric), {@code Boolean}, {@code LocalDate} (date), {@code Instant} or

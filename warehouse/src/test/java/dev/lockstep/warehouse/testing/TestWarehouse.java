@@ -187,7 +187,7 @@ public record TestWarehouse(PipelineDefinition definition, StarSchema star, List
     }
 
     /** A source catalog that knows {@code tables} only, on a server with logical decoding. */
-    public static SourceCatalog catalog(Map<TableId, SourceTable> tables) {
+    private static SourceCatalog catalog(Map<TableId, SourceTable> tables) {
         return new SourceCatalog() {
             @Override
             public Map<TableId, SourceTable> describe(Collection<TableId> ids) {
