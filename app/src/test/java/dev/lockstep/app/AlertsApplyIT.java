@@ -1,16 +1,19 @@
 package dev.lockstep.app;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.lockstep.runtime.WarehouseDeployment;
 import com.sun.net.httpserver.HttpServer;
 import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.quality.alert.Alert;
 import dev.lockstep.quality.alert.AlertEvents;
 import dev.lockstep.quality.alert.AlertType;
+import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,9 +56,9 @@ class AlertsApplyIT {
         });
         webhook.start();
         try {
-            StarShop.createSourceTables(services, "asrc");
+            TestStar.createSourceTables(services, "asrc");
             services.database("adw");
-            Path file = StarShop.definition(dir, services, PIPELINE, "asrc", "adw", "shop_dw");
+            Path file = TestStar.definition(dir, services, PIPELINE, "asrc", "adw", "star_dw");
             Files.writeString(file, Files.readString(file) + """
                     quality:
                       - { rule: accepted_values, name: known_city, target: customer, columns: [city], values: [Paris],
@@ -68,9 +71,9 @@ class AlertsApplyIT {
             try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
                     deployment.tables())) {
                 envelopes.snapshot(Map.of("public.customers", IntStream.rangeClosed(1, 10_000)
-                        .mapToObj(i -> StarSchemaApplyIT.customer(i, "C" + i, "c" + i + "@x.org", "Lyon")).toList()));
+                        .mapToObj(i -> customer(i, "C" + i, "c" + i + "@x.org", "Lyon")).toList()));
                 envelopes.begin(Instant.parse("2026-05-01T10:00:00Z"))
-                        .update("public.customers", StarSchemaApplyIT.customer(1, "C1", "c1@x.org", "Paris")).commit();
+                        .update("public.customers", customer(1, "C1", "c1@x.org", "Paris")).commit();
             }
 
             try (ChildJvm apply = ChildJvm.of(Lockstep.class).args("apply", file.toString(), "--kafka",
@@ -94,7 +97,7 @@ class AlertsApplyIT {
         assertThat(fromKafka.get(1).data().violations()).as("every violation counted on the one open alert")
                 .isEqualTo(10_000);
         assertThat(services.query("adw", "SELECT count(*) FROM lockstep.open_alerts")).containsExactly("0");
-        assertThat(services.query("adw", "SELECT count(*) FROM shop_dw.dim_customer WHERE customer_key <> -1 AND is_current"))
+        assertThat(services.query("adw", "SELECT count(*) FROM star_dw.dim_customer WHERE customer_key <> -1 AND is_current"))
                 .as("warn loads the rows").containsExactly("10000");
     }
 

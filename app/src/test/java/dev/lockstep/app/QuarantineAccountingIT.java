@@ -18,6 +18,7 @@ import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.Reconciliation;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -71,9 +72,9 @@ class QuarantineAccountingIT {
 
     @Test
     void shouldAccountForEverySourceRowAndReplayExactlyOnce(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "asrc");
+        TestStar.createSourceTables(services, "asrc");
         services.database("adw");
-        Path file = StarShop.definition(dir, services, PIPELINE, "asrc", "adw", "shop_dw");
+        Path file = TestStar.definition(dir, services, PIPELINE, "asrc", "adw", "star_dw");
         Files.writeString(file, Files.readString(file) + """
                 quality:
                   - { rule: not_null, target: customer, columns: [email], on_fail: quarantine }
@@ -121,7 +122,7 @@ class QuarantineAccountingIT {
             }
             source("INSERT INTO customers VALUES (7, 'Gil', 'g@x.org', 'Bonn')");
             awaitApplied(apply);
-            assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 7")).containsExactly("1");
+            assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE id = 7")).containsExactly("1");
             assertThat(dw("SELECT encode(raw_record, 'hex') || ' ' || reason FROM lockstep.quarantine WHERE cause = "
                     + "'undecodable'")).singleElement().asString().startsWith("c3010102030405060708" + "2a ")
                     .contains("unknown schema fingerprint");
@@ -129,25 +130,25 @@ class QuarantineAccountingIT {
             // The poison row, fixed in the source, loads through the stream; its ledger row no longer stands.
             source("UPDATE order_items SET pack_size = 2 WHERE id = 1002");
             awaitApplied(apply);
-            assertThat(dw("SELECT per_pack::text FROM shop_dw.fact_order_line WHERE id = 1002")).containsExactly("2");
+            assertThat(dw("SELECT per_pack::text FROM star_dw.fact_order_line WHERE id = 1002")).containsExactly("2");
             assertThat(dw("SELECT status FROM lockstep.quarantine WHERE cause = 'runtime_error'"))
                     .containsExactly("superseded");
             assertThat(cli("quarantine", "replay", file.toString(), "--all", "--kafka", services.bootstrapServers()))
                     .contains("0 row(s) loaded").contains("1 still undecodable");
-            assertThat(dw("SELECT count(*) FROM shop_dw.fact_order_line WHERE id = 1002")).containsExactly("1");
+            assertThat(dw("SELECT count(*) FROM star_dw.fact_order_line WHERE id = 1002")).containsExactly("1");
             assertAccounted(deployment);
 
             // Ada leaves: her email is free, and Eve's quarantined row can now be replayed.
             source("DELETE FROM customers WHERE id = 1");
             awaitApplied(apply);
-            assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 5")).containsExactly("0");
+            assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE id = 5")).containsExactly("0");
             assertThat(cli("quarantine", "replay", file.toString(), "--rule", "unique_customer_email", "--kafka",
                     services.bootstrapServers())).contains("1 row(s) loaded, 0 diverted again");
-            assertThat(dw("SELECT email || ' ' || is_current FROM shop_dw.dim_customer WHERE id = 5"))
+            assertThat(dw("SELECT email || ' ' || is_current FROM star_dw.dim_customer WHERE id = 5"))
                     .containsExactly("a@x.org true");
             assertThat(cli("quarantine", "replay", file.toString(), "--rule", "unique_customer_email", "--kafka",
                     services.bootstrapServers())).as("nothing left to replay").contains("0 row(s) loaded");
-            assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE id = 5")).containsExactly("1");
+            assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE id = 5")).containsExactly("1");
             assertAccounted(deployment);
         } finally {
             applying.set(false);
@@ -182,9 +183,9 @@ class QuarantineAccountingIT {
             Set<String> source = new TreeSet<>(services.query("asrc", "SELECT id::text FROM "
                     + SOURCE_TABLES.get(target)));
             Set<String> warehouse = new TreeSet<>(dw(target.equals("customer") || target.equals("product")
-                    ? "SELECT id::text FROM shop_dw.dim_" + target + " WHERE " + target + "_key <> -1 AND NOT "
+                    ? "SELECT id::text FROM star_dw.dim_" + target + " WHERE " + target + "_key <> -1 AND NOT "
                     + "is_inferred AND NOT is_deleted" + (target.equals("customer") ? " AND is_current" : "")
-                    : "SELECT id::text FROM shop_dw.fact_" + target + " WHERE NOT is_deleted"));
+                    : "SELECT id::text FROM star_dw.fact_" + target + " WHERE NOT is_deleted"));
             Set<String> quarantined = new TreeSet<>(dw("SELECT DISTINCT natural_key ->> 'id' FROM lockstep.quarantine "
                     + "WHERE pipeline = '" + PIPELINE + "' AND target = '" + target + "' AND status = 'open'"));
             Set<String> union = new TreeSet<>(warehouse);
@@ -202,7 +203,7 @@ class QuarantineAccountingIT {
     private static Void apply(WarehouseDeployment deployment, KafkaSchemaStore store, AtomicBoolean applying)
             throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("adw"), services.user(), services.password())) {
-            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "star_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 5_000, Optional.of(deployment.star()));
             EnvelopeCodec codec = new EnvelopeCodec(store);
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
@@ -224,7 +225,7 @@ class QuarantineAccountingIT {
         String marker = "Pens " + MARKERS.incrementAndGet();
         source("UPDATE categories SET name = '" + marker + "' WHERE id = 1");
         await().atMost(Duration.ofMinutes(1)).failFast("the apply stopped", apply::isDone).until(() ->
-                dw("SELECT name FROM " + RawLayerDdl.qualified("shop_dw", TableId.parse("public.categories")))
+                dw("SELECT name FROM " + RawLayerDdl.qualified("star_dw", TableId.parse("public.categories")))
                         .equals(List.of(marker)));
     }
 

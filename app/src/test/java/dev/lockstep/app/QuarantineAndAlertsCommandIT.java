@@ -1,10 +1,14 @@
 package dev.lockstep.app;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -28,9 +32,9 @@ class QuarantineAndAlertsCommandIT {
 
     @Test
     void shouldListShowAndDiscardQuarantinedRowsAndPrintAlerts(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "qsrc");
+        TestStar.createSourceTables(services, "qsrc");
         services.database("qdw");
-        Path file = StarShop.definition(dir, services, PIPELINE, "qsrc", "qdw", "shop_dw");
+        Path file = TestStar.definition(dir, services, PIPELINE, "qsrc", "qdw", "star_dw");
         Files.writeString(file, Files.readString(file) + """
                 quality:
                   - { rule: regex, name: capitalised, target: customer, columns: [name], pattern: '^[A-Z]' }
@@ -38,9 +42,9 @@ class QuarantineAndAlertsCommandIT {
         WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
                 deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org", "Oslo"),
-                    StarSchemaApplyIT.customer(2, "bob", "bob@x.org", "Rome"))));
-            StarShop.applyAll(services, "qdw", PIPELINE, deployment, store);
+            envelopes.snapshot(Map.of("public.customers", List.of(customer(1, "Ada", "a@x.org", "Oslo"),
+                    customer(2, "bob", "bob@x.org", "Rome"))));
+            TestWarehouse.applyAll(services, "qdw", PIPELINE, deployment.star(), store);
         }
         String id = services.query("qdw", "SELECT quarantine_id::text FROM lockstep.quarantine").get(0);
 

@@ -1,19 +1,19 @@
-package dev.lockstep.app;
+package dev.lockstep.warehouse.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.lockstep.connectors.PostgresSourceCatalog;
-import dev.lockstep.core.definition.SourcePostgres;
+import dev.lockstep.core.definition.live.ReplicaIdentity;
+import dev.lockstep.core.definition.live.SourceColumn;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.migrations.WarehouseMigrations;
-import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -25,26 +25,39 @@ import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.ds.PGSimpleDataSource;
 
-/** Change envelopes written by {@link ChangeEnvelopes} are read and applied to the raw layer unchanged. */
+/**
+ * Change envelopes written by {@link ChangeEnvelopes} (which writes what the extract writes: connectors'
+ * {@code ChangeEnvelopesMatchExtractIT}) are read and applied to the raw layer unchanged, every type it writes.
+ */
 class ChangeEnvelopesIT {
 
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
 
     static final String PIPELINE = "envit";
+    /**
+     * {@code public.customers (id bigint PRIMARY KEY, name text NOT NULL, balance numeric(12,2), seen_at timestamptz,
+     * born date, active boolean)}, as the source's catalog describes it.
+     */
+    static final SourceTable CUSTOMERS = new SourceTable(TableId.parse("public.customers"), true, "table", List.of(
+            new SourceColumn("id", "bigint", SourceColumn.Kind.BASE, "bigint", true),
+            new SourceColumn("name", "text", SourceColumn.Kind.BASE, "text", true),
+            new SourceColumn("balance", "numeric(12,2)", SourceColumn.Kind.BASE, "numeric(12,2)", false),
+            new SourceColumn("seen_at", "timestamp with time zone", SourceColumn.Kind.BASE,
+                    "timestamp with time zone", false),
+            new SourceColumn("born", "date", SourceColumn.Kind.BASE, "date", false),
+            new SourceColumn("active", "boolean", SourceColumn.Kind.BASE, "boolean", false)),
+            List.of("id"), new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of("id")));
     static final String COLUMNS = "id, name, balance, seen_at AT TIME ZONE 'UTC', born, active, _deleted, "
             + "_position_lsn, _position_seq";
 
     @Test
     void shouldApplyWrittenSnapshotAndTransactionsToRawLayer() throws Exception {
-        services.execute("envsrc", "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, "
-                + "balance numeric(12,2), seen_at timestamptz, born date, active boolean)");
-        Map<TableId, SourceTable> tables = describe("envsrc", TableId.parse("public.customers"));
+        Map<TableId, SourceTable> tables = Map.of(CUSTOMERS.id(), CUSTOMERS);
         buildWarehouse("envdw", tables);
         StreamPosition snapshot;
         StreamPosition first;
@@ -107,28 +120,19 @@ class ChangeEnvelopesIT {
         return row;
     }
 
-    private static Map<TableId, SourceTable> describe(String database, TableId... tables) {
-        SourcePostgres source = new SourcePostgres(Optional.of(services.jdbcUrl(database)), Optional.empty(), 5432,
-                Optional.empty(), services.user(), Optional.empty(), "lockstep_" + PIPELINE, "lockstep_" + PIPELINE);
-        try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(source)) {
-            return catalog.describe(List.of(tables));
-        }
-    }
-
-    private static void buildWarehouse(String database, Map<TableId, SourceTable> tables) {
+    /** The warehouse as a deployment builds it: the control schema, then the generated raw layer. */
+    private static void buildWarehouse(String database, Map<TableId, SourceTable> tables) throws SQLException {
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setUrl(services.jdbcUrl(database));
         dataSource.setUser(services.user());
         dataSource.setPassword(services.password());
-        WarehouseMigrations.Result migrated = WarehouseMigrations.builder().dataSource(dataSource).pipeline(PIPELINE)
-                .warehouseSchema("dw").deployment(1, "pipeline: " + PIPELINE, "0".repeat(64))
-                .build().apply(List.of(RawLayerDdl.create("dw", tables.values(), 1)));
-        assertThat(migrated.applied()).containsExactly(1);
+        TestWarehouse.migrate(dataSource, PIPELINE, "dw", "pipeline: " + PIPELINE,
+                List.of(RawLayerDdl.create("dw", tables.values(), 1)));
     }
 
     private static void applyUntilCaughtUp(String database, Map<TableId, SourceTable> tables, KafkaSchemaStore store)
             throws SQLException {
-        long end = StarShop.endOffset(services.bootstrapServers(), PIPELINE);
+        long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), PIPELINE);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(database), services.user(),
                 services.password())) {
             WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "dw", tables, 1, 5000);

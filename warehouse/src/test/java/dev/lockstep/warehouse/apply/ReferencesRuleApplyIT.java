@@ -1,10 +1,16 @@
-package dev.lockstep.app;
+package dev.lockstep.warehouse.apply;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
+import static dev.lockstep.warehouse.testing.TestStar.item;
+import static dev.lockstep.warehouse.testing.TestStar.order;
+import static dev.lockstep.warehouse.testing.TestStar.product;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,39 +35,38 @@ class ReferencesRuleApplyIT {
 
     @Test
     void shouldActOnMembersStillInferredAfterGraceOnly(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "fsrc");
         services.database("fdw");
-        Path file = StarShop.definition(dir, services, PIPELINE, "fsrc", "fdw", "shop_dw");
+        Path file = TestStar.definition(dir, services, PIPELINE, "fsrc", "fdw", "star_dw");
         Files.writeString(file, Files.readString(file) + """
                 quality:
                   - { rule: references, target: order_line, dimension: product, grace: 1s }
                   - { rule: references, name: known_customer, target: order, dimension: customer, grace: 1s,
                       on_fail: quarantine }
                 """);
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        TestWarehouse deployment = TestWarehouse.deploy(file);
         Instant t = Instant.parse("2026-07-01T10:00:00Z");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
                 deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "A", "a@x.org", "Oslo"))));
-            envelopes.begin(t).insert("public.orders", StarSchemaApplyIT.order(100, 9, "2026-07-01T09:00:00Z", "2"))
-                    .insert("public.orders", StarSchemaApplyIT.order(101, 1, "2026-07-01T09:00:00Z", "2"))
-                    .insert("public.order_items", StarSchemaApplyIT.item(1000, 101, 77, 1, "1.00", 1))
-                    .insert("public.order_items", StarSchemaApplyIT.item(1001, 101, 78, 1, "1.00", 1)).commit();
+            envelopes.snapshot(Map.of("public.customers", List.of(customer(1, "A", "a@x.org", "Oslo"))));
+            envelopes.begin(t).insert("public.orders", order(100, 9, "2026-07-01T09:00:00Z", "2"))
+                    .insert("public.orders", order(101, 1, "2026-07-01T09:00:00Z", "2"))
+                    .insert("public.order_items", item(1000, 101, 77, 1, "1.00", 1))
+                    .insert("public.order_items", item(1001, 101, 78, 1, "1.00", 1)).commit();
             envelopes.begin(t.plusSeconds(1)).insert("public.products",
-                    StarSchemaApplyIT.product(78, "Arrived", 1, "1.00")).commit();
-            StarShop.applyAll(services, "fdw", PIPELINE, deployment, store);
+                    product(78, "Arrived", 1, "1.00")).commit();
+            TestWarehouse.applyAll(services, "fdw", PIPELINE, deployment.star(), store);
         }
-        assertThat(dw("SELECT count(*) FROM shop_dw.dim_product WHERE is_inferred")).containsExactly("1");
+        assertThat(dw("SELECT count(*) FROM star_dw.dim_product WHERE is_inferred")).containsExactly("1");
 
-        StarShop.checkReferencesUntil(services, "fdw", PIPELINE, deployment, () -> dw("SELECT product_key::text FROM "
-                + "shop_dw.fact_order_line WHERE id = 1000").equals(List.of("-1"))
-                && dw("SELECT count(*) FROM shop_dw.fact_order WHERE id = 100").equals(List.of("0")));
+        TestWarehouse.checkReferencesUntil(services, "fdw", PIPELINE, deployment.star(), () -> dw("SELECT product_key::text FROM "
+                + "star_dw.fact_order_line WHERE id = 1000").equals(List.of("-1"))
+                && dw("SELECT count(*) FROM star_dw.fact_order WHERE id = 100").equals(List.of("0")));
 
-        assertThat(dw("SELECT p.name FROM shop_dw.fact_order_line f JOIN shop_dw.dim_product p USING (product_key) "
+        assertThat(dw("SELECT p.name FROM star_dw.fact_order_line f JOIN star_dw.dim_product p USING (product_key) "
                 + "WHERE f.id = 1001")).as("completed within the grace: kept").containsExactly("Arrived");
         assertThat(dw("SELECT rule || ' ' || target || ' ' || natural_key::text FROM lockstep.quarantine"))
                 .containsExactly("known_customer order {\"id\": 100}");
-        assertThat(dw("SELECT id::text FROM shop_dw.fact_order ORDER BY id")).containsExactly("101");
+        assertThat(dw("SELECT id::text FROM star_dw.fact_order ORDER BY id")).containsExactly("101");
         assertThat(dw("SELECT rule || ' ' || violations FROM lockstep.open_alerts ORDER BY rule"))
                 .containsExactly("known_customer 1", "references_order_line_product 1");
     }

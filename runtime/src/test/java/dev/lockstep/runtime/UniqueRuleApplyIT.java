@@ -1,10 +1,13 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -28,9 +31,9 @@ class UniqueRuleApplyIT {
 
     @Test
     void shouldKeepOneKeyPerValueAndReleaseValuesOnUpdateAndDelete(@TempDir Path dir) throws Exception {
-        StarShop.createSourceTables(services, "usrc");
+        TestStar.createSourceTables(services, "usrc");
         services.database("udw");
-        Path file = StarShop.definition(dir, services, PIPELINE, "usrc", "udw", "shop_dw");
+        Path file = TestStar.definition(dir, services, PIPELINE, "usrc", "udw", "star_dw");
         Files.writeString(file, Files.readString(file) + """
                 quality:
                   - { rule: unique, target: customer, columns: [email] }
@@ -42,33 +45,33 @@ class UniqueRuleApplyIT {
         Instant t = Instant.parse("2026-06-01T10:00:00Z");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE,
                 deployment.tables()); KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "A", "a@x.org", "Oslo"),
-                    StarSchemaApplyIT.customer(2, "B", "b@x.org", "Rome"))));
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            envelopes.snapshot(Map.of("public.customers", List.of(customer(1, "A", "a@x.org", "Oslo"),
+                    customer(2, "B", "b@x.org", "Rome"))));
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
 
             // Against the warehouse: 1 owns a@x.org (the rule sees lower(email), as the dimension has it).
-            envelopes.begin(t).insert("public.customers", StarSchemaApplyIT.customer(3, "C", "A@x.org", "Oslo")).commit();
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            envelopes.begin(t).insert("public.customers", customer(3, "C", "A@x.org", "Oslo")).commit();
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
             // Within one batch: 4 came first.
             envelopes.begin(t.plusSeconds(1)).insert("public.customers",
-                    StarSchemaApplyIT.customer(4, "D", "c@x.org", "Oslo")).commit();
+                    customer(4, "D", "c@x.org", "Oslo")).commit();
             envelopes.begin(t.plusSeconds(2)).insert("public.customers",
-                    StarSchemaApplyIT.customer(5, "E", "c@x.org", "Oslo")).commit();
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+                    customer(5, "E", "c@x.org", "Oslo")).commit();
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
             // An update releases a value in the same batch that claims it.
             envelopes.begin(t.plusSeconds(3)).update("public.customers",
-                    StarSchemaApplyIT.customer(1, "A", "z@x.org", "Oslo")).insert("public.customers",
-                    StarSchemaApplyIT.customer(6, "F", "a@x.org", "Oslo")).commit();
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+                    customer(1, "A", "z@x.org", "Oslo")).insert("public.customers",
+                    customer(6, "F", "a@x.org", "Oslo")).commit();
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
             // A delete releases a value a later batch claims.
             envelopes.begin(t.plusSeconds(4)).delete("public.customers", Map.of("id", 2L)).commit();
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
             envelopes.begin(t.plusSeconds(5)).insert("public.customers",
-                    StarSchemaApplyIT.customer(7, "G", "b@x.org", "Oslo")).commit();
-            StarShop.applyAll(services, "udw", PIPELINE, deployment, store);
+                    customer(7, "G", "b@x.org", "Oslo")).commit();
+            TestWarehouse.applyAll(services, "udw", PIPELINE, deployment.star(), store);
         }
 
-        assertThat(services.query("udw", "SELECT id || ' ' || email FROM shop_dw.dim_customer WHERE is_current "
+        assertThat(services.query("udw", "SELECT id || ' ' || email FROM star_dw.dim_customer WHERE is_current "
                 + "AND NOT is_deleted AND customer_key <> -1 ORDER BY id"))
                 .containsExactly("1 z@x.org", "4 c@x.org", "6 a@x.org", "7 b@x.org");
         assertThat(services.query("udw", "SELECT rule || ' ' || natural_key::text || ' ' || reason "
@@ -82,7 +85,7 @@ class UniqueRuleApplyIT {
     }
 
     private static List<String> ruleIndexes() throws Exception {
-        return services.query("udw", "SELECT indexdef FROM pg_indexes WHERE schemaname = 'shop_dw' AND "
+        return services.query("udw", "SELECT indexdef FROM pg_indexes WHERE schemaname = 'star_dw' AND "
                 + "starts_with(indexname, 'lockstep_rule_')");
     }
 }

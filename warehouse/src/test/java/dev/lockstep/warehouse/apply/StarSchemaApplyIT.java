@@ -1,11 +1,16 @@
-package dev.lockstep.app;
+package dev.lockstep.warehouse.apply;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
+import static dev.lockstep.warehouse.testing.TestStar.item;
+import static dev.lockstep.warehouse.testing.TestStar.order;
+import static dev.lockstep.warehouse.testing.TestStar.product;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
-import java.math.BigDecimal;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -24,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The apply transaction's transform and load steps, from change envelopes written directly to the changes topic:
  * SCD 2 versions from each source transaction of a batch, SCD 1, facts with surrogate keys resolved at commit
  * time, inferred members, lookups, run-time error quarantine, monthly partitions, and the replay guard. The
- * warehouse is built by the real deployment (type-checked definition, Flyway migrations). Tests run in order on
- * one stream.
+ * warehouse is built as a deployment builds it ({@link TestWarehouse}: type-checked definition, generated
+ * migrations). Tests run in order on one stream.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StarSchemaApplyIT {
@@ -38,15 +43,14 @@ class StarSchemaApplyIT {
 
     @TempDir
     static Path dir;
-    static WarehouseDeployment deployment;
+    static TestWarehouse deployment;
     static ChangeEnvelopes envelopes;
     static KafkaSchemaStore store;
 
     @BeforeAll
     static void deploy() throws Exception {
-        StarShop.createSourceTables(services, "src");
         services.database("dw");
-        deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services, PIPELINE, "src", "dw", "shop_dw"));
+        deployment = TestWarehouse.deploy(TestStar.definition(dir, services, PIPELINE, "src", "dw", "star_dw"));
         assertThat(deployment.applied()).containsExactly(1, 2);
         envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE, deployment.tables());
         store = KafkaSchemaStore.open(services.bootstrapServers());
@@ -71,11 +75,11 @@ class StarSchemaApplyIT {
         applyAll();
 
         assertThat(dw("SELECT id || ' ' || name || ' ' || city || ' ' || valid_from || ' ' || valid_to || ' ' "
-                + "|| is_current FROM shop_dw.dim_customer WHERE customer_key <> -1 ORDER BY id"))
+                + "|| is_current FROM star_dw.dim_customer WHERE customer_key <> -1 ORDER BY id"))
                 .containsExactly("1 Ada Paris -infinity infinity true", "2 Bob Unknown -infinity infinity true",
                         "3 Cy Lyon -infinity infinity true");
-        assertThat(dw("SELECT email FROM shop_dw.dim_customer WHERE id = 1")).containsExactly("ada@x.org");
-        assertThat(dw("SELECT name || ' ' || category || ' ' || list_price FROM shop_dw.dim_product "
+        assertThat(dw("SELECT email FROM star_dw.dim_customer WHERE id = 1")).containsExactly("ada@x.org");
+        assertThat(dw("SELECT name || ' ' || category || ' ' || list_price FROM star_dw.dim_product "
                 + "WHERE product_key <> -1 ORDER BY id")).containsExactly("Dune Books 9.90", "Emma Books 5.00");
     }
 
@@ -97,12 +101,12 @@ class StarSchemaApplyIT {
         applyAll();
 
         assertThat(dw("SELECT name || ' ' || city || ' ' || valid_from || ' ' || valid_to || ' ' || is_current "
-                + "FROM shop_dw.dim_customer WHERE id = 1 ORDER BY valid_from")).containsExactly(
+                + "FROM star_dw.dim_customer WHERE id = 1 ORDER BY valid_from")).containsExactly(
                 "Ada Paris -infinity " + ts(t1) + " false",
                 "Ada Berlin " + ts(t1) + " " + ts(t2) + " false",
                 "Ada Oslo " + ts(t2) + " " + ts(t3) + " false",
                 "Ada L. Madrid " + ts(t3) + " infinity true");
-        assertThat(dw("SELECT count(DISTINCT _loaded_at) FROM shop_dw.dim_customer WHERE id = 1 "
+        assertThat(dw("SELECT count(DISTINCT _loaded_at) FROM star_dw.dim_customer WHERE id = 1 "
                 + "AND valid_from > '-infinity'")).as("the three versions were written by one warehouse transaction")
                 .containsExactly("1");
     }
@@ -122,12 +126,12 @@ class StarSchemaApplyIT {
 
         applyAll();
 
-        assertThat(dw("SELECT name || ' ' || list_price FROM shop_dw.dim_product WHERE id = 12"))
+        assertThat(dw("SELECT name || ' ' || list_price FROM star_dw.dim_product WHERE id = 12"))
                 .containsExactly("Faust II 8.00");
-        assertThat(dw("SELECT quantity || ' ' || amount FROM shop_dw.fact_order_line WHERE id = 1000"))
+        assertThat(dw("SELECT quantity || ' ' || amount FROM star_dw.fact_order_line WHERE id = 1000"))
                 .containsExactly("5 35.00");
-        assertThat(dw("SELECT total::text FROM shop_dw.fact_order WHERE id = 100")).containsExactly("35.00");
-        assertThat(dw("SELECT c.name FROM shop_dw.fact_order_line f JOIN shop_dw.dim_customer c USING (customer_key) "
+        assertThat(dw("SELECT total::text FROM star_dw.fact_order WHERE id = 100")).containsExactly("35.00");
+        assertThat(dw("SELECT c.name FROM star_dw.fact_order_line f JOIN star_dw.dim_customer c USING (customer_key) "
                 + "WHERE f.id = 1000")).containsExactly("Bob");
     }
 
@@ -139,43 +143,43 @@ class StarSchemaApplyIT {
                 .insert("public.order_items", item(1001, 101, 12, 1, "7.00", 1)).commit();
         applyAll();
         List<String> inferred = dw("SELECT customer_key || ' ' || is_inferred || ' ' || coalesce(name, '?') "
-                + "FROM shop_dw.dim_customer WHERE id = 99");
+                + "FROM star_dw.dim_customer WHERE id = 99");
         assertThat(inferred).singleElement().asString().endsWith(" true ?");
         String key = inferred.get(0).split(" ")[0];
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
 
         envelopes.begin(t.plusSeconds(60)).insert("public.customers", customer(99, "Zoe", "zoe@x.org", "Nice"))
                 .commit();
         applyAll();
 
         assertThat(dw("SELECT customer_key || ' ' || is_inferred || ' ' || name || ' ' || city || ' ' || is_current "
-                + "FROM shop_dw.dim_customer WHERE id = 99")).containsExactly(key + " false Zoe Nice true");
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
+                + "FROM star_dw.dim_customer WHERE id = 99")).containsExactly(key + " false Zoe Nice true");
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1001")).containsExactly(key);
     }
 
     @Test
     @Order(5)
     void shouldRederiveFactsWhenLookedUpRowChanges() throws Exception {
-        String bobKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 2").get(0);
-        String cyKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3").get(0);
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000")).containsExactly(bobKey);
+        String bobKey = dw("SELECT customer_key::text FROM star_dw.dim_customer WHERE id = 2").get(0);
+        String cyKey = dw("SELECT customer_key::text FROM star_dw.dim_customer WHERE id = 3").get(0);
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1000")).containsExactly(bobKey);
 
         envelopes.begin(T0.plusSeconds(9000)).update("public.orders", order(100, 3, "2026-01-10T10:00:00Z", "35.00"))
                 .update("public.categories", Map.of("id", 1, "name", "Novels")).commit();
         applyAll();
 
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1000"))
                 .as("the order moved to another customer: its line follows").containsExactly(cyKey);
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order WHERE id = 100")).containsExactly(cyKey);
-        assertThat(dw("SELECT DISTINCT category FROM shop_dw.dim_product WHERE product_key <> -1"))
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order WHERE id = 100")).containsExactly(cyKey);
+        assertThat(dw("SELECT DISTINCT category FROM star_dw.dim_product WHERE product_key <> -1"))
                 .as("the category was renamed: every product in it is re-derived").containsExactly("Novels");
     }
 
     @Test
     @Order(6)
     void shouldKeepFactsOfALookedUpRowWhenOnlyAColumnTheyDoNotUseChanges() throws Exception {
-        String cyKey = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3 AND is_current").get(0);
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000")).containsExactly(cyKey);
+        String cyKey = dw("SELECT customer_key::text FROM star_dw.dim_customer WHERE id = 3 AND is_current").get(0);
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1000")).containsExactly(cyKey);
 
         // Cy moves (a new version of the customer), then only the order's total changes: the order lines use its
         // customer and date, not its total.
@@ -185,20 +189,20 @@ class StarSchemaApplyIT {
                 .commit();
         applyAll();
 
-        String cyMoved = dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 3 AND is_current").get(0);
+        String cyMoved = dw("SELECT customer_key::text FROM star_dw.dim_customer WHERE id = 3 AND is_current").get(0);
         assertThat(cyMoved).isNotEqualTo(cyKey);
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1000"))
                 .as("the line keeps the version it was resolved to when it or its order's customer changed")
                 .containsExactly(cyKey);
-        assertThat(dw("SELECT customer_key || ' ' || total FROM shop_dw.fact_order WHERE id = 100"))
+        assertThat(dw("SELECT customer_key || ' ' || total FROM star_dw.fact_order WHERE id = 100"))
                 .as("the order itself changed: resolved at its change").containsExactly(cyMoved + " 36.00");
 
         // The order moves to another customer: its line is re-derived.
         envelopes.begin(T0.plusSeconds(9300)).update("public.orders", order(100, 2, "2026-01-10T10:00:00Z", "36.00"))
                 .commit();
         applyAll();
-        assertThat(dw("SELECT customer_key::text FROM shop_dw.fact_order_line WHERE id = 1000"))
-                .containsExactly(dw("SELECT customer_key::text FROM shop_dw.dim_customer WHERE id = 2 AND is_current")
+        assertThat(dw("SELECT customer_key::text FROM star_dw.fact_order_line WHERE id = 1000"))
+                .containsExactly(dw("SELECT customer_key::text FROM star_dw.dim_customer WHERE id = 2 AND is_current")
                         .get(0));
     }
 
@@ -212,12 +216,12 @@ class StarSchemaApplyIT {
 
         applyAll();
 
-        assertThat(dw("SELECT id::text FROM shop_dw.fact_order_line WHERE order_id = 102 ORDER BY id"))
+        assertThat(dw("SELECT id::text FROM star_dw.fact_order_line WHERE order_id = 102 ORDER BY id"))
                 .containsExactly("1002", "1004");
         assertThat(dw("SELECT cause || ' ' || target || ' ' || source_table || ' ' || natural_key::text || ' ' "
                 + "|| sql_state || ' ' || reason FROM lockstep.quarantine WHERE cause = 'runtime_error'"))
                 .containsExactly("runtime_error order_line public.order_items {\"id\": 1003} 22012 division by zero");
-        assertThat(dw("SELECT id::text FROM shop_dw.fact_order WHERE id = 102")).containsExactly("102");
+        assertThat(dw("SELECT id::text FROM star_dw.fact_order WHERE id = 102")).containsExactly("102");
     }
 
     @Test
@@ -227,16 +231,16 @@ class StarSchemaApplyIT {
         envelopes.begin(T0.plusSeconds(11_000)).insert("public.orders", order(103, 1, "2026-01-31T23:30:00Z", "5.00"))
                 .insert("public.order_items", item(1005, 103, 10, 1, "5.00", 1)).commit();
         applyAll();
-        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM shop_dw.fact_order_line WHERE id = 1005"))
-                .containsExactly("shop_dw.fact_order_line_2026_02 20260201");
+        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM star_dw.fact_order_line WHERE id = 1005"))
+                .containsExactly("star_dw.fact_order_line_2026_02 20260201");
 
         envelopes.begin(T0.plusSeconds(12_000)).update("public.orders", order(103, 1, "2026-03-15T12:00:00Z", "5.00"))
                 .commit();
         applyAll();
 
-        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM shop_dw.fact_order_line WHERE id = 1005"))
-                .containsExactly("shop_dw.fact_order_line_2026_03 20260315");
-        assertThat(dw("SELECT count(*) FROM shop_dw.fact_order_line WHERE id = 1005")).containsExactly("1");
+        assertThat(dw("SELECT tableoid::regclass || ' ' || date_key FROM star_dw.fact_order_line WHERE id = 1005"))
+                .containsExactly("star_dw.fact_order_line_2026_03 20260315");
+        assertThat(dw("SELECT count(*) FROM star_dw.fact_order_line WHERE id = 1005")).containsExactly("1");
     }
 
     @Test
@@ -246,9 +250,9 @@ class StarSchemaApplyIT {
                 .commit();
         applyAll();
 
-        assertThat(dw("SELECT max(date)::text FROM shop_dw.dim_date")).containsExactly("2031-01-02");
-        assertThat(dw("SELECT count(*) FROM shop_dw.dim_date WHERE date > '2030-12-31'")).containsExactly("2");
-        assertThat(dw("SELECT d.day_name || ' ' || d.iso_week FROM shop_dw.fact_order f JOIN shop_dw.dim_date d "
+        assertThat(dw("SELECT max(date)::text FROM star_dw.dim_date")).containsExactly("2031-01-02");
+        assertThat(dw("SELECT count(*) FROM star_dw.dim_date WHERE date > '2030-12-31'")).containsExactly("2");
+        assertThat(dw("SELECT d.day_name || ' ' || d.iso_week FROM star_dw.fact_order f JOIN star_dw.dim_date d "
                 + "USING (date_key) WHERE f.id = 104")).containsExactly("Thursday 1");
     }
 
@@ -260,9 +264,9 @@ class StarSchemaApplyIT {
                 .delete("public.customers", Map.of("id", 2L)).commit();
         applyAll();
 
-        assertThat(dw("SELECT is_deleted || ' ' || quantity FROM shop_dw.fact_order_line WHERE id = 1004"))
+        assertThat(dw("SELECT is_deleted || ' ' || quantity FROM star_dw.fact_order_line WHERE id = 1004"))
                 .containsExactly("true 1");
-        assertThat(dw("SELECT is_deleted || ' ' || is_current || ' ' || valid_to FROM shop_dw.dim_customer "
+        assertThat(dw("SELECT is_deleted || ' ' || is_current || ' ' || valid_to FROM star_dw.dim_customer "
                 + "WHERE id = 2")).containsExactly("true false " + ts(t));
     }
 
@@ -272,7 +276,7 @@ class StarSchemaApplyIT {
         List<String> tables = List.of("dim_customer", "dim_product", "dim_date", "fact_order_line", "fact_order");
         Map<String, List<String>> before = new LinkedHashMap<>();
         for (String table : tables) {
-            before.put(table, dw("SELECT t::text FROM shop_dw." + table + " t ORDER BY 1"));
+            before.put(table, dw("SELECT t::text FROM star_dw." + table + " t ORDER BY 1"));
         }
         List<String> quarantine = dw("SELECT quarantine_id::text FROM lockstep.quarantine ORDER BY 1");
         services.execute("dw", "UPDATE lockstep.offsets SET next_offset = 0, commit_lsn = 0, sequence = 0");
@@ -280,7 +284,7 @@ class StarSchemaApplyIT {
         applyAll();
 
         for (String table : tables) {
-            assertThat(dw("SELECT t::text FROM shop_dw." + table + " t ORDER BY 1")).as(table)
+            assertThat(dw("SELECT t::text FROM star_dw." + table + " t ORDER BY 1")).as(table)
                     .isEqualTo(before.get(table));
         }
         assertThat(dw("SELECT quarantine_id::text FROM lockstep.quarantine ORDER BY 1")).isEqualTo(quarantine);
@@ -300,8 +304,8 @@ class StarSchemaApplyIT {
         applyAll();
 
         assertThat(dw("SELECT count(*) || ' ' || sum(amount) || ' ' || count(DISTINCT _loaded_at) "
-                + "FROM shop_dw.fact_order_line WHERE order_id = 105")).containsExactly("60000 60000.00 1");
-        assertThat(dw("SELECT count(*) FROM shop_dw_raw.order_items WHERE order_id = 105")).containsExactly("60000");
+                + "FROM star_dw.fact_order_line WHERE order_id = 105")).containsExactly("60000 60000.00 1");
+        assertThat(dw("SELECT count(*) FROM star_dw_raw.order_items WHERE order_id = 105")).containsExactly("60000");
     }
 
     @Test
@@ -313,33 +317,10 @@ class StarSchemaApplyIT {
 
         applyAll();
 
-        assertThat(dw("SELECT count(*) FROM shop_dw.dim_customer WHERE is_current AND customer_key <> -1"))
+        assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE is_current AND customer_key <> -1"))
                 .as("a truncate closes every member's version, also one changed just before it").containsExactly("0");
-        assertThat(dw("SELECT city || ' ' || is_deleted || ' ' || valid_to FROM shop_dw.dim_customer WHERE id = 3 "
+        assertThat(dw("SELECT city || ' ' || is_deleted || ' ' || valid_to FROM star_dw.dim_customer WHERE id = 3 "
                 + "ORDER BY valid_from DESC LIMIT 1")).containsExactly("Brest true " + ts(t));
-    }
-
-    static Map<String, Object> customer(long id, String name, String email, String city) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("id", id);
-        row.put("name", name);
-        row.put("email", email);
-        row.put("city", city);
-        return row;
-    }
-
-    static Map<String, Object> product(long id, String name, int category, String price) {
-        return Map.of("id", id, "name", name, "category_id", category, "price", new BigDecimal(price));
-    }
-
-    static Map<String, Object> order(long id, long customer, String createdAt, String total) {
-        return Map.of("id", id, "customer_id", customer, "created_at", Instant.parse(createdAt), "total",
-                new BigDecimal(total));
-    }
-
-    static Map<String, Object> item(long id, long order, long product, int quantity, String unitPrice, int packSize) {
-        return Map.of("id", id, "order_id", order, "product_id", product, "quantity", quantity, "unit_price",
-                new BigDecimal(unitPrice), "pack_size", packSize);
     }
 
     /** PostgreSQL's text of a timestamptz in the warehouse session's zone (the test server's, UTC). */
@@ -353,6 +334,6 @@ class StarSchemaApplyIT {
 
     /** Applies everything on the changes topic, as one applier run (batches close when no more records are ready). */
     private static void applyAll() throws Exception {
-        StarShop.applyAll(services, "dw", PIPELINE, deployment, store);
+        TestWarehouse.applyAll(services, "dw", PIPELINE, deployment.star(), store);
     }
 }

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
@@ -6,10 +6,9 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.migrations.WarehouseMigrations;
-import dev.lockstep.runtime.PipelineFiles;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Generated migrations are real Flyway migrations: Flyway lists them, a second deployment is a no-op, and each down
- * script reverts its up script (on a scratch warehouse). The warehouse is built by the real deployment of the shop
- * star schema ({@code definitions/star-shop.yaml}); the scratch warehouse is another database with the same schema.
+ * script reverts its up script (on a scratch warehouse). The warehouse is built by the real deployment of the test
+ * star schema ({@code TestStar}, {@code definitions/test-star.yaml}); the scratch warehouse is another database with
+ * the same schema.
  */
 class GeneratedMigrationsIT {
 
@@ -61,9 +61,9 @@ class GeneratedMigrationsIT {
 
     @BeforeAll
     static void deploy() throws Exception {
-        StarShop.createSourceTables(services, "gmsrc");
+        TestStar.createSourceTables(services, "gmsrc");
         services.database("gmdw");
-        definition = StarShop.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
+        definition = TestStar.definition(dir, services, PIPELINE, "gmsrc", "gmdw", SCHEMA);
         deployment = WarehouseDeployment.deploy(definition);
         assertThat(deployment.applied()).containsExactly(1, 2);
         generated = StarSchemaDdl.migrations(deployment.star());
@@ -123,7 +123,7 @@ class GeneratedMigrationsIT {
 
     @Test
     void shouldRevertEachDownScriptOnScratchSchema() throws Exception {
-        Path file = StarShop.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
+        Path file = TestStar.definition(Files.createDirectories(dir.resolve("scratch")), services, PIPELINE,
                 "gmsrc", "gmscratch", SCHEMA);
         WarehouseMigrations migrations = migrationsAsDeployed(file);
         assertThat(migrations.apply(List.of()).applied()).isEmpty();

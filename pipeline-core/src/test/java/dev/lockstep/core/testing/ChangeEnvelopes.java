@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.core.testing;
 
 import static java.util.Objects.requireNonNull;
 
@@ -15,6 +15,7 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -53,7 +54,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Writes change envelopes straight to a pipeline's changes topic, byte for byte as the extract
  * ({@code ChangeEncoder}, {@code ConnectToAvro}, {@code ExtractConsumer}) writes what Debezium reads from
- * PostgreSQL with pgoutput, so that an applier test needs no source database streaming.
+ * PostgreSQL with pgoutput, so that an applier test needs no source database streaming. Connectors'
+ * {@code ChangeEnvelopesMatchExtractIT} runs the extract and this writer on the same rows and holds the two to the
+ * same schemas and bytes.
  *
  * <p>Rows are column → Java value: {@code Integer}/{@code Long} (int2, int4, int8), {@code String} (text,
  * varchar), {@code BigDecimal} (numeric), {@code Boolean}, {@code LocalDate} (date), {@code Instant} or
@@ -62,7 +65,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * into a delete's before-image, this writes the type's fallback: the catalog does not describe defaults, and the
  * applier ignores those values. Not thread-safe.
  */
-final class ChangeEnvelopes implements AutoCloseable {
+public final class ChangeEnvelopes implements AutoCloseable {
 
     /** The first commit LSN this writer uses on an empty topic ({@code 1/0}), and the step between commits. */
     private static final long FIRST_LSN = 1L << 32;
@@ -97,7 +100,7 @@ final class ChangeEnvelopes implements AutoCloseable {
      * Creates the changes topic (as the extract does) and the schema store when missing, and opens a
      * transactional producer; {@code tables} describe the source tables as {@code PostgresSourceCatalog} does.
      */
-    static ChangeEnvelopes open(String bootstrapServers, String pipeline, Map<TableId, SourceTable> tables) {
+    public static ChangeEnvelopes open(String bootstrapServers, String pipeline, Map<TableId, SourceTable> tables) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
             Topics.ensure(admin, TopicNames.changes(pipeline), 1, Map.of("retention.ms",
                     Long.toString(Duration.ofDays(7).toMillis()), "max.message.bytes",
@@ -126,7 +129,7 @@ final class ChangeEnvelopes implements AutoCloseable {
      * initial snapshot: op READ, outside any source transaction, at a new snapshot LSN with sequences 1…n, phase
      * SNAPSHOT and SNAPSHOT_LAST on the very last row, commit_ts the time of reading (now).
      */
-    void snapshot(Map<String, List<Map<String, Object>>> rowsByTable) {
+    public void snapshot(Map<String, List<Map<String, Object>>> rowsByTable) {
         int total = rowsByTable.values().stream().mapToInt(List::size).sum();
         if (total == 0) {
             return;
@@ -150,13 +153,32 @@ final class ChangeEnvelopes implements AutoCloseable {
     }
 
     /** Starts a source transaction that commits at {@code commitTs}; its commit LSN is taken when it commits. */
-    Tx begin(Instant commitTs) {
+    public Tx begin(Instant commitTs) {
         return new Tx(nextTxId++, micros(requireNonNull(commitTs, "commitTs")));
     }
 
     /** Returns the position of the last record written (a transaction's END, or the snapshot's last row). */
-    StreamPosition lastPosition() {
+    public StreamPosition lastPosition() {
         return lastPosition;
+    }
+
+    /**
+     * Returns the end offset of {@code pipeline}'s changes topic: its high watermark, which holds every record of a
+     * committed transaction once the producer's commit returned. (A read_committed consumer's end — the last stable
+     * offset — moves only when the broker has written the commit markers, which it does after the commit returns: a
+     * test reading it at once could see an earlier end and apply less than it wrote.) An applier reaches it once
+     * the markers are written; every transaction this writer writes is committed.
+     */
+    public static long endOffset(String bootstrapServers, String pipeline) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+            TopicPartition partition = new TopicPartition(TopicNames.changes(pipeline), 0);
+            consumer.assign(List.of(partition)); // unassigned, endOffsets logs "no longer assigned"
+            return consumer.endOffsets(List.of(partition)).get(partition);
+        }
     }
 
     @Override
@@ -166,7 +188,7 @@ final class ChangeEnvelopes implements AutoCloseable {
     }
 
     /** A source transaction: its changes, written with BEGIN and END markers in one Kafka transaction. */
-    final class Tx {
+    public final class Tx {
         private final long txId;
         private final long commitMicros;
         private final List<GenericData.Record> changes = new ArrayList<>();
@@ -179,13 +201,13 @@ final class ChangeEnvelopes implements AutoCloseable {
         }
 
         /** Adds an insert of a full row (column → value; a missing column is null). */
-        Tx insert(String table, Map<String, Object> row) {
+        public Tx insert(String table, Map<String, Object> row) {
             TableEncoding t = table(table);
             return add(t, t.change("CREATE", null, t.row(row, null), row, txId, commitMicros, "STREAMING"));
         }
 
         /** Adds an update to this full new row, without a before-image (pgoutput sends none but under FULL). */
-        Tx update(String table, Map<String, Object> row) {
+        public Tx update(String table, Map<String, Object> row) {
             TableEncoding t = table(table);
             return add(t, t.change("UPDATE", null, t.row(row, null), row, txId, commitMicros, "STREAMING"));
         }
@@ -195,25 +217,25 @@ final class ChangeEnvelopes implements AutoCloseable {
          * before-image has only those columns, the others null, or Debezium's fallback (0, "", false, the epoch)
          * where they are NOT NULL.
          */
-        Tx delete(String table, Map<String, Object> key) {
+        public Tx delete(String table, Map<String, Object> key) {
             TableEncoding t = table(table);
             return add(t, t.change("DELETE", t.row(key, t.identity), null, key, txId, commitMicros, "STREAMING"));
         }
 
         /** Adds a {@code TRUNCATE} of the table, as the extract writes it: a control record, prefix lockstep.truncate. */
-        Tx truncate(String table) {
+        public Tx truncate(String table) {
             TableEncoding t = table(table);
             GenericData.Record control = new GenericData.Record(ChangeSchemas.CONTROL);
             control.put("prefix", "lockstep.truncate");
-            control.put("content", java.nio.ByteBuffer.wrap(t.id.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            control.put("content", ByteBuffer.wrap(t.id.toString().getBytes(StandardCharsets.UTF_8)));
             control.put("transactional", true);
             control.put("tx_id", txId);
             control.put("commit_ts", commitMicros);
-            return add(t, control);
+            return add("message", control); // the extract counts a truncate, as a logical message, under "message"
         }
 
         /** Writes BEGIN, the changes and END in one Kafka transaction; a transaction without changes writes nothing. */
-        void commit() {
+        public void commit() {
             if (committed) {
                 throw new IllegalStateException("transaction " + txId + " is already committed");
             }
@@ -254,11 +276,16 @@ final class ChangeEnvelopes implements AutoCloseable {
         }
 
         private Tx add(TableEncoding table, GenericData.Record change) {
+            return add(table.id.toString(), change);
+        }
+
+        /** Adds a change counted under {@code counted} in the boundaries' table_counts. */
+        private Tx add(String counted, GenericData.Record change) {
             if (committed) {
                 throw new IllegalStateException("transaction " + txId + " is already committed");
             }
             changes.add(change);
-            counts.merge(table.id.toString(), 1L, Long::sum);
+            counts.merge(counted, 1L, Long::sum);
             return this;
         }
 

@@ -1,4 +1,4 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,8 +8,8 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -51,20 +51,17 @@ class ApplyConsistencyIT {
 
     /** Compares, per live order, its total with the sum of its live lines; returns the orders that disagree. */
     static final String DISAGREEING = "SELECT o.id || ': total ' || o.total || ', lines ' || coalesce(sum(l.amount) "
-            + "FILTER (WHERE NOT l.is_deleted), 0) FROM shop_dw.fact_order o LEFT JOIN shop_dw.fact_order_line l "
+            + "FILTER (WHERE NOT l.is_deleted), 0) FROM star_dw.fact_order o LEFT JOIN star_dw.fact_order_line l "
             + "ON l.order_id = o.id WHERE NOT o.is_deleted GROUP BY o.id, o.total "
             + "HAVING o.total <> coalesce(sum(l.amount) FILTER (WHERE NOT l.is_deleted), 0)";
 
     @Test
     void shouldNeverShowHalfASourceTransactionToAConcurrentReader() throws Exception {
+        TestStar.createSourceTables(services, "csrc");
         services.execute("csrc",
-                "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text, city text)",
-                "CREATE TABLE categories (id int PRIMARY KEY, name text)",
-                "CREATE TABLE products (id bigint PRIMARY KEY, name text, category_id int, price numeric(10,2))",
-                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, "
-                        + "total numeric(12,2))",
-                "CREATE TABLE order_items (id bigserial PRIMARY KEY, order_id bigint, product_id bigint, quantity int, "
-                        + "unit_price numeric(10,2), pack_size int)",
+                // The writers add items without choosing their ids.
+                "CREATE SEQUENCE order_item_ids OWNED BY order_items.id",
+                "ALTER TABLE order_items ALTER COLUMN id SET DEFAULT nextval('order_item_ids')",
                 "INSERT INTO customers SELECT g, 'c' || g, 'c' || g || '@x.org', 'city ' || (g % 7) "
                         + "FROM generate_series(1, 50) g",
                 "INSERT INTO categories VALUES (1, 'Books')",
@@ -76,8 +73,10 @@ class ApplyConsistencyIT {
                 "UPDATE orders o SET total = (SELECT coalesce(sum(quantity * unit_price), 0) FROM order_items i "
                         + "WHERE i.order_id = o.id)");
         services.database("cdw");
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(StarShop.definition(dir, services,
-                PIPELINE, "csrc", "cdw", "shop_dw"));
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(TestStar.definition(dir, services,
+                PIPELINE, "csrc", "cdw", "star_dw"));
+        assertThat(deployment.tables()).as("the source's catalog describes the tables as TestStar does")
+                .isEqualTo(TestStar.TABLES);
         String url = services.jdbcUrl("csrc");
         String port = url.substring(url.lastIndexOf(':') + 1, url.lastIndexOf('/'));
         PostgresCdcSource extract = new PostgresCdcSource(ExtractSettings.of(PIPELINE, "localhost",
@@ -90,7 +89,7 @@ class ApplyConsistencyIT {
             AtomicLong appliedBatches = new AtomicLong();
             Future<?> applier = threads.submit(() -> apply(deployment, store, applying, appliedBatches));
             await().atMost(Duration.ofMinutes(2)).until(() -> services.query("cdw",
-                    "SELECT count(*) FROM shop_dw.fact_order_line").equals(List.of("400")));
+                    "SELECT count(*) FROM star_dw.fact_order_line").equals(List.of("400")));
 
             AtomicInteger checks = new AtomicInteger();
             List<String> violations = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -112,7 +111,7 @@ class ApplyConsistencyIT {
             assertThat(checks.get()).as("consistency checks made while the stream was applied").isGreaterThan(20);
             assertThat(appliedBatches.get()).isGreaterThan(10);
             assertThat(services.query("cdw", DISAGREEING)).isEmpty();
-            assertThat(services.query("cdw", "SELECT count(*) FROM shop_dw.fact_order_line WHERE NOT is_deleted"))
+            assertThat(services.query("cdw", "SELECT count(*) FROM star_dw.fact_order_line WHERE NOT is_deleted"))
                     .isEqualTo(services.query("csrc", "SELECT count(*) FROM order_items"));
         } finally {
             applying.set(false);
@@ -162,7 +161,7 @@ class ApplyConsistencyIT {
     private static Void apply(WarehouseDeployment deployment, KafkaSchemaStore store, AtomicBoolean applying,
             AtomicLong batches) throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("cdw"), services.user(), services.password())) {
-            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "shop_dw", deployment.tables(),
+            WarehouseApplier applier = WarehouseApplier.open(c, PIPELINE, "star_dw", deployment.tables(),
                     WarehouseDeployment.VERSION, 200, Optional.of(deployment.star()));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), PIPELINE,
                     applier.nextOffset(), applier.applied(), store)) {
@@ -198,7 +197,7 @@ class ApplyConsistencyIT {
     }
 
     private static List<String> warehouseTotals() throws Exception {
-        return services.query("cdw", "SELECT id || ' ' || total FROM shop_dw.fact_order WHERE NOT is_deleted "
+        return services.query("cdw", "SELECT id || ' ' || total FROM star_dw.fact_order WHERE NOT is_deleted "
                 + "ORDER BY id");
     }
 }

@@ -1,17 +1,21 @@
-package dev.lockstep.connectors;
+package dev.lockstep.core.reader;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.live.ReplicaIdentity;
+import dev.lockstep.core.definition.live.SourceColumn;
+import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
-import dev.lockstep.core.reader.ChangeStreamReader;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +30,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The applier's view of the stream: whole transactions in order, re-sent ones skipped, poison records reported. */
+/**
+ * The applier's view of the stream: whole transactions in order, re-sent ones skipped, poison records reported. The
+ * stream is written by {@link ChangeEnvelopes}, which writes what the extract writes (connectors'
+ * {@code ChangeEnvelopesMatchExtractIT} holds it to that).
+ */
 class ChangeStreamReaderIT {
 
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
-    static final ExtractFixtures fixtures = new ExtractFixtures(services);
+    /** {@code public.t (id integer PRIMARY KEY, v text)}, as the source's catalog describes it. */
+    static final SourceTable T = new SourceTable(TableId.parse("public.t"), true, "table", List.of(
+            new SourceColumn("id", "integer", SourceColumn.Kind.BASE, "integer", true),
+            new SourceColumn("v", "text", SourceColumn.Kind.BASE, "text", false)),
+            List.of("id"), new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of("id")));
     static KafkaSchemaStore store;
 
     /** Collects what the reader hands over, as lines. */
@@ -62,14 +74,14 @@ class ChangeStreamReaderIT {
     }
 
     @BeforeAll
-    static void streamSomeTransactions() throws Exception {
-        fixtures.sql("src", "CREATE TABLE t (id int PRIMARY KEY, v text)");
-        ExtractSettings settings = fixtures.settings("reader", "src", List.of(TableId.parse("public.t")));
-        try (PostgresCdcSource extract = new PostgresCdcSource(settings).start()) {
-            fixtures.awaitStreaming("src", settings);
-            fixtures.sql("src", "BEGIN", "INSERT INTO t VALUES (1, 'a'), (2, 'b')", "COMMIT");
-            fixtures.sql("src", "BEGIN", "UPDATE t SET v = 'c' WHERE id = 1", "DELETE FROM t WHERE id = 2", "COMMIT");
-            await().atMost(Duration.ofSeconds(60)).until(() -> extract.metrics().totalEvents() >= 4);
+    static void streamSomeTransactions() {
+        try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "reader",
+                Map.of(T.id(), T))) {
+            Instant t0 = Instant.parse("2026-01-01T10:00:00Z");
+            envelopes.begin(t0).insert("public.t", Map.of("id", 1, "v", "a"))
+                    .insert("public.t", Map.of("id", 2, "v", "b")).commit();
+            envelopes.begin(t0.plusSeconds(1)).update("public.t", Map.of("id", 1, "v", "c"))
+                    .delete("public.t", Map.of("id", 2)).commit();
         }
         store = KafkaSchemaStore.open(services.bootstrapServers());
     }
@@ -146,22 +158,12 @@ class ChangeStreamReaderIT {
         Collect collect = new Collect();
         try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), "reader", offset,
                 applied, store)) {
-            long end = endOffset();
+            long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), "reader");
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 reader.poll(Duration.ofMillis(100), collect);
                 return reader.nextOffset() >= end;
             });
         }
         return collect;
-    }
-
-    private static long endOffset() {
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(Map.of(
-                "bootstrap.servers", services.bootstrapServers(), "isolation.level", "read_committed",
-                "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class,
-                "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class))) {
-            TopicPartition p = new TopicPartition(TopicNames.changes("reader"), 0);
-            return consumer.endOffsets(List.of(p)).get(p);
-        }
     }
 }

@@ -1,9 +1,9 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
-import static dev.lockstep.app.StarSchemaApplyIT.customer;
-import static dev.lockstep.app.StarSchemaApplyIT.item;
-import static dev.lockstep.app.StarSchemaApplyIT.order;
-import static dev.lockstep.app.StarSchemaApplyIT.product;
+import static dev.lockstep.warehouse.testing.TestStar.customer;
+import static dev.lockstep.warehouse.testing.TestStar.item;
+import static dev.lockstep.warehouse.testing.TestStar.order;
+import static dev.lockstep.warehouse.testing.TestStar.product;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,10 +12,11 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.QualityRule;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.quality.AggregateOutcome;
-import dev.lockstep.runtime.AggregateChecks;
-import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -36,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every rule kind with every {@code on_fail} it allows, table-driven over one input stream and one set of services:
- * each case deploys the shop star schema with its one rule (its own pipeline and warehouse schema), applies the same
+ * each case deploys the test star schema with its one rule (its own pipeline and warehouse schema), applies the same
  * changes, and states which keys of its target loaded, which were quarantined (by rule), whether an alert is open
  * and whether the pipeline stopped. Aggregate rules are run as the alerting timer runs them.
  *
@@ -145,7 +146,8 @@ class QualityRuleCasesIT {
                 new Case("references, fail: the pipeline stops once the grace passed",
                         "{ rule: references, target: order_line, dimension: product, grace: 1s, on_fail: fail }",
                         "order_line", ALL_LINES, List.of(), false, false, c -> assertThatThrownBy(() ->
-                                StarShop.checkReferencesUntil(services, "qdw", c.pipeline(), c.deployment(), () -> false))
+                                TestWarehouse.checkReferencesUntil(services, "qdw", c.pipeline(),
+                                        c.deployment().star(), () -> false))
                                 .isInstanceOf(LockstepException.class)
                                 .hasMessageContaining("quality rule " + c.rule().name() + " (on_fail: fail)")),
                 new Case("completeness, warn: below the threshold alerts and drops nothing",
@@ -171,7 +173,7 @@ class QualityRuleCasesIT {
 
     @BeforeAll
     static void sourceAndWarehouse() throws Exception {
-        StarShop.createSourceTables(services, "qsrc");
+        TestStar.createSourceTables(services, "qsrc");
         services.database("qdw");
         // The source as reconciliation sees it: two orders; the stream carries only the first at first.
         services.execute("qsrc", "INSERT INTO orders VALUES (100, 1, '2026-05-01 09:00:00+00', 30.00), "
@@ -183,7 +185,7 @@ class QualityRuleCasesIT {
     void shouldTakeTheRulesAction(Case c, @TempDir Path dir) throws Exception {
         String pipeline = "q" + PIPELINES.incrementAndGet();
         String schema = pipeline + "_dw";
-        Path file = StarShop.definition(dir, services, pipeline, "qsrc", "qdw", schema);
+        Path file = TestStar.definition(dir, services, pipeline, "qsrc", "qdw", schema);
         Files.writeString(file, Files.readString(file) + "quality:\n  - " + c.rule() + "\n");
         WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
         Context context = new Context(pipeline, schema, deployment);
@@ -203,12 +205,12 @@ class QualityRuleCasesIT {
                     .insert("public.order_items", item(1002, 100, 99, 1, "1.00", 1))
                     .insert("public.order_items", item(1003, 100, 10, 1, "-5.00", 1)).commit();
             if (c.stops()) {
-                assertThatThrownBy(() -> StarShop.applyAll(services, "qdw", pipeline, deployment, store))
+                assertThatThrownBy(() -> TestWarehouse.applyAll(services, "qdw", pipeline, deployment.star(), store))
                         .isInstanceOf(LockstepException.class)
                         .satisfies(e -> assertThat(((LockstepException) e).code()).isEqualTo(ErrorCode.PIPELINE_STOPPED))
                         .hasMessageContaining("quality rule " + context.rule().name() + " (on_fail: fail)");
             } else {
-                StarShop.applyAll(services, "qdw", pipeline, deployment, store);
+                TestWarehouse.applyAll(services, "qdw", pipeline, deployment.star(), store);
             }
             if (c.name().startsWith("reconciliation, warn")) {
                 envelopes.begin(t0.plusSeconds(60)).insert("public.orders", order(101, 1, "2026-05-01T09:30:00Z",
@@ -240,8 +242,9 @@ class QualityRuleCasesIT {
 
     /** Runs the references rules, as a quiet apply stage does, until the rule acted on the member still inferred. */
     private static void tickUntilGraceActed(Context c) throws Exception {
-        StarShop.checkReferencesUntil(services, "qdw", c.pipeline(), c.deployment(), () -> dw("SELECT count(*) FROM "
-                + "lockstep.open_alerts WHERE pipeline = '" + c.pipeline() + "'").equals(List.of("1")));
+        TestWarehouse.checkReferencesUntil(services, "qdw", c.pipeline(), c.deployment().star(),
+                () -> dw("SELECT count(*) FROM lockstep.open_alerts WHERE pipeline = '" + c.pipeline() + "'")
+                        .equals(List.of("1")));
     }
 
     /** Runs the case's aggregate rule once, as the alerting timer does, and commits its outcome. */
@@ -265,7 +268,7 @@ class QualityRuleCasesIT {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> !aggregate(c).passing());
             assertThat(openAlerts(c)).as("breached while the change waits").containsExactly(c.rule().name());
-            StarShop.applyAll(services, "qdw", c.pipeline(), c.deployment(), store);
+            TestWarehouse.applyAll(services, "qdw", c.pipeline(), c.deployment().star(), store);
         }
         assertThat(aggregate(c).passing()).isTrue();
         assertThat(events(c)).containsExactly("dev.lockstep.rule.breached", "dev.lockstep.rule.resolved");
@@ -277,7 +280,7 @@ class QualityRuleCasesIT {
         assertThat(outcome.observed()).contains("rows 1 vs 2 in the source").contains("sum(total) 30.00 vs 42.00");
         assertThat(openAlerts(c)).containsExactly(c.rule().name());
         try (KafkaSchemaStore store = KafkaSchemaStore.open(services.bootstrapServers())) {
-            StarShop.applyAll(services, "qdw", c.pipeline(), c.deployment(), store);
+            TestWarehouse.applyAll(services, "qdw", c.pipeline(), c.deployment().star(), store);
         }
         assertThat(aggregate(c).passing()).as("back within: order 101 loaded").isTrue();
         assertThat(events(c)).containsExactly("dev.lockstep.rule.breached", "dev.lockstep.rule.resolved");

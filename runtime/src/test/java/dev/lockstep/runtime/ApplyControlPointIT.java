@@ -1,5 +1,9 @@
-package dev.lockstep.app;
+package dev.lockstep.runtime;
 
+import static dev.lockstep.warehouse.testing.TestStar.customer;
+import static dev.lockstep.warehouse.testing.TestStar.item;
+import static dev.lockstep.warehouse.testing.TestStar.order;
+import static dev.lockstep.warehouse.testing.TestStar.product;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,10 +13,10 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.envelope.EnvelopeCodec;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.reader.ChangeStreamReader;
+import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
-import dev.lockstep.runtime.ApplyStage;
-import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
+import dev.lockstep.warehouse.testing.TestStar;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -50,22 +54,22 @@ class ApplyControlPointIT {
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cpit",
                 deployment.tables())) {
             Map<String, List<Map<String, Object>>> snapshot = new LinkedHashMap<>();
-            snapshot.put("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org", "Paris")));
+            snapshot.put("public.customers", List.of(customer(1, "Ada", "a@x.org", "Paris")));
             snapshot.put("public.categories", List.of(Map.of("id", 1, "name", "Books")));
-            snapshot.put("public.products", List.of(StarSchemaApplyIT.product(10, "Dune", 1, "9.90")));
+            snapshot.put("public.products", List.of(product(10, "Dune", 1, "9.90")));
             envelopes.snapshot(snapshot);
             // A backlog of ~10k records: the apply stage's polls (at most 5,000 records) end inside transactions.
             for (int order = 1; order <= ORDERS; order++) {
                 ChangeEnvelopes.Tx tx = envelopes.begin(t0.plusSeconds(order)).insert("public.orders",
-                        StarSchemaApplyIT.order(order, 1, "2026-03-01T09:00:00Z", "9.90"));
+                        order(order, 1, "2026-03-01T09:00:00Z", "9.90"));
                 for (int line = 1; line <= ITEMS_PER_ORDER; line++) {
-                    tx.insert("public.order_items", StarSchemaApplyIT.item((long) order * 100 + line, order, 10, 1,
+                    tx.insert("public.order_items", item((long) order * 100 + line, order, 10, 1,
                             "9.90", 1));
                 }
                 tx.commit();
             }
         }
-        long end = StarShop.endOffset(services.bootstrapServers(), "cpit");
+        long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), "cpit");
 
         try (ApplyStage stage = ApplyStage.open(deployment, services.bootstrapServers())) {
             // Each batch grows over several polls (at most 5,000 records each), so a poll ends inside a
@@ -78,11 +82,11 @@ class ApplyControlPointIT {
             assertThat(services.query("cpdw", "SELECT application_name FROM pg_stat_activity WHERE datname = "
                     + "current_database() AND pid <> pg_backend_pid()")).contains("lockstep apply cpit");
         }
-        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw_raw.orders")).containsExactly(
+        assertThat(services.query("cpdw", "SELECT count(*) FROM star_dw_raw.orders")).containsExactly(
                 String.valueOf(ORDERS));
-        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw_raw.order_items")).containsExactly(
+        assertThat(services.query("cpdw", "SELECT count(*) FROM star_dw_raw.order_items")).containsExactly(
                 String.valueOf(ORDERS * ITEMS_PER_ORDER));
-        assertThat(services.query("cpdw", "SELECT count(*) FROM shop_dw.fact_order_line")).containsExactly(
+        assertThat(services.query("cpdw", "SELECT count(*) FROM star_dw.fact_order_line")).containsExactly(
                 String.valueOf(ORDERS * ITEMS_PER_ORDER));
     }
 
@@ -119,7 +123,7 @@ class ApplyControlPointIT {
         WarehouseDeployment deployment = deploy(dir, "cpf");
         try (ChangeEnvelopes envelopes = ChangeEnvelopes.open(services.bootstrapServers(), "cpfit",
                 deployment.tables())) {
-            envelopes.snapshot(Map.of("public.customers", List.of(StarSchemaApplyIT.customer(1, "Ada", "a@x.org",
+            envelopes.snapshot(Map.of("public.customers", List.of(customer(1, "Ada", "a@x.org",
                     "Paris"))));
         }
         LockstepException stopped = new LockstepException(ErrorCode.PIPELINE_STOPPED, "quality rule complete "
@@ -142,16 +146,16 @@ class ApplyControlPointIT {
                         .as("a rolled-back applier refuses further batches").isInstanceOf(IllegalStateException.class);
             }
         }
-        assertThat(services.query("cpfdw", "SELECT count(*) FROM shop_dw_raw.customers")).containsExactly("0");
+        assertThat(services.query("cpfdw", "SELECT count(*) FROM star_dw_raw.customers")).containsExactly("0");
         assertThat(services.query("cpfdw", "SELECT count(*) FROM lockstep.offsets WHERE pipeline = 'cpfit'"))
                 .containsExactly("0");
     }
 
     /** Deploys the star shop as pipeline {@code <prefix>it}, from source {@code <prefix>src} to {@code <prefix>dw}. */
     private static WarehouseDeployment deploy(Path dir, String prefix) throws Exception {
-        StarShop.createSourceTables(services, prefix + "src");
+        TestStar.createSourceTables(services, prefix + "src");
         services.database(prefix + "dw");
-        return WarehouseDeployment.deploy(StarShop.definition(dir, services, prefix + "it", prefix + "src",
-                prefix + "dw", "shop_dw"));
+        return WarehouseDeployment.deploy(TestStar.definition(dir, services, prefix + "it", prefix + "src",
+                prefix + "dw", "star_dw"));
     }
 }
