@@ -103,7 +103,7 @@ class ApplyControlPointIT {
             assertThat(applier.serveReplays(new EnvelopeCodec(store))).isEmpty();
 
             // A source transaction has started and its end is not on the topic yet: the batch holding it is open.
-            envelopes.begin(Instant.now()).insert("public.customers", StarSchemaApplyIT.customer(1, "Ada", "a@x.org",
+            envelopes.begin(Instant.now()).insert("public.customers", customer(1, "Ada", "a@x.org",
                     "Paris")).writeUnfinished();
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), "cprit",
                     applier.nextOffset(), applier.applied(), store)) {

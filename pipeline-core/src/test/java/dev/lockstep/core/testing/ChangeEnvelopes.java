@@ -260,7 +260,7 @@ public final class ChangeEnvelopes implements AutoCloseable {
          * Writes BEGIN and the changes but not END, and leaves the transaction unfinished: a reader sees a source
          * transaction whose end is not on the topic yet, so the batch holding it stays open.
          */
-        void writeUnfinished() {
+        public void writeUnfinished() {
             if (committed) {
                 throw new IllegalStateException("transaction " + txId + " is already committed");
             }
