@@ -49,12 +49,12 @@ class ControlSchemaStoresTest {
 
     @Test
     void shouldWriteEveryStatementOnAControlTableInItsStore() throws IOException {
-        Path root = Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
+        Path root = ModuleDependenciesTest.root();
         assertThat(OWNERS.keySet()).as("every control table that code uses has an owner")
                 .containsAll(tablesWithStatements(root));
         List<String> violations = new ArrayList<>();
         int scanned = 0;
-        for (Path file : mainSources(root)) {
+        for (Path file : ModuleDependenciesTest.mainSources(root)) {
             scanned++;
             String path = root.relativize(file).toString().replace('\\', '/');
             violations.addAll(violations(path, Files.readString(file, StandardCharsets.UTF_8)));
@@ -97,14 +97,14 @@ class ControlSchemaStoresTest {
             String table = statement.group(1).toLowerCase();
             String owner = OWNERS.getOrDefault(table, "(no store: give lockstep." + table + " one)");
             if (!owner.equals(path)) {
-                violations.add(path + ":" + line(code, statement.start()) + ": SQL on lockstep." + table
+                violations.add(path + ":" + JavaReferences.lineOf(code, statement.start()) + ": SQL on lockstep." + table
                         + " outside " + owner);
             }
         }
         Matcher lock = APPLY_LOCK.matcher(code);
         while (lock.find()) {
             if (!APPLY_LOCK_OWNER.equals(path)) {
-                violations.add(path + ":" + line(code, lock.start()) + ": the apply lock outside " + APPLY_LOCK_OWNER);
+                violations.add(path + ":" + JavaReferences.lineOf(code, lock.start()) + ": the apply lock outside " + APPLY_LOCK_OWNER);
             }
         }
         return violations;
@@ -124,7 +124,7 @@ class ControlSchemaStoresTest {
         }
         assertThat(created).as("tables created by " + migrations).contains("offsets", "quarantine");
         Set<String> used = new TreeSet<>();
-        for (Path file : mainSources(root)) {
+        for (Path file : ModuleDependenciesTest.mainSources(root)) {
             Matcher m = STATEMENT.matcher(JavaReferences.blankComments(Files.readString(file, StandardCharsets.UTF_8)));
             while (m.find()) {
                 if (created.contains(m.group(1).toLowerCase())) {
@@ -133,28 +133,5 @@ class ControlSchemaStoresTest {
             }
         }
         return used;
-    }
-
-    private static List<Path> mainSources(Path root) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (String module : ModuleDependenciesTest.PACKAGES.keySet()) {
-            Path dir = root.resolve(module).resolve("src/main/java");
-            if (Files.isDirectory(dir)) {
-                try (Stream<Path> walk = Files.walk(dir)) {
-                    walk.filter(f -> f.toString().endsWith(".java")).sorted().forEach(files::add);
-                }
-            }
-        }
-        return files;
-    }
-
-    private static int line(String text, int offset) {
-        int line = 1;
-        for (int i = 0; i < offset; i++) {
-            if (text.charAt(i) == '\n') {
-                line++;
-            }
-        }
-        return line;
     }
 }

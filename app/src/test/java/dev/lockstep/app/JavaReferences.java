@@ -62,7 +62,8 @@ record JavaReferences(String packageName, List<Reference> references) {
         return !packageOf(qualifiedName).equals(qualifiedName);
     }
 
-    private static int lineOf(CharSequence text, int offset) {
+    /** Returns the line (from 1) of {@code offset} in {@code text}. */
+    static int lineOf(CharSequence text, int offset) {
         int line = 1;
         for (int i = 0; i < offset; i++) {
             if (text.charAt(i) == '\n') {

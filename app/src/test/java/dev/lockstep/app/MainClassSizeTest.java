@@ -21,25 +21,17 @@ class MainClassSizeTest {
 
     @Test
     void shouldKeepEveryMainSourceFileUnderTheLimit() throws IOException {
-        Path root = Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
+        Path root = ModuleDependenciesTest.root();
         List<String> tooLong = new ArrayList<>();
         int scanned = 0;
-        for (String module : ModuleDependenciesTest.PACKAGES.keySet()) {
-            Path dir = root.resolve(module).resolve("src/main/java");
-            if (!Files.isDirectory(dir)) {
-                continue;
+        for (Path file : ModuleDependenciesTest.mainSources(root)) {
+            scanned++;
+            long lines;
+            try (Stream<String> all = Files.lines(file)) {
+                lines = all.count();
             }
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
-                    scanned++;
-                    long lines;
-                    try (Stream<String> all = Files.lines(file)) {
-                        lines = all.count();
-                    }
-                    if (lines > MAX_LINES) {
-                        tooLong.add(root.relativize(file) + ": " + lines + " lines");
-                    }
-                }
+            if (lines > MAX_LINES) {
+                tooLong.add(root.relativize(file) + ": " + lines + " lines");
             }
         }
         assertThat(scanned).as("main sources scanned under " + root).isGreaterThan(100);

@@ -135,9 +135,28 @@ class ModuleDependenciesTest {
 
     private static final Pattern DEPENDENCY = Pattern.compile("<dependency>(.*?)</dependency>", Pattern.DOTALL);
 
+    /** The reactor's root directory: {@code lockstep.root}, else the parent of the module the tests run in. */
+    static Path root() {
+        return Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
+    }
+
+    /** Every module's main Java sources, module by module, in path order. */
+    static List<Path> mainSources(Path root) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (String module : new TreeSet<>(PACKAGES.keySet())) {
+            Path dir = root.resolve(module).resolve("src/main/java");
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> walk = Files.walk(dir)) {
+                    walk.filter(f -> f.toString().endsWith(".java")).sorted().forEach(files::add);
+                }
+            }
+        }
+        return files;
+    }
+
     @Test
     void shouldReferOnlyToWhatEachModuleMayDependOn() throws IOException {
-        Path root = Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
+        Path root = root();
         List<String> violations = new ArrayList<>();
         Map<String, String> poms = new TreeMap<>();
         for (String module : PACKAGES.keySet()) {

@@ -236,21 +236,12 @@ public final class ChangeEnvelopes implements AutoCloseable {
 
         /** Writes BEGIN, the changes and END in one Kafka transaction; a transaction without changes writes nothing. */
         public void commit() {
-            if (committed) {
-                throw new IllegalStateException("transaction " + txId + " is already committed");
-            }
-            committed = true;
             if (changes.isEmpty()) {
+                markCommitted();
                 return; // the extract writes nothing for a source transaction without changes
             }
-            long lsn = nextLsn();
-            List<GenericRecord> records = new ArrayList<>(changes.size() + 2);
-            records.add(boundary("BEGIN", StreamPosition.of(lsn, 0)));
-            for (GenericData.Record change : changes) {
-                change.put("position", position(StreamPosition.of(lsn, records.size())));
-                records.add(change);
-            }
-            StreamPosition end = StreamPosition.of(lsn, changes.size() + 1L);
+            List<GenericRecord> records = beginAndChanges();
+            StreamPosition end = StreamPosition.of(lsn(records), changes.size() + 1L);
             records.add(boundary("END", end));
             write(records);
             lastPosition = end;
@@ -261,18 +252,31 @@ public final class ChangeEnvelopes implements AutoCloseable {
          * transaction whose end is not on the topic yet, so the batch holding it stays open.
          */
         public void writeUnfinished() {
-            if (committed) {
-                throw new IllegalStateException("transaction " + txId + " is already committed");
-            }
-            committed = true;
+            write(beginAndChanges());
+        }
+
+        /** Marks this transaction written and returns its BEGIN and its changes, positioned at a new commit LSN. */
+        private List<GenericRecord> beginAndChanges() {
+            markCommitted();
             long lsn = nextLsn();
-            List<GenericRecord> records = new ArrayList<>(changes.size() + 1);
+            List<GenericRecord> records = new ArrayList<>(changes.size() + 2);
             records.add(boundary("BEGIN", StreamPosition.of(lsn, 0)));
             for (GenericData.Record change : changes) {
                 change.put("position", position(StreamPosition.of(lsn, records.size())));
                 records.add(change);
             }
-            write(records);
+            return records;
+        }
+
+        private long lsn(List<GenericRecord> records) {
+            return ChangeStreamReader.positionOf(records.get(0)).commitLsn();
+        }
+
+        private void markCommitted() {
+            if (committed) {
+                throw new IllegalStateException("transaction " + txId + " is already committed");
+            }
+            committed = true;
         }
 
         private Tx add(TableEncoding table, GenericData.Record change) {
