@@ -27,8 +27,9 @@ public enum LintRule {
             "Add a column of the new type, backfill it, switch readers to it, drop the old one in the contract phase."),
     // Token path: the DEFAULT expression of ADD COLUMN, against a list of volatile functions; serial types.
     ADDING_FIELD_WITH_VOLATILE_DEFAULT("adding-field-with-volatile-default", Severity.ERROR,
-            "`ADD COLUMN` with a volatile default (`random()`, `gen_random_uuid()`, `clock_timestamp()`, "
-                    + "`nextval()`, a serial type) rewrites the whole table.",
+            "`ADD COLUMN` with a value computed per row — a volatile default (`random()`, `gen_random_uuid()`, "
+                    + "`clock_timestamp()`, `nextval()`), a serial or identity column, a stored generated column — "
+                    + "rewrites the whole table under an ACCESS EXCLUSIVE lock.",
             "Add the column without a default (or with a constant one), then backfill it in batches."),
     // Token path (JSqlParser rejects CONCURRENTLY); sizes from LintContext.tableRows.
     REQUIRE_CONCURRENT_INDEX_CREATION("require-concurrent-index-creation", Severity.ERROR,
@@ -36,6 +37,12 @@ public enum LintRule {
                     + LintContext.DEFAULT_LARGE_TABLE_ROWS + " rows by default; a table of unknown size counts as "
                     + "large).",
             "`CREATE INDEX CONCURRENTLY` (outside a transaction)."),
+    // Token path: ALTER TABLE … ADD [CONSTRAINT n] UNIQUE|PRIMARY KEY without USING INDEX; sizes as above.
+    DISALLOWED_UNIQUE_CONSTRAINT("disallowed-unique-constraint", Severity.ERROR,
+            "`ADD … UNIQUE` or `ADD … PRIMARY KEY` builds its index under an ACCESS EXCLUSIVE lock, blocking reads "
+                    + "and writes for the whole build on a large table.",
+            "`CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT … UNIQUE USING INDEX` (or `PRIMARY KEY USING "
+                    + "INDEX`)."),
     // Token path (JSqlParser rejects NOT VALID).
     CONSTRAINT_MISSING_NOT_VALID("constraint-missing-not-valid", Severity.ERROR,
             "Adding a `CHECK` or `FOREIGN KEY` constraint to an existing table validates every row under a lock "

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +56,7 @@ public final class Overrides {
 
     /** Returns every allowed rule with its reason, in rule order; unmodifiable. */
     public Map<LintRule, String> reasons() {
-        return Map.copyOf(reasons);
+        return Collections.unmodifiableMap(new EnumMap<>(reasons));
     }
 
     @Override

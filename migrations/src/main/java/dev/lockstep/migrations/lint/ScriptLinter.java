@@ -85,13 +85,7 @@ final class ScriptLinter {
             int line = a.line();
             switch (a.kind()) {
                 case ADD_COLUMN -> addColumn(s, table, a, existing);
-                case ADD_CONSTRAINT -> {
-                    if (existing && (a.has("CHECK") || a.has("FOREIGN") || a.has("REFERENCES"))
-                            && !a.hasPair("NOT", "VALID")) {
-                        report(LintRule.CONSTRAINT_MISSING_NOT_VALID, s, line, "adds a constraint to " + table
-                                + " that validates every row");
-                    }
-                }
+                case ADD_CONSTRAINT -> addConstraint(s, table, a, existing);
                 case SET_NOT_NULL -> {
                     if (existing && !validated.contains(table)) {
                         report(LintRule.SETTING_NOT_NULLABLE_FIELD, s, line, "sets " + table + "." + a.column()
@@ -141,9 +135,24 @@ final class ScriptLinter {
         }
         List<Token> defaultExpression = a.after("DEFAULT", "NOT", "NULL", "CONSTRAINT", "CHECK", "REFERENCES",
                 "PRIMARY", "UNIQUE", "GENERATED", "COLLATE");
-        if (serial || callsVolatile(defaultExpression)) {
-            report(LintRule.ADDING_FIELD_WITH_VOLATILE_DEFAULT, s, a.line(), "adds " + column
-                    + (serial ? " as " + a.type().text() : " with a volatile default"));
+        if (serial || generated || callsVolatile(defaultExpression)) {
+            report(LintRule.ADDING_FIELD_WITH_VOLATILE_DEFAULT, s, a.line(), "adds " + column + (serial ? " as "
+                    + a.type().text() : generated ? " as a generated column" : " with a volatile default"));
+        }
+    }
+
+    private void addConstraint(SqlStatement s, String table, AlterTable.Action a, boolean existing) {
+        if (!existing) {
+            return;
+        }
+        if ((a.has("CHECK") || a.has("FOREIGN") || a.has("REFERENCES")) && !a.hasPair("NOT", "VALID")) {
+            report(LintRule.CONSTRAINT_MISSING_NOT_VALID, s, a.line(), "adds a constraint to " + table
+                    + " that validates every row");
+        }
+        boolean unique = a.has("UNIQUE") || a.hasPair("PRIMARY", "KEY");
+        if (unique && !a.hasPair("UNIQUE", "USING") && !a.hasPair("KEY", "USING") && context.isLarge(table)) {
+            report(LintRule.DISALLOWED_UNIQUE_CONSTRAINT, s, a.line(), "adds a unique constraint to " + table
+                    + " that builds its index under an exclusive lock");
         }
     }
 
