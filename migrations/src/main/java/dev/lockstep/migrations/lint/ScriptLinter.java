@@ -60,12 +60,8 @@ final class ScriptLinter {
             create(s);
         } else if (s.startsWith("DROP")) {
             drop(s);
-        } else if (s.startsWith("ALTER") && renamesRelation(s)) {
-            report(LintRule.RENAMING_TABLE, s, s.line(), "renames "
-                    + (s.matchesAt(1, "MATERIALIZED") ? "materialized view " : "view ") + name(s, relationNameIndex(s)));
-            requireLockTimeout(s);
-        } else if (s.startsWith("ALTER", "INDEX")) {
-            return; // renaming or altering an index breaks no reader: nothing to check
+        } else if (s.startsWith("ALTER", "VIEW") || s.startsWith("ALTER", "MATERIALIZED", "VIEW")) {
+            alterView(s);
         } else if (s.startsWith("REFRESH", "MATERIALIZED", "VIEW")) {
             if (!s.matchesAt(3, "CONCURRENTLY")) {
                 requireLockTimeout(s);
@@ -314,23 +310,15 @@ final class ScriptLinter {
         }
     }
 
-    /** Tells whether the statement is {@code ALTER VIEW|MATERIALIZED VIEW|TABLE … RENAME TO}, for a relation not new. */
-    private boolean renamesRelation(SqlStatement s) {
-        int name = relationNameIndex(s);
-        if (name < 0) {
-            return false;
+    /** Reports {@code ALTER [MATERIALIZED] VIEW … RENAME TO} of a view the deployment did not create. */
+    private void alterView(SqlStatement s) {
+        int i = s.matchesAt(1, "VIEW") ? 2 : 3;
+        QualifiedName view = QualifiedName.read(s, s.matchesAt(i, "IF", "EXISTS") ? i + 2 : i, context.defaultSchema());
+        if (view != null && s.matchesAt(view.end(), "RENAME", "TO") && !created.contains(view.qualified())) {
+            report(LintRule.RENAMING_TABLE, s, s.line(), "renames " + (i == 3 ? "materialized view " : "view ")
+                    + view.qualified());
+            requireLockTimeout(s);
         }
-        QualifiedName n = QualifiedName.read(s, name, context.defaultSchema());
-        return n != null && s.matchesAt(n.end(), "RENAME", "TO") && !created.contains(n.qualified());
-    }
-
-    private static int relationNameIndex(SqlStatement s) {
-        int i = s.matchesAt(1, "VIEW") ? 2 : s.matchesAt(1, "MATERIALIZED", "VIEW") ? 3 : -1;
-        return i > 0 && s.matchesAt(i, "IF", "EXISTS") ? i + 2 : i;
-    }
-
-    private String name(SqlStatement s, int index) {
-        return QualifiedName.read(s, index, context.defaultSchema()).qualified();
     }
 
     /** Returns the index of the word {@code keyword} among the first {@code limit} tokens, or -1. */
