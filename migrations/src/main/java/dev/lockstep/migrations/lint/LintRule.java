@@ -36,7 +36,8 @@ public enum LintRule {
             "`CREATE INDEX` without `CONCURRENTLY` blocks writes for the whole build on a large table (at least "
                     + LintContext.DEFAULT_LARGE_TABLE_ROWS + " rows by default; a table of unknown size counts as "
                     + "large).",
-            "`CREATE INDEX CONCURRENTLY` (outside a transaction)."),
+            "`CREATE INDEX CONCURRENTLY`, alone in its script: it cannot run in a transaction, and Flyway refuses "
+                    + "a script that mixes it with transactional statements."),
     // Token path: ALTER TABLE … ADD [CONSTRAINT n] UNIQUE|PRIMARY KEY without USING INDEX; sizes as above.
     DISALLOWED_UNIQUE_CONSTRAINT("disallowed-unique-constraint", Severity.ERROR,
             "`ADD … UNIQUE` or `ADD … PRIMARY KEY` builds its index under an ACCESS EXCLUSIVE lock, blocking reads "
