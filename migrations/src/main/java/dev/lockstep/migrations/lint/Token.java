@@ -25,11 +25,12 @@ record Token(Kind kind, String text, int line) {
         return kind == Kind.WORD || kind == Kind.QUOTED_IDENTIFIER;
     }
 
-    /** Returns the identifier as the catalog stores it. */
+    /** Returns the identifier as the catalog stores it (a quoted one left open at the end of a script too). */
     String name() {
         return switch (kind) {
             case WORD -> foldAscii(text);
-            case QUOTED_IDENTIFIER -> text.substring(1, text.length() - 1).replace("\"\"", "\"");
+            case QUOTED_IDENTIFIER -> (text.length() > 1 && text.endsWith("\"")
+                    ? text.substring(1, text.length() - 1) : text.substring(1)).replace("\"\"", "\"");
             default -> text;
         };
     }

@@ -204,6 +204,7 @@ class LintRulesTest {
                 fires(LintRule.UNPARSED_STATEMENT, "a DO block",
                         "DO $$ BEGIN UPDATE dw.dim_customer SET city = 'x'; END $$"),
                 fires(LintRule.UNPARSED_STATEMENT, "not SQL", "ALTER TABLE"),
+                fires(LintRule.UNPARSED_STATEMENT, "an unterminated quoted identifier", "SELECT \""),
                 fires(LintRule.UNPARSED_STATEMENT, "a trigger (JSqlParser only wraps it)",
                         "CREATE TRIGGER t BEFORE UPDATE ON dw.dim_customer FOR EACH ROW EXECUTE FUNCTION dw.f()"),
                 quiet(LintRule.UNPARSED_STATEMENT, "a function with a dollar-quoted body",
