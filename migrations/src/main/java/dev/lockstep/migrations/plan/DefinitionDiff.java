@@ -21,6 +21,7 @@ import dev.lockstep.core.stream.TableId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -96,8 +97,8 @@ public final class DefinitionDiff {
         shown.put("sla", PipelineDefinition::sla);
         shown.forEach((key, value) -> {
             if (!Objects.equals(value.apply(deployed), value.apply(next))) {
-                out.add(Operation.change(CHANGE_SETTING, "", key, value.apply(deployed), value.apply(next),
-                        Impact.ADDITIVE));
+                out.add(Operation.change(CHANGE_SETTING, "", key, yaml(value.apply(deployed)),
+                        yaml(value.apply(next)), Impact.ADDITIVE));
             }
         });
         Map<String, Function<PipelineDefinition, Object>> hidden = new LinkedHashMap<>();
@@ -109,6 +110,11 @@ public final class DefinitionDiff {
                 out.add(Operation.of(CHANGE_SETTING, "", key, Impact.ADDITIVE));
             }
         });
+    }
+
+    /** Returns an enum constant as the definition writes it ({@code evolve}); other values as they are. */
+    private static Object yaml(Object value) {
+        return value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : value;
     }
 
     /** The source connection without slot and publication, which have operations of their own. */

@@ -175,7 +175,7 @@ class DefinitionDiffTest {
                 change("change runtime settings",
                         edit("quality:", "schema_changes: fail\nalerts: { min_severity: critical }\nquality:"),
                         "alerts: CHANGE_SETTING [ADDITIVE]",
-                        "schema_changes: CHANGE_SETTING EVOLVE → FAIL [ADDITIVE]"));
+                        "schema_changes: CHANGE_SETTING evolve → fail [ADDITIVE]"));
     }
 
     @ParameterizedTest(name = "{0}")
