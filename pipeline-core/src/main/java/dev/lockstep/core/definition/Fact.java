@@ -9,7 +9,8 @@ import java.util.Optional;
 
 /**
  * A fact table built from a source table: one row per {@code grain}, with a surrogate key per dimension
- * reference and a column per measure.
+ * reference and a column per measure; {@code renamedFrom} maps a measure renamed since the deployed version to its
+ * previous name.
  */
 public record Fact(
         String name,
@@ -18,6 +19,7 @@ public record Fact(
         Map<String, Lookup> lookup,
         Map<String, DimensionReference> dimensions,
         Map<String, SqlExpression> measures,
+        Map<String, String> renamedFrom,
         Optional<String> partitionBy,
         DeletePolicy onDelete) {
 
@@ -28,6 +30,7 @@ public record Fact(
         lookup = Copies.orderedMap(lookup);
         dimensions = Copies.orderedMap(dimensions);
         measures = Copies.orderedMap(measures);
+        renamedFrom = Copies.orderedMap(renamedFrom);
         requireNonNull(partitionBy, "partitionBy");
         requireNonNull(onDelete, "onDelete");
         if (grain.isEmpty()) {

@@ -39,6 +39,7 @@ public enum ProblemType {
     DUPLICATE_NAME("two things that need distinct names share one"),
     DUPLICATE_ENTRY("a list holds the same entry twice"),
     NAME_CONFLICT("a column name collides with a column Lockstep generates"),
+    INVALID_RENAME("a renamed_from names a column that still exists, or one previous name twice"),
     // References
     TABLE_NOT_LISTED("a table is used but not listed in source.tables"),
     UNKNOWN_DIMENSION("a dimension reference names no dimension"),

@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * <p>{@code columns} maps each dimension column to the PostgreSQL expression that computes it; {@code tracked}
  * lists the columns whose change starts a new SCD 2 version (all columns unless the definition says otherwise;
- * empty for SCD 1).
+ * empty for SCD 1). {@code renamedFrom} maps a column renamed since the deployed version to its previous name.
  */
 public record SourceDimension(
         String name,
@@ -20,6 +20,7 @@ public record SourceDimension(
         ScdType scd,
         Map<String, Lookup> lookup,
         Map<String, SqlExpression> columns,
+        Map<String, String> renamedFrom,
         List<String> tracked,
         List<String> pii,
         DeletePolicy onDelete) implements Dimension {
@@ -34,6 +35,7 @@ public record SourceDimension(
         requireNonNull(scd, "scd");
         lookup = Copies.orderedMap(lookup);
         columns = Copies.orderedMap(columns);
+        renamedFrom = Copies.orderedMap(renamedFrom);
         tracked = List.copyOf(tracked);
         pii = List.copyOf(pii);
         requireNonNull(onDelete, "onDelete");

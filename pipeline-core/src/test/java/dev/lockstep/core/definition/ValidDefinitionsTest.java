@@ -124,6 +124,7 @@ class ValidDefinitionsTest {
                 "legacy_id");
         assertThat(account.lookup().get("reg").key()).contains("code");
         assertThat(account.onDelete()).isEqualTo(DeletePolicy.HARD);
+        assertThat(account.renamedFrom()).isEqualTo(Map.of("region", "region_name"));
         assertThat(((SourceDimension) d.dimensions().get("legacy_account")).key()).containsExactly("AccountNo");
         assertThat(d.dimensions().get("calendar")).isEqualTo(new DateDimension("calendar", true,
                 DateDimension.DEFAULT_FROM, DateDimension.DEFAULT_TO));
@@ -132,6 +133,7 @@ class ValidDefinitionsTest {
         assertThat(shipment.dimensions().get("account").key()).hasSize(2);
         assertThat(shipment.dimensions().get("ship_date")).isEqualTo(new DimensionReference("ship_date", "calendar",
                 List.of(new SqlExpression("shipped_at"))));
+        assertThat(shipment.renamedFrom()).isEqualTo(Map.of("weight_kg", "weight"));
         assertThat(shipment.measures().get("label").sql()).isEqualTo("'${not_a_variable}: ' || tracking_no");
         assertThat(d.quality().get(0).severity()).as("from a merge key").isEqualTo(Severity.CRITICAL);
         assertThat(d.quality().get(1).resolveAfter()).isEqualTo(Duration.ofHours(1));

@@ -152,6 +152,12 @@ public final class DefinitionFormat {
             "Dimension columns: `name: PostgreSQL expression` over the table's columns and its lookups' "
                     + "(`lookup.column`). The natural key columns are added by themselves.")
             .withExample("{name: name, city: \"coalesce(city, 'Unknown')\"}");
+    public static final Field<Map<String, Located<String>>> COLUMNS_RENAMED_FROM = optional("renamed_from",
+            map(COLUMN_NAME, name(COLUMN_NAME)), "Columns renamed since the deployed version: `new_name: old_name`. "
+                    + "The deployment then renames the warehouse column, keeping its values; without it a renamed column is "
+                    + "a drop and an add, and its values are lost. The old name must no longer be a column here; the "
+                    + "entry may stay once deployed.")
+            .withDefault(Map.of()).withExample("{full_name: name}");
     public static final Field<DeletePolicy> ON_DELETE = optional("on_delete", ChoiceType.of(DeletePolicy.class),
             "What a source DELETE does: `soft` keeps the rows and marks them deleted, `hard` deletes them.")
             .withDefault(DeletePolicy.SOFT).withExample("hard");
@@ -174,7 +180,7 @@ public final class DefinitionFormat {
                     + "COMMENT.").withDefault(List.of()).withExample("[email]");
     public static final ObjectSpec SOURCE_DIMENSION = new ObjectSpec("source_dimension", "Dimension",
             "A dimension built from a source table.", SourceDimension.class,
-            List.of(DIMENSION_FROM, NATURAL_KEY, SCD, LOOKUPS, COLUMNS, TRACKED, PII, ON_DELETE));
+            List.of(DIMENSION_FROM, NATURAL_KEY, SCD, LOOKUPS, COLUMNS, COLUMNS_RENAMED_FROM, TRACKED, PII, ON_DELETE));
 
     public static final Field<Boolean> GENERATED = required("generated", bool(),
             "Marks the generated date dimension; must be `true`.").withExample("true");
@@ -212,12 +218,19 @@ public final class DefinitionFormat {
     public static final Field<Map<String, Located<SqlExpression>>> MEASURES = optional("measures",
             map(COLUMN_NAME, expression()), "Measures: `name: PostgreSQL expression`.")
             .withExample("{quantity: quantity, amount: \"quantity * unit_price\"}");
+    public static final Field<Map<String, Located<String>>> MEASURES_RENAMED_FROM = optional("renamed_from",
+            map(COLUMN_NAME, name(COLUMN_NAME)), "Measures renamed since the deployed version: `new_name: old_name`. "
+                    + "The deployment then renames the warehouse column, keeping its values; without it a renamed measure is "
+                    + "a drop and an add, and its values are lost. The old name must no longer be a column here; the "
+                    + "entry may stay once deployed.")
+            .withDefault(Map.of()).withExample("{revenue: amount}");
     public static final Field<String> PARTITION_BY = optional("partition_by", reference("a date dimension reference"),
             "A dimension reference to the date dimension; the fact table is range-partitioned by month on it.")
             .withExample("date");
     public static final ObjectSpec FACT = new ObjectSpec("fact", "Fact",
             "A fact table built from a source table.", Fact.class,
-            List.of(FACT_FROM, GRAIN, LOOKUPS, DIMENSION_REFERENCES, MEASURES, PARTITION_BY, ON_DELETE));
+            List.of(FACT_FROM, GRAIN, LOOKUPS, DIMENSION_REFERENCES, MEASURES, MEASURES_RENAMED_FROM, PARTITION_BY,
+                    ON_DELETE));
 
     // ---- runtime settings
 

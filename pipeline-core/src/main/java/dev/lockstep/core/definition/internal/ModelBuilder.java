@@ -109,7 +109,7 @@ public final class ModelBuilder {
         List<String> tracked = d.has(TRACKED) ? Targets.values(d.value(TRACKED))
                 : scd == ScdType.TYPE_2 ? List.copyOf(columns.keySet()) : List.of();
         return new SourceDimension(name, d.value(DIMENSION_FROM), Targets.values(d.value(NATURAL_KEY)), scd,
-                lookups(d.value(LOOKUPS)), columns, tracked, Targets.values(d.value(PII)), d.value(ON_DELETE));
+                lookups(d.value(LOOKUPS)), columns, plain(d.value(COLUMNS_RENAMED_FROM)), tracked, Targets.values(d.value(PII)), d.value(ON_DELETE));
     }
 
     private static Fact fact(String name, Section f) {
@@ -118,7 +118,7 @@ public final class ModelBuilder {
                 new DimensionReference(role, Optional.ofNullable(r.value().value(REFERENCED_DIMENSION)).orElse(role),
                         Targets.values(r.value().value(REFERENCE_KEY)))));
         return new Fact(name, f.value(FACT_FROM), Targets.values(f.value(GRAIN)), lookups(f.value(LOOKUPS)),
-                references, plain(f.value(MEASURES)), Optional.ofNullable(f.value(PARTITION_BY)), f.value(ON_DELETE));
+                references, plain(f.value(MEASURES)), plain(f.value(MEASURES_RENAMED_FROM)), Optional.ofNullable(f.value(PARTITION_BY)), f.value(ON_DELETE));
     }
 
     private static Map<String, Lookup> lookups(Map<String, Located<Section>> lookups) {

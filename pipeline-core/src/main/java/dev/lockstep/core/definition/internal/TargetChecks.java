@@ -1,6 +1,7 @@
 package dev.lockstep.core.definition.internal;
 
 import static dev.lockstep.core.definition.internal.DefinitionFormat.COLUMNS;
+import static dev.lockstep.core.definition.internal.DefinitionFormat.COLUMNS_RENAMED_FROM;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.DATE_FROM;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.DATE_TO;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.DIMENSION_FROM;
@@ -11,6 +12,7 @@ import static dev.lockstep.core.definition.internal.DefinitionFormat.GRAIN;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.LOOKUPS;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.LOOKUP_FROM;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.MEASURES;
+import static dev.lockstep.core.definition.internal.DefinitionFormat.MEASURES_RENAMED_FROM;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.NATURAL_KEY;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.ON;
 import static dev.lockstep.core.definition.internal.DefinitionFormat.PARTITION_BY;
@@ -70,6 +72,8 @@ final class TargetChecks {
             checkSourceExpression(expression, from, lookups);
         });
         checkTracked(dimension, columns.keySet());
+        checkRenames(dimension.value(COLUMNS_RENAMED_FROM), columns.keySet(), Targets.dimensionColumns(name,
+                dimension), "dimension " + name);
         Set<String> piiCandidates = new LinkedHashSet<>(key);
         piiCandidates.addAll(columns.keySet());
         for (Located<String> pii : orEmpty(dimension.value(PII))) {
@@ -131,6 +135,35 @@ final class TargetChecks {
             checkSourceExpression(expression, from, lookups);
         });
         checkPartition(fact.get(PARTITION_BY), references);
+        checkRenames(fact.value(MEASURES_RENAMED_FROM), Targets.entries(fact.value(MEASURES)).keySet(),
+                Targets.factColumns(fact), "fact " + name);
+    }
+
+    /**
+     * Checks a {@code renamed_from} map: each entry names one of {@code renamable} by its new name, its previous name
+     * is no column of the table any more ({@code tableColumns}), and no two entries share a previous name.
+     */
+    private void checkRenames(Map<String, Located<String>> renames, Set<String> renamable, List<String> tableColumns,
+            String owner) {
+        Map<String, String> renamedTo = new HashMap<>();
+        Targets.entries(renames).forEach((column, previous) -> {
+            if (!renamable.contains(column)) {
+                checks.error(ProblemType.UNKNOWN_COLUMN, previous.location(), previous.path(), "`" + column
+                        + "` is not a column of " + owner + "; renamed_from is keyed by the new name. "
+                        + Suggestions.didYouMean(column, renamable) + "columns: " + DefinitionChecks.list(renamable));
+            } else if (tableColumns.contains(previous.value())) {
+                checks.error(ProblemType.INVALID_RENAME, previous.node().location(), previous.path(), "`"
+                        + previous.value() + "` is still a column of " + owner + ", so `" + column + "` cannot be "
+                        + "renamed from it; remove this entry, or the column `" + previous.value() + "`");
+            } else {
+                String first = renamedTo.putIfAbsent(previous.value(), column);
+                if (first != null) {
+                    checks.error(ProblemType.INVALID_RENAME, previous.node().location(), previous.path(), "`"
+                            + first + "` is already renamed from `" + previous.value() + "`; one previous name "
+                            + "can become only one column");
+                }
+            }
+        });
     }
 
     private void claim(Map<String, String> owners, String column, Located<?> at, String owner) {
