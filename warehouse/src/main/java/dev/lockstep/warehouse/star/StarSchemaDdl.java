@@ -68,6 +68,23 @@ public final class StarSchemaDdl {
         return new MigrationScript(version, "star_schema", up.toString(), String.join("\n", drops) + "\n");
     }
 
+    /**
+     * Returns the statements that create one dimension or fact of {@code star} — as {@link #create} does for all of
+     * them — for a deployment that adds it; empty when {@code star} has no such target.
+     */
+    public static Optional<String> createTarget(StarSchema star, String target) {
+        StringBuilder up = new StringBuilder();
+        star.dimension(target).ifPresent(dimension -> createDimension(up, star, dimension));
+        star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                .ifPresent(fact -> createFact(up, star, fact));
+        return up.isEmpty() ? Optional.empty() : Optional.of(up.toString());
+    }
+
+    /** Returns {@code "schema"."table"} for a table of {@code star}'s schema. */
+    public static String qualified(StarSchema star, String table) {
+        return table(star, table);
+    }
+
     /** The name prefix of the indexes {@link #ruleIndexes} creates; no other index of the schema has it. */
     public static final String RULE_INDEX_PREFIX = "lockstep_rule_";
 
