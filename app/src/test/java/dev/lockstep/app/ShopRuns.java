@@ -8,6 +8,8 @@ import dev.lockstep.shop.AlertsWebhook;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** {@code lockstep run|reconcile|status} on the shop example as child JVMs, against the test's services. */
@@ -29,6 +31,36 @@ final class ShopRuns {
         Files.writeString(definition, Files.readString(DEFINITION).replace("pipeline: shop", "pipeline: " + pipeline)
                 .replace("schema: shop_dw", "schema: " + pipeline + "_dw"));
         return definition;
+    }
+
+    /**
+     * Returns the shop example's text pointed at the databases {@code source} and {@code warehouse} of
+     * {@code services}, with literal URLs and users and the password read from the file {@code password} beside
+     * the definition: for commands run in the test's JVM, which cannot set environment variables.
+     */
+    static String pointedAt(ServicesExtension services, String source, String warehouse) throws Exception {
+        String shop = Files.readString(DEFINITION);
+        return replaceLine(replaceLine(replaceLine(replaceLine(replaceLine(replaceLine(shop,
+                "url: ${SHOP_SOURCE_URL", "url: \"" + services.jdbcUrl(source) + "\""),
+                "user: ${SHOP_SOURCE_USER", "user: " + services.user()),
+                "password: ${SHOP_SOURCE_PASSWORD", "password: { file: password }"),
+                "url: ${SHOP_WAREHOUSE_URL", "url: \"" + services.jdbcUrl(warehouse) + "\""),
+                "user: ${SHOP_WAREHOUSE_USER", "user: " + services.user()),
+                "password: ${SHOP_WAREHOUSE_PASSWORD", "password: { file: password }");
+    }
+
+    /** Replaces the first line of {@code text} that starts with {@code start} (indent aside), keeping its indent. */
+    static String replaceLine(String text, String start, String replacement) {
+        List<String> lines = new ArrayList<>(text.lines().toList());
+        for (int i = 0; i < lines.size(); i++) {
+            String trimmed = lines.get(i).stripLeading();
+            if (trimmed.startsWith(start)) {
+                String indent = lines.get(i).substring(0, lines.get(i).length() - trimmed.length());
+                lines.set(i, indent + replacement);
+                return String.join("\n", lines) + "\n";
+            }
+        }
+        throw new AssertionError(start + " not found");
     }
 
     /** Starts {@code lockstep run} and waits until it runs; {@code properties} are the child's system properties. */

@@ -22,8 +22,6 @@ class ValidateConnectIT {
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
 
-    private static final Path ROOT = Path.of(System.getProperty("lockstep.root", "..")).toAbsolutePath().normalize();
-
     @TempDir
     static Path directory;
 
@@ -110,27 +108,7 @@ class ValidateConnectIT {
 
     /** The shop example, pointed at this class's databases, passwords from a file. */
     private static String shop() throws Exception {
-        String shop = Files.readString(ROOT.resolve("examples/shop/pipeline.yaml"));
-        return replaceLine(replaceLine(replaceLine(replaceLine(replaceLine(replaceLine(shop,
-                "url: ${SHOP_SOURCE_URL", "url: \"" + services.jdbcUrl("shop") + "\""),
-                "user: ${SHOP_SOURCE_USER", "user: " + services.user()),
-                "password: ${SHOP_SOURCE_PASSWORD", "password: { file: password }"),
-                "url: ${SHOP_WAREHOUSE_URL", "url: \"" + services.jdbcUrl("warehouse") + "\""),
-                "user: ${SHOP_WAREHOUSE_USER", "user: " + services.user()),
-                "password: ${SHOP_WAREHOUSE_PASSWORD", "password: { file: password }");
-    }
-
-    private static String replaceLine(String text, String start, String replacement) {
-        List<String> lines = new java.util.ArrayList<>(text.lines().toList());
-        for (int i = 0; i < lines.size(); i++) {
-            String trimmed = lines.get(i).stripLeading();
-            if (trimmed.startsWith(start)) {
-                String indent = lines.get(i).substring(0, lines.get(i).length() - trimmed.length());
-                lines.set(i, indent + replacement);
-                return String.join("\n", lines) + "\n";
-            }
-        }
-        throw new AssertionError(start + " not found");
+        return ShopRuns.pointedAt(services, "shop", "warehouse");
     }
 
     private static Path definition(String name, String text) throws Exception {

@@ -96,6 +96,19 @@ final class StoredMigrations {
         }
     }
 
+    /** Returns the newest deployed version and its definition text, if any was deployed. */
+    Optional<WarehouseMigrations.Deployed> latest(Connection c) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT d.version, d.definition, (SELECT max(m.version) "
+                + "FROM lockstep.warehouse_migrations m WHERE m.pipeline = d.pipeline) FROM lockstep.deployments d "
+                + "WHERE d.pipeline = ? ORDER BY d.version DESC LIMIT 1")) {
+            select.setString(1, pipeline);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(new WarehouseMigrations.Deployed(rs.getInt(1), rs.getString(2),
+                        rs.getInt(3))) : Optional.empty();
+            }
+        }
+    }
+
     /** Replaces the definition text and checksum recorded under the deployment's version. */
     void amendDeployment(Connection c, WarehouseMigrations.Deployment deployment) throws SQLException {
         try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET checksum = ?, "

@@ -1,8 +1,8 @@
 package dev.lockstep.migrations;
 
-import dev.lockstep.control.ControlSchema;
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.control.ControlSchema;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.warehouse.raw.MigrationScript;
@@ -102,6 +102,30 @@ public final class WarehouseMigrations {
         this.warehouseSchema = builder.warehouseSchema;
         this.deployment = builder.deployment;
         this.store = new StoredMigrations(pipeline);
+    }
+
+    /**
+     * The newest definition version deployed to a pipeline's warehouse: its number, its text and the highest
+     * warehouse migration stored for the pipeline (0 when none).
+     */
+    public record Deployed(int version, String definition, int lastMigration) {
+        public Deployed {
+            requireNonNull(definition, "definition");
+        }
+    }
+
+    /**
+     * Returns the newest definition version deployed for {@code pipeline} to the warehouse behind
+     * {@code dataSource}; empty when none was (or the control schema does not exist). Reads only.
+     */
+    public static Optional<Deployed> latestDeployment(DataSource dataSource, String pipeline) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            return StoredMigrations.exist(c) ? new StoredMigrations(pipeline).latest(c) : Optional.empty();
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the deployments of pipeline '" + pipeline
+                    + "': " + e.getMessage(), e);
+        }
     }
 
     /** Returns a builder; dataSource, pipeline, warehouseSchema and deployment are required. */

@@ -68,7 +68,15 @@ public final class DefinitionParser {
 
     /** Parses text as if read from {@code file}; relative file references resolve against the working directory. */
     public ParsedDefinition parse(String file, String text) {
-        return parse(file, text, Path.of("").toAbsolutePath(), new Problems(file));
+        return parse(file, text, Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * Parses text named {@code file} in problems (e.g. a deployed version, which has no file of its own); relative
+     * file references resolve against {@code directory}.
+     */
+    public ParsedDefinition parse(String file, String text, Path directory) {
+        return parse(file, text, directory.toAbsolutePath(), new Problems(file));
     }
 
     private ParsedDefinition parse(String file, String text, Path directory, Problems problems) {

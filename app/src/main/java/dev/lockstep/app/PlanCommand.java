@@ -1,0 +1,136 @@
+package dev.lockstep.app;
+
+import dev.lockstep.migrations.lint.Finding;
+import dev.lockstep.migrations.lint.LintReport;
+import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.migrations.plan.Operation;
+import dev.lockstep.runtime.DeploymentPlan;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code lockstep plan}: what deploying a definition would do to its pipeline's warehouse — the typed operations
+ * from the deployed version, the DDL of each phase with its down scripts, the rows to rebuild and the lint findings —
+ * without changing anything.
+ */
+@Command(name = "plan",
+        description = "Show what deploying the definition would do to its pipeline's warehouse, and change nothing: "
+                + "the typed operations from the deployed version (each additive, a rebuild of loaded rows, "
+                + "destructive, or refused with the steps to do it by hand), the SQL of the expand and contract "
+                + "phases with their down scripts, the rows rebuilt from the raw layer, and the lint findings of "
+                + "every statement. Exit code 0 when nothing changes, 10 when changes are pending, 2 when the "
+                + "definition is invalid or the deployment would be refused (a refused change, a lint error).")
+final class PlanCommand implements Callable<Integer> {
+
+    /** The exit code of a plan with changes pending. */
+    static final int CHANGES_PENDING = 10;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DefinitionFileOption definitionFile;
+
+    @Override
+    public Integer call() {
+        DeploymentPlan plan = DeploymentPlan.of(definitionFile.file);
+        PrintWriter out = spec.commandLine().getOut();
+        String pipeline = plan.definition().pipeline();
+        if (plan.deployed().isEmpty()) {
+            out.printf("Plan for pipeline %s: first deployment (nothing deployed yet); `lockstep run` deploys it.%n",
+                    pipeline);
+            for (MigrationScript script : plan.firstDeployment()) {
+                section(out, "V" + script.version() + "__" + script.description() + ".sql", List.of(script.up()
+                        .strip()), List.of(script.down().strip()), false);
+            }
+        } else if (plan.unchanged()) {
+            out.printf("Plan for pipeline %s: no changes from deployed version %d%s.%n", pipeline,
+                    plan.deployed().get().version(), plan.diff().isEmpty() ? "" : " (comments or layout only)");
+            return 0;
+        } else {
+            out.printf("Plan for pipeline %s: deployed version %d → %s%n", pipeline, plan.deployed().get().version(),
+                    definitionFile.file);
+            printOperations(out, plan);
+            MigrationPlan migrations = plan.migrations();
+            List<String> names = plan.scripts().stream().map(s -> s.fileName()).toList();
+            if (!migrations.expand().isEmpty()) {
+                section(out, "Expand (" + names.get(0) + ", between two batches)", migrations.expand(),
+                        migrations.expandDown(), true);
+            }
+            printRebuilds(out, plan);
+            if (!migrations.contract().isEmpty()) {
+                section(out, "Contract (" + names.get(names.size() - 1) + ", after the switch)", migrations.contract(),
+                        migrations.contractDown(), true);
+            }
+        }
+        printLint(out, plan.lint());
+        if (plan.refused()) {
+            out.println("\nThe deployment would be refused: see the refused operations and lint errors above. Nothing "
+                    + "was changed.");
+            return 2;
+        }
+        out.println("\nChanges pending. Nothing was changed.");
+        return CHANGES_PENDING;
+    }
+
+    private static void printOperations(PrintWriter out, DeploymentPlan plan) {
+        out.printf("%nOperations (%d):%n", plan.diff().operations().size());
+        for (Operation operation : plan.diff().operations()) {
+            out.printf("  %-11s %s%n", operation.impact(), operation.describe());
+            if (!operation.note().isEmpty()) {
+                out.printf("  %-11s   %s%n", "", operation.note());
+            }
+            for (String step : operation.manualSteps()) {
+                out.printf("  %-11s   - %s%n", "", step);
+            }
+        }
+    }
+
+    private static void printRebuilds(PrintWriter out, DeploymentPlan plan) {
+        List<MigrationPlan.Rebuild> rebuilds = plan.migrations().rebuilds();
+        if (rebuilds.isEmpty()) {
+            return;
+        }
+        out.printf("%nRebuild from the raw layer (between batches, in chunks):%n");
+        for (MigrationPlan.Rebuild rebuild : rebuilds) {
+            String table = rebuild.table().replace("\"", "");
+            Long rows = plan.rows().get(table);
+            out.printf("  %s.%s: %s — %s%n", table, rebuild.column(), rows == null ? "a new table"
+                    : String.format("~%,d rows", rows), rebuild.how());
+        }
+    }
+
+    private static void printLint(PrintWriter out, LintReport lint) {
+        int errors = lint.blocking().size();
+        int warnings = lint.warnings().size();
+        out.printf("%nLint: %d error(s), %d warning(s)%n", errors, warnings);
+        for (Finding finding : lint.blocking()) {
+            out.println("  " + finding.format());
+        }
+        for (Finding finding : lint.warnings()) {
+            out.println("  " + finding.format());
+        }
+        for (LintReport.Allowed allowed : lint.allowed()) {
+            out.println("  allowed (" + allowed.reason() + "): " + allowed.finding().format());
+        }
+    }
+
+    private static void section(PrintWriter out, String title, List<String> up, List<String> down,
+            boolean lockTimeout) {
+        out.printf("%n%s:%n%s%n", title, indent((lockTimeout ? MigrationPlan.LOCK_TIMEOUT + "\n" : "")
+                + String.join("\n", up)));
+        if (!down.isEmpty()) {
+            out.printf("  -- down:%n%s%n", indent(String.join("\n", down)));
+        }
+    }
+
+    private static String indent(String sql) {
+        return sql.lines().map(line -> "    " + line).reduce((a, b) -> a + "\n" + b).orElse("");
+    }
+}

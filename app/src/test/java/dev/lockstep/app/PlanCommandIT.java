@@ -1,0 +1,125 @@
+package dev.lockstep.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.runtime.WarehouseDeployment;
+import dev.lockstep.shop.ShopDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code lockstep plan} of the shop example against a real source and warehouse: a first deployment, the deployed
+ * definition again, a changed one (its operations, SQL, rebuilds and lint), a refused and an invalid one — and the
+ * warehouse is the same after each.
+ */
+class PlanCommandIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    @TempDir
+    static Path directory;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void createTheShop() throws Exception {
+        try (Connection c = services.connect("plansrc")) {
+            new ShopDatabase(20, 10, 10).create(c);
+        }
+        services.database("plandw");
+        services.database("refusedw");
+        Files.writeString(directory.resolve("password"), services.password());
+    }
+
+    @Test
+    void shouldPlanAFirstDeploymentThenNothingThenTheChangesOfAnEditedDefinition() throws Exception {
+        String shop = ShopRuns.pointedAt(services, "plansrc", "plandw");
+        Path file = write("shop.yaml", shop);
+
+        assertThat(plan(file)).as(err.toString()).isEqualTo(PlanCommand.CHANGES_PENDING);
+        assertThat(out.toString()).contains("Plan for pipeline shop: first deployment")
+                .contains("V1__raw_layer.sql:").contains("V2__star_schema.sql:")
+                .contains("CREATE TABLE \"shop_dw\".\"dim_customer\"")
+                .contains("Lint: 0 error(s)");
+        assertThat(services.query("plandw", "SELECT to_regnamespace('lockstep') IS NULL")).containsExactly("t");
+
+        WarehouseDeployment.deploy(file);
+        out.getBuffer().setLength(0);
+        assertThat(plan(file)).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("Plan for pipeline shop: no changes from deployed version 1.");
+
+        String changed = shop
+                .replace("      signup_date: created_at::date\n", "      email_domain: split_part(email, '@', 2)\n")
+                .replace("      unit_price: unit_price\n", "      price_each: unit_price\n")
+                .replace("    partition_by: date", "    renamed_from: { price_each: unit_price }\n    partition_by: date")
+                .replace("round(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0), 2)",
+                        "round(quantity * unit_price, 2)");
+        Path edited = write("edited.yaml", changed);
+        out.getBuffer().setLength(0);
+
+        assertThat(plan(edited)).as(out + "\n" + err).isEqualTo(PlanCommand.CHANGES_PENDING);
+        String plan = out.toString();
+        assertThat(plan).contains("Plan for pipeline shop: deployed version 1 → " + edited)
+                .containsPattern("REBUILD +customer\\.email_domain: ADD_ATTRIBUTE")
+                .containsPattern("DESTRUCTIVE +customer\\.signup_date: DROP_ATTRIBUTE")
+                .containsPattern("ADDITIVE +order_line\\.price_each: RENAME_MEASURE")
+                .containsPattern("REBUILD +order_line\\.amount: CHANGE_EXPRESSION")
+                .contains("Expand (V3__expand.sql, between two batches):")
+                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" ADD COLUMN \"email_domain\" text;")
+                .containsPattern("ALTER TABLE \"shop_dw\"\\.\"fact_order_line\" ADD COLUMN \"price_each\" numeric")
+                .contains("Contract (V4__contract.sql, after the switch):")
+                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" DROP COLUMN \"signup_date\";")
+                .contains("ALTER TABLE \"shop_dw\".\"fact_order_line\" DROP COLUMN \"unit_price\";")
+                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" ADD COLUMN \"signup_date\" date;")
+                .contains("Rebuild from the raw layer")
+                .contains("shop_dw.dim_customer.email_domain: ~")
+                .contains("shop_dw.fact_order_line.amount: ~")
+                .contains("Lint: 0 error(s)")
+                .contains("Changes pending. Nothing was changed.");
+        assertThat(services.query("plandw", "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                + "'shop_dw' AND column_name IN ('email_domain', 'price_each')")).containsExactly("0");
+        assertThat(services.query("plandw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");
+    }
+
+    @Test
+    void shouldRefuseAChangeOfGrainWithItsManualStepsAndReportAnInvalidDefinition() throws Exception {
+        String shop = ShopRuns.pointedAt(services, "plansrc", "refusedw");
+        Path file = write("refused.yaml", shop);
+        WarehouseDeployment.deploy(file);
+
+        Path regrained = write("regrained.yaml", shop.replace("    grain: [id]", "    grain: [id, order_id]"));
+        assertThat(plan(regrained)).as(err.toString()).isEqualTo(2);
+        assertThat(out.toString()).containsPattern("REFUSED +order_line\\.grain: CHANGE_GRAIN")
+                .contains("The deployment would be refused");
+
+        Path invalid = write("invalid.yaml", shop.replace("scd: 2 ", "scd: 7 "));
+        out.getBuffer().setLength(0);
+        assertThat(plan(invalid)).isEqualTo(2);
+        assertThat(err.toString()).contains("dimensions.customer.scd: 7 is not allowed");
+        assertThat(services.query("refusedw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");
+    }
+
+    private int plan(Path file) {
+        CommandLine cli = Lockstep.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute("plan", file.toString());
+    }
+
+    private static Path write(String name, String text) throws Exception {
+        Path file = directory.resolve(name);
+        Files.writeString(file, text);
+        return file;
+    }
+}

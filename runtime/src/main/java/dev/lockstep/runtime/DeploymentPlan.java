@@ -1,0 +1,151 @@
+package dev.lockstep.runtime;
+
+import dev.lockstep.connectors.PostgresSourceCatalog;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.DefinitionParser;
+import dev.lockstep.core.definition.ParsedDefinition;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.migrations.WarehouseMigrations;
+import dev.lockstep.migrations.lint.LintContext;
+import dev.lockstep.migrations.lint.LintReport;
+import dev.lockstep.migrations.lint.MigrationLint;
+import dev.lockstep.migrations.lint.Overrides;
+import dev.lockstep.migrations.lint.Script;
+import dev.lockstep.migrations.plan.DefinitionDiff;
+import dev.lockstep.migrations.plan.Diff;
+import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.migrations.plan.Operation;
+import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import dev.lockstep.warehouse.star.StarSchema;
+import dev.lockstep.warehouse.star.StarSchemaDdl;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+
+/**
+ * What deploying a definition file would do to its pipeline's warehouse ({@code lockstep plan}): the typed operations
+ * from the deployed version, the DDL of each phase with its down scripts, the rows to rebuild and the lint findings
+ * of every generated statement. Building it reads the source's catalog and the warehouse, and writes nothing.
+ *
+ * @param deployed the newest version deployed, empty before the first deployment
+ * @param diff the operations from the deployed version (empty before the first deployment)
+ * @param migrations the DDL of a changed definition
+ * @param firstDeployment the generated migrations a first deployment applies (empty once deployed)
+ * @param scripts what was linted, named as their next Flyway versions
+ * @param rows the rows of each table of the warehouse's schemas ({@code schema.table}; planner estimates)
+ */
+public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMigrations.Deployed> deployed,
+        Diff diff, MigrationPlan migrations, List<MigrationScript> firstDeployment, List<Script> scripts,
+        LintReport lint, Map<String, Long> rows) {
+
+    /** Plans deploying {@code file}, reading variables from the environment. */
+    public static DeploymentPlan of(Path file) {
+        PipelineDefinition next = PipelineFiles.load(file);
+        String nextText = read(file);
+        DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
+        Optional<WarehouseMigrations.Deployed> deployed = WarehouseMigrations.latestDeployment(warehouse,
+                next.pipeline());
+        DefinitionParser parser = DefinitionParser.create().withEnvironment(System::getenv);
+        try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
+                PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
+                        next.warehouse().postgres())) {
+            StarSchema nextStar = StarSchema.typed(parser.parse(file), catalog, checker);
+            Map<String, Long> rows = rows(warehouse, nextStar.schema());
+            LintContext context = LintContext.empty().withDefaultSchema(nextStar.schema()).withTableRows(rows)
+                    .withApplierTables(rows.keySet());
+            if (deployed.isEmpty()) {
+                List<MigrationScript> first = StarSchemaDdl.migrations(nextStar);
+                List<Script> scripts = first.stream().map(m -> Script.generated("V" + m.version() + "__"
+                        + m.description() + ".sql", m.up(), Script.Phase.EXPAND)).toList();
+                return new DeploymentPlan(next, deployed, new Diff(List.of()), MigrationPlan.of(new Diff(List.of()),
+                        nextStar, nextStar), first, scripts, MigrationLint.lint(scripts, context), rows);
+            }
+            String name = "deployed version " + deployed.get().version();
+            // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
+            Path directory = file.toAbsolutePath().getParent();
+            ParsedDefinition parsed = parser.parse(name, deployed.get().definition(), directory);
+            PipelineDefinition before = parsed.definition().orElseThrow(() -> new LockstepException(
+                    ErrorCode.INVALID_INPUT, "the " + name + " of pipeline " + next.pipeline() + " no longer parses "
+                    + "(a variable it uses is unset?): " + parsed.errors()));
+            StarSchema deployedStar = StarSchema.typed(parsed, catalog, checker);
+            Diff diff = DefinitionDiff.between(before, next).withColumnTypes(deployedStar, nextStar)
+                    .withTexts(deployed.get().definition(), nextText);
+            MigrationPlan migrations = MigrationPlan.of(diff, deployedStar, nextStar);
+            List<Script> scripts = migrations.scripts(deployed.get().lastMigration() + 1);
+            return new DeploymentPlan(next, deployed, diff, migrations, List.of(), scripts,
+                    MigrationLint.lint(scripts, context, Overrides.none()), rows);
+        }
+    }
+
+    /** Returns true when the plan changes nothing: the file is the deployed definition, or differs only in text. */
+    public boolean unchanged() {
+        return deployed.isPresent() && migrations.isEmpty() && diff.operations().stream()
+                .allMatch(o -> o.kind() == Operation.Kind.COMMENT_ONLY);
+    }
+
+    /** Returns true when deploying it would be refused: a refused operation, or a lint error not allowed. */
+    public boolean refused() {
+        return !diff.refused().isEmpty() || lint.blocksDeploy();
+    }
+
+    /**
+     * The rows of every table of the star schema {@code schema} and its raw layer, as the planner estimates them
+     * ({@code pg_class.reltuples}; counted when a table was never analyzed).
+     */
+    private static Map<String, Long> rows(DataSource warehouse, String schema) {
+        Map<String, Long> rows = new TreeMap<>();
+        try (Connection c = warehouse.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT n.nspname, c.relname, c.reltuples::bigint FROM "
+                        + "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN (?, ?) AND "
+                        + "c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
+            c.setReadOnly(true);
+            ps.setString(1, schema);
+            ps.setString(2, schema + "_raw");
+            List<String[]> unanalyzed = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getLong(3) >= 0) {
+                        rows.put(rs.getString(1) + "." + rs.getString(2), rs.getLong(3));
+                    } else {
+                        unanalyzed.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            for (String[] table : unanalyzed) {
+                try (PreparedStatement count = c.prepareStatement("SELECT count(*) FROM "
+                        + SqlIdentifiers.quote(table[0]) + "."
+                        + SqlIdentifiers.quote(table[1]));
+                        ResultSet rs = count.executeQuery()) {
+                    rs.next();
+                    rows.put(table[0] + "." + table[1], rs.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read the warehouse's table sizes: "
+                    + e.getMessage(), e);
+        }
+        return rows;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+}
