@@ -49,7 +49,7 @@ class ValidateCommandTest {
                 broken + ":" + lineOf(broken, "scd: 3") + ":10: dimensions.customer.scd: 3 is not allowed; use 1 or 2",
                 broken + ":" + lineOf(broken, "measure:") + ":5: facts.order_line.measure: unknown key `measure`; did "
                         + "you mean `measures`? allowed here: from, grain, lookup, dimensions, measures, "
-                        + "partition_by, on_delete",
+                        + "renamed_from, partition_by, on_delete",
                 "2 errors, 0 warnings");
         assertThat(err.toString()).doesNotContain("Exception").doesNotContain("\tat ");
         assertThat(out.toString()).isEmpty();
