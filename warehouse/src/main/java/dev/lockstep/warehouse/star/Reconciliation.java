@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -121,6 +122,19 @@ public final class Reconciliation {
         return targets.entrySet().stream().filter(e -> e.getValue() instanceof DimensionSql d && d.dimension().scd2())
                 .map(Map.Entry::getKey).toList();
     }
+
+    /**
+     * Returns the measures of {@code target} that PostgreSQL can sum (numbers, money, intervals), in definition
+     * order: a text or date measure is compared per key only ({@link #warehouseRows}), its sum does not exist.
+     */
+    public List<String> summedMeasures(String target) {
+        TargetSql sql = require(target, targets.get(target));
+        return sql instanceof FactSql ? columns(sql).stream().filter(c -> SUMMABLE.matcher(c.type()).matches())
+                .map(Column::name).toList() : List.of();
+    }
+
+    private static final Pattern SUMMABLE = Pattern.compile("(smallint|integer|bigint|real|double precision|money|"
+            + "interval|numeric)(\\(.*\\))?");
 
     /** Returns the measures of {@code fact}, in definition order (empty for a dimension). */
     public List<String> measures(String target) {

@@ -175,6 +175,15 @@ class StarSchemaTest {
                 + "(_loaded_at) WHERE is_inferred;");
     }
 
+    @Test
+    void shouldSumOnlyTheMeasuresPostgresCanSum() {
+        Reconciliation reconciliation = new Reconciliation(StarSchema.of(definition(), SOURCES, TYPES), "unit");
+
+        assertThat(reconciliation.measures("item")).containsExactly("amount", "city");
+        assertThat(reconciliation.summedMeasures("item")).containsExactly("amount"); // sum(text) does not exist
+        assertThat(reconciliation.summedMeasures("customer")).isEmpty();
+    }
+
     private static PipelineDefinition definition() {
         ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION);
         assertThat(parsed.errors()).isEmpty();
