@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
                 + "destructive, or refused with the steps to do it by hand), the SQL of the expand and contract "
                 + "phases with their down scripts, the rows rebuilt from the raw layer, and the lint findings of "
                 + "every statement. Exit code 0 when nothing changes, 10 when changes are pending, 2 when the "
-                + "definition is invalid or the deployment would be refused (a refused change, a lint error).")
+                + "definition is invalid or the deployment would be refused (a refused change, a lint error, a view "
+                + "or policy built on a column it drops).")
 final class PlanCommand implements Callable<Integer> {
 
     /** The exit code of a plan with changes pending. */
@@ -69,10 +70,11 @@ final class PlanCommand implements Callable<Integer> {
                         migrations.contractDown(), true);
             }
         }
+        printDependents(out, plan);
         printLint(out, plan.lint());
         if (plan.refused()) {
-            out.println("\nThe deployment would be refused: see the refused operations and lint errors above. Nothing "
-                    + "was changed.");
+            out.println("\nThe deployment would be refused: see the refused operations, dependent objects and lint "
+                    + "errors above. Nothing was changed.");
             return 2;
         }
         out.println("\nChanges pending. Nothing was changed.");
@@ -104,6 +106,20 @@ final class PlanCommand implements Callable<Integer> {
             out.printf("  %s.%s: %s — %s%n", table, rebuild.column(), rows == null ? "a new table"
                     : String.format("~%,d rows", rows), rebuild.how());
         }
+    }
+
+    private static void printDependents(PrintWriter out, DeploymentPlan plan) {
+        if (plan.dependents().isEmpty()) {
+            return;
+        }
+        out.printf("%nObjects built on what this plan drops or changes (it would break them):%n");
+        for (DeploymentPlan.Dependent dependent : plan.dependents()) {
+            MigrationPlan.Breaking on = dependent.on();
+            out.printf("  %s %s depends on %s.%s%s, which is %s%n", dependent.kind(), dependent.object(), on.schema(),
+                    on.table(), on.column().map(c -> "." + c).orElse(""), on.change());
+        }
+        out.println("  Drop or change them by hand before deploying, and create them again after the contract phase "
+                + "(hand-written migrations in the deployment are not supported yet).");
     }
 
     private static void printLint(PrintWriter out, LintReport lint) {

@@ -87,6 +87,16 @@ class PlanCommandIT {
                 .contains("shop_dw.fact_order_line.amount: ~")
                 .contains("Lint: 0 error(s)")
                 .contains("Changes pending. Nothing was changed.");
+
+        // A view of the user's on a column the plan drops: the deployment would break it, so it is refused.
+        services.execute("plandw", "CREATE VIEW public.signups AS SELECT signup_date, count(*) FROM "
+                + "shop_dw.dim_customer GROUP BY 1");
+        out.getBuffer().setLength(0);
+        assertThat(plan(edited)).as(out + "\n" + err).isEqualTo(2);
+        assertThat(out.toString()).contains("view public.signups depends on shop_dw.dim_customer.signup_date, which "
+                + "is dropped").contains("The deployment would be refused");
+        services.execute("plandw", "DROP VIEW public.signups");
+
         assertThat(services.query("plandw", "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
                 + "'shop_dw' AND column_name IN ('email_domain', 'price_each')")).containsExactly("0");
         assertThat(services.query("plandw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");

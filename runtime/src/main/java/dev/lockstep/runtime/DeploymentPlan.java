@@ -47,10 +47,14 @@ import javax.sql.DataSource;
  * @param firstDeployment the generated migrations a first deployment applies (empty once deployed)
  * @param scripts what was linted, named as their next Flyway versions
  * @param rows the rows of each table of the warehouse's schemas ({@code schema.table}; planner estimates)
+ * @param dependents the user's objects built on what the plan drops or changes the type of
  */
 public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMigrations.Deployed> deployed,
         Diff diff, MigrationPlan migrations, List<MigrationScript> firstDeployment, List<Script> scripts,
-        LintReport lint, Map<String, Long> rows) {
+        LintReport lint, Map<String, Long> rows, List<Dependent> dependents) {
+
+    /** A view, materialized view or row-level policy ({@code kind}) built on a table or column the plan breaks. */
+    public record Dependent(String object, String kind, MigrationPlan.Breaking on) {}
 
     /** Plans deploying {@code file}, reading variables from the environment. */
     public static DeploymentPlan of(Path file) {
@@ -72,7 +76,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                 List<Script> scripts = first.stream().map(m -> Script.generated("V" + m.version() + "__"
                         + m.description() + ".sql", m.up(), Script.Phase.EXPAND)).toList();
                 return new DeploymentPlan(next, deployed, new Diff(List.of()), MigrationPlan.of(new Diff(List.of()),
-                        nextStar, nextStar), first, scripts, MigrationLint.lint(scripts, context), rows);
+                        nextStar, nextStar), first, scripts, MigrationLint.lint(scripts, context), rows, List.of());
             }
             String name = "deployed version " + deployed.get().version();
             // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
@@ -87,7 +91,8 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
             MigrationPlan migrations = MigrationPlan.of(diff, deployedStar, nextStar);
             List<Script> scripts = migrations.scripts(deployed.get().lastMigration() + 1);
             return new DeploymentPlan(next, deployed, diff, migrations, List.of(), scripts,
-                    MigrationLint.lint(scripts, context, Overrides.none()), rows);
+                    MigrationLint.lint(scripts, context, Overrides.none()), rows,
+                    dependents(warehouse, migrations.breaking()));
         }
     }
 
@@ -97,9 +102,53 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                 .allMatch(o -> o.kind() == Operation.Kind.COMMENT_ONLY);
     }
 
-    /** Returns true when deploying it would be refused: a refused operation, or a lint error not allowed. */
+    /**
+     * Returns true when deploying it would be refused: a refused operation, a lint error not allowed, or a user's
+     * object built on what it drops or retypes (no hand-written migration can handle it yet).
+     */
     public boolean refused() {
-        return !diff.refused().isEmpty() || lint.blocksDeploy();
+        return !diff.refused().isEmpty() || lint.blocksDeploy() || !dependents.isEmpty();
+    }
+
+    /**
+     * Returns the views, materialized views and policies of the warehouse that depend on a table or column in
+     * {@code breaking} (from {@code pg_depend}: a view's rewrite rule, a policy's expressions).
+     */
+    private static List<Dependent> dependents(DataSource warehouse, List<MigrationPlan.Breaking> breaking) {
+        List<Dependent> dependents = new ArrayList<>();
+        if (breaking.isEmpty()) {
+            return dependents;
+        }
+        try (Connection c = warehouse.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT DISTINCT o.object, o.kind FROM pg_depend d "
+                        + "JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+                        + "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
+                        + "JOIN LATERAL (SELECT quote_ident(vn.nspname) || '.' || quote_ident(v.relname) AS object, "
+                        + "CASE v.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END AS kind FROM pg_rewrite r "
+                        + "JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace "
+                        + "WHERE d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid AND v.oid <> t.oid "
+                        + "UNION ALL SELECT quote_ident(p.polname) || ' on ' || quote_ident(tn.nspname) "
+                        + "|| '.' || quote_ident(t.relname), 'policy' FROM pg_policy p "
+                        + "WHERE d.classid = 'pg_policy'::regclass AND p.oid = d.objid) o ON true "
+                        + "WHERE d.refclassid = 'pg_class'::regclass AND tn.nspname = ? AND t.relname = ? "
+                        + "AND (?::text IS NULL OR a.attname = ?) ORDER BY 1")) {
+            c.setReadOnly(true);
+            for (MigrationPlan.Breaking on : breaking) {
+                ps.setString(1, on.schema());
+                ps.setString(2, on.table());
+                ps.setString(3, on.column().orElse(null));
+                ps.setString(4, on.column().orElse(null));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        dependents.add(new Dependent(rs.getString(1), rs.getString(2), on));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot read what depends on the warehouse's tables: "
+                    + e.getMessage(), e);
+        }
+        return dependents;
     }
 
     /**

@@ -24,7 +24,7 @@ import java.util.Optional;
  * one, and the old one is dropped at contract — readers that still use the old name keep working until then.
  */
 public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<String> contract,
-        List<String> expandDown, List<String> contractDown) {
+        List<String> expandDown, List<String> contractDown, List<Breaking> breaking) {
 
     /** Each generated script starts by bounding how long a statement waits for a lock held by a reader. */
     public static final String LOCK_TIMEOUT = "SET lock_timeout = '5s';";
@@ -39,7 +39,21 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         }
     }
 
+    /**
+     * A table or column ({@code column} empty: the table) that the plan drops or changes in a way that breaks the
+     * user's objects built on it (views, materialized views, policies); {@code change} says how.
+     */
+    public record Breaking(String schema, String table, Optional<String> column, String change) {
+        public Breaking {
+            requireNonNull(schema, "schema");
+            requireNonNull(table, "table");
+            requireNonNull(column, "column");
+            requireNonNull(change, "change");
+        }
+    }
+
     public MigrationPlan {
+        breaking = List.copyOf(breaking);
         expand = List.copyOf(expand);
         rebuilds = List.copyOf(rebuilds);
         contract = List.copyOf(contract);
@@ -78,7 +92,7 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         }
         plan.ruleIndexes();
         return new MigrationPlan(plan.expand, plan.rebuilds, plan.contract, reversed(plan.expandDown),
-                reversed(plan.contractDown));
+                reversed(plan.contractDown), plan.breaking);
     }
 
     private static List<String> reversed(List<String> statements) {
@@ -96,6 +110,7 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         private final List<String> contract = new ArrayList<>();
         private final List<String> contractDown = new ArrayList<>();
         private final List<Rebuild> rebuilds = new ArrayList<>();
+        private final List<Breaking> breaking = new ArrayList<>();
 
         Builder(StarSchema deployed, StarSchema next) {
             this.deployed = deployed;
@@ -125,6 +140,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 case DROP_DIMENSION, DROP_FACT -> StarSchemaDdl.createTarget(deployed, op.target()).ifPresent(create -> {
                     contract.add("DROP TABLE " + table(deployed, op.target()) + ";");
                     contractDown.add(create.strip());
+                    breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()), Optional.empty(),
+                            "dropped"));
                 });
                 case ADD_REFERENCE -> reference(op, next).ifPresent(key -> {
                     expand.add("ALTER TABLE " + table(next, op.target()) + " ADD COLUMN " + key + " bigint;");
@@ -133,6 +150,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 });
                 case DROP_REFERENCE -> reference(op, deployed).ifPresent(key -> {
                     contract.add("ALTER TABLE " + table(deployed, op.target()) + " DROP COLUMN " + key + ";");
+                    breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()),
+                            Optional.of(unquoted(key)), "dropped"));
                     contractDown.add("ALTER TABLE " + table(deployed, op.target()) + " ADD COLUMN " + key
                             + " bigint;");
                 });
@@ -144,6 +163,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                             + op.before().orElseThrow() + " USING " + quote(c.name()) + "::" + op.before().orElseThrow()
                             + ";");
                     rebuild(op.target(), c.name(), "derived again in its new type");
+                    breaking.add(new Breaking(next.schema(), tableName(next, op.target()), Optional.of(c.name()),
+                            "changes type to " + c.type()));
                 });
                 case CHANGE_SCD -> scd(op);
                 case CHANGE_EXPRESSION, CHANGE_TRACKED, ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
@@ -203,6 +224,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
             contract.add("ALTER TABLE " + table + " DROP COLUMN " + quote(column.name()) + ";");
             contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(column.name()) + " " + column.type()
                     + ";");
+            breaking.add(new Breaking(deployed.schema(), tableName(deployed, target), Optional.of(column.name()),
+                    "dropped"));
         }
 
         private void rebuild(String target, String column, String how) {
@@ -226,13 +249,21 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         return columns.stream().filter(c -> c.name().equals(name)).findFirst();
     }
 
-    /** Returns the qualified table of target {@code target} in {@code star} ({@code "?"} when it has none). */
+    /** Returns the qualified table of target {@code target} in {@code star}. */
     private static String table(StarSchema star, String target) {
-        String name = star.dimension(target).map(d -> d.definition().tableName())
+        return StarSchemaDdl.qualified(star, tableName(star, target));
+    }
+
+    /** Returns the table name of target {@code target} in {@code star} (the target's name when it has none). */
+    private static String tableName(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().tableName())
                 .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
                         .map(f -> f.definition().tableName()))
                 .orElse(target);
-        return StarSchemaDdl.qualified(star, name);
+    }
+
+    private static String unquoted(String quoted) {
+        return quoted.substring(1, quoted.length() - 1).replace("\"\"", "\"");
     }
 
     private static String quote(String identifier) {

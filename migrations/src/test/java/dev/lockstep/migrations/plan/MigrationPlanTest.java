@@ -1,0 +1,184 @@
+package dev.lockstep.migrations.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.core.definition.DefinitionParser;
+import dev.lockstep.core.definition.ParsedDefinition;
+import dev.lockstep.core.definition.PipelineDefinition;
+import dev.lockstep.core.definition.live.DerivedColumn;
+import dev.lockstep.core.definition.live.ReplicaIdentity;
+import dev.lockstep.core.definition.live.SourceColumn;
+import dev.lockstep.core.definition.live.SourceTable;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.migrations.lint.LintContext;
+import dev.lockstep.migrations.lint.MigrationLint;
+import dev.lockstep.warehouse.star.StarSchema;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The DDL a typed diff needs, phase by phase, from two star schemas typed without a database. */
+class MigrationPlanTest {
+
+    private static final String DEPLOYED = """
+            pipeline: unit
+            source:
+              postgres: { host: localhost, database: shop, user: u }
+              tables: [public.items, public.customers, public.products]
+            warehouse:
+              postgres: { host: localhost, database: dw, user: u }
+              schema: dw
+            dimensions:
+              customer: { from: public.customers, key: id, scd: 1, columns: { email: lower(email), city: city } }
+              product: { from: public.products, key: id, scd: 1, columns: { name: name } }
+            facts:
+              item:
+                from: public.items
+                grain: [id]
+                dimensions: { customer: customer_id, product: product_id }
+                measures: { amount: amount, quantity: quantity }
+            quality:
+              - { rule: unique, target: customer, columns: [email] }
+            """;
+
+    private static final Map<TableId, SourceTable> SOURCES = Map.of(
+            TableId.parse("public.items"), table("public.items", "id bigint", "customer_id bigint",
+                    "product_id bigint", "amount numeric", "quantity integer"),
+            TableId.parse("public.customers"), table("public.customers", "id bigint", "email text", "city text",
+                    "segment text"),
+            TableId.parse("public.products"), table("public.products", "id bigint", "name text"));
+
+    @Test
+    void shouldAddTheNewFactAndItsRowsInTheExpandPhaseAndDropTheOldDimensionAtContract() {
+        String next = """
+                pipeline: unit
+                source:
+                  postgres: { host: localhost, database: shop, user: u }
+                  tables: [public.items, public.customers, public.products]
+                warehouse:
+                  postgres: { host: localhost, database: dw, user: u }
+                  schema: dw
+                dimensions:
+                  customer: { from: public.customers, key: id, scd: 1, columns: { email: lower(email), city: city } }
+                facts:
+                  item:
+                    from: public.items
+                    grain: [id]
+                    dimensions: { customer: customer_id }
+                    measures: { amount: amount, quantity: quantity }
+                  item_count:
+                    from: public.items
+                    grain: [id]
+                    measures: { quantity: quantity }
+                """;
+        MigrationPlan plan = plan(DEPLOYED, next);
+
+        assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"fact_item_count\""));
+        assertThat(plan.expandDown()).contains("DROP TABLE \"dw\".\"fact_item_count\";");
+        assertThat(plan.rebuilds()).anySatisfy(r -> assertThat(r.target()).isEqualTo("item_count"));
+        assertThat(plan.contract()).contains("DROP TABLE \"dw\".\"dim_product\";",
+                "ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"product_key\";");
+        // The unique rule on customer is gone: its index goes at contract, and comes back with the down script.
+        assertThat(plan.contract()).anySatisfy(s -> assertThat(s).matches("DROP INDEX IF EXISTS \"dw\"\\."
+                + "\"lockstep_rule_[0-9a-f]{16}\";"));
+        assertThat(plan.contractDown()).anySatisfy(s -> assertThat(s).startsWith("CREATE INDEX IF NOT EXISTS "));
+        assertThat(plan.contractDown()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"dim_product\""));
+        assertThat(plan.breaking()).containsExactlyInAnyOrder(
+                new MigrationPlan.Breaking("dw", "dim_product", Optional.empty(), "dropped"),
+                new MigrationPlan.Breaking("dw", "fact_item", Optional.of("product_key"), "dropped"));
+    }
+
+    @Test
+    void shouldAddTheVersionColumnsOfAnScd2SwitchAndMoveTheRuleIndexToCurrentRows() {
+        String next = DEPLOYED.replace("customer: { from: public.customers, key: id, scd: 1,",
+                "customer: { from: public.customers, key: id, scd: 2,");
+        MigrationPlan plan = plan(DEPLOYED, next);
+
+        assertThat(plan.expand()).contains("ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN valid_from timestamptz "
+                + "NOT NULL DEFAULT '-infinity', ADD COLUMN valid_to timestamptz NOT NULL DEFAULT 'infinity', ADD "
+                + "COLUMN is_current boolean NOT NULL DEFAULT true;", "CREATE INDEX ON \"dw\".\"dim_customer\" "
+                + "(\"id\", valid_from);");
+        assertThat(plan.rebuilds()).extracting(MigrationPlan.Rebuild::column).contains("valid_from");
+        // The unique rule's index covers current rows only now: the new one at expand, the old one at contract.
+        assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE INDEX IF NOT EXISTS "
+                + "\"lockstep_rule_").contains("WHERE is_current AND NOT is_deleted;"));
+        assertThat(plan.contract()).singleElement().satisfies(s -> assertThat(s).startsWith("DROP INDEX IF EXISTS "
+                + "\"dw\".\"lockstep_rule_"));
+        // The generated scripts pass the linter: constant defaults, a lock_timeout first, small tables.
+        assertThat(MigrationLint.lint(plan.scripts(3), LintContext.empty().withDefaultSchema("dw")
+                .withTableRows(Map.of("dw.dim_customer", 10L))).blocksDeploy()).isFalse();
+    }
+
+    @Test
+    void shouldChangeATypeInPlaceAndSayItBreaksWhatIsBuiltOnTheColumn() {
+        List<DerivedColumn> types = new ArrayList<>(types());
+        types.set(1, new DerivedColumn("dim_customer", "city", "character varying(80)",
+                "dimensions.customer.columns.city"));
+        MigrationPlan plan = plan(DEPLOYED, DEPLOYED.replace("city: city", "city: city::varchar(80)"), types);
+
+        assertThat(plan.expand()).contains("ALTER TABLE \"dw\".\"dim_customer\" ALTER COLUMN \"city\" TYPE "
+                + "character varying(80) USING \"city\"::character varying(80);");
+        assertThat(plan.expandDown()).contains("ALTER TABLE \"dw\".\"dim_customer\" ALTER COLUMN \"city\" TYPE text "
+                + "USING \"city\"::text;");
+        assertThat(plan.breaking()).containsExactly(new MigrationPlan.Breaking("dw", "dim_customer",
+                Optional.of("city"), "changes type to character varying(80)"));
+    }
+
+    @Test
+    void shouldNeedNothingForTheSameDefinition() {
+        assertThat(plan(DEPLOYED, DEPLOYED).isEmpty()).isTrue();
+    }
+
+    private static MigrationPlan plan(String deployed, String next) {
+        return plan(deployed, next, types());
+    }
+
+    private static MigrationPlan plan(String deployed, String next, List<DerivedColumn> nextTypes) {
+        PipelineDefinition before = definition(deployed);
+        PipelineDefinition after = definition(next);
+        StarSchema deployedStar = StarSchema.of(before, SOURCES, types());
+        StarSchema nextStar = StarSchema.of(after, SOURCES, typesOf(after, nextTypes));
+        return MigrationPlan.of(DefinitionDiff.between(before, after).withColumnTypes(deployedStar, nextStar),
+                deployedStar, nextStar);
+    }
+
+    /** The types of every derived column of {@code definition}: those given, the fact item_count's quantity. */
+    private static List<DerivedColumn> typesOf(PipelineDefinition definition, List<DerivedColumn> given) {
+        List<DerivedColumn> types = new ArrayList<>(given);
+        if (definition.facts().containsKey("item_count")) {
+            types.add(new DerivedColumn("fact_item_count", "quantity", "integer",
+                    "facts.item_count.measures.quantity"));
+        }
+        if (!definition.dimensions().containsKey("product")) {
+            types.removeIf(t -> t.table().equals("dim_product"));
+        }
+        return types;
+    }
+
+    private static List<DerivedColumn> types() {
+        return List.of(
+                new DerivedColumn("dim_customer", "email", "text", "dimensions.customer.columns.email"),
+                new DerivedColumn("dim_customer", "city", "text", "dimensions.customer.columns.city"),
+                new DerivedColumn("dim_product", "name", "text", "dimensions.product.columns.name"),
+                new DerivedColumn("fact_item", "amount", "numeric", "facts.item.measures.amount"),
+                new DerivedColumn("fact_item", "quantity", "integer", "facts.item.measures.quantity"));
+    }
+
+    private static PipelineDefinition definition(String text) {
+        ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", text);
+        assertThat(parsed.errors()).as(text).isEmpty();
+        return parsed.definition().orElseThrow();
+    }
+
+    private static SourceTable table(String id, String... columns) {
+        List<SourceColumn> list = Arrays.stream(columns).map(c -> {
+            String[] parts = c.split(" ", 2);
+            return new SourceColumn(parts[0], parts[1], SourceColumn.Kind.BASE, parts[1], parts[0].equals("id"));
+        }).toList();
+        return new SourceTable(TableId.parse(id), true, "r", list, List.of("id"),
+                new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of()));
+    }
+}
