@@ -2,6 +2,8 @@ package dev.lockstep.app;
 
 import dev.lockstep.migrations.lint.Finding;
 import dev.lockstep.migrations.lint.LintReport;
+import dev.lockstep.migrations.lint.Script;
+import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
 import dev.lockstep.runtime.DeploymentPlan;
@@ -50,6 +52,7 @@ final class PlanCommand implements Callable<Integer> {
                 section(out, "V" + script.version() + "__" + script.description() + ".sql", List.of(script.up()
                         .strip()), List.of(script.down().strip()), false);
             }
+            printHandWritten(out, plan);
         } else if (plan.unchanged()) {
             out.printf("Plan for pipeline %s: no changes from deployed version %d%s.%n", pipeline,
                     plan.deployed().get().version(), plan.diff().isEmpty() ? "" : " (comments or layout only)");
@@ -59,12 +62,14 @@ final class PlanCommand implements Callable<Integer> {
                     definitionFile.file);
             printOperations(out, plan);
             MigrationPlan migrations = plan.migrations();
-            List<String> names = plan.scripts().stream().map(s -> s.fileName()).toList();
+            List<String> names = plan.scripts().stream().filter(s -> s.origin() == Script.Origin.GENERATED)
+                    .map(Script::fileName).toList();
             if (!migrations.expand().isEmpty()) {
                 section(out, "Expand (" + names.get(0) + ", between two batches)", migrations.expand(),
                         migrations.expandDown(), true);
             }
             printRebuilds(out, plan);
+            printHandWritten(out, plan);
             if (!migrations.contract().isEmpty()) {
                 section(out, "Contract (" + names.get(names.size() - 1) + ", after the switch)", migrations.contract(),
                         migrations.contractDown(), true);
@@ -108,6 +113,14 @@ final class PlanCommand implements Callable<Integer> {
         }
     }
 
+    private static void printHandWritten(PrintWriter out, DeploymentPlan plan) {
+        for (HandWrittenMigration migration : plan.handWritten()) {
+            section(out, "Hand-written " + migration.fileName() + " (after the switch, before contract)",
+                    List.of(migration.up().strip()), migration.down().map(d -> List.of(d.strip())).orElse(List.of()),
+                    false);
+        }
+    }
+
     private static void printDependents(PrintWriter out, DeploymentPlan plan) {
         if (plan.dependents().isEmpty()) {
             return;
@@ -118,8 +131,8 @@ final class PlanCommand implements Callable<Integer> {
             out.printf("  %s %s depends on %s.%s%s, which is %s%n", dependent.kind(), dependent.object(), on.schema(),
                     on.table(), on.column().map(c -> "." + c).orElse(""), on.change());
         }
-        out.println("  Drop or change them by hand before deploying, and create them again after the contract phase "
-                + "(hand-written migrations in the deployment are not supported yet).");
+        out.println("  Drop them in a hand-written migration of this deployment (warehouse.migrations), and create "
+                + "them again there if they still apply.");
     }
 
     private static void printLint(PrintWriter out, LintReport lint) {

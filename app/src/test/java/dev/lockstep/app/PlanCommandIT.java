@@ -95,6 +95,19 @@ class PlanCommandIT {
         assertThat(plan(edited)).as(out + "\n" + err).isEqualTo(2);
         assertThat(out.toString()).contains("view public.signups depends on shop_dw.dim_customer.signup_date, which "
                 + "is dropped").contains("The deployment would be refused");
+
+        // A hand-written migration of the same deployment that drops the view handles it.
+        Path handWritten = Files.createDirectories(directory.resolve("hw"));
+        Files.writeString(handWritten.resolve("V1__drop_signups.sql"), "SET lock_timeout = '5s';\n"
+                + "DROP VIEW public.signups;\n");
+        Files.writeString(handWritten.resolve("U1__drop_signups.sql"), "CREATE VIEW public.signups AS SELECT "
+                + "signup_date, count(*) FROM shop_dw.dim_customer GROUP BY 1;\n");
+        Path withMigrations = write("with-migrations.yaml", ShopRuns.replaceLine(changed, "schema: shop_dw",
+                "schema: shop_dw\n  migrations: hw"));
+        out.getBuffer().setLength(0);
+        assertThat(plan(withMigrations)).as(out + "\n" + err).isEqualTo(PlanCommand.CHANGES_PENDING);
+        assertThat(out.toString()).contains("Hand-written V1__drop_signups.sql (after the switch, before contract):")
+                .contains("DROP VIEW public.signups;").doesNotContain("depends on").contains("Lint: 0 error(s)");
         services.execute("plandw", "DROP VIEW public.signups");
 
         assertThat(services.query("plandw", "SELECT count(*) FROM information_schema.columns WHERE table_schema = "

@@ -15,6 +15,7 @@ import dev.lockstep.migrations.lint.Overrides;
 import dev.lockstep.migrations.lint.Script;
 import dev.lockstep.migrations.plan.DefinitionDiff;
 import dev.lockstep.migrations.plan.Diff;
+import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
@@ -47,11 +48,13 @@ import javax.sql.DataSource;
  * @param firstDeployment the generated migrations a first deployment applies (empty once deployed)
  * @param scripts what was linted, named as their next Flyway versions
  * @param rows the rows of each table of the warehouse's schemas ({@code schema.table}; planner estimates)
- * @param dependents the user's objects built on what the plan drops or changes the type of
+ * @param handWritten the definition's hand-written migrations ({@code warehouse.migrations})
+ * @param dependents the user's objects built on what the plan drops or changes the type of, which no hand-written
+ *     migration of the deployment drops
  */
 public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMigrations.Deployed> deployed,
-        Diff diff, MigrationPlan migrations, List<MigrationScript> firstDeployment, List<Script> scripts,
-        LintReport lint, Map<String, Long> rows, List<Dependent> dependents) {
+        Diff diff, MigrationPlan migrations, List<MigrationScript> firstDeployment, List<HandWrittenMigration>
+        handWritten, List<Script> scripts, LintReport lint, Map<String, Long> rows, List<Dependent> dependents) {
 
     /** A view, materialized view or row-level policy ({@code kind}) built on a table or column the plan breaks. */
     public record Dependent(String object, String kind, MigrationPlan.Breaking on) {}
@@ -64,6 +67,8 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
         Optional<WarehouseMigrations.Deployed> deployed = WarehouseMigrations.latestDeployment(warehouse,
                 next.pipeline());
         DefinitionParser parser = DefinitionParser.create().withEnvironment(System::getenv);
+        List<HandWrittenMigration> handWritten = next.warehouse().migrations().map(HandWrittenMigration::read)
+                .orElse(List.of());
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         next.warehouse().postgres())) {
@@ -73,10 +78,12 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                     .withApplierTables(rows.keySet());
             if (deployed.isEmpty()) {
                 List<MigrationScript> first = StarSchemaDdl.migrations(nextStar);
-                List<Script> scripts = first.stream().map(m -> Script.generated("V" + m.version() + "__"
-                        + m.description() + ".sql", m.up(), Script.Phase.EXPAND)).toList();
-                return new DeploymentPlan(next, deployed, new Diff(List.of()), MigrationPlan.of(new Diff(List.of()),
-                        nextStar, nextStar), first, scripts, MigrationLint.lint(scripts, context), rows, List.of());
+                List<Script> scripts = new ArrayList<>(first.stream().map(m -> Script.generated("V" + m.version()
+                        + "__" + m.description() + ".sql", m.up(), Script.Phase.EXPAND)).toList());
+                MigrationPlan none = MigrationPlan.of(new Diff(List.of()), nextStar, nextStar);
+                scripts.addAll(none.scripts(first.size() + 1, handWritten));
+                return new DeploymentPlan(next, deployed, new Diff(List.of()), none, first, handWritten, scripts,
+                        MigrationLint.lint(scripts, context), rows, List.of());
             }
             String name = "deployed version " + deployed.get().version();
             // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
@@ -89,16 +96,17 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
             Diff diff = DefinitionDiff.between(before, next).withColumnTypes(deployedStar, nextStar)
                     .withTexts(deployed.get().definition(), nextText);
             MigrationPlan migrations = MigrationPlan.of(diff, deployedStar, nextStar);
-            List<Script> scripts = migrations.scripts(deployed.get().lastMigration() + 1);
-            return new DeploymentPlan(next, deployed, diff, migrations, List.of(), scripts,
-                    MigrationLint.lint(scripts, context, Overrides.none()), rows,
-                    dependents(warehouse, migrations.breaking()));
+            List<Script> scripts = migrations.scripts(deployed.get().lastMigration() + 1, handWritten);
+            List<Dependent> dependents = dependents(warehouse, migrations.breaking()).stream()
+                    .filter(d -> handWritten.stream().noneMatch(m -> m.drops(d.object(), d.kind()))).toList();
+            return new DeploymentPlan(next, deployed, diff, migrations, List.of(), handWritten, scripts,
+                    MigrationLint.lint(scripts, context, Overrides.none()), rows, dependents);
         }
     }
 
     /** Returns true when the plan changes nothing: the file is the deployed definition, or differs only in text. */
     public boolean unchanged() {
-        return deployed.isPresent() && migrations.isEmpty() && diff.operations().stream()
+        return deployed.isPresent() && migrations.isEmpty() && handWritten.isEmpty() && diff.operations().stream()
                 .allMatch(o -> o.kind() == Operation.Kind.COMMENT_ONLY);
     }
 

@@ -68,13 +68,27 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
 
     /** Returns the generated scripts as the linter reads them: expand and contract, each with its down script. */
     public List<Script> scripts(int version) {
+        return scripts(version, List.of());
+    }
+
+    /**
+     * Returns the deployment's scripts in the order they run, as the linter reads them: the generated expand phase
+     * ({@code V<version>__expand.sql}), the hand-written migrations (after the switch: contract phase, which may
+     * drop), then the generated contract phase, numbered on from {@code version}.
+     */
+    public List<Script> scripts(int version, List<HandWrittenMigration> handWritten) {
         List<Script> scripts = new ArrayList<>();
+        int next = version;
         if (!expand.isEmpty()) {
-            scripts.add(Script.generated("V" + version + "__expand.sql", script(expand), Script.Phase.EXPAND));
+            scripts.add(Script.generated("V" + next++ + "__expand.sql", script(expand), Script.Phase.EXPAND));
+        }
+        for (HandWrittenMigration migration : handWritten) {
+            scripts.add(Script.handWritten(migration.fileName(), migration.up(), Script.Phase.CONTRACT,
+                    migration.down().isPresent()));
+            next++;
         }
         if (!contract.isEmpty()) {
-            scripts.add(Script.generated("V" + (version + 1) + "__contract.sql", script(contract),
-                    Script.Phase.CONTRACT));
+            scripts.add(Script.generated("V" + next + "__contract.sql", script(contract), Script.Phase.CONTRACT));
         }
         return scripts;
     }

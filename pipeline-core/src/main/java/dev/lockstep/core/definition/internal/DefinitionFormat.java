@@ -44,6 +44,7 @@ import dev.lockstep.core.stream.TableId;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -126,9 +127,14 @@ public final class DefinitionFormat {
     public static final Field<String> SCHEMA = optional("schema", name(SCHEMA_NAME),
             "Schema of the star schema; the raw layer lives in `<schema>_raw`.")
             .withDefaultNote("the pipeline name").withExample("shop_dw");
+    public static final Field<Path> MIGRATIONS = optional("migrations", ScalarTypes.directory(),
+            "Folder of hand-written warehouse migrations (a rollup materialized view, an index, a policy): "
+                    + "`V<n>__<description>.sql`, each with its down script `U<n>__<description>.sql` beside it. "
+                    + "`lockstep plan` lints them and lists them after the generated expand phase "
+                    + "(docs/migrations.md).").withDefaultNote("none").withExample("migrations/");
     public static final ObjectSpec WAREHOUSE = new ObjectSpec("warehouse", "Warehouse",
             "The PostgreSQL database the star schema is loaded into.", Warehouse.class,
-            List.of(WAREHOUSE_CONNECTION, SCHEMA));
+            List.of(WAREHOUSE_CONNECTION, SCHEMA, MIGRATIONS));
 
     // ---- lookups, dimensions, facts
 

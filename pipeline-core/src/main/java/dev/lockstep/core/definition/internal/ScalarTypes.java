@@ -9,6 +9,8 @@ import dev.lockstep.core.definition.SqlExpression;
 import dev.lockstep.core.definition.internal.YamlNode.Scalar;
 import dev.lockstep.core.definition.internal.YamlNode.ScalarKind;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -44,6 +46,24 @@ public final class ScalarTypes {
                 return null;
             }
             return s.value();
+        });
+    }
+
+    /** A directory, relative to the definition's directory; it must exist. */
+    public static Type<Path> directory() {
+        String describe = "a directory path";
+        return ScalarType.of(describe, "string", w -> string(w).put("minLength", 1), (s, path, b) -> {
+            if (s.value().isBlank()) {
+                b.error(ProblemType.WRONG_TYPE, s, path, "must not be blank; expected " + describe);
+                return null;
+            }
+            Path directory = b.baseDirectory().resolve(s.value()).normalize();
+            if (!Files.isDirectory(directory)) {
+                b.error(ProblemType.WRONG_TYPE, s, path, "no directory " + directory + " (a path is relative to "
+                        + "the definition's directory)");
+                return null;
+            }
+            return directory;
         });
     }
 
