@@ -49,6 +49,14 @@ public final class MigrationLint {
         return report(findings, overrides);
     }
 
+    /**
+     * Returns the statements of {@code script}, split as the linter splits them (on {@code ;} outside comments,
+     * literals, quoted identifiers and dollar-quoted bodies), without their closing {@code ;}.
+     */
+    public static List<String> statements(String script) {
+        return SqlScanner.split(script).stream().map(SqlStatement::text).toList();
+    }
+
     /** Same as {@link #lint(List, LintContext, Overrides)} with no overrides. */
     public static LintReport lint(List<Script> scripts, LintContext context) {
         return lint(scripts, context, Overrides.none());

@@ -17,11 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code lockstep plan} of the shop example against a real source and warehouse: a first deployment, the deployed
- * definition again, a changed one (its operations, SQL, rebuilds and lint), a refused and an invalid one — and the
- * warehouse is the same after each.
+ * {@code lockstep plan} and {@code lockstep deploy} of the shop example against a real source and warehouse: a
+ * first deployment, the deployed definition again, a changed one (its operations, SQL, rebuilds, lint, the objects
+ * it would break, hand-written migrations; its dry-run on the live warehouse), a refused and an invalid one — and
+ * the warehouse is the same after each but the first deployment.
  */
-class PlanCommandIT {
+class PlanAndDeployCommandsIT {
 
     @RegisterExtension
     static final ServicesExtension services = new ServicesExtension();
@@ -39,6 +40,7 @@ class PlanCommandIT {
         }
         services.database("plandw");
         services.database("refusedw");
+        services.database("drydw");
         Files.writeString(directory.resolve("password"), services.password());
     }
 
@@ -131,6 +133,53 @@ class PlanCommandIT {
         assertThat(plan(invalid)).isEqualTo(2);
         assertThat(err.toString()).contains("dimensions.customer.scd: 7 is not allowed");
         assertThat(services.query("refusedw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");
+    }
+
+    @Test
+    void shouldDeployAFirstVersionAndDryRunAChangeOnTheLiveWarehouseLeavingItUnchanged() throws Exception {
+        String shop = ShopRuns.pointedAt(services, "plansrc", "drydw");
+        Path file = write("dry.yaml", shop);
+        assertThat(run("deploy", file.toString())).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("Pipeline shop: deployed version 1, applied warehouse migration(s) "
+                + "V[1, 2]");
+        Path edited = write("dry-edited.yaml", shop.replace("      signup_date: created_at::date\n",
+                "      email_domain: split_part(email, '@', 2)\n"));
+
+        out.getBuffer().setLength(0);
+        assertThat(run("deploy", edited.toString(), "--dry-run")).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).containsPattern("expand +1 +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" "
+                        + "ADD COLUMN \"email_domain\" text")
+                .contains("locks shop_dw.dim_customer: ACCESS EXCLUSIVE")
+                .containsPattern("contract, down +\\d+ +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" ADD COLUMN "
+                        + "\"signup_date\" date")
+                .contains("Passed; rolled back, the warehouse is unchanged.");
+        assertThat(services.query("drydw", "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
+                + "information_schema.columns WHERE table_schema = 'shop_dw' AND table_name = 'dim_customer' AND "
+                + "column_name IN ('email_domain', 'signup_date')")).containsExactly("signup_date");
+
+        // A reader holding a lock: the dry-run's ALTER waits no longer than --lock-timeout, and says so.
+        try (Connection reader = services.connect("drydw")) {
+            reader.setAutoCommit(false);
+            reader.createStatement().execute("LOCK TABLE shop_dw.dim_customer IN ACCESS SHARE MODE");
+            out.getBuffer().setLength(0);
+            assertThat(run("deploy", edited.toString(), "--dry-run", "--lock-timeout", "PT0.2S"))
+                    .as(out + "\n" + err).isEqualTo(3);
+            assertThat(out.toString()).contains("Failed: expand, statement 1: ERROR: canceling statement due to lock "
+                    + "timeout").contains("Rolled back; the warehouse is unchanged.");
+            reader.rollback();
+        }
+
+        out.getBuffer().setLength(0);
+        assertThat(run("deploy", edited.toString())).isEqualTo(4);
+        assertThat(err.toString()).contains("deploying a changed definition of pipeline shop is not available yet");
+        assertThat(services.query("drydw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");
+    }
+
+    private int run(String... args) {
+        CommandLine cli = Lockstep.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
     }
 
     private int plan(Path file) {
