@@ -1,12 +1,11 @@
 package dev.lockstep.migrations.lint;
 
+import static dev.lockstep.warehouse.testing.SourceTables.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.live.DerivedColumn;
-import dev.lockstep.core.definition.live.ReplicaIdentity;
-import dev.lockstep.core.definition.live.SourceColumn;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.lint.Script.Phase;
@@ -15,7 +14,6 @@ import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -67,14 +65,5 @@ class LintGeneratedDdlTest {
 
         assertThat(LintRulesTest.findings(report)).extracting(Finding::format).isEmpty();
         assertThat(scripts).allSatisfy(s -> assertThat(SqlScanner.split(s.sql())).isNotEmpty());
-    }
-
-    private static SourceTable table(String id, String... columns) {
-        List<SourceColumn> list = Arrays.stream(columns).map(c -> {
-            String[] parts = c.split(" ", 2);
-            return new SourceColumn(parts[0], parts[1], SourceColumn.Kind.BASE, parts[1], parts[0].equals("id"));
-        }).toList();
-        return new SourceTable(TableId.parse(id), true, "r", list, List.of("id"),
-                new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of()));
     }
 }

@@ -1,20 +1,18 @@
 package dev.lockstep.migrations.plan;
 
+import static dev.lockstep.warehouse.testing.SourceTables.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.live.DerivedColumn;
-import dev.lockstep.core.definition.live.ReplicaIdentity;
-import dev.lockstep.core.definition.live.SourceColumn;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.lint.LintContext;
 import dev.lockstep.migrations.lint.MigrationLint;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,8 +45,8 @@ class MigrationPlanTest {
     private static final Map<TableId, SourceTable> SOURCES = Map.of(
             TableId.parse("public.items"), table("public.items", "id bigint", "customer_id bigint",
                     "product_id bigint", "amount numeric", "quantity integer"),
-            TableId.parse("public.customers"), table("public.customers", "id bigint", "email text", "city text",
-                    "segment text"),
+            TableId.parse("public.customers"), table("public.customers", "id bigint", "email text",
+                    "city text", "segment text"),
             TableId.parse("public.products"), table("public.products", "id bigint", "name text"));
 
     @Test
@@ -85,7 +83,8 @@ class MigrationPlanTest {
         assertThat(plan.contract()).anySatisfy(s -> assertThat(s).matches("DROP INDEX IF EXISTS \"dw\"\\."
                 + "\"lockstep_rule_[0-9a-f]{16}\";"));
         assertThat(plan.contractDown()).anySatisfy(s -> assertThat(s).startsWith("CREATE INDEX IF NOT EXISTS "));
-        assertThat(plan.contractDown()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"dim_product\""));
+        assertThat(plan.contractDown())
+                .anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"dim_product\""));
         assertThat(plan.breaking()).containsExactlyInAnyOrder(
                 new MigrationPlan.Breaking("dw", "dim_product", Optional.empty(), "dropped"),
                 new MigrationPlan.Breaking("dw", "fact_item", Optional.of("product_key"), "dropped"));
@@ -171,14 +170,5 @@ class MigrationPlanTest {
         ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", text);
         assertThat(parsed.errors()).as(text).isEmpty();
         return parsed.definition().orElseThrow();
-    }
-
-    private static SourceTable table(String id, String... columns) {
-        List<SourceColumn> list = Arrays.stream(columns).map(c -> {
-            String[] parts = c.split(" ", 2);
-            return new SourceColumn(parts[0], parts[1], SourceColumn.Kind.BASE, parts[1], parts[0].equals("id"));
-        }).toList();
-        return new SourceTable(TableId.parse(id), true, "r", list, List.of("id"),
-                new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of()));
     }
 }

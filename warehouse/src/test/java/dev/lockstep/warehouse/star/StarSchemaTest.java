@@ -1,5 +1,6 @@
 package dev.lockstep.warehouse.star;
 
+import static dev.lockstep.warehouse.testing.SourceTables.table;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,8 +9,6 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.live.DerivedColumn;
-import dev.lockstep.core.definition.live.ReplicaIdentity;
-import dev.lockstep.core.definition.live.SourceColumn;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.MigrationScript;
@@ -188,14 +187,5 @@ class StarSchemaTest {
         ParsedDefinition parsed = DefinitionParser.create().parse("unit.yaml", DEFINITION);
         assertThat(parsed.errors()).isEmpty();
         return parsed.definition().orElseThrow();
-    }
-
-    private static SourceTable table(String id, String... columns) {
-        List<SourceColumn> list = Arrays.stream(columns).map(c -> {
-            String[] parts = c.split(" ", 2);
-            return new SourceColumn(parts[0], parts[1], SourceColumn.Kind.BASE, parts[1], parts[0].equals("id"));
-        }).toList();
-        return new SourceTable(TableId.parse(id), true, "r", list, List.of("id"),
-                new ReplicaIdentity(ReplicaIdentity.Mode.DEFAULT, List.of()));
     }
 }
