@@ -85,8 +85,9 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
                     + " was built from " + (changed ? "another definition" : "other source columns, or by a Lockstep "
                     + "build that generated other DDL (see README, \"Upgrading\")") + ": warehouse "
                     + "migration(s) V" + check.differing() + " would differ today, so nothing was started or changed. "
-                    + "Deploying a changed definition is the migration coordinator's job, which has not landed yet; "
-                    + "restore the definition that built the warehouse."
+                    + "Deploying a changed definition is not available yet: `lockstep plan " + file + "` shows what "
+                    + "it needs and `lockstep deploy " + file + " --dry-run` tries it on the warehouse (rolled back); "
+                    + "until then, restore the definition that built the warehouse."
                     + (changed ? "\nWhat changed since it was deployed:\n" + DefinitionDiff.of(check
                             .deployedDefinition().orElseThrow(), text, file.toString()) : ""));
         }
