@@ -38,6 +38,9 @@ final class DeployCommand implements Callable<Integer> {
     @Mixin
     DefinitionFileOption definitionFile;
 
+    @Mixin
+    LintOverrideOptions lint;
+
     @Option(names = "--dry-run", description = "Run the statements in a transaction that is rolled back.")
     boolean dryRun;
 
@@ -52,7 +55,7 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        DeploymentPlan plan = DeploymentPlan.of(definitionFile.file);
+        DeploymentPlan plan = DeploymentPlan.of(definitionFile.file, lint.overrides());
         String pipeline = plan.definition().pipeline();
         if (plan.refused()) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "the deployment of pipeline " + pipeline + " would "

@@ -40,9 +40,12 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     DefinitionFileOption definitionFile;
 
+    @Mixin
+    LintOverrideOptions lint;
+
     @Override
     public Integer call() {
-        DeploymentPlan plan = DeploymentPlan.of(definitionFile.file);
+        DeploymentPlan plan = DeploymentPlan.of(definitionFile.file, lint.overrides());
         PrintWriter out = spec.commandLine().getOut();
         String pipeline = plan.definition().pipeline();
         if (plan.deployed().isEmpty()) {

@@ -128,6 +128,21 @@ class PlanAndDeployCommandsIT {
         assertThat(out.toString()).containsPattern("REFUSED +order_line\\.grain: CHANGE_GRAIN")
                 .contains("The deployment would be refused");
 
+        // A type change rewrites the table: a lint error, unless allowed with a reason.
+        Path retyped = write("retyped.yaml", shop.replace("city: coalesce(city, 'Unknown')",
+                "city: coalesce(city, 'Unknown')::varchar(80)"));
+        out.getBuffer().setLength(0);
+        assertThat(plan(retyped)).as(out + "\n" + err).isEqualTo(2);
+        assertThat(out.toString()).contains("error: changing-column-type");
+        out.getBuffer().setLength(0);
+        assertThat(run("plan", retyped.toString(), "--allow", "changing-column-type", "--reason", "80 customers"))
+                .as(out + "\n" + err).isEqualTo(PlanCommand.CHANGES_PENDING);
+        assertThat(out.toString()).contains("allowed (80 customers):");
+        assertThat(run("plan", retyped.toString(), "--allow", "changing-type")).isEqualTo(2);
+        assertThat(err.toString()).contains("each --allow RULE needs its --reason TEXT");
+        assertThat(run("plan", retyped.toString(), "--allow", "changing-type", "--reason", "x")).isEqualTo(2);
+        assertThat(err.toString()).contains("--allow changing-type: no such lint rule; known rules: ");
+
         Path invalid = write("invalid.yaml", shop.replace("scd: 2 ", "scd: 7 "));
         out.getBuffer().setLength(0);
         assertThat(plan(invalid)).isEqualTo(2);

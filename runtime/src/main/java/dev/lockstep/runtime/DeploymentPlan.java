@@ -61,6 +61,14 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
 
     /** Plans deploying {@code file}, reading variables from the environment. */
     public static DeploymentPlan of(Path file) {
+        return of(file, Overrides.none());
+    }
+
+    /**
+     * Plans deploying {@code file}, reading variables from the environment; the lint rules {@code overrides} allows
+     * (each with its reason) report their findings as allowed, not as blocking.
+     */
+    public static DeploymentPlan of(Path file, Overrides overrides) {
         PipelineDefinition next = PipelineFiles.load(file);
         String nextText = read(file);
         DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
@@ -83,7 +91,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                 MigrationPlan none = MigrationPlan.of(new Diff(List.of()), nextStar, nextStar);
                 scripts.addAll(none.scripts(first.size() + 1, handWritten));
                 return new DeploymentPlan(next, deployed, new Diff(List.of()), none, first, handWritten, scripts,
-                        MigrationLint.lint(scripts, context), rows, List.of());
+                        MigrationLint.lint(scripts, context, overrides), rows, List.of());
             }
             String name = "deployed version " + deployed.get().version();
             // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
@@ -100,7 +108,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
             List<Dependent> dependents = dependents(warehouse, migrations.breaking()).stream()
                     .filter(d -> handWritten.stream().noneMatch(m -> m.drops(d.object(), d.kind()))).toList();
             return new DeploymentPlan(next, deployed, diff, migrations, List.of(), handWritten, scripts,
-                    MigrationLint.lint(scripts, context, Overrides.none()), rows, dependents);
+                    MigrationLint.lint(scripts, context, overrides), rows, dependents);
         }
     }
 
