@@ -22,9 +22,6 @@ import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -70,7 +67,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
      */
     public static DeploymentPlan of(Path file, Overrides overrides) {
         PipelineDefinition next = PipelineFiles.load(file);
-        String nextText = read(file);
+        String nextText = WarehouseDeployment.read(file);
         DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
         Optional<WarehouseMigrations.Deployed> deployed = WarehouseMigrations.latestDeployment(warehouse,
                 next.pipeline());
@@ -204,13 +201,5 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                     + e.getMessage(), e);
         }
         return rows;
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new LockstepException(ErrorCode.INVALID_INPUT, "cannot read " + file + ": " + e.getMessage());
-        }
     }
 }

@@ -144,7 +144,8 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         return dataSource;
     }
 
-    private static String read(Path file) {
+    /** Returns the text of the definition {@code file}; a file that cannot be read is an invalid input. */
+    static String read(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -1,6 +1,5 @@
 package dev.lockstep.warehouse.star;
 
-import static dev.lockstep.warehouse.testing.SourceTables.table;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,6 +11,7 @@ import dev.lockstep.core.definition.live.DerivedColumn;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.raw.MigrationScript;
+import dev.lockstep.warehouse.testing.UnitStar;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,39 +22,10 @@ import org.junit.jupiter.api.Test;
 /** The star schema model and the DDL generated from it, without a database. */
 class StarSchemaTest {
 
-    static final String DEFINITION = """
-            pipeline: unit
-            source:
-              postgres: { host: localhost, database: shop, user: u }
-              tables: [public.items, public.orders, public.customers]
-            warehouse:
-              postgres: { host: localhost, database: dw, user: u }
-              schema: dw
-            dimensions:
-              customer: { from: public.customers, key: id, scd: 2, columns: { email: lower(email) }, pii: [email] }
-              date: { generated: true, from: 2024-01-01, to: 2024-12-31 }
-            facts:
-              item:
-                from: public.items
-                grain: [id]
-                lookup:
-                  cust: { from: public.customers, on: ord.customer_id }
-                  ord: { from: public.orders, on: order_id }
-                dimensions: { customer: ord.customer_id, date: ord.created_at }
-                measures: { amount: amount, city: cust.city }
-                partition_by: date
-            """;
+    private static final String DEFINITION = UnitStar.DEFINITION;
+    private static final Map<TableId, SourceTable> SOURCES = UnitStar.SOURCES;
+    private static final List<DerivedColumn> TYPES = UnitStar.TYPES;
 
-    static final Map<TableId, SourceTable> SOURCES = Map.of(
-            TableId.parse("public.items"), table("public.items", "id bigint", "order_id bigint", "amount numeric"),
-            TableId.parse("public.orders"), table("public.orders", "id bigint", "customer_id bigint",
-                    "created_at timestamp with time zone"),
-            TableId.parse("public.customers"), table("public.customers", "id bigint", "email text", "city text"));
-
-    static final List<DerivedColumn> TYPES = List.of(
-            new DerivedColumn("dim_customer", "email", "text", "dimensions.customer.columns.email"),
-            new DerivedColumn("fact_item", "amount", "numeric", "facts.item.measures.amount"),
-            new DerivedColumn("fact_item", "city", "text", "facts.item.measures.city"));
 
     @Test
     void shouldJoinLookupsAfterTheLookupsTheyReferTo() {
