@@ -2,6 +2,8 @@ package dev.lockstep.app;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.runtime.Deployer;
 import dev.lockstep.runtime.DeploymentPlan;
 import dev.lockstep.runtime.DryRun;
 import dev.lockstep.runtime.WarehouseDeployment;
@@ -10,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,9 +20,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lockstep deploy}: brings a definition to its pipeline's warehouse. A first deployment (and the deployed
- * definition again) is applied; a changed definition is dry-run with {@code --dry-run} — its scripts in a transaction
- * on the live warehouse that is rolled back — and otherwise refused until the coordinator can deploy it.
+ * {@code lockstep deploy}: brings a definition to its pipeline's warehouse. A first deployment is applied as
+ * {@code run} would; a changed definition is deployed as the next version ({@link Deployer}: expand, rebuild from the
+ * raw layer, switch, contract) with the apply stage paused, or dry-run with {@code --dry-run} — its scripts in a
+ * transaction on the live warehouse that is rolled back.
  */
 @Command(name = "deploy",
         description = "Deploy the definition to its pipeline's warehouse: the first time, the control schema and the "
@@ -27,9 +31,13 @@ import picocli.CommandLine.Spec;
                 + "statements (expand, hand-written, contract, then every down script) in one transaction on the "
                 + "live warehouse that is rolled back, bounded by --lock-timeout and --statement-timeout, and report "
                 + "each statement's time and the locks it took on live tables; CONCURRENTLY statements are listed as "
-                + "not dry-runnable. Deploying a changed definition is not available yet: `lockstep plan` shows what "
-                + "it needs. Exit code 0 done (or dry-run passed), 2 invalid or refused, 3 a lock or statement "
-                + "timeout in the dry-run, 4 a changed definition without --dry-run.")
+                + "not dry-runnable. A changed definition is deployed as the next version: expand (new shadow "
+                + "columns), rebuild them from the raw layer in chunks, switch (renamed into place in one "
+                + "transaction), the hand-written migrations, then contract (drops) with --contract; `lockstep run` "
+                + "must be stopped meanwhile, and a killed deploy resumes when run again with the same file. "
+                + "Exit code 0 done (or switched with the contract pending, or dry-run passed), 2 invalid or refused, "
+                + "3 a lock or statement timeout, 4 another deployment under way, a running applier, or a change "
+                + "the coordinator cannot carry out yet.")
 final class DeployCommand implements Callable<Integer> {
 
     @Spec
@@ -52,6 +60,22 @@ final class DeployCommand implements Callable<Integer> {
             description = "How long a dry-run statement may run (ISO-8601). Default: 1 minute.")
     Duration statementTimeout;
 
+    @Option(names = "--contract", description = "Also run the contract phase (drop what the new definition no longer "
+            + "has, and the columns the switch replaced); without it the deployment stays switched until deployed "
+            + "again with --contract.")
+    boolean contract;
+
+    @Option(names = "--operator", paramLabel = "NAME", description = "Who deploys, recorded with the deployment. "
+            + "Default: the OS user.")
+    String operator;
+
+    @Option(names = "--chunk-size", paramLabel = "ROWS", defaultValue = "10000",
+            description = "Source rows per rebuild chunk (one transaction each). Default: 10000.")
+    int chunkSize;
+
+    /** Names a step at which the deploy halts as a crash would, for recovery tests: expand, rebuild, switch, contract. */
+    static final String FAIL_POINT = "LOCKSTEP_FAIL_POINT";
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -65,18 +89,38 @@ final class DeployCommand implements Callable<Integer> {
         if (dryRun) {
             return dryRun(out, plan);
         }
-        if (plan.deployed().isPresent() && !plan.unchanged()) {
-            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "deploying a changed definition of pipeline "
-                    + pipeline + " is not available yet; `lockstep plan " + definitionFile.file + "` shows what it "
-                    + "needs and `lockstep deploy --dry-run` runs it in a transaction that is rolled back; nothing "
-                    + "was changed");
+        Deployer.Options options = new Deployer.Options(lint.overrides(), operator == null
+                ? System.getProperty("user.name", "unknown") : operator, contract, chunkSize, failPoint());
+        Deployer.Outcome outcome = Deployer.deploy(definitionFile.file, options);
+        if (outcome.applied().isEmpty() && outcome.state() == DeploymentState.DONE && outcome.rebuiltRows() == 0) {
+            out.printf("Pipeline %s: the warehouse already has this definition (version %d).%n", pipeline,
+                    outcome.version());
+            return 0;
         }
-        WarehouseDeployment deployment = WarehouseDeployment.deploy(definitionFile.file);
-        List<Integer> applied = deployment.applied();
-        out.printf("Pipeline %s: %s.%n", pipeline, applied.isEmpty() ? "the warehouse already has this definition "
-                + "(version " + WarehouseDeployment.VERSION + ")" : "deployed version " + WarehouseDeployment.VERSION
-                + ", applied warehouse migration(s) V" + applied);
+        out.printf("Pipeline %s: version %d %s%s, %d row(s) rebuilt.%n", pipeline, outcome.version(),
+                outcome.state() == DeploymentState.DONE ? "deployed" : outcome.state().sql(),
+                outcome.applied().isEmpty() ? "" : ", applied warehouse migration(s) V" + outcome.applied(),
+                outcome.rebuiltRows());
+        if (!outcome.pendingContract().isEmpty()) {
+            out.printf("Contract pending (run `lockstep deploy %s --contract` when readers no longer need them):%n",
+                    definitionFile.file);
+            outcome.pendingContract().forEach(statement -> out.printf("  %s%n", statement));
+        }
         return 0;
+    }
+
+    /** The fail-point named by {@value #FAIL_POINT}: the process halts there, as {@code kill -9} would stop it. */
+    private static Consumer<Deployer.Step> failPoint() {
+        String at = System.getenv(FAIL_POINT);
+        if (at == null || at.isBlank()) {
+            return step -> { };
+        }
+        return step -> {
+            if (step.name().equalsIgnoreCase(at.strip())) {
+                System.err.println("halting at fail-point " + at.strip());
+                Runtime.getRuntime().halt(137);
+            }
+        };
     }
 
     private int dryRun(PrintWriter out, DeploymentPlan plan) {

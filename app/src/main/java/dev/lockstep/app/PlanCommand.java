@@ -68,10 +68,15 @@ final class PlanCommand implements Callable<Integer> {
             List<String> names = plan.scripts().stream().filter(s -> s.origin() == Script.Origin.GENERATED)
                     .map(Script::fileName).toList();
             if (!migrations.expand().isEmpty()) {
-                section(out, "Expand (" + names.get(0) + ", between two batches)", migrations.expand(),
+                section(out, "Expand (" + names.get(0) + ", before the rebuild)", migrations.expand(),
                         migrations.expandDown(), true);
             }
             printRebuilds(out, plan);
+            if (!migrations.switchOver().isEmpty()) {
+                section(out, "Switch (" + names.get(migrations.expand().isEmpty() ? 0 : 1) + ", one transaction: "
+                        + "the rebuilt columns take their names)", migrations.switchOver(), migrations.switchDown(),
+                        true);
+            }
             printHandWritten(out, plan);
             if (!migrations.contract().isEmpty()) {
                 section(out, "Contract (" + names.get(names.size() - 1) + ", after the switch)", migrations.contract(),
@@ -107,12 +112,12 @@ final class PlanCommand implements Callable<Integer> {
         if (rebuilds.isEmpty()) {
             return;
         }
-        out.printf("%nRebuild from the raw layer (between batches, in chunks):%n");
+        out.printf("%nRebuild from the raw layer (in chunks, each its own transaction, the apply stage paused):%n");
         for (MigrationPlan.Rebuild rebuild : rebuilds) {
             String table = rebuild.table().replace("\"", "");
             Long rows = plan.rows().get(table);
-            out.printf("  %s.%s: %s — %s%n", table, rebuild.column(), rows == null ? "a new table"
-                    : String.format("~%,d rows", rows), rebuild.how());
+            out.printf("  %s.%s%s: %s — %s%n", table, rebuild.column(), rebuild.into().map(i -> " (into " + i + ")")
+                    .orElse(""), rows == null ? "a new table" : String.format("~%,d rows", rows), rebuild.how());
         }
     }
 

@@ -163,7 +163,7 @@ final class QuarantineCommand implements Runnable {
             try (Connection connection = connect(definition);
                     KafkaSchemaStore store = KafkaSchemaStore.open(pipeline.kafka.bootstrapServers)) {
                 WarehouseApplier.open(connection, definition.pipeline(), definition.warehouse().schema(),
-                        deployment.tables(), WarehouseDeployment.VERSION, definition.load().batchSize(),
+                        deployment.tables(), deployment.version(), definition.load().batchSize(),
                         Optional.of(deployment.star())).serveReplays(new EnvelopeCodec(store));
             }
         }

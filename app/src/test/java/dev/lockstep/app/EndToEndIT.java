@@ -162,12 +162,24 @@ class EndToEndIT {
                     "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n"));
             try (ChildJvm refused = child("shop", "warehouse", "run", changed.toString(), "--progress", "log")) {
                 assertThat(refused.awaitExitCode(Duration.ofMinutes(2))).isEqualTo(4);
-                assertThat(refused.output()).anyMatch(l -> l.contains("migration(s) V[2] would differ"))
+                assertThat(refused.output()).anyMatch(l -> l.contains("changed since version 1 was deployed"))
+                        .anyMatch(l -> l.contains("`lockstep deploy " + changed + "` deploys it"))
                         .anyMatch(l -> l.equals("+      vip: segment = 'platinum'"))
                         .noneMatch(l -> l.startsWith("Running pipeline"));
             }
             assertThat(services.query("warehouse", "SELECT definition FROM lockstep.deployments WHERE pipeline = "
                     + "'shop'")).containsExactly(deployed);
+
+            // Deployed as version 2: the new attribute is derived from the raw layer for every customer loaded.
+            try (ChildJvm deploy = child("shop", "warehouse", "deploy", changed.toString())) {
+                assertThat(deploy.awaitExitCode(Duration.ofMinutes(2))).as(String.join("\n", deploy.output()))
+                        .isZero();
+                assertThat(deploy.output()).anyMatch(l -> l.startsWith("Pipeline shop: version 2 deployed"));
+            }
+            assertThat(services.query("warehouse", "SELECT count(*) FILTER (WHERE vip IS DISTINCT FROM (r.segment "
+                    + "= 'platinum')) || ' of ' || count(*) FROM shop_dw.dim_customer d JOIN shop_dw_raw.customers r "
+                    + "USING (id) WHERE d.is_current AND NOT r._deleted")).singleElement().asString()
+                    .matches("0 of [1-9][0-9]*");
         } finally {
             stopWriting.set(true);
             reader.stop();

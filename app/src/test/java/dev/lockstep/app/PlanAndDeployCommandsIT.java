@@ -77,16 +77,20 @@ class PlanAndDeployCommandsIT {
                 .containsPattern("DESTRUCTIVE +customer\\.signup_date: DROP_ATTRIBUTE")
                 .containsPattern("ADDITIVE +order_line\\.price_each: RENAME_MEASURE")
                 .containsPattern("REBUILD +order_line\\.amount: CHANGE_EXPRESSION")
-                .contains("Expand (V3__expand.sql, between two batches):")
-                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" ADD COLUMN \"email_domain\" text;")
-                .containsPattern("ALTER TABLE \"shop_dw\"\\.\"fact_order_line\" ADD COLUMN \"price_each\" numeric")
-                .contains("Contract (V4__contract.sql, after the switch):")
+                .contains("Expand (V3__expand.sql, before the rebuild):")
+                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" ADD COLUMN \"_ls_next_email_domain\" text;")
+                .containsPattern("ALTER TABLE \"shop_dw\"\\.\"fact_order_line\" ADD COLUMN \"_ls_next_price_each\" "
+                        + "numeric")
+                .contains("Switch (V4__switch.sql, one transaction: the rebuilt columns take their names):")
+                .contains("ALTER TABLE \"shop_dw\".\"fact_order_line\" RENAME COLUMN \"amount\" TO "
+                        + "\"_ls_prev_amount\";")
+                .contains("Contract (V5__contract.sql, after the switch):")
                 .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" DROP COLUMN \"signup_date\";")
                 .contains("ALTER TABLE \"shop_dw\".\"fact_order_line\" DROP COLUMN \"unit_price\";")
                 .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" ADD COLUMN \"signup_date\" date;")
                 .contains("Rebuild from the raw layer")
-                .contains("shop_dw.dim_customer.email_domain: ~")
-                .contains("shop_dw.fact_order_line.amount: ~")
+                .contains("shop_dw.dim_customer.email_domain (into _ls_next_email_domain): ~")
+                .contains("shop_dw.fact_order_line.amount (into _ls_next_amount): ~")
                 .contains("Lint: 0 error(s)")
                 .contains("Changes pending. Nothing was changed.");
 
@@ -128,19 +132,31 @@ class PlanAndDeployCommandsIT {
         assertThat(out.toString()).containsPattern("REFUSED +order_line\\.grain: CHANGE_GRAIN")
                 .contains("The deployment would be refused");
 
-        // A type change rewrites the table: a lint error, unless allowed with a reason.
+        // A type change is a shadow column renamed into place, not a rewrite of the table: no lint error.
         Path retyped = write("retyped.yaml", shop.replace("city: coalesce(city, 'Unknown')",
                 "city: coalesce(city, 'Unknown')::varchar(80)"));
         out.getBuffer().setLength(0);
-        assertThat(plan(retyped)).as(out + "\n" + err).isEqualTo(2);
+        assertThat(plan(retyped)).as(out + "\n" + err).isEqualTo(PlanCommand.CHANGES_PENDING);
+        assertThat(out.toString()).contains("ADD COLUMN \"_ls_next_city\" character varying(80);")
+                .contains("Lint: 0 error(s)");
+        // A hand-written type change does rewrite it: a lint error, unless allowed with a reason.
+        Path handWritten = Files.createDirectories(retyped.getParent().resolve("retype"));
+        Files.writeString(handWritten.resolve("V1__retype_city.sql"), "SET lock_timeout = '5s';\n"
+                + "ALTER TABLE shop_dw.dim_customer ALTER COLUMN city TYPE varchar(80);\n");
+        Files.writeString(handWritten.resolve("U1__retype_city.sql"), "ALTER TABLE shop_dw.dim_customer ALTER COLUMN "
+                + "city TYPE text;\n");
+        Path byHand = write("by-hand.yaml", ShopRuns.replaceLine(shop, "schema: shop_dw",
+                "schema: shop_dw\n  migrations: retype"));
+        out.getBuffer().setLength(0);
+        assertThat(plan(byHand)).as(out + "\n" + err).isEqualTo(2);
         assertThat(out.toString()).contains("error: changing-column-type");
         out.getBuffer().setLength(0);
-        assertThat(run("plan", retyped.toString(), "--allow", "changing-column-type", "--reason", "80 customers"))
+        assertThat(run("plan", byHand.toString(), "--allow", "changing-column-type", "--reason", "80 customers"))
                 .as(out + "\n" + err).isEqualTo(PlanCommand.CHANGES_PENDING);
         assertThat(out.toString()).contains("allowed (80 customers):");
-        assertThat(run("plan", retyped.toString(), "--allow", "changing-type")).isEqualTo(2);
+        assertThat(run("plan", byHand.toString(), "--allow", "changing-type")).isEqualTo(2);
         assertThat(err.toString()).contains("each --allow RULE needs its --reason TEXT");
-        assertThat(run("plan", retyped.toString(), "--allow", "changing-type", "--reason", "x")).isEqualTo(2);
+        assertThat(run("plan", byHand.toString(), "--allow", "changing-type", "--reason", "x")).isEqualTo(2);
         assertThat(err.toString()).contains("--allow changing-type: no such lint rule; known rules: ");
 
         Path invalid = write("invalid.yaml", shop.replace("scd: 2 ", "scd: 7 "));
@@ -155,7 +171,7 @@ class PlanAndDeployCommandsIT {
         String shop = ShopRuns.pointedAt(services, "plansrc", "drydw");
         Path file = write("dry.yaml", shop);
         assertThat(run("deploy", file.toString())).as(out + "\n" + err).isZero();
-        assertThat(out.toString()).contains("Pipeline shop: deployed version 1, applied warehouse migration(s) "
+        assertThat(out.toString()).contains("Pipeline shop: version 1 deployed, applied warehouse migration(s) "
                 + "V[1, 2]");
         Path edited = write("dry-edited.yaml", shop.replace("      signup_date: created_at::date\n",
                 "      email_domain: split_part(email, '@', 2)\n"));
@@ -163,7 +179,9 @@ class PlanAndDeployCommandsIT {
         out.getBuffer().setLength(0);
         assertThat(run("deploy", edited.toString(), "--dry-run")).as(out + "\n" + err).isZero();
         assertThat(out.toString()).containsPattern("expand +1 +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" "
-                        + "ADD COLUMN \"email_domain\" text")
+                        + "ADD COLUMN \"_ls_next_email_domain\" text")
+                .containsPattern("switch +1 +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" RENAME COLUMN "
+                        + "\"_ls_next_email_domain\" TO \"email_do")
                 .contains("locks shop_dw.dim_customer: ACCESS EXCLUSIVE")
                 .containsPattern("contract, down +\\d+ +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" ADD COLUMN "
                         + "\"signup_date\" date")
@@ -184,10 +202,24 @@ class PlanAndDeployCommandsIT {
             reader.rollback();
         }
 
+        // Deployed: version 2, switched with the drop of signup_date pending; then contracted.
         out.getBuffer().setLength(0);
-        assertThat(run("deploy", edited.toString())).isEqualTo(4);
-        assertThat(err.toString()).contains("deploying a changed definition of pipeline shop is not available yet");
-        assertThat(services.query("drydw", "SELECT count(*) FROM lockstep.deployments")).containsExactly("1");
+        assertThat(run("deploy", edited.toString(), "--operator", "ana")).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("Pipeline shop: version 2 switched, applied warehouse migration(s) V[3, 4]")
+                .contains("Contract pending (run `lockstep deploy " + edited + " --contract`")
+                .contains("ALTER TABLE \"shop_dw\".\"dim_customer\" DROP COLUMN \"signup_date\";");
+        assertThat(services.query("drydw", "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
+                + "information_schema.columns WHERE table_schema = 'shop_dw' AND table_name = 'dim_customer' AND "
+                + "column_name IN ('email_domain', 'signup_date')")).containsExactly("email_domain,signup_date");
+        out.getBuffer().setLength(0);
+        assertThat(run("deploy", file.toString())).as("the older definition while version 2 is under way")
+                .isEqualTo(4);
+        assertThat(err.toString()).contains("deployment of version 2 is under way (switched)");
+        out.getBuffer().setLength(0);
+        assertThat(run("deploy", edited.toString(), "--contract")).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("Pipeline shop: version 2 deployed, applied warehouse migration(s) V[5]");
+        assertThat(services.query("drydw", "SELECT version || ' ' || state || ' ' || coalesce(operator, '-') FROM "
+                + "lockstep.deployments ORDER BY version")).containsExactly("1 done -", "2 done ana");
     }
 
     private int run(String... args) {

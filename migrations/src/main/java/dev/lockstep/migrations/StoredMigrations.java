@@ -99,13 +99,110 @@ final class StoredMigrations {
     /** Returns the newest deployed version and its definition text, if any was deployed. */
     Optional<WarehouseMigrations.Deployed> latest(Connection c) throws SQLException {
         try (PreparedStatement select = c.prepareStatement("SELECT d.version, d.definition, (SELECT max(m.version) "
-                + "FROM lockstep.warehouse_migrations m WHERE m.pipeline = d.pipeline) FROM lockstep.deployments d "
-                + "WHERE d.pipeline = ? ORDER BY d.version DESC LIMIT 1")) {
+                + "FROM lockstep.warehouse_migrations m WHERE m.pipeline = d.pipeline), d.state "
+                + "FROM lockstep.deployments d WHERE d.pipeline = ? AND d.state NOT IN ('rolled_back', 'failed') "
+                + "ORDER BY d.version DESC LIMIT 1")) {
             select.setString(1, pipeline);
             try (ResultSet rs = select.executeQuery()) {
                 return rs.next() ? Optional.of(new WarehouseMigrations.Deployed(rs.getInt(1), rs.getString(2),
-                        rs.getInt(3))) : Optional.empty();
+                        rs.getInt(3), DeploymentState.of(rs.getString(4)))) : Optional.empty();
             }
+        }
+    }
+
+    /** Returns definition version {@code version} as recorded, whatever its state. */
+    Optional<WarehouseMigrations.Deployed> deployed(Connection c, int version) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT d.version, d.definition, (SELECT max(m.version) "
+                + "FROM lockstep.warehouse_migrations m WHERE m.pipeline = d.pipeline), d.state "
+                + "FROM lockstep.deployments d WHERE d.pipeline = ? AND d.version = ?")) {
+            select.setString(1, pipeline);
+            select.setInt(2, version);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(new WarehouseMigrations.Deployed(rs.getInt(1), rs.getString(2),
+                        rs.getInt(3), DeploymentState.of(rs.getString(4)))) : Optional.empty();
+            }
+        }
+    }
+
+    /** Returns the highest definition version ever recorded for the pipeline (0 when none), whatever its state. */
+    int highestVersion(Connection c) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT coalesce(max(version), 0) FROM "
+                + "lockstep.deployments WHERE pipeline = ?")) {
+            select.setString(1, pipeline);
+            try (ResultSet rs = select.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /**
+     * Records a new version in state planned, by {@code operator}, with the lint rules it allows as a JSON array;
+     * fails with a unique violation on {@code deployments_one_active} while another deployment is under way.
+     */
+    void begin(Connection c, WarehouseMigrations.Deployment deployment, String operator, String lintOverrides)
+            throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO lockstep.deployments (pipeline, version, "
+                + "checksum, definition, state, operator, lint_overrides) VALUES (?, ?, ?, ?, 'planned', ?, ?::jsonb)")) {
+            insert.setString(1, pipeline);
+            insert.setInt(2, deployment.version());
+            insert.setString(3, deployment.checksum());
+            insert.setString(4, deployment.definition());
+            insert.setString(5, operator);
+            insert.setString(6, lintOverrides);
+            insert.executeUpdate();
+        }
+    }
+
+    /** Returns the version and state of the pipeline's deployment under way, if one is. */
+    Optional<Map.Entry<Integer, DeploymentState>> active(Connection c) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT version, state FROM lockstep.deployments "
+                + "WHERE pipeline = ? AND state IN ('planned', 'expanding', 'rebuilding', 'switched', 'contracting')")) {
+            select.setString(1, pipeline);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(Map.entry(rs.getInt(1), DeploymentState.of(rs.getString(2))))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    /** Moves deployment {@code version} to {@code state}, recording {@code failure} (null: none). */
+    void state(Connection c, int version, DeploymentState state, String failure) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET state = ?, failure = ?, "
+                + "updated_at = now() WHERE pipeline = ? AND version = ?")) {
+            update.setString(1, state.sql());
+            update.setString(2, failure);
+            update.setString(3, pipeline);
+            update.setInt(4, version);
+            if (update.executeUpdate() != 1) {
+                throw new IllegalStateException("pipeline '" + pipeline + "' has no definition version " + version);
+            }
+        }
+    }
+
+    /**
+     * Deletes the stored migrations of deployment {@code version} that were never applied (a failed or rolled-back
+     * deployment's), so that Flyway never applies them; returns how many.
+     */
+    int forgetUnapplied(Connection c, int version) throws SQLException {
+        try (PreparedStatement delete = c.prepareStatement("DELETE FROM lockstep.warehouse_migrations "
+                + "WHERE pipeline = ? AND definition_version = ? AND applied_at IS NULL")) {
+            delete.setString(1, pipeline);
+            delete.setInt(2, version);
+            return delete.executeUpdate();
+        }
+    }
+
+    /** Records that deployment {@code version} switched after the stream position {@code (lsn, sequence)}. */
+    void switched(Connection c, int version, long lsn, long sequence) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET state = 'switched', "
+                + "switch_lsn = ?, switch_sequence = ?, switched_at = now(), updated_at = now() "
+                + "WHERE pipeline = ? AND version = ?")) {
+            update.setLong(1, lsn);
+            update.setLong(2, sequence);
+            update.setString(3, pipeline);
+            update.setInt(4, version);
+            update.executeUpdate();
         }
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.lockstep.control.ControlSchema;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,6 +50,8 @@ public final class WarehouseMigrations {
     public enum Phase {
         /** Additive DDL, applied before the stream switches to the new definition. */
         EXPAND,
+        /** Renames that put rebuilt shadow columns in place: the switch to the new definition. */
+        SWITCH,
         /** Destructive DDL, applied only after every record of the old definition version is loaded. */
         CONTRACT;
 
@@ -108,9 +111,10 @@ public final class WarehouseMigrations {
      * The newest definition version deployed to a pipeline's warehouse: its number, its text and the highest
      * warehouse migration stored for the pipeline (0 when none).
      */
-    public record Deployed(int version, String definition, int lastMigration) {
+    public record Deployed(int version, String definition, int lastMigration, DeploymentState state) {
         public Deployed {
             requireNonNull(definition, "definition");
+            requireNonNull(state, "state");
         }
     }
 
@@ -215,6 +219,13 @@ public final class WarehouseMigrations {
                 deployment.version());
     }
 
+    /** Has Flyway apply the pending stored migrations up to {@code version}; returns those applied now. */
+    public List<Integer> migrateTo(int version) {
+        SortedMap<Integer, StoredMigration> stored = stored();
+        requireIntactChecksums(stored.values());
+        return migrate(flyway(stored, version));
+    }
+
     /** Returns Flyway's view of the pipeline's stored migrations (applied, pending, …), in version order. */
     public List<MigrationInfo> info() {
         return flyway(stored(), null).info();
@@ -242,9 +253,9 @@ public final class WarehouseMigrations {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement();
-                    PreparedStatement forget = c.prepareStatement("DELETE FROM " + quote(warehouseSchema) + "."
-                            + quote(HISTORY_TABLE) + " WHERE version = ?")) {
-                s.execute("SET LOCAL search_path TO " + quote(warehouseSchema));
+                    PreparedStatement forget = c.prepareStatement("DELETE FROM " + SqlIdentifiers.quote(warehouseSchema) + "."
+                            + SqlIdentifiers.quote(HISTORY_TABLE) + " WHERE version = ?")) {
+                s.execute("SET LOCAL search_path TO " + SqlIdentifiers.quote(warehouseSchema));
                 s.execute(migration.down());
                 forget.setString(1, String.valueOf(version));
                 forget.executeUpdate();
@@ -280,7 +291,7 @@ public final class WarehouseMigrations {
             }
         } catch (SQLException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
-                    + "': cannot store warehouse migrations " + versions(generated.stream()
+                    + "': cannot store warehouse migrations " + PipelineFlyway.versions(generated.stream()
                             .map(MigrationScript::version).toList()) + ": " + e.getMessage(), e);
         }
     }
@@ -354,7 +365,7 @@ public final class WarehouseMigrations {
             store.markApplied(c, installed);
         } catch (SQLException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline + "': warehouse migrations "
-                    + versions(List.copyOf(installed.keySet())) + " were applied, but recording applied_at failed "
+                    + PipelineFlyway.versions(List.copyOf(installed.keySet())) + " were applied, but recording applied_at failed "
                     + "(the next apply records it): " + e.getMessage(), e);
         }
     }
@@ -370,14 +381,6 @@ public final class WarehouseMigrations {
                 throw new IllegalArgumentException("two generated migrations have version " + script.version());
             }
         }
-    }
-
-    private static String versions(List<Integer> versions) {
-        return PipelineFlyway.versions(versions);
-    }
-
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     /** Builds {@link WarehouseMigrations}; {@link #build()} names every required value that is missing. */

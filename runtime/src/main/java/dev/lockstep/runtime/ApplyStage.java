@@ -64,7 +64,7 @@ public final class ApplyStage implements AutoCloseable {
             Alerting alerting = Alerting.open(definition, deployment.star(), bootstrapServers);
             opened.add(alerting);
             WarehouseApplier applier = WarehouseApplier.open(connection, definition.pipeline(),
-                    definition.warehouse().schema(), deployment.tables(), WarehouseDeployment.VERSION,
+                    definition.warehouse().schema(), deployment.tables(), deployment.version(),
                     definition.load().batchSize(), Optional.of(deployment.star()))
                     .maxBatchLatency(definition.load().maxBatchLatency());
             // An aggregate rule's fail outcome, found by the alerting worker, stops the next batch from committing.

@@ -7,6 +7,7 @@ import dev.lockstep.core.definition.DefinitionParser;
 import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.lint.LintContext;
 import dev.lockstep.migrations.lint.LintReport;
@@ -31,6 +32,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import javax.sql.DataSource;
 
@@ -45,13 +48,15 @@ import javax.sql.DataSource;
  * @param firstDeployment the generated migrations a first deployment applies (empty once deployed)
  * @param scripts what was linted, named as their next Flyway versions
  * @param rows the rows of each table of the warehouse's schemas ({@code schema.table}; planner estimates)
- * @param handWritten the definition's hand-written migrations ({@code warehouse.migrations})
+ * @param handWritten the definition's hand-written migrations ({@code warehouse.migrations}) not deployed yet
  * @param dependents the user's objects built on what the plan drops or changes the type of, which no hand-written
  *     migration of the deployment drops
+ * @param star the new definition's star schema, typed by the source's catalog and the warehouse
  */
 public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMigrations.Deployed> deployed,
         Diff diff, MigrationPlan migrations, List<MigrationScript> firstDeployment, List<HandWrittenMigration>
-        handWritten, List<Script> scripts, LintReport lint, Map<String, Long> rows, List<Dependent> dependents) {
+        handWritten, List<Script> scripts, LintReport lint, Map<String, Long> rows, List<Dependent> dependents,
+        StarSchema star) {
 
     /** A view, materialized view or row-level policy ({@code kind}) built on a table or column the plan breaks. */
     public record Dependent(String object, String kind, MigrationPlan.Breaking on) {}
@@ -66,14 +71,24 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
      * (each with its reason) report their findings as allowed, not as blocking.
      */
     public static DeploymentPlan of(Path file, Overrides overrides) {
+        return of(file, overrides, OptionalInt.empty());
+    }
+
+    /**
+     * Plans deploying {@code file} over definition version {@code base} (the newest deployed when empty): a deploy
+     * resuming version {@code base + 1} plans again over the version before it.
+     */
+    public static DeploymentPlan of(Path file, Overrides overrides, OptionalInt base) {
         PipelineDefinition next = PipelineFiles.load(file);
         String nextText = WarehouseDeployment.read(file);
         DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
-        Optional<WarehouseMigrations.Deployed> deployed = WarehouseMigrations.latestDeployment(warehouse,
-                next.pipeline());
+        Deployments deployments = new Deployments(warehouse, next.pipeline());
+        Optional<WarehouseMigrations.Deployed> deployed = base.isPresent() ? deployments.version(base.getAsInt())
+                : deployments.latest();
         DefinitionParser parser = DefinitionParser.create().withEnvironment(System::getenv);
+        Set<String> stored = deployments.storedDescriptions();
         List<HandWrittenMigration> handWritten = next.warehouse().migrations().map(HandWrittenMigration::read)
-                .orElse(List.of());
+                .orElse(List.of()).stream().filter(m -> !stored.contains(m.storedDescription())).toList();
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         next.warehouse().postgres())) {
@@ -88,7 +103,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
                 MigrationPlan none = MigrationPlan.of(new Diff(List.of()), nextStar, nextStar);
                 scripts.addAll(none.scripts(first.size() + 1, handWritten));
                 return new DeploymentPlan(next, deployed, new Diff(List.of()), none, first, handWritten, scripts,
-                        MigrationLint.lint(scripts, context, overrides), rows, List.of());
+                        MigrationLint.lint(scripts, context, overrides), rows, List.of(), nextStar);
             }
             String name = "deployed version " + deployed.get().version();
             // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
@@ -105,7 +120,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
             List<Dependent> dependents = dependents(warehouse, migrations.breaking()).stream()
                     .filter(d -> handWritten.stream().noneMatch(m -> m.drops(d.object(), d.kind()))).toList();
             return new DeploymentPlan(next, deployed, diff, migrations, List.of(), handWritten, scripts,
-                    MigrationLint.lint(scripts, context, overrides), rows, dependents);
+                    MigrationLint.lint(scripts, context, overrides), rows, dependents, nextStar);
         }
     }
 

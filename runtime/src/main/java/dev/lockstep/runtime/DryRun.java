@@ -56,6 +56,9 @@ public final class DryRun {
         if (!migrations.expand().isEmpty()) {
             scripts.put("expand", migrations.expand());
         }
+        if (!migrations.switchOver().isEmpty()) {
+            scripts.put("switch", migrations.switchOver());
+        }
         for (HandWrittenMigration migration : plan.handWritten()) {
             scripts.put(migration.fileName(), MigrationLint.statements(migration.up()));
         }
@@ -70,6 +73,9 @@ public final class DryRun {
         for (HandWrittenMigration migration : reversed) {
             migration.down().ifPresent(down -> scripts.put(migration.fileName() + ", down",
                     MigrationLint.statements(down)));
+        }
+        if (!migrations.switchDown().isEmpty()) {
+            scripts.put("switch, down", migrations.switchDown());
         }
         if (!migrations.expandDown().isEmpty()) {
             scripts.put("expand, down", migrations.expandDown());

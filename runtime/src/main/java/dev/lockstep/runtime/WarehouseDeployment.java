@@ -10,6 +10,8 @@ import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
+import dev.lockstep.control.ControlSchema;
+import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
 import dev.lockstep.warehouse.raw.MigrationScript;
@@ -28,6 +30,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -39,9 +42,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * never regenerated.
  */
 public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTable> tables, StarSchema star,
-        WarehouseMigrations.Result migrations) {
+        WarehouseMigrations.Result migrations, int version) {
 
-    /** The definition version a pipeline deployed by {@code run} or {@code apply} has (one version until the coordinator lands). */
+    /** The definition version of a pipeline's first deployment ({@code run}, {@code apply} or {@code deploy}). */
     public static final int VERSION = 1;
 
     /**
@@ -52,7 +55,7 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         PipelineDefinition definition = PipelineFiles.load(file);
         StarSchema star = typed(file, definition, System::getenv);
         return new WarehouseDeployment(definition, star.sources(), star,
-                new WarehouseMigrations.Result(List.of(), List.of(), List.of()));
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), VERSION);
     }
 
     private static StarSchema typed(Path file, PipelineDefinition definition, Function<String, String> environment) {
@@ -64,7 +67,11 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         }
     }
 
-    /** Validates {@code file} against its databases and migrates its warehouse; refuses a changed definition. */
+    /**
+     * Validates {@code file} against its databases and migrates its warehouse: a first deployment is version 1, the
+     * definition deployed last is loaded as it stands; a changed definition, or a deployment of it still under way,
+     * is refused ({@code lockstep deploy} deploys it).
+     */
     public static WarehouseDeployment deploy(Path file) {
         return deploy(file, System::getenv);
     }
@@ -74,36 +81,62 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         PipelineDefinition definition = PipelineFiles.load(file, environment);
         StarSchema star = typed(file, definition, environment);
         String text = read(file);
-        WarehouseMigrations migrations = WarehouseMigrations.builder().dataSource(dataSource(definition.warehouse()
-                .postgres())).pipeline(definition.pipeline()).warehouseSchema(definition.warehouse().schema())
+        PGSimpleDataSource dataSource = dataSource(definition.warehouse().postgres());
+        Optional<WarehouseMigrations.Deployed> latest = WarehouseMigrations.latestDeployment(dataSource,
+                definition.pipeline());
+        if (latest.isPresent() && latest.get().version() > VERSION) {
+            return deployed(file, definition, star, text, latest.get());
+        }
+        WarehouseMigrations migrations = WarehouseMigrations.builder().dataSource(dataSource)
+                .pipeline(definition.pipeline()).warehouseSchema(definition.warehouse().schema())
                 .deployment(WarehouseMigrations.Deployment.of(VERSION, text)).build();
         List<MigrationScript> scripts = StarSchemaDdl.migrations(star);
         WarehouseMigrations.Check check = migrations.check(scripts);
         boolean changed = check.deployedDefinition().filter(deployed -> !deployed.equals(text)).isPresent();
+        if (changed) {
+            throw changed(file, definition, check.deployedDefinition().orElseThrow(), VERSION, text);
+        }
         if (!check.differing().isEmpty()) {
             throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "the warehouse of pipeline " + definition.pipeline()
-                    + " was built from " + (changed ? "another definition" : "other source columns, or by a Lockstep "
-                    + "build that generated other DDL (see README, \"Upgrading\")") + ": warehouse "
-                    + "migration(s) V" + check.differing() + " would differ today, so nothing was started or changed. "
-                    + "Deploying a changed definition is not available yet: `lockstep plan " + file + "` shows what "
-                    + "it needs and `lockstep deploy " + file + " --dry-run` tries it on the warehouse (rolled back); "
-                    + "until then, restore the definition that built the warehouse."
-                    + (changed ? "\nWhat changed since it was deployed:\n" + DefinitionDiff.of(check
-                            .deployedDefinition().orElseThrow(), text, file.toString()) : ""));
-        }
-        if (changed) {
-            migrations.amendDeployment(); // rules, load settings, comments: no warehouse migration needed
+                    + " was built from other source columns, or by a Lockstep build that generated other DDL (see "
+                    + "README, \"Upgrading\"): warehouse migration(s) V" + check.differing() + " would differ "
+                    + "today, so nothing was started or changed.");
         }
         WarehouseMigrations.Result result = migrations.apply(scripts);
         ensureRuleIndexes(definition, star);
-        return new WarehouseDeployment(definition, star.sources(), star, result);
+        return new WarehouseDeployment(definition, star.sources(), star, result, VERSION);
+    }
+
+    /** The definition deployed last as a later version: its migrations were applied by {@code lockstep deploy}. */
+    private static WarehouseDeployment deployed(Path file, PipelineDefinition definition, StarSchema star, String text,
+            WarehouseMigrations.Deployed latest) {
+        if (!latest.definition().equals(text)) {
+            throw changed(file, definition, latest.definition(), latest.version(), text);
+        }
+        if (!latest.state().switched() || latest.state() == DeploymentState.CONTRACTING) {
+            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline " + definition.pipeline() + ": the "
+                    + "deployment of version " + latest.version() + " is " + latest.state().sql() + "; `lockstep "
+                    + "deploy " + file + "` resumes it (or `lockstep rollback` undoes it); nothing was started");
+        }
+        ControlSchema.of(dataSource(definition.warehouse().postgres())).migrate();
+        return new WarehouseDeployment(definition, star.sources(), star,
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), latest.version());
+    }
+
+    private static LockstepException changed(Path file, PipelineDefinition definition, String deployed, int version,
+            String text) {
+        return new LockstepException(ErrorCode.PIPELINE_STOPPED, "the definition of pipeline "
+                + definition.pipeline() + " changed since version " + version + " was deployed, so nothing was "
+                + "started or changed: `lockstep plan " + file + "` shows what deploying it does and `lockstep deploy "
+                + file + "` deploys it (`--dry-run` tries it first); or restore the deployed definition.\n"
+                + "What changed since it was deployed:\n" + DefinitionDiff.of(deployed, text, file.toString()));
     }
 
     /**
      * Creates the indexes the definition's quality rules probe that are missing, and drops those no rule needs any
      * more ({@link StarSchemaDdl#ruleIndexes}): rules change without a warehouse migration.
      */
-    private static void ensureRuleIndexes(PipelineDefinition definition, StarSchema star) {
+    static void ensureRuleIndexes(PipelineDefinition definition, StarSchema star) {
         Map<String, String> wanted = StarSchemaDdl.ruleIndexes(star);
         try (Connection c = dataSource(definition.warehouse().postgres()).getConnection();
                 Statement s = c.createStatement()) {

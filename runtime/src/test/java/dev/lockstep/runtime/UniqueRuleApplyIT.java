@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lockstep.core.envelope.KafkaSchemaStore;
 import dev.lockstep.core.testing.ChangeEnvelopes;
 import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.warehouse.testing.TestStar;
 import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
@@ -80,7 +81,8 @@ class UniqueRuleApplyIT {
                 "unique_customer_email {\"id\": 5} duplicate of email held by another key");
 
         Files.writeString(file, withoutRule);
-        WarehouseDeployment.deploy(file); // a rule dropped: no warehouse migration, and its index goes
+        // A rule dropped: a new version with no warehouse migration but the index's drop, done at once.
+        assertThat(Deployer.deploy(file, Deployer.Options.of("it")).state()).isEqualTo(DeploymentState.DONE);
         assertThat(ruleIndexes()).isEmpty();
     }
 

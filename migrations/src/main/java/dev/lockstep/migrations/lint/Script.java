@@ -29,6 +29,11 @@ public record Script(String fileName, String sql, Origin origin, Phase phase, bo
     public enum Phase {
         /** Additive DDL, before the stream switches to the new definition. */
         EXPAND,
+        /**
+         * Generated renames that put a deployment's rebuilt shadow columns in place, in one transaction: the
+         * renames are the switch itself, not a break of readers.
+         */
+        SWITCH,
         /** Destructive DDL, after every record of the old definition version is loaded. */
         CONTRACT
     }

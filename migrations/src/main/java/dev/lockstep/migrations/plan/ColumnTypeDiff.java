@@ -44,7 +44,7 @@ final class ColumnTypeDiff {
                     .or(() -> Optional.ofNullable(renamedFrom.get(column.name())).flatMap(old -> find(before, old)));
             deployed.filter(d -> !d.type().equals(column.type())).ifPresent(d -> out.add(Operation.change(
                     CHANGE_TYPE, target, column.name(), d.type(), column.type(), Impact.REBUILD)
-                    .withNote("the column is altered to the new type and derived again for the rows already loaded")));
+                    .withNote("derived again for the rows already loaded, into a column of the new type that the switch puts in its place")));
         }
     }
 

@@ -100,6 +100,15 @@ public record HandWrittenMigration(int version, String description, String fileN
     }
 
     /**
+     * Returns the description it is stored under among the pipeline's warehouse migrations, which number it on from
+     * the generated ones: {@code hand_written_v<n>_<description>} (lower case), how a later deployment knows it is
+     * deployed already.
+     */
+    public String storedDescription() {
+        return "hand_written_v" + version + "_" + description.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
      * Tells whether this migration drops {@code object} — a view or materialized view ({@code schema.name}), or a
      * policy ({@code name on schema.table}) — so that a change breaking it is handled in the same deployment.
      */

@@ -8,34 +8,55 @@ import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The warehouse DDL a {@link Diff} needs, in the phases of a deployment: <em>expand</em> (additive: new nullable
  * columns, new tables, new indexes — readers of the old shape keep working), then the rows to <em>rebuild</em> from
- * the raw layer, then <em>contract</em> (what the new definition no longer has is dropped), each with its down
- * script. Generated from the two typed star schemas; changes that need no DDL (an expression, a rule without an
- * index, a setting) show only as rebuilds or not at all.
+ * the raw layer, the <em>switch</em> (renames that put what was rebuilt in place, in one transaction), then
+ * <em>contract</em> (what the new definition no longer has is dropped), each with its down script. Generated from
+ * the two typed star schemas; changes that need no DDL (a rule without an index, a setting) show not at all.
  *
- * <p>A rename is an expand/contract pair, not {@code RENAME COLUMN}: the new column is added and filled from the old
- * one, and the old one is dropped at contract — readers that still use the old name keep working until then.
+ * <p>A column whose values change — a new attribute or measure, a changed expression or type, a rename — is rebuilt
+ * into a shadow column ({@value #NEXT}{@code <name>}) added at expand, which readers do not see under the column's
+ * name until the switch renames it into place; the column it replaces becomes {@value #PREVIOUS}{@code <name>} at
+ * the switch and is dropped at contract. A reader therefore sees every row with the old values or every row with the
+ * new ones, and the switch is a catalog change, not a rewrite. A rename is never {@code RENAME COLUMN} of the live
+ * column: the new name is added and filled, the old name stays until the contract phase drops it.
  */
-public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<String> contract,
-        List<String> expandDown, List<String> contractDown, List<Breaking> breaking) {
+public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<String> switchOver,
+        List<String> contract, List<String> expandDown, List<String> switchDown, List<String> contractDown,
+        List<Breaking> breaking) {
 
     /** Each generated script starts by bounding how long a statement waits for a lock held by a reader. */
     public static final String LOCK_TIMEOUT = "SET lock_timeout = '5s';";
 
-    /** Rows of {@code table} (the target {@code target}) to derive again for {@code column}; how, in {@code how}. */
-    public record Rebuild(String target, String table, String column, String how) {
+    /** The prefix of a shadow column: the new values of a column, rebuilt before the switch. */
+    public static final String NEXT = "_ls_next_";
+
+    /** The prefix of a column the switch replaced, kept until the contract phase. */
+    public static final String PREVIOUS = "_ls_prev_";
+
+    /**
+     * Rows of {@code table} (the target {@code target}) to derive again for {@code column}; how, in {@code how}.
+     * {@code into} is the shadow column the coordinator rebuilds the column into, and {@code fallback} the column
+     * whose value rows the raw layer cannot derive keep (historical SCD 2 versions, deleted source rows); {@code into}
+     * is empty for a rebuild the coordinator does not run by column (a new table, a lookup, the SCD type).
+     */
+    public record Rebuild(String target, String table, String column, String how, Optional<String> into,
+            Optional<String> fallback) {
         public Rebuild {
             requireNonNull(target, "target");
             requireNonNull(table, "table");
             requireNonNull(column, "column");
             requireNonNull(how, "how");
+            requireNonNull(into, "into");
+            requireNonNull(fallback, "fallback");
         }
     }
 
@@ -56,14 +77,16 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         breaking = List.copyOf(breaking);
         expand = List.copyOf(expand);
         rebuilds = List.copyOf(rebuilds);
+        switchOver = List.copyOf(switchOver);
         contract = List.copyOf(contract);
         expandDown = List.copyOf(expandDown);
+        switchDown = List.copyOf(switchDown);
         contractDown = List.copyOf(contractDown);
     }
 
     /** Returns true when the diff needs no DDL and no rebuild. */
     public boolean isEmpty() {
-        return expand.isEmpty() && rebuilds.isEmpty() && contract.isEmpty();
+        return expand.isEmpty() && rebuilds.isEmpty() && switchOver.isEmpty() && contract.isEmpty();
     }
 
     /** Returns the generated scripts as the linter reads them: expand and contract, each with its down script. */
@@ -73,14 +96,17 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
 
     /**
      * Returns the deployment's scripts in the order they run, as the linter reads them: the generated expand phase
-     * ({@code V<version>__expand.sql}), the hand-written migrations (after the switch: contract phase, which may
-     * drop), then the generated contract phase, numbered on from {@code version}.
+     * ({@code V<version>__expand.sql}), the generated switch, the hand-written migrations (after the switch: contract
+     * phase, which may drop), then the generated contract phase, numbered on from {@code version}.
      */
     public List<Script> scripts(int version, List<HandWrittenMigration> handWritten) {
         List<Script> scripts = new ArrayList<>();
         int next = version;
         if (!expand.isEmpty()) {
             scripts.add(Script.generated("V" + next++ + "__expand.sql", script(expand), Script.Phase.EXPAND));
+        }
+        if (!switchOver.isEmpty()) {
+            scripts.add(Script.generated("V" + next++ + "__switch.sql", script(switchOver), Script.Phase.SWITCH));
         }
         for (HandWrittenMigration migration : handWritten) {
             scripts.add(Script.handWritten(migration.fileName(), migration.up(), Script.Phase.CONTRACT,
@@ -101,12 +127,12 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
     /** Returns the DDL of {@code diff} from {@code deployed} to {@code next}; refused operations add nothing. */
     public static MigrationPlan of(Diff diff, StarSchema deployed, StarSchema next) {
         Builder plan = new Builder(deployed, next);
-        for (Operation operation : diff.operations()) {
-            plan.add(operation);
-        }
+        // A type change first: a column whose expression changes its type too is described by its new type.
+        diff.operations().stream().filter(o -> o.kind() == Operation.Kind.CHANGE_TYPE).forEach(plan::add);
+        diff.operations().stream().filter(o -> o.kind() != Operation.Kind.CHANGE_TYPE).forEach(plan::add);
         plan.ruleIndexes();
-        return new MigrationPlan(plan.expand, plan.rebuilds, plan.contract, reversed(plan.expandDown),
-                reversed(plan.contractDown), plan.breaking);
+        return new MigrationPlan(plan.expand, plan.rebuilds, plan.switchOver, plan.contract,
+                reversed(plan.expandDown), reversed(plan.switchDown), reversed(plan.contractDown), plan.breaking);
     }
 
     private static List<String> reversed(List<String> statements) {
@@ -121,8 +147,11 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         private final StarSchema next;
         private final List<String> expand = new ArrayList<>();
         private final List<String> expandDown = new ArrayList<>();
+        private final List<String> switchOver = new ArrayList<>();
+        private final List<String> switchDown = new ArrayList<>();
         private final List<String> contract = new ArrayList<>();
         private final List<String> contractDown = new ArrayList<>();
+        private final Set<String> shadowed = new HashSet<>();
         private final List<Rebuild> rebuilds = new ArrayList<>();
         private final List<Breaking> breaking = new ArrayList<>();
 
@@ -133,16 +162,15 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
 
         void add(Operation op) {
             switch (op.kind()) {
-                case ADD_ATTRIBUTE, ADD_MEASURE -> column(next, op.target(), op.item()).ifPresent(c -> {
-                    addColumn(op.target(), c);
-                    rebuild(op.target(), c.name(), "derived from the raw layer with its expression");
-                });
+                case ADD_ATTRIBUTE, ADD_MEASURE -> column(next, op.target(), op.item()).ifPresent(c ->
+                        shadow(op.target(), c, Optional.empty(), "derived from the raw layer with its expression"
+                                + historyNote(op.target(), "NULL")));
                 case RENAME_ATTRIBUTE, RENAME_MEASURE -> column(next, op.target(), op.item()).ifPresent(c -> {
-                    addColumn(op.target(), c);
-                    rebuild(op.target(), c.name(), "copied from " + op.before().orElseThrow()
-                            + ", which keeps its values until the contract phase drops it");
-                    column(deployed, op.target(), op.before().orElseThrow()).ifPresent(old -> dropColumn(op.target(),
-                            old));
+                    String old = op.before().orElseThrow();
+                    shadow(op.target(), c, Optional.of(old), "derived from the raw layer under its new name"
+                            + historyNote(op.target(), "the value of " + old) + "; " + old + " keeps its values "
+                            + "until the contract phase drops it");
+                    column(deployed, op.target(), old).ifPresent(o -> dropColumn(op.target(), o));
                 });
                 case DROP_ATTRIBUTE, DROP_MEASURE -> column(deployed, op.target(), op.item())
                         .ifPresent(c -> dropColumn(op.target(), c));
@@ -169,19 +197,20 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                     contractDown.add("ALTER TABLE " + table(deployed, op.target()) + " ADD COLUMN " + key
                             + " bigint;");
                 });
-                case CHANGE_TYPE -> column(next, op.target(), op.item()).ifPresent(c -> {
-                    String table = table(next, op.target());
-                    expand.add("ALTER TABLE " + table + " ALTER COLUMN " + quote(c.name()) + " TYPE " + c.type()
-                            + " USING " + quote(c.name()) + "::" + c.type() + ";");
-                    expandDown.add("ALTER TABLE " + table + " ALTER COLUMN " + quote(c.name()) + " TYPE "
-                            + op.before().orElseThrow() + " USING " + quote(c.name()) + "::" + op.before().orElseThrow()
-                            + ";");
-                    rebuild(op.target(), c.name(), "derived again in its new type");
-                    breaking.add(new Breaking(next.schema(), tableName(next, op.target()), Optional.of(c.name()),
-                            "changes type to " + c.type()));
-                });
+                case CHANGE_TYPE -> column(next, op.target(), op.item()).ifPresent(c -> replace(op.target(), c,
+                        "derived again in its new type " + c.type(), "changes type to " + c.type()));
+                case CHANGE_EXPRESSION -> {
+                    Optional<Column> c = column(next, op.target(), op.item());
+                    if (c.isPresent() && column(deployed, op.target(), op.item()).isPresent()) {
+                        replace(op.target(), c.get(), "derived again with the new expression", "replaced at the "
+                                + "switch: objects built on it keep reading the old values");
+                    } else {
+                        rebuild(op.target(), op.item().isEmpty() ? "*" : op.item(), "derived again from the raw "
+                                + "layer (change expression)");
+                    }
+                }
                 case CHANGE_SCD -> scd(op);
-                case CHANGE_EXPRESSION, CHANGE_TRACKED, ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
+                case CHANGE_TRACKED, ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
                         rebuild(op.target(), op.item().isEmpty() ? "*" : op.item(), "derived again from the raw "
                                 + "layer (" + op.kind().name().toLowerCase().replace('_', ' ') + ")");
                 default -> { } // no DDL: settings, rules (their indexes below), comments, refused changes
@@ -227,14 +256,62 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
             });
         }
 
-        private void addColumn(String target, Column column) {
+        /**
+         * Adds shadow column {@value #NEXT}{@code <column>} at expand, rebuilds it, and renames it into place at the
+         * switch; rows the raw layer cannot derive keep column {@code fallback} (NULL when empty).
+         */
+        private void shadow(String target, Column column, Optional<String> fallback, String how) {
+            if (!shadowed.add(target + "." + column.name())) {
+                return;
+            }
             String table = table(next, target);
-            expand.add("ALTER TABLE " + table + " ADD COLUMN " + quote(column.name()) + " " + column.type() + ";");
-            expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + quote(column.name()) + ";");
+            String shadow = quote(NEXT + column.name());
+            expand.add("ALTER TABLE " + table + " ADD COLUMN " + shadow + " " + column.type() + ";");
+            expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + shadow + ";");
+            rebuilds.add(new Rebuild(target, table, column.name(), how, Optional.of(NEXT + column.name()),
+                    fallback));
+            switchOver.add("ALTER TABLE " + table + " RENAME COLUMN " + shadow + " TO " + quote(column.name()) + ";");
+            switchDown.add("ALTER TABLE " + table + " RENAME COLUMN " + quote(column.name()) + " TO " + shadow + ";");
+        }
+
+        /**
+         * Replaces a column whose values change: rebuilt into a shadow column, the live one renamed to
+         * {@value #PREVIOUS}{@code <column>} at the switch (before the shadow takes its name) and dropped at contract.
+         */
+        private void replace(String target, Column column, String how, String change) {
+            if (shadowed.contains(target + "." + column.name())) {
+                return;
+            }
+            String table = table(next, target);
+            String previous = quote(PREVIOUS + column.name());
+            Column old = column(deployed, target, column.name()).orElse(column);
+            switchOver.add("ALTER TABLE " + table + " RENAME COLUMN " + quote(column.name()) + " TO " + previous + ";");
+            shadow(target, column, Optional.of(column.name()), how + historyNote(target, "their value"));
+            switchDown.add("ALTER TABLE " + table + " RENAME COLUMN " + previous + " TO " + quote(column.name()) + ";");
+            contract.add("ALTER TABLE " + table + " DROP COLUMN " + previous + ";");
+            contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + previous + " " + old.type() + ";");
+            breaking.add(new Breaking(next.schema(), tableName(next, target), Optional.of(column.name()), change));
+        }
+
+        /** Returns what the historical versions of an SCD 2 dimension get, or nothing for other targets. */
+        private String historyNote(String target, String value) {
+            return next.dimension(target).filter(StarSchema.DimensionTable::scd2).isPresent()
+                    ? "; historical versions keep " + value + " (the raw layer holds current state only)" : "";
         }
 
         private void dropColumn(String target, Column column) {
             String table = table(deployed, target);
+            deployed.dimension(target).filter(StarSchema.DimensionTable::scd2).ifPresent(d -> {
+                // The raw layer cannot give historical versions' values back: keep them before dropping.
+                String schema = quote(retiredSchema(deployed));
+                String retired = schema + "." + quote(d.definition().tableName() + "__" + column.name());
+                String surrogate = quote(d.definition().surrogateKey());
+                contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+                contract.add("CREATE TABLE " + retired + " AS SELECT " + surrogate + ", " + quote(column.name())
+                        + " FROM " + table + " WHERE NOT is_current;");
+                contractDown.add("UPDATE " + table + " AS t SET " + quote(column.name()) + " = r." + quote(column.name())
+                        + " FROM " + retired + " AS r WHERE t." + surrogate + " = r." + surrogate + ";");
+            });
             contract.add("ALTER TABLE " + table + " DROP COLUMN " + quote(column.name()) + ";");
             contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(column.name()) + " " + column.type()
                     + ";");
@@ -243,7 +320,7 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         }
 
         private void rebuild(String target, String column, String how) {
-            rebuilds.add(new Rebuild(target, table(next, target), column, how));
+            rebuilds.add(new Rebuild(target, table(next, target), column, how, Optional.empty(), Optional.empty()));
         }
 
         private Optional<String> reference(Operation op, StarSchema star) {
@@ -261,6 +338,11 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                         .map(StarSchema.FactTable::measures))
                 .orElse(List.of());
         return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /** Returns the schema that keeps what a contract phase drops and the raw layer cannot derive again. */
+    public static String retiredSchema(StarSchema star) {
+        return star.schema() + "_retired";
     }
 
     /** Returns the qualified table of target {@code target} in {@code star}. */

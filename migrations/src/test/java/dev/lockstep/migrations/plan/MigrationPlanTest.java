@@ -112,18 +112,72 @@ class MigrationPlanTest {
     }
 
     @Test
-    void shouldChangeATypeInPlaceAndSayItBreaksWhatIsBuiltOnTheColumn() {
+    void shouldRebuildAChangedTypeIntoAShadowColumnThatTheSwitchRenamesIntoPlace() {
         List<DerivedColumn> types = new ArrayList<>(types());
         types.set(1, new DerivedColumn("dim_customer", "city", "character varying(80)",
                 "dimensions.customer.columns.city"));
         MigrationPlan plan = plan(DEPLOYED, DEPLOYED.replace("city: city", "city: city::varchar(80)"), types);
 
-        assertThat(plan.expand()).contains("ALTER TABLE \"dw\".\"dim_customer\" ALTER COLUMN \"city\" TYPE "
-                + "character varying(80) USING \"city\"::character varying(80);");
-        assertThat(plan.expandDown()).contains("ALTER TABLE \"dw\".\"dim_customer\" ALTER COLUMN \"city\" TYPE text "
-                + "USING \"city\"::text;");
+        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN "
+                + "\"_ls_next_city\" character varying(80);");
+        assertThat(plan.rebuilds()).containsExactly(new MigrationPlan.Rebuild("customer", "\"dw\".\"dim_customer\"",
+                "city", "derived again in its new type character varying(80)", Optional.of("_ls_next_city"),
+                Optional.of("city")));
+        assertThat(plan.switchOver()).containsExactly(
+                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_prev_city\";",
+                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"_ls_next_city\" TO \"city\";");
+        assertThat(plan.switchDown()).containsExactly(
+                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"_ls_prev_city\" TO \"city\";",
+                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_next_city\";");
+        assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN "
+                + "\"_ls_prev_city\";");
         assertThat(plan.breaking()).containsExactly(new MigrationPlan.Breaking("dw", "dim_customer",
                 Optional.of("city"), "changes type to character varying(80)"));
+        // The switch's renames are the switch itself, not the renaming-column error.
+        assertThat(MigrationLint.lint(plan.scripts(3), LintContext.empty().withDefaultSchema("dw")
+                .withTableRows(Map.of("dw.dim_customer", 10L))).blocksDeploy()).isFalse();
+    }
+
+    @Test
+    void shouldAddANewMeasureUnderItsNameOnlyAtTheSwitchAndRebuildAChangedExpressionBesideTheOldValues() {
+        String next = DEPLOYED.replace("measures: { amount: amount, quantity: quantity }",
+                "measures: { amount: amount * 2, quantity: quantity, cost: amount }");
+        List<DerivedColumn> types = new ArrayList<>(types());
+        types.add(new DerivedColumn("fact_item", "cost", "numeric", "facts.item.measures.cost"));
+        MigrationPlan plan = plan(DEPLOYED, next, types);
+
+        assertThat(plan.expand()).containsExactlyInAnyOrder(
+                "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_cost\" numeric;",
+                "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_amount\" numeric;");
+        assertThat(plan.rebuilds()).extracting(r -> r.column() + " into " + r.into().orElseThrow() + " else "
+                + r.fallback().orElse("NULL")).containsExactlyInAnyOrder("cost into _ls_next_cost else NULL",
+                "amount into _ls_next_amount else amount");
+        assertThat(plan.switchOver()).containsExactlyInAnyOrder(
+                "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_cost\" TO \"cost\";",
+                "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"amount\" TO \"_ls_prev_amount\";",
+                "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_amount\" TO \"amount\";");
+        assertThat(plan.switchOver().indexOf("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"amount\" TO "
+                + "\"_ls_prev_amount\";")).isLessThan(plan.switchOver().indexOf("ALTER TABLE \"dw\".\"fact_item\" "
+                + "RENAME COLUMN \"_ls_next_amount\" TO \"amount\";"));
+        assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN "
+                + "\"_ls_prev_amount\";");
+    }
+
+    @Test
+    void shouldKeepTheHistoryOfAnScd2AttributeItDropsInTheRetiredSchemaFirst() {
+        String deployed = DEPLOYED.replace("customer: { from: public.customers, key: id, scd: 1,",
+                "customer: { from: public.customers, key: id, scd: 2,");
+        MigrationPlan plan = plan(deployed, deployed.replace("email: lower(email), city: city", "email: lower(email)")
+                );
+
+        assertThat(plan.contract()).startsWith("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
+                "CREATE TABLE \"dw_retired\".\"dim_customer__city\" AS SELECT \"customer_key\", \"city\" FROM "
+                        + "\"dw\".\"dim_customer\" WHERE NOT is_current;",
+                "ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"city\";");
+        assertThat(plan.contractDown()).containsSubsequence(
+                "ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN \"city\" text;",
+                "UPDATE \"dw\".\"dim_customer\" AS t SET \"city\" = r.\"city\" FROM \"dw_retired\".\"dim_customer__city\" "
+                        + "AS r WHERE t.\"customer_key\" = r.\"customer_key\";");
     }
 
     @Test

@@ -131,9 +131,15 @@ public record TestWarehouse(PipelineDefinition definition, StarSchema star, List
      */
     public static boolean applyAll(ServicesExtension services, String warehouse, String user, String pipeline,
             StarSchema star, KafkaSchemaStore store) throws Exception {
+        return applyAll(services, warehouse, user, pipeline, star, store, VERSION);
+    }
+
+    /** As {@link #applyAll(ServicesExtension, String, String, String, StarSchema, KafkaSchemaStore)}, loading as definition version {@code version}. */
+    public static boolean applyAll(ServicesExtension services, String warehouse, String user, String pipeline,
+            StarSchema star, KafkaSchemaStore store, int version) throws Exception {
         long end = ChangeEnvelopes.endOffset(services.bootstrapServers(), pipeline);
         try (Connection c = DriverManager.getConnection(services.jdbcUrl(warehouse), user, services.password())) {
-            WarehouseApplier applier = WarehouseApplier.open(c, pipeline, star.schema(), star.sources(), VERSION,
+            WarehouseApplier applier = WarehouseApplier.open(c, pipeline, star.schema(), star.sources(), version,
                     5_000, Optional.of(star));
             try (ChangeStreamReader reader = ChangeStreamReader.open(services.bootstrapServers(), pipeline,
                     applier.nextOffset(), applier.applied(), store)) {

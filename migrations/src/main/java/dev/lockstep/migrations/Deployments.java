@@ -1,0 +1,186 @@
+package dev.lockstep.migrations;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.control.ControlSchema;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.warehouse.raw.MigrationScript;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/**
+ * The versions of one pipeline's definition and where each deployment stands ({@code lockstep.deployments}): a
+ * changed definition is recorded as the next version with its scripts, then moves through the states of
+ * {@link DeploymentState}, each recorded in its own transaction so that a killed deploy resumes. Thread-safe; each
+ * call uses its own connection.
+ */
+public final class Deployments {
+
+    /** A script of a deployment and the phase it runs in. */
+    public record Staged(MigrationScript script, WarehouseMigrations.Phase phase) {
+        public Staged {
+            requireNonNull(script, "script");
+            requireNonNull(phase, "phase");
+        }
+    }
+
+    private final DataSource dataSource;
+    private final String pipeline;
+    private final StoredMigrations store;
+
+    public Deployments(DataSource dataSource, String pipeline) {
+        this.dataSource = requireNonNull(dataSource, "dataSource");
+        this.pipeline = requireNonNull(pipeline, "pipeline");
+        this.store = new StoredMigrations(pipeline);
+    }
+
+    /** Returns the newest version not failed or rolled back, if any (see {@link WarehouseMigrations#latestDeployment}). */
+    public Optional<WarehouseMigrations.Deployed> latest() {
+        return WarehouseMigrations.latestDeployment(dataSource, pipeline);
+    }
+
+    /** Returns definition version {@code version} as deployed, whatever its state, if it was recorded. */
+    public Optional<WarehouseMigrations.Deployed> version(int version) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            return StoredMigrations.exist(c) ? store.deployed(c, version) : Optional.empty();
+        } catch (SQLException e) {
+            throw unavailable("cannot read definition version " + version, e);
+        }
+    }
+
+    /** Returns the stored warehouse migrations of definition version {@code version}: version to Flyway file name. */
+    public SortedMap<Integer, String> migrations(int version) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            SortedMap<Integer, String> files = new TreeMap<>();
+            store.list(c).values().stream().filter(m -> m.definitionVersion() == version)
+                    .forEach(m -> files.put(m.version(), m.fileName()));
+            return files;
+        } catch (SQLException e) {
+            throw unavailable("cannot read the warehouse migrations of definition version " + version, e);
+        }
+    }
+
+    /** Returns the descriptions of the pipeline's stored warehouse migrations (hand-written ones are known by it). */
+    public Set<String> storedDescriptions() {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            return StoredMigrations.exist(c) ? store.list(c).values().stream().map(StoredMigration::description)
+                    .collect(Collectors.toSet()) : Set.of();
+        } catch (SQLException e) {
+            throw unavailable("cannot read the stored warehouse migrations", e);
+        }
+    }
+
+    /**
+     * Records {@code definition} as the pipeline's next version, in state planned, with its scripts (stored once,
+     * never regenerated), in one transaction; returns the version.
+     *
+     * @param lintOverrides the lint rules allowed, as a JSON array of {@code {"rule", "reason"}} objects
+     * @throws LockstepException ({@link ErrorCode#PIPELINE_STOPPED}) when a deployment of the pipeline is under way
+     */
+    public int begin(String definition, String operator, String lintOverrides, List<Staged> scripts) {
+        requireNonNull(definition, "definition");
+        requireNonNull(lintOverrides, "lintOverrides");
+        ControlSchema.of(dataSource).migrate();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Optional<Map.Entry<Integer, DeploymentState>> active = store.active(c);
+                if (active.isPresent()) {
+                    throw underWay(active.get());
+                }
+                int version = store.highestVersion(c) + 1;
+                WarehouseMigrations.Deployment deployment = WarehouseMigrations.Deployment.of(version, definition);
+                store.begin(c, deployment, operator, lintOverrides);
+                for (Staged staged : scripts) {
+                    if (!store.storeOnce(c, staged.script(), staged.phase().sql(), version)) {
+                        throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline '" + pipeline
+                                + "': warehouse migration V" + staged.script().version() + " is stored already; "
+                                + "another deployment ran meanwhile, plan again");
+                    }
+                }
+                c.commit();
+                return version;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) { // deployments_one_active, or the version: another deploy won
+                throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline '" + pipeline + "': another "
+                        + "deployment started at the same moment; only one may be under way", e);
+            }
+            throw unavailable("cannot record the new definition version", e);
+        }
+    }
+
+    /** Returns the version and state of the deployment under way, if one is. */
+    public Optional<Map.Entry<Integer, DeploymentState>> active() {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            return StoredMigrations.exist(c) ? store.active(c) : Optional.empty();
+        } catch (SQLException e) {
+            throw unavailable("cannot read the deployment under way", e);
+        }
+    }
+
+    /** Moves deployment {@code version} to {@code state}. */
+    public void state(int version, DeploymentState state) {
+        state(version, state, null);
+    }
+
+    /**
+     * Moves deployment {@code version} to {@code state}, recording {@code failure} (null for none); a failed or
+     * rolled-back deployment's migrations that were never applied are forgotten in the same transaction.
+     */
+    public void state(int version, DeploymentState state, String failure) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                store.state(c, version, state, failure);
+                if (state == DeploymentState.FAILED || state == DeploymentState.ROLLED_BACK) {
+                    store.forgetUnapplied(c, version);
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable("cannot record deployment " + version + " as " + state.sql(), e);
+        }
+    }
+
+    /**
+     * Records that deployment {@code version} switched on {@code c}, in the caller's transaction (the one that
+     * makes the switch): the stream position of the last change loaded under the previous version.
+     */
+    public void switched(Connection c, int version, long lsn, long sequence) throws SQLException {
+        store.switched(c, version, lsn, sequence);
+    }
+
+    /** Returns the exception for a second deployment while {@code active} is under way. */
+    public LockstepException underWay(Map.Entry<Integer, DeploymentState> active) {
+        return new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline '" + pipeline + "': deployment of "
+                + "version " + active.getKey() + " is under way (" + active.getValue().sql() + "); only one may be: "
+                + "`lockstep deploy` with that version's file resumes it"
+                + (active.getValue() == DeploymentState.SWITCHED ? " (`--contract` finishes it)" : "")
+                + ", `lockstep rollback` undoes it");
+    }
+
+    private LockstepException unavailable(String what, SQLException e) {
+        return new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline + "': " + what + ": "
+                + e.getMessage(), e);
+    }
+}

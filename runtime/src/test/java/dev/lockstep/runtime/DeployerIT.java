@@ -1,0 +1,185 @@
+package dev.lockstep.runtime;
+
+import static dev.lockstep.warehouse.testing.TestStar.customer;
+import static dev.lockstep.warehouse.testing.TestStar.item;
+import static dev.lockstep.warehouse.testing.TestStar.order;
+import static dev.lockstep.warehouse.testing.TestStar.product;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.envelope.KafkaSchemaStore;
+import dev.lockstep.core.testing.ChangeEnvelopes;
+import dev.lockstep.embedded.testing.ServicesExtension;
+import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.warehouse.testing.TestStar;
+import dev.lockstep.warehouse.testing.TestWarehouse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code lockstep deploy} of changed definitions on a loaded warehouse: each is a new version whose columns are
+ * rebuilt from the raw layer into shadow columns and switched into place; the applier then loads with it; a
+ * deploy stopped at any step (a fail-point that throws as a crash would stop it) leaves its state recorded, blocks
+ * {@code run} and other deployments, and resumes when deployed again.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DeployerIT {
+
+    @RegisterExtension
+    static final ServicesExtension services = new ServicesExtension();
+
+    static final String PIPELINE = "deployit";
+    static final Instant T = Instant.parse("2026-06-01T10:00:00Z");
+
+    @TempDir
+    static Path dir;
+
+    static Path file;
+    static String first;
+    static ChangeEnvelopes envelopes;
+    static KafkaSchemaStore store;
+
+    /** What a crash at a fail-point does to the deploy: it stops there, nothing after it runs. */
+    static final class Crash extends Error {
+        Crash(Deployer.Step step) {
+            super("crash at " + step);
+        }
+    }
+
+    @BeforeAll
+    static void loadVersionOne() throws Exception {
+        TestStar.createSourceTables(services, "dsrc");
+        services.database("ddw");
+        file = TestStar.definition(dir, services, PIPELINE, "dsrc", "ddw", "star_dw");
+        first = Files.readString(file);
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes = ChangeEnvelopes.open(services.bootstrapServers(), PIPELINE, deployment.tables());
+        store = KafkaSchemaStore.open(services.bootstrapServers());
+        envelopes.snapshot(Map.of(
+                "public.customers", List.of(customer(1, "A", "a@x.org", "Oslo"), customer(2, "B", "b@y.org", "Rome")),
+                "public.categories", List.of(Map.of("id", 7, "name", "Tools")),
+                "public.products", List.of(product(10, "Saw", 7, "5.00")),
+                "public.orders", List.of(order(100, 1, "2026-01-10T10:00:00Z", "10.00")),
+                "public.order_items", List.of(item(1000, 100, 10, 2, "5.00", 1))));
+        envelopes.begin(T).update("public.customers", customer(1, "A", "a@x.org", "Paris")).commit();
+        TestWarehouse.applyAll(services, "ddw", PIPELINE, deployment.star(), store);
+        assertThat(query("SELECT count(*) FROM star_dw.dim_customer WHERE id = 1")).containsExactly("2");
+    }
+
+    @AfterAll
+    static void close() {
+        envelopes.close();
+        store.close();
+    }
+
+    @Test
+    @Order(1)
+    void shouldRebuildAddedChangedAndRenamedColumnsFromTheRawLayerAndSwitchThemIntoPlace() throws Exception {
+        Files.writeString(file, first
+                .replace("      city: coalesce(city, 'Unknown')\n", "      city: coalesce(city, 'Unknown')\n"
+                        + "      domain: split_part(email, '@', 2)\n")
+                .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2")
+                .replace("      total: total\n", "      order_total: total\n    renamed_from: { order_total: total }\n"));
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it"));
+
+        assertThat(outcome.version()).isEqualTo(2);
+        assertThat(outcome.state()).as("drops wait for --contract").isEqualTo(DeploymentState.SWITCHED);
+        assertThat(outcome.pendingContract()).anySatisfy(s -> assertThat(s).contains("DROP COLUMN \"total\""));
+        // The new attribute: current versions derived from the raw layer, the historical one NULL.
+        assertThat(query("SELECT id || ' ' || city || ' ' || coalesce(domain, 'NULL') FROM star_dw.dim_customer "
+                + "WHERE customer_key <> -1 ORDER BY id, valid_from")).containsExactly("1 Oslo NULL", "1 Paris x.org",
+                "2 Rome y.org");
+        // The changed measure has its new values, the old ones kept aside until contract.
+        assertThat(query("SELECT amount || ' ' || _ls_prev_amount FROM star_dw.fact_order_line"))
+                .containsExactly("20.00 10.00");
+        assertThat(query("SELECT order_total || ' ' || total FROM star_dw.fact_order")).containsExactly("10.00 10.00");
+        assertThat(query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name LIKE '\\_ls\\_next\\_%'")).as("no shadow column is left").isEmpty();
+        assertThat(query("SELECT state || ' ' || coalesce(operator, '-') || ' ' || coalesce((switch_lsn = (SELECT "
+                + "commit_lsn FROM lockstep.offsets WHERE pipeline = 'deployit'))::text, '-') FROM lockstep.deployments "
+                + "WHERE pipeline = 'deployit' ORDER BY version")).containsExactly("done - -", "switched it true");
+
+        // run loads with version 2 from the switch on.
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        assertThat(deployment.version()).isEqualTo(2);
+        envelopes.begin(T.plusSeconds(10)).insert("public.customers", customer(3, "C", "c@z.org", "Oslo"))
+                .insert("public.order_items", item(1001, 100, 10, 3, "1.00", 1)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store, 2);
+        assertThat(query("SELECT domain FROM star_dw.dim_customer WHERE id = 3")).containsExactly("z.org");
+        assertThat(query("SELECT amount FROM star_dw.fact_order_line WHERE id = 1001")).containsExactly("6.00");
+        assertThat(query("SELECT definition_version FROM lockstep.offsets WHERE pipeline = 'deployit'"))
+                .containsExactly("2");
+
+        // Deployed again with --contract: the replaced and renamed columns go; a crash there resumes.
+        assertThatThrownBy(() -> Deployer.deploy(file, Deployer.Options.of("it").withContract().withFailPoint(at -> {
+            if (at == Deployer.Step.CONTRACT) {
+                throw new Crash(at);
+            }
+        }))).isInstanceOf(Crash.class);
+        assertThat(query("SELECT state FROM lockstep.deployments WHERE pipeline = 'deployit' AND version = 2"))
+                .containsExactly("contracting");
+        Deployer.Outcome contracted = Deployer.deploy(file, Deployer.Options.of("it"));
+        assertThat(contracted.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "table_name IN ('fact_order', 'fact_order_line') AND column_name IN ('total', '_ls_prev_amount')"))
+                .isEmpty();
+    }
+
+    @Test
+    @Order(2)
+    void shouldResumeADeployStoppedAtAnyStepAndRefuseRunAndOtherDeploymentsMeanwhile() throws Exception {
+        String deployed = Files.readString(file);
+        String measures = "      order_total: total\n";
+        int n = 0;
+        for (Deployer.Step step : List.of(Deployer.Step.EXPAND, Deployer.Step.REBUILD, Deployer.Step.SWITCH)) {
+            n++;
+            String next = deployed.replace(measures, measures + "      total_x" + n + ": total * " + n + "\n");
+            Files.writeString(file, next);
+            assertThatThrownBy(() -> Deployer.deploy(file, Deployer.Options.of("it").withFailPoint(at -> {
+                if (at == step) {
+                    throw new Crash(at);
+                }
+            }))).isInstanceOf(Crash.class);
+            String state = step == Deployer.Step.EXPAND ? "expanding" : "rebuilding";
+            assertThat(query("SELECT state FROM lockstep.deployments WHERE pipeline = 'deployit' ORDER BY version "
+                    + "DESC LIMIT 1")).as("state at a crash at " + step).containsExactly(state);
+            assertThatThrownBy(() -> WarehouseDeployment.deploy(file)).as("run while deployment is under way")
+                    .isInstanceOf(LockstepException.class).hasMessageContaining("is " + state)
+                    .hasMessageContaining("resumes it");
+            Files.writeString(file, next.replace("total * " + n, "total * 100"));
+            assertThatThrownBy(() -> Deployer.deploy(file, Deployer.Options.of("it")))
+                    .as("another definition while one is under way").isInstanceOf(LockstepException.class)
+                    .satisfies(e -> assertThat(((LockstepException) e).code()).isEqualTo(ErrorCode.PIPELINE_STOPPED))
+                    .hasMessageContaining("is under way (" + state + ")");
+            Files.writeString(file, next);
+
+            Deployer.Outcome resumed = Deployer.deploy(file, Deployer.Options.of("it"));
+
+            assertThat(resumed.state()).as("resumed after a crash at " + step).isEqualTo(DeploymentState.DONE);
+            assertThat(query("SELECT total_x" + n + " FROM star_dw.fact_order")).containsExactly(n * 10 + ".00");
+            deployed = next;
+            measures = measures + "      total_x" + n + ": total * " + n + "\n";
+        }
+        assertThat(query("SELECT string_agg(version || ' ' || state, ', ' ORDER BY version) FROM "
+                + "lockstep.deployments WHERE pipeline = 'deployit'")).containsExactly("1 done, 2 done, 3 done, "
+                + "4 done, 5 done");
+    }
+
+    private static List<String> query(String sql) throws Exception {
+        return services.query("ddw", sql);
+    }
+}

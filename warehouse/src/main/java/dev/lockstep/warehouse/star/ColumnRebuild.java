@@ -1,0 +1,136 @@
+package dev.lockstep.warehouse.star;
+
+import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
+import dev.lockstep.warehouse.star.StarSchema.FactTable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Derives one attribute or measure of a dimension or fact again from the raw layer, into a column of its table
+ * (a deployment's shadow column, renamed into place at the switch), in chunks of the source table's keys: each
+ * chunk is one statement that reads a range of the raw table by its primary key, evaluates the definition's
+ * expression with its lookups as the applier does, and updates the matching warehouse rows — a cost per chunk that
+ * does not grow with the table.
+ *
+ * <p>Rows the raw layer cannot derive keep {@code fallback}: the rows of a deleted source row (the raw layer may
+ * hold only its key), and an SCD 2 dimension's historical versions (the raw layer holds current state only) — the
+ * value the old column has (a changed expression, a rename) or NULL (a new attribute).
+ */
+public final class ColumnRebuild {
+
+    /** Where a chunk's statement bounds its range of keys; no SQL holds it. */
+    private static final String AFTER = "\u0000after\u0000";
+
+    private final String table;
+    private final List<Column> key;
+    private final String first;
+    private final String next;
+
+    private ColumnRebuild(String table, List<Column> key, String first, String next) {
+        this.table = table;
+        this.key = key;
+        this.first = first;
+        this.next = next;
+    }
+
+    /**
+     * Returns the rebuild of column {@code column} of target {@code target} in {@code star} into column
+     * {@code into} of the target's table; rows the raw layer cannot derive get column {@code fallback}'s value, or
+     * NULL when empty.
+     *
+     * @throws IllegalArgumentException when {@code star} has no such target or column
+     */
+    public static ColumnRebuild of(StarSchema star, String target, String column, String into,
+            Optional<String> fallback) {
+        requireNonNull(into, "into");
+        requireNonNull(fallback, "fallback");
+        Optional<DimensionTable> dimension = star.dimension(target);
+        TargetSql sql;
+        String expression;
+        String tableName;
+        boolean scd2;
+        if (dimension.isPresent()) {
+            sql = new DimensionSql(star, dimension.get(), Map.of(), "_ls_rebuild");
+            expression = Optional.ofNullable(dimension.get().definition().columns().get(column)).orElseThrow(() ->
+                    new IllegalArgumentException("dimension " + target + " has no attribute " + column)).sql();
+            tableName = dimension.get().definition().tableName();
+            scd2 = dimension.get().scd2();
+        } else {
+            FactTable fact = star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no dimension or fact " + target));
+            sql = new FactSql(star, fact, Map.of(), "_ls_rebuild");
+            expression = Optional.ofNullable(fact.definition().measures().get(column)).orElseThrow(() ->
+                    new IllegalArgumentException("fact " + target + " has no measure " + column)).sql();
+            tableName = fact.definition().tableName();
+            scd2 = false;
+        }
+        String table = StarSchemaDdl.table(star, tableName);
+        String base = sql.baseAlias();
+        String keys = TargetSql.list(sql.key, c -> "r." + quote(c.name()));
+        String kept = fallback.map(f -> "w." + quote(f)).orElse("NULL");
+        String chunk = "WITH c AS (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", " + base
+                + "._deleted AS _ls_deleted, " + TargetSql.unlessDeleted(base, expression) + " AS _ls_value FROM "
+                + "(SELECT * FROM " + sql.raw(sql.from) + " AS r" + AFTER + " ORDER BY " + keys + " LIMIT ?) AS " + base
+                + sql.lookupProbes() + "), u AS (UPDATE " + table + " AS w SET " + quote(into) + " = CASE WHEN "
+                + "c._ls_deleted" + (scd2 ? " OR NOT w.is_current" : "") + " THEN " + kept + " ELSE c._ls_value END "
+                + "FROM c WHERE " + TargetSql.equal("w", "c", sql.key) + " RETURNING 1) SELECT (SELECT count(*) FROM u)"
+                + ", " + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
+                + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC") + " LIMIT 1";
+        String after = " WHERE (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
+        return new ColumnRebuild(table, sql.key, chunk.replace(AFTER, ""), chunk.replace(AFTER, after));
+    }
+
+    /** The end of one chunk: the rows it updated, and the last source key it read (empty: the table is done). */
+    public record Chunk(long rows, Optional<List<String>> lastKey) {
+        public Chunk {
+            requireNonNull(lastKey, "lastKey");
+            lastKey = lastKey.map(List::copyOf);
+        }
+    }
+
+    /**
+     * Rebuilds the rows of the next {@code size} source keys after {@code after} (from the first when empty), in
+     * the caller's transaction. Returns the rows updated and the last key read, to pass to the next call; an
+     * empty last key means every source row was read.
+     */
+    public Chunk chunk(Connection c, Optional<List<String>> after, int size) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(after.isPresent() ? next : first)) {
+            int i = 0;
+            if (after.isPresent()) {
+                if (after.get().size() != key.size()) {
+                    throw new IllegalArgumentException("a key of " + table + " has " + key.size() + " part(s): "
+                            + after.get());
+                }
+                for (String part : after.get()) {
+                    ps.setString(++i, part);
+                }
+            }
+            ps.setInt(++i, size);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new Chunk(0, Optional.empty());
+                }
+                List<String> last = new ArrayList<>();
+                for (int k = 0; k < key.size(); k++) {
+                    last.add(rs.getString(k + 2));
+                }
+                return new Chunk(rs.getLong(1), Optional.of(last));
+            }
+        }
+    }
+
+    /** Returns the SQL of a chunk after a key (parameters: the key's parts as text, then the chunk size). */
+    String nextChunkSql() {
+        return next;
+    }
+}
