@@ -73,6 +73,12 @@ final class DeployCommand implements Callable<Integer> {
             description = "Source rows per rebuild chunk (one transaction each). Default: 10000.")
     int chunkSize;
 
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "PT10M",
+            description = "While `lockstep run` runs the pipeline (its applier carries the deployment out between "
+                    + "batches), how long to wait for the switch (with --contract: for the end) before returning; the "
+                    + "deployment goes on either way (ISO-8601). Default: 10 minutes.")
+    Duration waitFor;
+
     /** Names a step at which the deploy halts as a crash would, for recovery tests: expand, rebuild, switch, contract. */
     static final String FAIL_POINT = "LOCKSTEP_FAIL_POINT";
 
@@ -90,7 +96,8 @@ final class DeployCommand implements Callable<Integer> {
             return dryRun(out, plan);
         }
         Deployer.Options options = new Deployer.Options(lint.overrides(), operator == null
-                ? System.getProperty("user.name", "unknown") : operator, contract, chunkSize, failPoint());
+                ? System.getProperty("user.name", "unknown") : operator, contract, chunkSize, waitFor,
+                notice -> out.println(notice), failPoint());
         Deployer.Outcome outcome = Deployer.deploy(definitionFile.file, options);
         if (outcome.applied().isEmpty() && outcome.state() == DeploymentState.DONE && outcome.rebuiltRows() == 0) {
             out.printf("Pipeline %s: the warehouse already has this definition (version %d).%n", pipeline,

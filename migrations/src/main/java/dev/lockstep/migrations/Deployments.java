@@ -58,6 +58,18 @@ public final class Deployments {
         }
     }
 
+    /** Returns the newest version older than {@code version} that switched: the one a deployment of it replaces. */
+    public WarehouseMigrations.Deployed switchedBefore(int version) {
+        for (int v = version - 1; v > 0; v--) {
+            Optional<WarehouseMigrations.Deployed> d = version(v);
+            if (d.isPresent() && d.get().state().switched()) {
+                return d.get();
+            }
+        }
+        throw new IllegalStateException("pipeline '" + pipeline + "': definition version " + version
+                + " has no deployed version before it");
+    }
+
     /** Returns the stored warehouse migrations of definition version {@code version}: version to Flyway file name. */
     public SortedMap<Integer, String> migrations(int version) {
         try (Connection c = dataSource.getConnection()) {
@@ -87,9 +99,10 @@ public final class Deployments {
      * never regenerated), in one transaction; returns the version.
      *
      * @param lintOverrides the lint rules allowed, as a JSON array of {@code {"rule", "reason"}} objects
+     * @param chunkRows source rows per rebuild chunk
      * @throws LockstepException ({@link ErrorCode#PIPELINE_STOPPED}) when a deployment of the pipeline is under way
      */
-    public int begin(String definition, String operator, String lintOverrides, List<Staged> scripts) {
+    public int begin(String definition, String operator, String lintOverrides, int chunkRows, List<Staged> scripts) {
         requireNonNull(definition, "definition");
         requireNonNull(lintOverrides, "lintOverrides");
         ControlSchema.of(dataSource).migrate();
@@ -102,7 +115,7 @@ public final class Deployments {
                 }
                 int version = store.highestVersion(c) + 1;
                 WarehouseMigrations.Deployment deployment = WarehouseMigrations.Deployment.of(version, definition);
-                store.begin(c, deployment, operator, lintOverrides);
+                store.begin(c, deployment, operator, lintOverrides, chunkRows);
                 for (Staged staged : scripts) {
                     if (!store.storeOnce(c, staged.script(), staged.phase().sql(), version)) {
                         throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline '" + pipeline
@@ -132,6 +145,34 @@ public final class Deployments {
             return StoredMigrations.exist(c) ? store.active(c) : Optional.empty();
         } catch (SQLException e) {
             throw unavailable("cannot read the deployment under way", e);
+        }
+    }
+
+    /** Returns where the newest deployment stands, whatever its state, if one was recorded. */
+    public Optional<DeploymentStatus> status() {
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            return StoredMigrations.exist(c) ? store.status(c) : Optional.empty();
+        } catch (SQLException e) {
+            throw unavailable("cannot read the newest deployment", e);
+        }
+    }
+
+    /** Records the progress of deployment {@code version}'s step under way (null: none) and its last failure. */
+    public void note(int version, String progress, String failure) {
+        try (Connection c = dataSource.getConnection()) {
+            store.note(c, version, progress, failure);
+        } catch (SQLException e) {
+            throw unavailable("cannot record the progress of deployment " + version, e);
+        }
+    }
+
+    /** Asks for the contract phase of deployment {@code version}. */
+    public void requestContract(int version) {
+        try (Connection c = dataSource.getConnection()) {
+            store.requestContract(c, version);
+        } catch (SQLException e) {
+            throw unavailable("cannot request the contract phase of deployment " + version, e);
         }
     }
 

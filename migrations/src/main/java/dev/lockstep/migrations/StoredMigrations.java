@@ -140,16 +140,18 @@ final class StoredMigrations {
      * Records a new version in state planned, by {@code operator}, with the lint rules it allows as a JSON array;
      * fails with a unique violation on {@code deployments_one_active} while another deployment is under way.
      */
-    void begin(Connection c, WarehouseMigrations.Deployment deployment, String operator, String lintOverrides)
-            throws SQLException {
+    void begin(Connection c, WarehouseMigrations.Deployment deployment, String operator, String lintOverrides,
+            int chunkRows) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO lockstep.deployments (pipeline, version, "
-                + "checksum, definition, state, operator, lint_overrides) VALUES (?, ?, ?, ?, 'planned', ?, ?::jsonb)")) {
+                + "checksum, definition, state, operator, lint_overrides, chunk_rows) "
+                + "VALUES (?, ?, ?, ?, 'planned', ?, ?::jsonb, ?)")) {
             insert.setString(1, pipeline);
             insert.setInt(2, deployment.version());
             insert.setString(3, deployment.checksum());
             insert.setString(4, deployment.definition());
             insert.setString(5, operator);
             insert.setString(6, lintOverrides);
+            insert.setInt(7, chunkRows);
             insert.executeUpdate();
         }
     }
@@ -169,7 +171,7 @@ final class StoredMigrations {
     /** Moves deployment {@code version} to {@code state}, recording {@code failure} (null: none). */
     void state(Connection c, int version, DeploymentState state, String failure) throws SQLException {
         try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET state = ?, failure = ?, "
-                + "updated_at = now() WHERE pipeline = ? AND version = ?")) {
+                + "progress = NULL, updated_at = now() WHERE pipeline = ? AND version = ?")) {
             update.setString(1, state.sql());
             update.setString(2, failure);
             update.setString(3, pipeline);
@@ -177,6 +179,49 @@ final class StoredMigrations {
             if (update.executeUpdate() != 1) {
                 throw new IllegalStateException("pipeline '" + pipeline + "' has no definition version " + version);
             }
+        }
+    }
+
+    /** Returns where the pipeline's newest deployment stands, whatever its state, if one was recorded. */
+    Optional<DeploymentStatus> status(Connection c) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT version, state, contract_requested, progress, "
+                + "failure, switch_lsn, switch_sequence, operator, updated_at, chunk_rows FROM lockstep.deployments "
+                + "WHERE pipeline = ? ORDER BY version DESC LIMIT 1")) {
+            select.setString(1, pipeline);
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                long lsn = rs.getLong(6);
+                Optional<long[]> switchedAt = rs.wasNull() ? Optional.empty()
+                        : Optional.of(new long[] {lsn, rs.getLong(7)});
+                return Optional.of(new DeploymentStatus(rs.getInt(1), DeploymentState.of(rs.getString(2)),
+                        rs.getBoolean(3), Optional.ofNullable(rs.getString(4)), Optional.ofNullable(rs.getString(5)),
+                        switchedAt.map(p -> p[0]), switchedAt.map(p -> p[1]), Optional.ofNullable(rs.getString(8)),
+                        rs.getTimestamp(9).toInstant(), rs.getInt(10)));
+            }
+        }
+    }
+
+    /** Records what the step under way of deployment {@code version} has done ({@code progress}) or why it failed. */
+    void note(Connection c, int version, String progress, String failure) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET progress = ?, failure = ?, "
+                + "updated_at = now() WHERE pipeline = ? AND version = ?")) {
+            update.setString(1, progress);
+            update.setString(2, failure);
+            update.setString(3, pipeline);
+            update.setInt(4, version);
+            update.executeUpdate();
+        }
+    }
+
+    /** Asks for the contract phase of deployment {@code version} (the running pipeline carrying it out runs it). */
+    void requestContract(Connection c, int version) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET contract_requested = true, "
+                + "updated_at = now() WHERE pipeline = ? AND version = ?")) {
+            update.setString(1, pipeline);
+            update.setInt(2, version);
+            update.executeUpdate();
         }
     }
 

@@ -13,6 +13,7 @@ import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.star.StarLoader;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,19 +37,27 @@ public final class ApplyStage implements AutoCloseable {
     private final Connection connection;
     private final KafkaSchemaStore store;
     private final Alerting alerting;
-    private final WarehouseApplier applier;
     private final ChangeStreamReader reader;
     private final EnvelopeCodec codec;
+    private final QualityMetrics metrics;
+    private final LiveDeployment live;
+    /** The applier of the version loaded now; replaced when a deployment switches. */
+    private WarehouseApplier applier;
+    private volatile WarehouseDeployment deployment;
     private long lastReplayCheck;
 
     private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, WarehouseApplier applier,
-            ChangeStreamReader reader) {
+            ChangeStreamReader reader, QualityMetrics metrics, WarehouseDeployment deployment) {
         this.connection = connection;
         this.store = store;
         this.alerting = alerting;
         this.applier = applier;
         this.reader = reader;
         this.codec = new EnvelopeCodec(store);
+        this.metrics = metrics;
+        this.deployment = deployment;
+        this.live = new LiveDeployment(WarehouseDeployment.dataSource(deployment.definition().warehouse().postgres()),
+                deployment.definition().pipeline());
     }
 
     /** Opens the stage of {@code deployment}, reading the changes topic at {@code bootstrapServers}. */
@@ -63,21 +72,13 @@ public final class ApplyStage implements AutoCloseable {
             opened.add(store);
             Alerting alerting = Alerting.open(definition, deployment.star(), bootstrapServers);
             opened.add(alerting);
-            WarehouseApplier applier = WarehouseApplier.open(connection, definition.pipeline(),
-                    definition.warehouse().schema(), deployment.tables(), deployment.version(),
-                    definition.load().batchSize(), Optional.of(deployment.star()))
-                    .maxBatchLatency(definition.load().maxBatchLatency());
-            // An aggregate rule's fail outcome, found by the alerting worker, stops the next batch from committing.
-            applier.beforeCommit(() -> alerting.failure().ifPresent(failure -> {
-                throw failure;
-            }));
+            QualityMetrics metrics = new QualityMetrics(definition.pipeline());
+            WarehouseApplier applier = applier(connection, deployment, alerting, metrics);
             ChangeStreamReader reader = ChangeStreamReader.open(bootstrapServers, definition.pipeline(),
                     applier.nextOffset(), applier.applied(), store);
-            QualityMetrics metrics = new QualityMetrics(definition.pipeline());
-            applier.metrics(metrics);
             alerting.metrics(metrics);
             alerting.start();
-            return new ApplyStage(connection, store, alerting, applier, reader);
+            return new ApplyStage(connection, store, alerting, applier, reader, metrics, deployment);
         } catch (SQLException e) {
             closeAll(opened);
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot connect to the warehouse of pipeline "
@@ -88,10 +89,50 @@ public final class ApplyStage implements AutoCloseable {
         }
     }
 
+    /** Opens the applier of {@code deployment}'s version on {@code connection}. */
+    private static WarehouseApplier applier(Connection connection, WarehouseDeployment deployment, Alerting alerting,
+            QualityMetrics metrics) throws SQLException {
+        PipelineDefinition definition = deployment.definition();
+        WarehouseApplier applier = WarehouseApplier.open(connection, definition.pipeline(),
+                definition.warehouse().schema(), deployment.tables(), deployment.version(),
+                definition.load().batchSize(), Optional.of(deployment.star()))
+                .maxBatchLatency(definition.load().maxBatchLatency());
+        // An aggregate rule's fail outcome, found by the alerting worker, stops the next batch from committing.
+        applier.beforeCommit(() -> alerting.failure().ifPresent(failure -> {
+            throw failure;
+        }));
+        applier.metrics(metrics);
+        return applier;
+    }
+
+    /**
+     * Loads with {@code next} from the next batch on, at the control point after its deployment switched: the
+     * work tables of the version before go, the applier of the new version prepares its statements (the reader and
+     * its position stay).
+     */
+    private void switchTo(WarehouseDeployment next) {
+        try (Statement s = connection.createStatement()) {
+            s.execute("DISCARD TEMP");
+            connection.commit();
+            applier = applier(connection, next, alerting, metrics);
+            deployment = next;
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + next.definition().pipeline() + ": "
+                    + "cannot load with definition version " + next.version() + " after its switch (restarting the "
+                    + "apply stage does): " + e.getMessage(), e);
+        }
+    }
+
+    /** Returns the deployment the stage loads with now (a later version once a deployment switched). */
+    public WarehouseDeployment deployment() {
+        return deployment;
+    }
+
     /**
      * Applies what the changes topic has ready (waiting at most {@code poll} for it) as one batch and, at the control
      * point after it, serves waiting quarantine replay requests (at most once a second, reporting each to
-     * {@code served}) and runs the references rules when no batch did for half a second.
+     * {@code served}), carries a deployment under way one step further ({@link LiveDeployment}) and runs the
+     * references rules when no batch did for half a second.
      * A pipeline stopped on purpose (a {@code fail} rule) raises its {@code pipeline.failed} event first.
      */
     public void step(Duration poll, Consumer<ReplayOutcome> served) {
@@ -103,6 +144,7 @@ public final class ApplyStage implements AutoCloseable {
             if (!applier.atControlPoint()) {
                 return;
             }
+            live.step(deployment, applier).ifPresent(this::switchTo);
             applier.checkReferences(REFERENCES_EVERY);
             if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();

@@ -10,6 +10,7 @@ import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.migrations.DeploymentStatus;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.WarehouseMigrations.Phase;
@@ -23,6 +24,7 @@ import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -41,11 +43,12 @@ import org.slf4j.LoggerFactory;
  * runs expand → rebuild → switch → (hand-written) → contract, recording each state as the step before it commits,
  * so that a deploy killed at any step resumes from there when run again with the same file.
  *
- * <p>The apply stage is paused for the whole deployment: the deploy holds the pipeline's apply lease, so no batch
- * commits while the warehouse changes shape (extract keeps streaming into the topic; {@code run} catches up after).
- * A pipeline whose {@code run} holds the lease is refused: deploying between a running applier's batches is not
- * built yet. Rows are rebuilt from the raw layer into shadow columns, in chunks, each its own transaction; the switch
- * renames them into place in one transaction, so a reader sees the old values or the new ones, never a mix.
+ * <p>When no {@code run} applies the pipeline, the deploy holds its apply lease for the whole deployment, so no
+ * batch commits while the warehouse changes shape (extract may keep streaming into the topic; {@code run} catches up
+ * after). When one does, the deployment is recorded and handed to it: its applier carries it out between batches
+ * ({@link LiveDeployment}) while the deploy waits. Rows are rebuilt from the raw layer into shadow columns, in
+ * chunks, each its own transaction; the switch renames them into place in one transaction, so a reader sees the old
+ * values or the new ones, never a mix.
  */
 public final class Deployer {
 
@@ -70,20 +73,27 @@ public final class Deployer {
         CONTRACT
     }
 
+    /** How often a deploy handed to a running pipeline looks at the deployment's state. */
+    private static final Duration WAIT_POLL = Duration.ofMillis(200);
+
     /**
      * How to deploy.
      *
      * @param overrides the lint rules allowed, with their reasons (recorded with the deployment)
      * @param operator who deploys, recorded with the deployment
      * @param contract whether to run the contract phase (drops) now; without it the deployment stays switched
-     * @param chunkSize source rows per rebuild chunk
+     * @param chunkSize source rows per rebuild chunk, recorded with the deployment
+     * @param waitFor how long to wait for a running pipeline to carry the deployment out
+     * @param notices where to say what happens while waiting
      * @param failPoint called as each {@link Step} is reached; a no-op outside tests
      */
-    public record Options(Overrides overrides, String operator, boolean contract, int chunkSize,
-            Consumer<Step> failPoint) {
+    public record Options(Overrides overrides, String operator, boolean contract, int chunkSize, Duration waitFor,
+            Consumer<String> notices, Consumer<Step> failPoint) {
         public Options {
             requireNonNull(overrides, "overrides");
             requireNonNull(operator, "operator");
+            requireNonNull(waitFor, "waitFor");
+            requireNonNull(notices, "notices");
             requireNonNull(failPoint, "failPoint");
             if (chunkSize < 1) {
                 throw new IllegalArgumentException("chunkSize must be positive: " + chunkSize);
@@ -92,17 +102,23 @@ public final class Deployer {
 
         /** Returns the default options for {@code operator}: no overrides, no contract, chunks of 10,000 rows. */
         public static Options of(String operator) {
-            return new Options(Overrides.none(), operator, false, 10_000, step -> { });
+            return new Options(Overrides.none(), operator, false, 10_000, Duration.ofMinutes(10), notice -> { },
+                    step -> { });
         }
 
         /** Returns a copy that runs the contract phase. */
         public Options withContract() {
-            return new Options(overrides, operator, true, chunkSize, failPoint);
+            return new Options(overrides, operator, true, chunkSize, waitFor, notices, failPoint);
+        }
+
+        /** Returns a copy rebuilding {@code rows} source rows per chunk. */
+        public Options withChunkSize(int rows) {
+            return new Options(overrides, operator, contract, rows, waitFor, notices, failPoint);
         }
 
         /** Returns a copy calling {@code failPoint} at each step. */
         public Options withFailPoint(Consumer<Step> failPoint) {
-            return new Options(overrides, operator, contract, chunkSize, failPoint);
+            return new Options(overrides, operator, contract, chunkSize, waitFor, notices, failPoint);
         }
     }
 
@@ -120,8 +136,6 @@ public final class Deployer {
 
     private final Path file;
     private final Options options;
-    private final List<Integer> applied = new ArrayList<>();
-    private long rebuiltRows;
 
     private Deployer(Path file, Options options) {
         this.file = file;
@@ -154,7 +168,7 @@ public final class Deployer {
             if (!activeText.equals(text)) {
                 throw deployments.underWay(active.get());
             }
-            plan = DeploymentPlan.of(file, options.overrides(), OptionalInt.of(previous(deployments, under)));
+            plan = DeploymentPlan.of(file, options.overrides(), OptionalInt.of(deployments.switchedBefore(under).version()));
             version = under;
             LOG.info("pipeline '{}': resuming the deployment of version {} ({})", definition.pipeline(), version,
                     active.get().getValue().sql());
@@ -172,124 +186,107 @@ public final class Deployer {
             version = -1;
         }
         try (Connection lease = warehouse.getConnection()) {
+            if (!ApplyLease.isFree(lease, definition.pipeline())) {
+                return handOff(plan, deployments, version, text);
+            }
             lease.setAutoCommit(false);
             holdLease(lease, plan);
             if (version < 0) {
-                version = deployments.begin(text, options.operator(), overridesJson(options.overrides()),
-                        staged(plan));
-                LOG.info("pipeline '{}': recorded definition version {} by {}", definition.pipeline(), version,
-                        options.operator());
+                version = begin(plan, deployments, text);
             }
-            return run(plan, deployments, warehouse, version);
+            return run(new DeploymentSteps(plan, warehouse, version));
         } catch (SQLException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + definition.pipeline() + ": cannot "
                     + "deploy: " + e.getMessage(), e);
         }
     }
 
-    /** Runs deployment {@code version} from the state it is in. */
-    private Outcome run(DeploymentPlan plan, Deployments deployments, DataSource warehouse, int version)
-            throws SQLException {
-        WarehouseMigrations migrations = migrations(plan, warehouse, version);
-        Map<Integer, String> scripts = deployments.migrations(version);
-        DeploymentState state = deployments.version(version).orElseThrow().state();
+    private int begin(DeploymentPlan plan, Deployments deployments, String text) {
+        int version = deployments.begin(text, options.operator(), overridesJson(options.overrides()),
+                options.chunkSize(), staged(plan));
+        LOG.info("pipeline '{}': recorded definition version {} by {}", plan.definition().pipeline(), version,
+                options.operator());
+        return version;
+    }
+
+    /** Runs deployment {@code steps} from the state it is in, the apply stage paused (the lease held). */
+    private Outcome run(DeploymentSteps steps) throws SQLException {
+        DeploymentState state = steps.deployments().version(steps.version()).orElseThrow().state();
         if (state == DeploymentState.PLANNED || state == DeploymentState.EXPANDING) {
-            deployments.state(version, DeploymentState.EXPANDING);
+            steps.state(DeploymentState.EXPANDING);
             options.failPoint().accept(Step.EXPAND);
-            migrate(migrations, scripts, "expand");
-            deployments.state(version, DeploymentState.REBUILDING);
+            steps.expand();
+            steps.state(DeploymentState.REBUILDING);
             state = DeploymentState.REBUILDING;
         }
         if (state == DeploymentState.REBUILDING) {
-            if (!applied(migrations, scripts, "switch")) {
-                rebuild(plan, warehouse);
-                options.failPoint().accept(Step.SWITCH);
-                migrate(migrations, scripts, "switch");
-            }
-            WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
-            recordSwitch(deployments, warehouse, plan.definition().pipeline(), version);
-            state = DeploymentState.SWITCHED;
-        }
-        if (state == DeploymentState.SWITCHED) {
-            migrateHandWritten(migrations, scripts);
-            boolean drops = plan.migrations().contract().stream().anyMatch(s -> !s.startsWith("DROP INDEX"));
-            if (!options.contract() && drops && !applied(migrations, scripts, "contract")) {
-                return new Outcome(version, state, applied, rebuiltRows, plan.migrations().contract());
-            }
-            deployments.state(version, DeploymentState.CONTRACTING);
-            state = DeploymentState.CONTRACTING;
-        }
-        if (state == DeploymentState.CONTRACTING) {
-            options.failPoint().accept(Step.CONTRACT);
-            migrate(migrations, scripts, "contract");
-            deployments.state(version, DeploymentState.DONE);
-            state = DeploymentState.DONE;
-        }
-        return new Outcome(version, state, applied, rebuiltRows, List.of());
-    }
-
-    /** Rebuilds every shadow column of the plan from the raw layer, chunk by chunk, each chunk committed. */
-    private void rebuild(DeploymentPlan plan, DataSource warehouse) throws SQLException {
-        try (Connection c = warehouse.getConnection()) {
-            c.setAutoCommit(false);
-            boolean first = true;
-            for (MigrationPlan.Rebuild rebuild : plan.migrations().rebuilds()) {
-                ColumnRebuild columns = ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
-                        rebuild.into().orElseThrow(), rebuild.fallback());
-                Optional<List<String>> after = Optional.empty();
-                do {
-                    ColumnRebuild.Chunk chunk = columns.chunk(c, after, options.chunkSize());
-                    c.commit();
-                    rebuiltRows += chunk.rows();
-                    after = chunk.lastKey();
+            if (!steps.switchApplied()) {
+                boolean first = true;
+                while (steps.rebuildChunk(options.chunkSize())) {
                     if (first) {
                         first = false;
                         options.failPoint().accept(Step.REBUILD);
                     }
-                } while (after.isPresent());
-                LOG.info("pipeline '{}': rebuilt {}.{} from the raw layer", plan.definition().pipeline(),
-                        rebuild.target(), rebuild.column());
+                }
+                options.failPoint().accept(Step.SWITCH);
             }
+            steps.switchOver();
+            state = DeploymentState.SWITCHED;
         }
+        if (state == DeploymentState.SWITCHED) {
+            steps.handWritten();
+            if (!options.contract() && steps.contractDrops()) {
+                return new Outcome(steps.version(), state, steps.applied(), steps.rebuiltRows(),
+                        steps.plan().migrations().contract());
+            }
+            steps.state(DeploymentState.CONTRACTING);
+            state = DeploymentState.CONTRACTING;
+        }
+        if (state == DeploymentState.CONTRACTING) {
+            options.failPoint().accept(Step.CONTRACT);
+            steps.contract();
+            steps.state(DeploymentState.DONE);
+            state = DeploymentState.DONE;
+        }
+        return new Outcome(steps.version(), state, steps.applied(), steps.rebuiltRows(), List.of());
     }
 
     /**
-     * Records the switch with the position the warehouse reflects: every row at a later position is loaded under
-     * the new version. The apply lease is held, so the position cannot move meanwhile.
+     * The pipeline is running (its {@code run} holds the apply lease): the deployment is recorded and the running
+     * applier carries it out between its batches ({@link LiveDeployment}); waits until it switched (and, with
+     * {@code --contract}, contracted) or failed, or {@link Options#waitFor} passed.
      */
-    private static void recordSwitch(Deployments deployments, DataSource warehouse, String pipeline, int version)
-            throws SQLException {
-        try (Connection c = warehouse.getConnection()) {
-            c.setAutoCommit(false);
-            StreamPosition position = new OffsetStore(c, pipeline).read().map(OffsetStore.Offsets::applied)
-                    .orElse(StreamPosition.ZERO);
-            deployments.switched(c, version, position.commitLsn(), position.sequence());
-            c.commit();
-            LOG.info("pipeline '{}': switched to definition version {} after position {}", pipeline, version,
-                    position);
+    private Outcome handOff(DeploymentPlan plan, Deployments deployments, int recorded, String text) {
+        int version = recorded < 0 ? begin(plan, deployments, text) : recorded;
+        if (options.contract()) {
+            deployments.requestContract(version);
         }
-    }
-
-    private void migrateHandWritten(WarehouseMigrations migrations, Map<Integer, String> scripts) {
-        scripts.entrySet().stream().filter(e -> !isGenerated(e.getValue(), "expand")
-                && !isGenerated(e.getValue(), "switch") && !isGenerated(e.getValue(), "contract"))
-                .map(Map.Entry::getKey).max(Integer::compare).ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
-    }
-
-    /** Applies the stored migration of this deployment named {@code V<n>__<phase>.sql}, if it has one. */
-    private void migrate(WarehouseMigrations migrations, Map<Integer, String> scripts, String phase) {
-        scripts.entrySet().stream().filter(e -> isGenerated(e.getValue(), phase)).map(Map.Entry::getKey)
-                .findFirst().ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
-    }
-
-    private static boolean applied(WarehouseMigrations migrations, Map<Integer, String> scripts, String phase) {
-        return migrations.info().stream().filter(i -> isGenerated(i.getScript(), phase))
-                .anyMatch(i -> i.getState().isApplied() && scripts.containsKey(Integer.parseInt(
-                        i.getVersion().getVersion())));
-    }
-
-    private static boolean isGenerated(String script, String phase) {
-        return script.endsWith("__" + phase + ".sql");
+        options.notices().accept("Pipeline " + plan.definition().pipeline() + " is running: its applier carries out "
+                + "the deployment of version " + version + " between batches.");
+        long deadline = System.nanoTime() + options.waitFor().toNanos();
+        String shown = "";
+        while (true) {
+            DeploymentStatus status = deployments.status().orElseThrow();
+            String line = status.state().sql() + status.progress().map(p -> ": " + p).orElse("")
+                    + status.failure().map(f -> " (last attempt failed: " + f + ")").orElse("");
+            if (!line.equals(shown)) {
+                options.notices().accept("  " + line);
+                shown = line;
+            }
+            boolean settled = status.version() != version || !status.state().active()
+                    || status.state() == DeploymentState.SWITCHED && !options.contract();
+            if (settled || System.nanoTime() > deadline) {
+                DeploymentState state = status.version() == version ? status.state() : DeploymentState.DONE;
+                return new Outcome(version, state, List.of(), 0, state == DeploymentState.SWITCHED
+                        ? plan.migrations().contract() : List.of());
+            }
+            try {
+                Thread.sleep(WAIT_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LockstepException(ErrorCode.INTERNAL, "interrupted while waiting for the deployment", e);
+            }
+        }
     }
 
     /** Refuses what this deployment cannot carry out yet, before anything is recorded. */
@@ -322,17 +319,6 @@ public final class Deployer {
         }
     }
 
-    /** The version a deployment of {@code version} was planned over: the newest older one not failed or undone. */
-    private static int previous(Deployments deployments, int version) {
-        for (int v = version - 1; v > 0; v--) {
-            Optional<WarehouseMigrations.Deployed> d = deployments.version(v);
-            if (d.isPresent() && d.get().state().switched()) {
-                return v;
-            }
-        }
-        throw new IllegalStateException("definition version " + version + " has no deployed version before it");
-    }
-
     /** Returns the deployment's scripts numbered on from the highest stored migration, with their phases. */
     private static List<Deployments.Staged> staged(DeploymentPlan plan) {
         MigrationPlan migrations = plan.migrations();
@@ -355,14 +341,6 @@ public final class Deployer {
                     migrations.contract()), MigrationPlan.script(migrations.contractDown())), Phase.CONTRACT));
         }
         return staged;
-    }
-
-    private static WarehouseMigrations migrations(DeploymentPlan plan, DataSource warehouse, int version) {
-        Deployments deployments = new Deployments(warehouse, plan.definition().pipeline());
-        WarehouseMigrations.Deployed deployed = deployments.version(version).orElseThrow();
-        return WarehouseMigrations.builder().dataSource(warehouse).pipeline(plan.definition().pipeline())
-                .warehouseSchema(plan.definition().warehouse().schema())
-                .deployment(WarehouseMigrations.Deployment.of(version, deployed.definition())).build();
     }
 
     /** Returns the allowed lint rules as the JSON array {@code deployments.lint_overrides} holds. */

@@ -79,8 +79,14 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
      * resuming version {@code base + 1} plans again over the version before it.
      */
     public static DeploymentPlan of(Path file, Overrides overrides, OptionalInt base) {
-        PipelineDefinition next = PipelineFiles.load(file);
-        String nextText = WarehouseDeployment.read(file);
+        PipelineFiles.load(file); // the file's own name in messages
+        return of(DefinitionText.read(file), overrides, base);
+    }
+
+    /** Plans deploying the definition {@code text} over definition version {@code base} (the newest when empty). */
+    public static DeploymentPlan of(DefinitionText text, Overrides overrides, OptionalInt base) {
+        PipelineDefinition next = text.load();
+        String nextText = text.text();
         DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
         Deployments deployments = new Deployments(warehouse, next.pipeline());
         Optional<WarehouseMigrations.Deployed> deployed = base.isPresent() ? deployments.version(base.getAsInt())
@@ -92,7 +98,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         next.warehouse().postgres())) {
-            StarSchema nextStar = StarSchema.typed(parser.parse(file), catalog, checker);
+            StarSchema nextStar = StarSchema.typed(text.parse(), catalog, checker);
             Map<String, Long> rows = rows(warehouse, nextStar.schema());
             LintContext context = LintContext.empty().withDefaultSchema(nextStar.schema()).withTableRows(rows)
                     .withApplierTables(rows.keySet());
@@ -107,7 +113,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
             }
             String name = "deployed version " + deployed.get().version();
             // Relative references (a password file) resolve as the new file's do: the deployed text has no file.
-            Path directory = file.toAbsolutePath().getParent();
+            Path directory = text.directory();
             ParsedDefinition parsed = parser.parse(name, deployed.get().definition(), directory);
             PipelineDefinition before = parsed.definition().orElseThrow(() -> new LockstepException(
                     ErrorCode.INVALID_INPUT, "the " + name + " of pipeline " + next.pipeline() + " no longer parses "

@@ -72,8 +72,8 @@ public final class PipelineRun implements AutoCloseable {
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
             Map<String, StarLoader.TargetCounts> targets) {}
 
-    /** The deployment the apply stage runs; null when only the extract runs. */
-    private final WarehouseDeployment deployment;
+    /** The deployment the apply stage runs (a later version once one switched); null when only the extract runs. */
+    private volatile WarehouseDeployment deployment;
     private final ExtractSettings settings;
     private final ExtractMetrics extractMetrics;
     private final Consumer<String> notices;
@@ -198,6 +198,7 @@ public final class PipelineRun implements AutoCloseable {
                     fail(e);
                     return;
                 }
+                deployment = apply.deployment();
                 apply = reopenApply(new Outage(system.get(), Instant.now(), Outage.cause(e), faultDeadline), e);
             }
         }

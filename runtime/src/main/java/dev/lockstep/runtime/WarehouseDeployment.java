@@ -4,6 +4,7 @@ import dev.lockstep.connectors.PostgresSourceCatalog;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.DefinitionParser;
+import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Secret;
 import dev.lockstep.core.definition.SqlIdentifiers;
@@ -11,7 +12,7 @@ import dev.lockstep.core.definition.WarehousePostgres;
 import dev.lockstep.core.definition.live.SourceTable;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.control.ControlSchema;
-import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.warehouse.PostgresExpressionTypeChecker;
 import dev.lockstep.warehouse.raw.MigrationScript;
@@ -34,6 +35,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Brings a pipeline's warehouse up to its definition: checks the definition against both databases (as
@@ -42,7 +45,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * never regenerated.
  */
 public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTable> tables, StarSchema star,
-        WarehouseMigrations.Result migrations, int version) {
+        WarehouseMigrations.Result migrations, int version, Path directory) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WarehouseDeployment.class);
 
     /** The definition version of a pipeline's first deployment ({@code run}, {@code apply} or {@code deploy}). */
     public static final int VERSION = 1;
@@ -55,15 +60,22 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         PipelineDefinition definition = PipelineFiles.load(file);
         StarSchema star = typed(file, definition, System::getenv);
         return new WarehouseDeployment(definition, star.sources(), star,
-                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), VERSION);
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), VERSION, directory(file));
+    }
+
+    private static Path directory(Path file) {
+        return file.toAbsolutePath().getParent();
     }
 
     private static StarSchema typed(Path file, PipelineDefinition definition, Function<String, String> environment) {
+        return typed(DefinitionParser.create().withEnvironment(environment).parse(file), definition);
+    }
+
+    private static StarSchema typed(ParsedDefinition parsed, PipelineDefinition definition) {
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(definition.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         definition.warehouse().postgres())) {
-            return StarSchema.typed(DefinitionParser.create().withEnvironment(environment).parse(file), catalog,
-                    checker);
+            return StarSchema.typed(parsed, catalog, checker);
         }
     }
 
@@ -104,23 +116,38 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         }
         WarehouseMigrations.Result result = migrations.apply(scripts);
         ensureRuleIndexes(definition, star);
-        return new WarehouseDeployment(definition, star.sources(), star, result, VERSION);
+        return new WarehouseDeployment(definition, star.sources(), star, result, VERSION, directory(file));
     }
 
-    /** The definition deployed last as a later version: its migrations were applied by {@code lockstep deploy}. */
+    /**
+     * The definition deployed last as a later version: its migrations were applied by {@code lockstep deploy}. While
+     * its deployment is under way before the switch, the pipeline runs the version before it (from the control
+     * schema's text; the file may be either) and its applier carries the deployment on between batches.
+     */
     private static WarehouseDeployment deployed(Path file, PipelineDefinition definition, StarSchema star, String text,
             WarehouseMigrations.Deployed latest) {
-        if (!latest.definition().equals(text)) {
+        ControlSchema.of(dataSource(definition.warehouse().postgres())).migrate();
+        if (latest.state().switched()) {
+            if (!latest.definition().equals(text)) {
+                throw changed(file, definition, latest.definition(), latest.version(), text);
+            }
+            return new WarehouseDeployment(definition, star.sources(), star,
+                    new WarehouseMigrations.Result(List.of(), List.of(), List.of()), latest.version(), directory(file));
+        }
+        Deployments deployments = new Deployments(dataSource(definition.warehouse().postgres()),
+                definition.pipeline());
+        WarehouseMigrations.Deployed before = deployments.switchedBefore(latest.version());
+        if (!latest.definition().equals(text) && !before.definition().equals(text)) {
             throw changed(file, definition, latest.definition(), latest.version(), text);
         }
-        if (!latest.state().switched() || latest.state() == DeploymentState.CONTRACTING) {
-            throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline " + definition.pipeline() + ": the "
-                    + "deployment of version " + latest.version() + " is " + latest.state().sql() + "; `lockstep "
-                    + "deploy " + file + "` resumes it (or `lockstep rollback` undoes it); nothing was started");
-        }
-        ControlSchema.of(dataSource(definition.warehouse().postgres())).migrate();
-        return new WarehouseDeployment(definition, star.sources(), star,
-                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), latest.version());
+        DefinitionText running = new DefinitionText("deployed version " + before.version(), before.definition(),
+                directory(file));
+        PipelineDefinition runningDefinition = running.load();
+        StarSchema runningStar = typed(running.parse(), runningDefinition);
+        LOG.info("pipeline '{}': the deployment of version {} is {}; loading with version {} until it switches",
+                definition.pipeline(), latest.version(), latest.state().sql(), before.version());
+        return new WarehouseDeployment(runningDefinition, runningStar.sources(), runningStar,
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), before.version(), directory(file));
     }
 
     private static LockstepException changed(Path file, PipelineDefinition definition, String deployed, int version,

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code lockstep deploy} of changed definitions on a loaded warehouse: each is a new version whose columns are
  * rebuilt from the raw layer into shadow columns and switched into place; the applier then loads with it; a
  * deploy stopped at any step (a fail-point that throws as a crash would stop it) leaves its state recorded, blocks
- * {@code run} and other deployments, and resumes when deployed again.
+ * other deployments (run loads with the version before it), and resumes when deployed again.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DeployerIT {
@@ -157,9 +157,8 @@ class DeployerIT {
             String state = step == Deployer.Step.EXPAND ? "expanding" : "rebuilding";
             assertThat(query("SELECT state FROM lockstep.deployments WHERE pipeline = 'deployit' ORDER BY version "
                     + "DESC LIMIT 1")).as("state at a crash at " + step).containsExactly(state);
-            assertThatThrownBy(() -> WarehouseDeployment.deploy(file)).as("run while deployment is under way")
-                    .isInstanceOf(LockstepException.class).hasMessageContaining("is " + state)
-                    .hasMessageContaining("resumes it");
+            assertThat(WarehouseDeployment.deploy(file).version()).as("run while the deployment is under way loads "
+                    + "with the version before it (its applier carries the deployment on)").isEqualTo(n + 1);
             Files.writeString(file, next.replace("total * " + n, "total * 100"));
             assertThatThrownBy(() -> Deployer.deploy(file, Deployer.Options.of("it")))
                     .as("another definition while one is under way").isInstanceOf(LockstepException.class)

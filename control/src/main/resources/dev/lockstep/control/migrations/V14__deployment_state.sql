@@ -9,9 +9,13 @@ ALTER TABLE deployments
     ADD COLUMN switch_sequence bigint,
     ADD COLUMN switched_at timestamptz,
     ADD COLUMN failure text,
+    ADD COLUMN progress text,
+    ADD COLUMN contract_requested boolean NOT NULL DEFAULT false,
+    ADD COLUMN chunk_rows integer NOT NULL DEFAULT 10000,
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
     ADD CONSTRAINT deployments_state_check CHECK (state IN ('planned', 'expanding', 'rebuilding', 'switched',
         'contracting', 'done', 'rolled_back', 'failed')),
+    ADD CONSTRAINT deployments_chunk_rows_check CHECK (chunk_rows > 0),
     ADD CONSTRAINT deployments_switch_check CHECK ((switch_lsn IS NULL) = (switch_sequence IS NULL)),
     ADD CONSTRAINT deployments_lint_overrides_check CHECK (jsonb_typeof(lint_overrides) = 'array');
 
@@ -30,6 +34,9 @@ COMMENT ON COLUMN deployments.lint_overrides IS 'Lint rules allowed for this dep
 COMMENT ON COLUMN deployments.switch_lsn IS 'Commit LSN of the last source transaction loaded under the previous version: rows at later positions were loaded under this one. NULL until switched.';
 COMMENT ON COLUMN deployments.switch_sequence IS 'Sequence within that transaction (second half of the switch position).';
 COMMENT ON COLUMN deployments.switched_at IS 'When the switch committed.';
-COMMENT ON COLUMN deployments.failure IS 'Why the deployment failed or was rolled back; NULL otherwise.';
+COMMENT ON COLUMN deployments.progress IS 'What the step under way has done, e.g. the rows rebuilt so far; NULL when nothing is under way.';
+COMMENT ON COLUMN deployments.contract_requested IS 'Whether lockstep deploy --contract asked for the contract phase: the running pipeline that carries the deployment out runs it then.';
+COMMENT ON COLUMN deployments.failure IS 'Why the deployment failed or was rolled back, or why its last attempt at a step failed (it is retried); NULL otherwise.';
+COMMENT ON COLUMN deployments.chunk_rows IS 'Source rows per rebuild chunk (lockstep deploy --chunk-size): each chunk is one transaction, run between two batches when the pipeline is running.';
 COMMENT ON COLUMN deployments.updated_at IS 'When state last changed.';
 COMMENT ON COLUMN warehouse_migrations.phase IS 'expand: additive, applied before the stream switches to the new definition; switch: renames the rebuilt shadow columns and tables into place, in one transaction; contract: destructive, applied only after the switch.';

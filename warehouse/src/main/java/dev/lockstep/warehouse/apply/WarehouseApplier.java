@@ -16,6 +16,7 @@ import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.raw.RawMerge;
+import dev.lockstep.warehouse.star.ColumnRebuild;
 import dev.lockstep.warehouse.star.StarLoader;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
@@ -163,6 +164,11 @@ public final class WarehouseApplier {
     /** Returns, per target of the star schema, the rows this applier's committed batches loaded and quarantined. */
     public Map<String, StarLoader.TargetCounts> targetCounts() {
         return star == null ? Map.of() : star.targetCounts();
+    }
+
+    /** While a deployment rebuilds {@code rebuilds}, each batch writes them for the rows it changes (see StarLoader). */
+    public void writeShadows(List<ColumnRebuild> rebuilds) {
+        star.writeShadows(rebuilds);
     }
 
     /** Returns the position the warehouse reflects. */

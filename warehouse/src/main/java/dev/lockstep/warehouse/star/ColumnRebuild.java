@@ -31,16 +31,23 @@ public final class ColumnRebuild {
     /** Where a chunk's statement bounds its range of keys; no SQL holds it. */
     private static final String AFTER = "\u0000after\u0000";
 
+    /** Where the statement names the source rows it derives; no SQL holds it. */
+    private static final String SOURCE = "\u0000source\u0000";
+
+    private final String target;
     private final String table;
     private final List<Column> key;
     private final String first;
     private final String next;
+    private final String touched;
 
-    private ColumnRebuild(String table, List<Column> key, String first, String next) {
+    private ColumnRebuild(String target, String table, List<Column> key, String first, String next, String touched) {
+        this.target = target;
         this.table = table;
         this.key = key;
         this.first = first;
         this.next = next;
+        this.touched = touched;
     }
 
     /**
@@ -78,16 +85,39 @@ public final class ColumnRebuild {
         String base = sql.baseAlias();
         String keys = TargetSql.list(sql.key, c -> "r." + quote(c.name()));
         String kept = fallback.map(f -> "w." + quote(f)).orElse("NULL");
-        String chunk = "WITH c AS (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", " + base
+        String derive = "c AS (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", " + base
                 + "._deleted AS _ls_deleted, " + TargetSql.unlessDeleted(base, expression) + " AS _ls_value FROM "
-                + "(SELECT * FROM " + sql.raw(sql.from) + " AS r" + AFTER + " ORDER BY " + keys + " LIMIT ?) AS " + base
-                + sql.lookupProbes() + "), u AS (UPDATE " + table + " AS w SET " + quote(into) + " = CASE WHEN "
-                + "c._ls_deleted" + (scd2 ? " OR NOT w.is_current" : "") + " THEN " + kept + " ELSE c._ls_value END "
-                + "FROM c WHERE " + TargetSql.equal("w", "c", sql.key) + " RETURNING 1) SELECT (SELECT count(*) FROM u)"
-                + ", " + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
+                + SOURCE + " AS " + base + sql.lookupProbes() + "), u AS (UPDATE " + table + " AS w SET " + quote(into)
+                + " = CASE WHEN c._ls_deleted" + (scd2 ? " OR NOT w.is_current" : "") + " THEN " + kept
+                + " ELSE c._ls_value END FROM c WHERE " + TargetSql.equal("w", "c", sql.key) + "%s RETURNING 1)";
+        String chunk = "WITH " + derive.replace("%s", "") + " SELECT (SELECT count(*) FROM u), "
+                + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC") + " LIMIT 1";
+        String range = "(SELECT * FROM " + sql.raw(sql.from) + " AS r" + AFTER + " ORDER BY " + keys + " LIMIT ?)";
         String after = " WHERE (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
-        return new ColumnRebuild(table, sql.key, chunk.replace(AFTER, ""), chunk.replace(AFTER, after));
+        // The applier's touched keys: an SCD 2 dimension's closed versions keep what they had.
+        String touched = "WITH " + derive.replace("%s", scd2 ? " AND w.is_current" : "").replace(SOURCE,
+                "(SELECT r.* FROM " + TOUCHED + " AS t JOIN " + sql.raw(sql.from) + " AS r ON "
+                + TargetSql.equal("r", "t", sql.key) + ")") + " SELECT count(*) FROM u";
+        return new ColumnRebuild(target, table, sql.key, chunk.replace(SOURCE, range).replace(AFTER, ""),
+                chunk.replace(SOURCE, range).replace(AFTER, after), touched);
+    }
+
+    /** Where the statement for an applier's batch names its table of touched keys; no SQL holds it. */
+    private static final String TOUCHED = "\u0000touched\u0000";
+
+    /** Returns the dimension or fact whose column this rebuilds. */
+    public String target() {
+        return target;
+    }
+
+    /**
+     * Returns the statement that derives the column again for the keys in the applier's work table {@code touched}
+     * (the keys a batch touched): while a deployment rebuilds, the applier writes the new values of the rows it
+     * changes beside the old ones, in the batch's transaction.
+     */
+    String forTouched(String touchedTable) {
+        return touched.replace(TOUCHED, touchedTable);
     }
 
     /** The end of one chunk: the rows it updated, and the last source key it read (empty: the table is done). */
@@ -127,10 +157,5 @@ public final class ColumnRebuild {
                 return new Chunk(rs.getLong(1), Optional.of(last));
             }
         }
-    }
-
-    /** Returns the SQL of a chunk after a key (parameters: the key's parts as text, then the chunk size). */
-    String nextChunkSql() {
-        return next;
     }
 }

@@ -69,6 +69,7 @@ public final class StarLoader {
     private final Map<TargetSql, Integer> replayed = new HashMap<>();
     private final Map<String, TargetCounts> pendingCounts = new LinkedHashMap<>();
     private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
+    private final ShadowWrites shadows = new ShadowWrites();
     private QualityMetrics metrics;
     private boolean checksForeignKeys = true;
 
@@ -229,6 +230,7 @@ public final class StarLoader {
                 }
                 statements.add(JOINS_ANY);
                 superseded += session.send(statements, pipeline, pipeline).get(1).updated(); // after the probe switch
+                shadows.send(session, dimension);
             }
         }
         for (FactSql fact : facts) {
@@ -268,9 +270,19 @@ public final class StarLoader {
             load.addAll(fact.load());
             load.add(JOINS_ANY);
             session.send(load, parameters);
+            shadows.send(session, fact);
         }
         replayed.clear();
         references.run(connection);
+    }
+
+    /**
+     * Has each batch from now on also derive {@code rebuilds}' shadow columns for the keys it touched, in its
+     * transaction (none: stops it): while a deployment rebuilds them, rows the stream changes get their new values
+     * as they load.
+     */
+    public void writeShadows(List<ColumnRebuild> rebuilds) {
+        shadows.set(rebuilds, targets());
     }
 
     /**

@@ -1,0 +1,209 @@
+package dev.lockstep.runtime;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lockstep.control.OffsetStore;
+import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.migrations.Deployments;
+import dev.lockstep.migrations.WarehouseMigrations;
+import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.warehouse.star.ColumnRebuild;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps of one recorded deployment, as {@link Deployer} (the apply stage paused) and {@link LiveDeployment}
+ * (between a running applier's batches) both run them: each applies the deployment's stored migrations of one
+ * phase through Flyway, or rebuilds one chunk of a shadow column; the caller records the states between them.
+ */
+final class DeploymentSteps {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeploymentSteps.class);
+
+    private final DeploymentPlan plan;
+    private final DataSource warehouse;
+    private final Deployments deployments;
+    private final int version;
+    private final WarehouseMigrations migrations;
+    /** This deployment's stored migrations: Flyway version to file name. */
+    private final Map<Integer, String> scripts;
+    private final List<ColumnRebuild> rebuilds = new ArrayList<>();
+    private final List<Integer> applied = new ArrayList<>();
+    private int rebuilding;
+    private Optional<List<String>> after = Optional.empty();
+    private long rebuiltRows;
+
+    DeploymentSteps(DeploymentPlan plan, DataSource warehouse, int version) {
+        this.plan = requireNonNull(plan, "plan");
+        this.warehouse = requireNonNull(warehouse, "warehouse");
+        this.version = version;
+        this.deployments = new Deployments(warehouse, plan.definition().pipeline());
+        this.scripts = deployments.migrations(version);
+        this.migrations = WarehouseMigrations.builder().dataSource(warehouse).pipeline(plan.definition().pipeline())
+                .warehouseSchema(plan.definition().warehouse().schema())
+                .deployment(WarehouseMigrations.Deployment.of(version, deployments.version(version).orElseThrow()
+                        .definition())).build();
+        for (MigrationPlan.Rebuild rebuild : plan.migrations().rebuilds()) {
+            rebuilds.add(ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
+                    rebuild.into().orElseThrow(), rebuild.fallback()));
+        }
+    }
+
+    int version() {
+        return version;
+    }
+
+    DeploymentPlan plan() {
+        return plan;
+    }
+
+    Deployments deployments() {
+        return deployments;
+    }
+
+    /** Returns the shadow columns this deployment rebuilds. */
+    List<ColumnRebuild> rebuilds() {
+        return List.copyOf(rebuilds);
+    }
+
+    /** Returns the migrations these steps applied, ascending. */
+    List<Integer> applied() {
+        return List.copyOf(applied);
+    }
+
+    long rebuiltRows() {
+        return rebuiltRows;
+    }
+
+    /** Applies the expand migration (additive DDL: the shadow columns), if the deployment has one. */
+    void expand() {
+        migrate("expand");
+    }
+
+    /**
+     * Rebuilds the next chunk of {@code size} source rows into the current shadow column, in its own transaction;
+     * returns false once every shadow column was rebuilt.
+     */
+    boolean rebuildChunk(int size) throws SQLException {
+        if (rebuilding >= rebuilds.size()) {
+            return false;
+        }
+        ColumnRebuild rebuild = rebuilds.get(rebuilding);
+        try (Connection c = warehouse.getConnection()) {
+            c.setAutoCommit(false);
+            ColumnRebuild.Chunk chunk = rebuild.chunk(c, after, size);
+            c.commit();
+            rebuiltRows += chunk.rows();
+            after = chunk.lastKey();
+        }
+        if (after.isEmpty()) {
+            LOG.info("pipeline '{}': deployment {}: rebuilt {} from the raw layer", pipeline(), version,
+                    describe(plan.migrations().rebuilds().get(rebuilding)));
+            rebuilding++;
+        }
+        return rebuilding < rebuilds.size();
+    }
+
+    /** Returns what the rebuild has done, for {@code status}. */
+    String progress() {
+        List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
+        if (rebuilding >= all.size()) {
+            return String.format("rebuilt %,d row(s); switching", rebuiltRows);
+        }
+        return String.format("rebuilding %s (%d of %d), %,d row(s) so far", describe(all.get(rebuilding)),
+                rebuilding + 1, all.size(), rebuiltRows);
+    }
+
+    /** Tells whether the switch migration was applied already (a deploy killed before recording it). */
+    boolean switchApplied() {
+        return applied("switch");
+    }
+
+    /**
+     * Applies the switch migration (the shadow columns renamed into place) and the rule indexes the new version
+     * needs, then records the switch with the position the warehouse reflects — the offsets, which cannot move
+     * meanwhile: the caller holds the apply stage at a batch boundary.
+     */
+    void switchOver() throws SQLException {
+        migrate("switch");
+        WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
+        try (Connection c = warehouse.getConnection()) {
+            c.setAutoCommit(false);
+            StreamPosition position = new OffsetStore(c, pipeline()).read().map(OffsetStore.Offsets::applied)
+                    .orElse(StreamPosition.ZERO);
+            deployments.switched(c, version, position.commitLsn(), position.sequence());
+            c.commit();
+            LOG.info("pipeline '{}': switched to definition version {} after position {}", pipeline(), version,
+                    position);
+        }
+    }
+
+    /** Applies the deployment's hand-written migrations (after the switch). */
+    void handWritten() {
+        scripts.entrySet().stream().filter(e -> !generated(e.getValue())).map(Map.Entry::getKey)
+                .max(Integer::compare).ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
+    }
+
+    /** Tells whether the contract phase drops anything a reader may use (a rule's index apart). */
+    boolean contractDrops() {
+        return plan.migrations().contract().stream().anyMatch(s -> !s.startsWith("DROP INDEX")) && !applied("contract");
+    }
+
+    /** Applies the contract migration, if the deployment has one. */
+    void contract() {
+        migrate("contract");
+    }
+
+    /** Moves the deployment to {@code state}. */
+    void state(DeploymentState state) {
+        deployments.state(version, state);
+    }
+
+    /** Returns the deployment the applier loads with once switched. */
+    WarehouseDeployment switched(WarehouseDeployment before) {
+        return new WarehouseDeployment(plan.definition(), plan.star().sources(), plan.star(),
+                new WarehouseMigrations.Result(applied, List.of(), List.of()), version, before.directory());
+    }
+
+    private void migrate(String phase) {
+        scripts.entrySet().stream().filter(e -> e.getValue().endsWith("__" + phase + ".sql")).map(Map.Entry::getKey)
+                .findFirst().ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
+    }
+
+    private boolean applied(String phase) {
+        return migrations.info().stream().filter(i -> i.getVersion() != null && i.getState().isApplied())
+                .anyMatch(i -> phase.equals(phaseOf(scripts.get(Integer.parseInt(i.getVersion().getVersion())))));
+    }
+
+    private static String phaseOf(String file) {
+        if (file == null) {
+            return "";
+        }
+        for (String phase : List.of("expand", "switch", "contract")) {
+            if (file.endsWith("__" + phase + ".sql")) {
+                return phase;
+            }
+        }
+        return "hand-written";
+    }
+
+    private static boolean generated(String file) {
+        return !phaseOf(file).equals("hand-written");
+    }
+
+    private static String describe(MigrationPlan.Rebuild rebuild) {
+        return rebuild.table().replace("\"", "") + "." + rebuild.column();
+    }
+
+    private String pipeline() {
+        return plan.definition().pipeline();
+    }
+}
