@@ -79,7 +79,7 @@ final class DeployCommand implements Callable<Integer> {
                     + "deployment goes on either way (ISO-8601). Default: 10 minutes.")
     Duration waitFor;
 
-    /** Names a step at which the deploy halts as a crash would, for recovery tests: expand, rebuild, switch, contract. */
+    /** Names a step at which the deploy halts as a crash would (expand, rebuild, switch, contract): recovery tests. */
     static final String FAIL_POINT = "LOCKSTEP_FAIL_POINT";
 
     @Override

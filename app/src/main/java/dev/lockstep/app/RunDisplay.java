@@ -120,6 +120,7 @@ final class RunDisplay {
         long behind = Math.max(0, apply.topicEnd() - apply.nextOffset());
         lines.add(String.format("  apply     through %s  %,d records behind  last batch: commit → warehouse %,d ms",
                 apply.applied(), behind, apply.lastBatchLatency().toMillis()));
+        apply.deploying().ifPresent(doing -> lines.add("  deploy    " + doing));
         Map<TableId, Long> byTable = extract.eventsByTable();
         lines.add(String.format("  %-22s %12s %12s %12s", "target", "extracted", "loaded", "quarantined"));
         for (Map.Entry<String, TableId> target : run.deployment().targetSources().entrySet()) {

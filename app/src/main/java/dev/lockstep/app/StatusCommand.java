@@ -9,6 +9,9 @@ import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.core.stream.TopicNames;
 import dev.lockstep.runtime.PipelineFiles;
 import dev.lockstep.runtime.PipelineStatus;
+import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.migrations.DeploymentStatus;
+import dev.lockstep.migrations.Deployments;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.warehouse.star.Reconciliation;
 import java.io.PrintWriter;
@@ -29,7 +32,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "status",
         description = "Show where the pipeline stands: the extract (slot position, WAL behind, running or not), the "
                 + "changes topic, the apply stage (applied position, records behind, last source commit applied), row "
-                + "counts per target, open alerts and quarantine counts. Reads only; works while the pipeline runs.")
+                + "counts per target, the newest deployment (version, state, switch position, "
+                + "rebuild progress), open alerts and quarantine counts. Reads only; works while the pipeline runs.")
 final class StatusCommand implements Callable<Integer> {
 
     @Spec
@@ -65,6 +69,8 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("  apply     through %s, next offset %,d, %,d records behind; last source commit applied %s, "
                 + "last batch %s ago%n", applied.position(), applied.nextOffset(), positions.recordsBehind(),
                 applied.sourceCommit().map(Instant::toString).orElse("-"), ago(applied.updatedAt()));
+        new Deployments(WarehouseDeployment.dataSource(definition.warehouse().postgres()), definition.pipeline())
+                .status().ifPresent(status -> printDeployment(out, status));
         try (Connection c = PipelineStatus.connect(definition.warehouse().postgres())) {
             printTargets(out, c, new Reconciliation(deployment.star(), definition.pipeline()));
             printAlerts(out, c, definition.pipeline());
@@ -72,6 +78,16 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private static void printDeployment(PrintWriter out, DeploymentStatus status) {
+        String switched = status.switchLsn().map(lsn -> " after " + StreamPosition.of(lsn,
+                status.switchSequence().orElse(0L))).orElse("");
+        out.printf("  deploy    version %d %s%s%s, by %s, %s ago%s%n", status.version(), status.state().sql(), switched,
+                status.state() == DeploymentState.SWITCHED ? (status.contractRequested() ? " (contract requested)"
+                        : " (contract pending: deploy --contract)") : "", status.operator().orElse("run"),
+                ago(status.updatedAt()), status.progress().map(p -> "; " + p).orElse(""));
+        status.failure().ifPresent(failure -> out.printf("            last failure: %s%n", failure));
     }
 
     private static void printTargets(PrintWriter out, Connection c, Reconciliation reconciliation)

@@ -123,6 +123,11 @@ public final class ApplyStage implements AutoCloseable {
         }
     }
 
+    /** Returns what a deployment carried out by this stage is doing (rebuild progress), if one is under way here. */
+    public Optional<String> deploying() {
+        return live.doing();
+    }
+
     /** Returns the deployment the stage loads with now (a later version once a deployment switched). */
     public WarehouseDeployment deployment() {
         return deployment;

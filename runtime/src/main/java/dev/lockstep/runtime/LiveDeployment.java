@@ -37,6 +37,8 @@ final class LiveDeployment {
     /** Source rows per rebuild chunk, as recorded: a chunk runs between two batches and adds to their latency. */
     private int chunkRows;
     private boolean writingShadows;
+    /** What the deployment under way here is doing, for the run's display; empty when none is. */
+    private volatile Optional<String> doing = Optional.empty();
 
     LiveDeployment(DataSource warehouse, String pipeline) {
         this.warehouse = warehouse;
@@ -75,6 +77,11 @@ final class LiveDeployment {
         }
     }
 
+    /** Returns what the deployment carried out here is doing ("version 2 rebuilding ..."), if one is. */
+    Optional<String> doing() {
+        return doing;
+    }
+
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
         if (writingShadows) {
@@ -82,6 +89,7 @@ final class LiveDeployment {
             writingShadows = false;
         }
         steps = null;
+        doing = Optional.empty();
     }
 
     /** Returns the steps of the deployment this applier has to carry on, if one is under way. */
@@ -145,6 +153,7 @@ final class LiveDeployment {
             }
             boolean more = steps.rebuildChunk(chunkRows);
             deployments.note(steps.version(), steps.progress(), null);
+            doing = Optional.of("version " + steps.version() + " " + steps.progress());
             if (more) {
                 return Optional.empty();
             }
@@ -160,6 +169,7 @@ final class LiveDeployment {
             steps.state(DeploymentState.DONE);
         }
         steps = null;
+        doing = Optional.empty();
         return Optional.of(switched);
     }
 }

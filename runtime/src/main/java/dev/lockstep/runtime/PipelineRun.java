@@ -70,7 +70,7 @@ public final class PipelineRun implements AutoCloseable {
     /** What the apply stage has done, as last published by its thread. */
     public record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
-            Map<String, StarLoader.TargetCounts> targets) {}
+            Map<String, StarLoader.TargetCounts> targets, Optional<String> deploying) {}
 
     /** The deployment the apply stage runs (a later version once one switched); null when only the extract runs. */
     private volatile WarehouseDeployment deployment;
@@ -346,7 +346,8 @@ public final class PipelineRun implements AutoCloseable {
 
     private ApplyProgress snapshot(ApplyStage apply, Duration latency) {
         return new ApplyProgress(apply.applied(), apply.nextOffset(), topicEnd(apply, false), apply.snapshotting(),
-                apply.snapshotCompleted(), apply.lastCommitMicros(), latency, Map.copyOf(apply.targetCounts()));
+                apply.snapshotCompleted(), apply.lastCommitMicros(), latency, Map.copyOf(apply.targetCounts()),
+                apply.deploying());
     }
 
     /**
