@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,6 +48,9 @@ final class DeployCommand implements Callable<Integer> {
     @Mixin
     LintOverrideOptions lint;
 
+    @Mixin
+    DeploymentOptions deployment;
+
     @Option(names = "--dry-run", description = "Run the statements in a transaction that is rolled back.")
     boolean dryRun;
 
@@ -59,28 +61,6 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--statement-timeout", paramLabel = "DURATION", defaultValue = "PT1M",
             description = "How long a dry-run statement may run (ISO-8601). Default: 1 minute.")
     Duration statementTimeout;
-
-    @Option(names = "--contract", description = "Also run the contract phase (drop what the new definition no longer "
-            + "has, and the columns the switch replaced); without it the deployment stays switched until deployed "
-            + "again with --contract.")
-    boolean contract;
-
-    @Option(names = "--operator", paramLabel = "NAME", description = "Who deploys, recorded with the deployment. "
-            + "Default: the OS user.")
-    String operator;
-
-    @Option(names = "--chunk-size", paramLabel = "ROWS", defaultValue = "10000",
-            description = "Source rows per rebuild chunk (one transaction each). Default: 10000.")
-    int chunkSize;
-
-    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "PT10M",
-            description = "While `lockstep run` runs the pipeline (its applier carries the deployment out between "
-                    + "batches), how long to wait for the switch (with --contract: for the end) before returning; the "
-                    + "deployment goes on either way (ISO-8601). Default: 10 minutes.")
-    Duration waitFor;
-
-    /** Names a step at which the deploy halts as a crash would (expand, rebuild, switch, contract): recovery tests. */
-    static final String FAIL_POINT = "LOCKSTEP_FAIL_POINT";
 
     @Override
     public Integer call() {
@@ -95,39 +75,14 @@ final class DeployCommand implements Callable<Integer> {
         if (dryRun) {
             return dryRun(out, plan);
         }
-        Deployer.Options options = new Deployer.Options(lint.overrides(), operator == null
-                ? System.getProperty("user.name", "unknown") : operator, contract, chunkSize, waitFor,
-                notice -> out.println(notice), failPoint());
-        Deployer.Outcome outcome = Deployer.deploy(definitionFile.file, options);
+        Deployer.Outcome outcome = Deployer.deploy(definitionFile.file, deployment.options(lint, out));
         if (outcome.applied().isEmpty() && outcome.state() == DeploymentState.DONE && outcome.rebuiltRows() == 0) {
             out.printf("Pipeline %s: the warehouse already has this definition (version %d).%n", pipeline,
                     outcome.version());
             return 0;
         }
-        out.printf("Pipeline %s: version %d %s%s, %d row(s) rebuilt.%n", pipeline, outcome.version(),
-                outcome.state() == DeploymentState.DONE ? "deployed" : outcome.state().sql(),
-                outcome.applied().isEmpty() ? "" : ", applied warehouse migration(s) V" + outcome.applied(),
-                outcome.rebuiltRows());
-        if (!outcome.pendingContract().isEmpty()) {
-            out.printf("Contract pending (run `lockstep deploy %s --contract` when readers no longer need them):%n",
-                    definitionFile.file);
-            outcome.pendingContract().forEach(statement -> out.printf("  %s%n", statement));
-        }
+        deployment.print(out, pipeline, outcome, definitionFile.file);
         return 0;
-    }
-
-    /** The fail-point named by {@value #FAIL_POINT}: the process halts there, as {@code kill -9} would stop it. */
-    private static Consumer<Deployer.Step> failPoint() {
-        String at = System.getenv(FAIL_POINT);
-        if (at == null || at.isBlank()) {
-            return step -> { };
-        }
-        return step -> {
-            if (step.name().equalsIgnoreCase(at.strip())) {
-                System.err.println("halting at fail-point " + at.strip());
-                Runtime.getRuntime().halt(137);
-            }
-        };
     }
 
     private int dryRun(PrintWriter out, DeploymentPlan plan) {

@@ -18,7 +18,8 @@ import picocli.CommandLine.ParseResult;
         versionProvider = VersionProvider.class,
         description = "CDC pipeline and ETL engine: PostgreSQL changes, in commit order through Kafka, "
                 + "into a star-schema warehouse with quality rules.",
-        subcommands = {ValidateCommand.class, PlanCommand.class, DeployCommand.class, RunCommand.class,
+        subcommands = {ValidateCommand.class, PlanCommand.class, DeployCommand.class, RollbackCommand.class,
+            RunCommand.class,
             DemoCommand.class, StatusCommand.class, ReconcileCommand.class, ExtractCommand.class, ApplyCommand.class,
             ResnapshotCommand.class, UndeployCommand.class, QuarantineCommand.class, AlertsCommand.class,
             CommandLine.HelpCommand.class})

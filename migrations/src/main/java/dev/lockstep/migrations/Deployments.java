@@ -138,6 +138,36 @@ public final class Deployments {
         }
     }
 
+    /**
+     * Stores {@code staged} as a migration of definition version {@code version} after the others (a rollback's
+     * forward migration); returns its Flyway version.
+     */
+    public int store(int version, String description, String up, String down, WarehouseMigrations.Phase phase) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int next = store.list(c).keySet().stream().max(Integer::compare).orElse(0) + 1;
+                store.storeOnce(c, new MigrationScript(next, description, up, down), phase.sql(), version);
+                c.commit();
+                return next;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable("cannot store the migration " + description, e);
+        }
+    }
+
+    /** Forgets the stored migrations of deployment {@code version} that were never applied. */
+    public void forgetUnapplied(int version) {
+        try (Connection c = dataSource.getConnection()) {
+            store.forgetUnapplied(c, version);
+        } catch (SQLException e) {
+            throw unavailable("cannot forget the unapplied migrations of deployment " + version, e);
+        }
+    }
+
     /** Returns the version and state of the deployment under way, if one is. */
     public Optional<Map.Entry<Integer, DeploymentState>> active() {
         try (Connection c = dataSource.getConnection()) {

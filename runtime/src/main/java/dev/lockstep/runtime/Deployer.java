@@ -137,7 +137,7 @@ public final class Deployer {
     private final Path file;
     private final Options options;
 
-    private Deployer(Path file, Options options) {
+    Deployer(Path file, Options options) {
         this.file = file;
         this.options = options;
     }
@@ -168,7 +168,8 @@ public final class Deployer {
             if (!activeText.equals(text)) {
                 throw deployments.underWay(active.get());
             }
-            plan = DeploymentPlan.of(file, options.overrides(), OptionalInt.of(deployments.switchedBefore(under).version()));
+            plan = DeploymentPlan.of(file, options.overrides(),
+                    OptionalInt.of(deployments.switchedBefore(under).version()));
             version = under;
             LOG.info("pipeline '{}': resuming the deployment of version {} ({})", definition.pipeline(), version,
                     active.get().getValue().sql());
@@ -185,19 +186,26 @@ public final class Deployer {
             requireDeployable(plan);
             version = -1;
         }
+        return carryOut(plan, deployments, version, text);
+    }
+
+    /**
+     * Carries out the deployment of {@code text} planned as {@code plan}: recorded as the next version (when
+     * {@code recorded} is negative) and run with the apply stage paused, or handed to the running pipeline.
+     */
+    Outcome carryOut(DeploymentPlan plan, Deployments deployments, int recorded, String text) {
+        DataSource warehouse = WarehouseDeployment.dataSource(plan.definition().warehouse().postgres());
         try (Connection lease = warehouse.getConnection()) {
-            if (!ApplyLease.isFree(lease, definition.pipeline())) {
-                return handOff(plan, deployments, version, text);
+            if (!ApplyLease.isFree(lease, plan.definition().pipeline())) {
+                return handOff(plan, deployments, recorded, text);
             }
             lease.setAutoCommit(false);
             holdLease(lease, plan);
-            if (version < 0) {
-                version = begin(plan, deployments, text);
-            }
+            int version = recorded < 0 ? begin(plan, deployments, text) : recorded;
             return run(new DeploymentSteps(plan, warehouse, version));
         } catch (SQLException e) {
-            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + definition.pipeline() + ": cannot "
-                    + "deploy: " + e.getMessage(), e);
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + plan.definition().pipeline()
+                    + ": cannot deploy: " + e.getMessage(), e);
         }
     }
 
@@ -290,7 +298,7 @@ public final class Deployer {
     }
 
     /** Refuses what this deployment cannot carry out yet, before anything is recorded. */
-    private static void requireDeployable(DeploymentPlan plan) {
+    static void requireDeployable(DeploymentPlan plan) {
         String pipeline = plan.definition().pipeline();
         if (plan.refused()) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "the deployment of pipeline " + pipeline + " is "
@@ -309,7 +317,7 @@ public final class Deployer {
         }
     }
 
-    private static void holdLease(Connection lease, DeploymentPlan plan) throws SQLException {
+    static void holdLease(Connection lease, DeploymentPlan plan) throws SQLException {
         try {
             ApplyLease.acquire(lease, plan.definition().pipeline());
         } catch (LockstepException e) {

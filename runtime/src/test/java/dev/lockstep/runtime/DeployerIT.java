@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -176,6 +177,48 @@ class DeployerIT {
         assertThat(query("SELECT string_agg(version || ' ' || state, ', ' ORDER BY version) FROM "
                 + "lockstep.deployments WHERE pipeline = 'deployit'")).containsExactly("1 done, 2 done, 3 done, "
                 + "4 done, 5 done");
+    }
+
+    @Test
+    @Order(3)
+    void shouldCancelADeploymentBeforeItsSwitchAndRollBackToAnOlderVersionFromTheRawLayer() throws Exception {
+        String deployed = Files.readString(file);
+        Files.writeString(file, deployed.replace("      order_total: total\n", "      order_total: total\n"
+                + "      total_x9: total * 9\n"));
+        assertThatThrownBy(() -> Deployer.deploy(file, Deployer.Options.of("it").withFailPoint(at -> {
+            if (at == Deployer.Step.REBUILD) {
+                throw new Crash(at);
+            }
+        }))).isInstanceOf(Crash.class);
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name = '_ls_next_total_x9'")).containsExactly("1");
+
+        Deployer.Outcome cancelled = Rollback.rollBack(file, Deployer.Options.of("it"), OptionalInt.empty(), false);
+
+        assertThat(cancelled.state()).isEqualTo(DeploymentState.ROLLED_BACK);
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name LIKE '%total_x9'")).as("the shadow column is gone").containsExactly("0");
+        Files.writeString(file, deployed);
+        assertThat(WarehouseDeployment.deploy(file).version()).as("run loads the version before").isEqualTo(5);
+
+        // Back to version 1 from version 5: the changed measure derived again under version 1, the renamed one back
+        // under its old name, the added attribute and measures dropped (the SCD 2 attribute's history kept aside).
+        Deployer.Outcome rolledBack = Rollback.rollBack(file, Deployer.Options.of("it").withContract(),
+                OptionalInt.of(1), false);
+
+        assertThat(rolledBack.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(rolledBack.version()).isEqualTo(7);
+        assertThat(query("SELECT id || ' ' || amount FROM star_dw.fact_order_line ORDER BY id"))
+                .containsExactly("1000 10.00", "1001 3.00");
+        assertThat(query("SELECT total FROM star_dw.fact_order")).containsExactly("10.00");
+        assertThat(query("SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns "
+                + "WHERE table_schema = 'star_dw' AND (column_name LIKE '%total_x%' OR column_name IN ('domain', "
+                + "'order_total') OR column_name LIKE '\\_ls\\_%')")).containsExactly((String) null);
+        assertThat(query("SELECT count(*) FROM star_dw_retired.dim_customer__domain")).containsExactly("1");
+        assertThat(query("SELECT definition FROM lockstep.deployments WHERE pipeline = 'deployit' AND version = 7"))
+                .containsExactly(first);
+        assertThat(query("SELECT version || ' ' || state FROM lockstep.deployments WHERE pipeline = 'deployit' AND "
+                + "version >= 6 ORDER BY version")).containsExactly("6 rolled_back", "7 done");
     }
 
     private static List<String> query(String sql) throws Exception {
