@@ -45,10 +45,10 @@ final class DeploymentOptions {
 
     /** Prints what a deployment of {@code pipeline} did. */
     void print(PrintWriter out, String pipeline, Deployer.Outcome outcome, Path file) {
-        out.printf("Pipeline %s: version %d %s%s, %d row(s) rebuilt.%n", pipeline, outcome.version(),
+        out.printf("Pipeline %s: version %d %s%s%s.%n", pipeline, outcome.version(),
                 outcome.state() == DeploymentState.DONE ? "deployed" : outcome.state().sql().replace('_', ' '),
                 outcome.applied().isEmpty() ? "" : ", applied warehouse migration(s) V" + outcome.applied(),
-                outcome.rebuiltRows());
+                outcome.rebuiltRows() < 0 ? "" : String.format(", %,d row(s) rebuilt", outcome.rebuiltRows()));
         if (!outcome.pendingContract().isEmpty()) {
             out.printf("Contract pending (run `lockstep deploy %s --contract` when readers no longer need them):%n",
                     file);

@@ -2,9 +2,12 @@ package dev.lockstep.app;
 
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
+import dev.lockstep.core.ErrorCode;
+import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.PostgresConnection;
 import dev.lockstep.core.stream.StreamPosition;
+import dev.lockstep.runtime.ExactPosition;
 import dev.lockstep.runtime.PipelineFiles;
 import dev.lockstep.runtime.PipelineStatus;
 import dev.lockstep.runtime.PostgresConnections;
@@ -20,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,20 +77,43 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
         WarehouseDeployment deployment = WarehouseDeployment.inspect(pipeline.file);
         PipelineDefinition definition = deployment.definition();
         ExtractSettings settings = PipelineFiles.extractSettings(definition, pipeline.kafka.bootstrapServers);
-        PostgresCdcSource.SourcePosition start = PostgresCdcSource.position(settings);
-        out.printf("Source WAL position now: %s; waiting until pipeline %s has applied everything before it "
-                + "(at most %s)…%n", StreamPosition.formatLsn(start.currentLsn()), definition.pipeline(),
-                timeout.toString().substring(2).toLowerCase());
-        out.flush();
-        PipelineStatus.CatchUp caughtUp = PipelineStatus.awaitCaughtUp(definition, settings, start.currentLsn(),
-                timeout);
-        if (!caughtUp.reached()) {
-            out.println("Not caught up: " + caughtUp.describe());
+        Optional<ExactPosition> exact;
+        try {
+            exact = ExactPosition.open(definition, settings, timeout);
+        } catch (LockstepException e) {
+            if (e.code() != ErrorCode.UNAVAILABLE) {
+                throw e;
+            }
+            out.println("Not caught up: " + e.getMessage());
             out.flush();
             return NOT_CAUGHT_UP;
         }
-        out.println("Caught up: " + caughtUp.describe());
-        List<Check> checks = compare(deployment);
+        List<Check> checks;
+        if (exact.isPresent()) {
+            try (ExactPosition at = exact.get()) {
+                out.printf("Comparing at one position while pipeline %s runs: the source as of %s, the warehouse "
+                        + "applied through %s and nothing after.%n", definition.pipeline(),
+                        StreamPosition.formatLsn(at.lsn()), at.applied());
+                out.flush();
+                String zone = deployment.star().timezone().getId();
+                checks = compare(deployment, readOnly(at.source(), zone), readOnly(at.warehouse(), zone));
+            }
+        } else {
+            PostgresCdcSource.SourcePosition start = PostgresCdcSource.position(settings);
+            out.printf("Source WAL position now: %s; no apply stage runs pipeline %s, waiting until the warehouse has "
+                    + "applied everything before it (at most %s)…%n", StreamPosition.formatLsn(start.currentLsn()),
+                    definition.pipeline(), timeout.toString().substring(2).toLowerCase());
+            out.flush();
+            PipelineStatus.CatchUp caughtUp = PipelineStatus.awaitCaughtUp(definition, settings, start.currentLsn(),
+                    timeout);
+            if (!caughtUp.reached()) {
+                out.println("Not caught up: " + caughtUp.describe());
+                out.flush();
+                return NOT_CAUGHT_UP;
+            }
+            out.println("Caught up: " + caughtUp.describe());
+            checks = compare(deployment);
+        }
         print(out, checks);
         long failed = checks.stream().filter(c -> !c.pass()).count();
         out.println(failed == 0 ? "PASS: the warehouse (with its quarantine) matches the source."
@@ -98,57 +125,64 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
     /** Runs every check of {@code deployment}'s targets against its source and warehouse. */
     static List<Check> compare(WarehouseDeployment deployment) throws SQLException {
         PipelineDefinition definition = deployment.definition();
-        Reconciliation reconciliation = new Reconciliation(deployment.star(), definition.pipeline());
         String zone = deployment.star().timezone().getId();
-        List<Check> checks = new ArrayList<>();
         try (Connection source = open(definition.source().postgres(), zone);
                 Connection warehouse = open(definition.warehouse().postgres(), zone)) {
             // One snapshot of each side: the source as of now, the warehouse as of now (both repeatable read).
-            for (String target : reconciliation.targets()) {
-                List<String> measures = reconciliation.summedMeasures(target); // the others: per key below
-                List<Object> expected = row(source, reconciliation.sourceQuery(target, measures));
-                List<Object> actual = row(warehouse, reconciliation.warehouseQuery(target, measures));
-                checks.add(check(target, "rows", expected.get(0), actual.get(0)));
-                for (int i = 0; i < measures.size(); i++) {
-                    checks.add(check(target, "sum(" + measures.get(i) + ")", expected.get(i + 1), actual.get(i + 1)));
-                }
-            }
-            for (String target : reconciliation.targets()) {
-                checks.add(compareRows(target, reconciliation.dimensions().contains(target) ? "attributes per key"
-                        : "measures per key", source, reconciliation.sourceRows(target), warehouse,
-                        reconciliation.warehouseRows(target)));
-            }
-            for (String fact : reconciliation.facts()) {
-                List<String> references = reconciliation.references(fact);
-                if (references.isEmpty()) {
-                    continue;
-                }
-                List<Object> dangling = row(warehouse, reconciliation.danglingReferences(fact));
-                List<String> found = new ArrayList<>();
-                for (int i = 0; i < references.size(); i++) {
-                    long rows = ((Number) dangling.get(i)).longValue();
-                    if (rows > 0) {
-                        found.add(String.format("%s: %,d rows point at no member", references.get(i), rows));
-                    }
-                }
-                checks.add(new Check(fact, "dimension keys", "-", found.isEmpty() ? "all " + references.size()
-                        + " resolve" : String.join("; ", found), found.isEmpty()));
-            }
-            for (String dimension : reconciliation.scd2Dimensions()) {
-                List<Object> chains = row(warehouse, reconciliation.scd2Chains(dimension));
-                long versions = ((Number) chains.get(0)).longValue();
-                long keys = ((Number) chains.get(1)).longValue();
-                long doubleCurrent = ((Number) chains.get(2)).longValue();
-                long gaps = ((Number) chains.get(3)).longValue();
-                long repeats = ((Number) chains.get(4)).longValue();
-                boolean pass = doubleCurrent == 0 && gaps == 0 && repeats == 0;
-                checks.add(new Check(dimension, "SCD 2 versions", "-", String.format("%,d versions of %,d keys%s",
-                        versions, keys, pass ? ", chains intact" : String.format(": %d keys with 2+ current, %d "
-                                + "gaps, %d repeated versions", doubleCurrent, gaps, repeats)), pass));
-            }
-            source.commit();
-            warehouse.commit();
+            return compare(deployment, source, warehouse);
         }
+    }
+
+    /** Runs every check in the open transactions of {@code source} and {@code warehouse}, then ends both. */
+    static List<Check> compare(WarehouseDeployment deployment, Connection source, Connection warehouse)
+            throws SQLException {
+        PipelineDefinition definition = deployment.definition();
+        Reconciliation reconciliation = new Reconciliation(deployment.star(), definition.pipeline());
+        List<Check> checks = new ArrayList<>();
+        for (String target : reconciliation.targets()) {
+            List<String> measures = reconciliation.summedMeasures(target); // the others: per key below
+            List<Object> expected = row(source, reconciliation.sourceQuery(target, measures));
+            List<Object> actual = row(warehouse, reconciliation.warehouseQuery(target, measures));
+            checks.add(check(target, "rows", expected.get(0), actual.get(0)));
+            for (int i = 0; i < measures.size(); i++) {
+                checks.add(check(target, "sum(" + measures.get(i) + ")", expected.get(i + 1), actual.get(i + 1)));
+            }
+        }
+        for (String target : reconciliation.targets()) {
+            checks.add(compareRows(target, reconciliation.dimensions().contains(target) ? "attributes per key"
+                    : "measures per key", source, reconciliation.sourceRows(target), warehouse,
+                    reconciliation.warehouseRows(target)));
+        }
+        for (String fact : reconciliation.facts()) {
+            List<String> references = reconciliation.references(fact);
+            if (references.isEmpty()) {
+                continue;
+            }
+            List<Object> dangling = row(warehouse, reconciliation.danglingReferences(fact));
+            List<String> found = new ArrayList<>();
+            for (int i = 0; i < references.size(); i++) {
+                long rows = ((Number) dangling.get(i)).longValue();
+                if (rows > 0) {
+                    found.add(String.format("%s: %,d rows point at no member", references.get(i), rows));
+                }
+            }
+            checks.add(new Check(fact, "dimension keys", "-", found.isEmpty() ? "all " + references.size()
+                    + " resolve" : String.join("; ", found), found.isEmpty()));
+        }
+        for (String dimension : reconciliation.scd2Dimensions()) {
+            List<Object> chains = row(warehouse, reconciliation.scd2Chains(dimension));
+            long versions = ((Number) chains.get(0)).longValue();
+            long keys = ((Number) chains.get(1)).longValue();
+            long doubleCurrent = ((Number) chains.get(2)).longValue();
+            long gaps = ((Number) chains.get(3)).longValue();
+            long repeats = ((Number) chains.get(4)).longValue();
+            boolean pass = doubleCurrent == 0 && gaps == 0 && repeats == 0;
+            checks.add(new Check(dimension, "SCD 2 versions", "-", String.format("%,d versions of %,d keys%s",
+                    versions, keys, pass ? ", chains intact" : String.format(": %d keys with 2+ current, %d "
+                            + "gaps, %d repeated versions", doubleCurrent, gaps, repeats)), pass));
+        }
+        source.commit();
+        warehouse.commit();
         return checks;
     }
 
@@ -262,8 +296,13 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
         Connection c = PostgresConnections.open(postgres, "lockstep reconcile");
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        c.setReadOnly(true);
+        return readOnly(c, zone);
+    }
+
+    /** Makes the open transaction of {@code c} read-only, in time zone {@code zone}. */
+    private static Connection readOnly(Connection c, String zone) throws SQLException {
         try (Statement s = c.createStatement()) {
+            s.execute("SET TRANSACTION READ ONLY");
             s.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'");
         }
         return c;

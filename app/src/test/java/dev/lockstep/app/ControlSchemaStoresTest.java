@@ -32,6 +32,7 @@ class ControlSchemaStoresTest {
             "quarantine_replays", CONTROL + "ReplayStore.java",
             "alerts", CONTROL + "AlertStore.java",
             "open_alerts", CONTROL + "AlertStore.java",
+            "reconcile_barriers", CONTROL + "BarrierStore.java",
             "deployments", "migrations/src/main/java/dev/lockstep/migrations/StoredMigrations.java",
             "warehouse_migrations", "migrations/src/main/java/dev/lockstep/migrations/StoredMigrations.java");
 

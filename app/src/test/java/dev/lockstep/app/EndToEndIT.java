@@ -64,6 +64,17 @@ class EndToEndIT {
         runs.assertReconciles(definition, source, warehouse);
     }
 
+    /** Runs {@code lockstep reconcile} while the pipeline runs: it compares both sides at one position. */
+    private static void assertReconcilesWhileRunning(Path definition) {
+        try (ChildJvm reconcile = child("shop", "warehouse", "reconcile", definition.toString(), "--timeout",
+                "PT2M")) {
+            int exit = reconcile.awaitExitCode(Duration.ofMinutes(3));
+            assertThat(reconcile.output()).as("reconcile's output").anyMatch(l -> l.startsWith("Comparing at one "
+                    + "position while pipeline shop runs")).anyMatch(l -> l.startsWith("PASS"));
+            assertThat(exit).isZero();
+        }
+    }
+
     private static ChildJvm child(String source, String warehouse, String... args) {
         return runs.child(source, warehouse, Map.of(), args);
     }
@@ -152,34 +163,66 @@ class EndToEndIT {
                 }
             }
 
+            // While the workload writes again: reconcile compares both sides at one position, exactly.
+            AtomicBoolean stopLive = new AtomicBoolean();
+            Thread live = new Thread(() -> {
+                try (Connection c = services.connect("shop")) {
+                    workload.run(c, Long.MAX_VALUE, RATE, stopLive::get);
+                } catch (Throwable e) {
+                    writerFailure.set(e);
+                }
+            }, "shop-workload-live");
+            long before = workload.changes();
+            live.start();
+            try {
+                await().atMost(Duration.ofMinutes(1)).until(() -> workload.changes() > before + 200);
+                assertReconcilesWhileRunning(DEFINITION);
+                // A row changed behind Lockstep's back in the warehouse: the one difference.
+                String line = services.query("warehouse", "SELECT min(id) FROM shop_dw.fact_order_line WHERE NOT is_deleted").get(0);
+                services.execute("warehouse", "UPDATE shop_dw.fact_order_line SET quantity = quantity + 1000 WHERE id = "
+                        + line);
+                try (ChildJvm reconcile = child("shop", "warehouse", "reconcile", DEFINITION.toString(), "--timeout",
+                        "PT2M")) {
+                    assertThat(reconcile.awaitExitCode(Duration.ofMinutes(3))).as(String.join("\n",
+                            reconcile.output())).isEqualTo(ReconcileCommand.DIFFERENCES);
+                    assertThat(reconcile.output()).filteredOn(l -> l.contains("FAIL  ")).isNotEmpty()
+                            .allMatch(l -> l.contains("order_line")).anyMatch(l -> l.contains("measures per key")
+                                    && l.contains("0 missing, 0 extra, 1 differ"));
+                }
+                services.execute("warehouse", "UPDATE shop_dw.fact_order_line SET quantity = quantity - 1000 WHERE id = "
+                        + line);
+
+                // A changed definition: `run` with it is refused before anything starts ...
+                String deployed = Files.readString(DEFINITION);
+                Path changed = dir.resolve("changed.yaml");
+                Files.writeString(changed, deployed.replace("      segment: coalesce(segment, 'standard')\n",
+                        "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n"));
+                try (ChildJvm refused = child("shop", "warehouse", "run", changed.toString(), "--progress", "log")) {
+                    assertThat(refused.awaitExitCode(Duration.ofMinutes(2))).isEqualTo(4);
+                    assertThat(refused.output()).anyMatch(l -> l.contains("changed since version 1 was deployed"))
+                            .anyMatch(l -> l.contains("`lockstep deploy " + changed + "` deploys it"))
+                            .anyMatch(l -> l.equals("+      vip: segment = 'platinum'"))
+                            .noneMatch(l -> l.startsWith("Running pipeline"));
+                }
+                assertThat(services.query("warehouse", "SELECT definition FROM lockstep.deployments WHERE pipeline "
+                        + "= 'shop'")).containsExactly(deployed);
+
+                // ... and `deploy` hands it to the running pipeline, whose applier rebuilds the new attribute from
+                // the raw layer between its batches and switches; reconcile then passes under the new version.
+                try (ChildJvm deploy = child("shop", "warehouse", "deploy", changed.toString())) {
+                    assertThat(deploy.awaitExitCode(Duration.ofMinutes(3))).as(String.join("\n", deploy.output()))
+                            .isZero();
+                    assertThat(deploy.output()).anyMatch(l -> l.contains("its applier carries out the deployment"))
+                            .anyMatch(l -> l.startsWith("Pipeline shop: version 2 deployed"));
+                }
+                assertReconcilesWhileRunning(changed);
+            } finally {
+                stopLive.set(true);
+                live.join(Duration.ofMinutes(1).toMillis());
+            }
+            assertThat(writerFailure.get()).as("the workload").isNull();
             run.stop(Duration.ofMinutes(2));
             assertThat(run.output()).anyMatch(l -> l.startsWith("Stopped pipeline shop at"));
-
-            // A definition changed in a way that needs a warehouse migration: refused before anything starts.
-            String deployed = Files.readString(DEFINITION);
-            Path changed = dir.resolve("changed.yaml");
-            Files.writeString(changed, deployed.replace("      segment: coalesce(segment, 'standard')\n",
-                    "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n"));
-            try (ChildJvm refused = child("shop", "warehouse", "run", changed.toString(), "--progress", "log")) {
-                assertThat(refused.awaitExitCode(Duration.ofMinutes(2))).isEqualTo(4);
-                assertThat(refused.output()).anyMatch(l -> l.contains("changed since version 1 was deployed"))
-                        .anyMatch(l -> l.contains("`lockstep deploy " + changed + "` deploys it"))
-                        .anyMatch(l -> l.equals("+      vip: segment = 'platinum'"))
-                        .noneMatch(l -> l.startsWith("Running pipeline"));
-            }
-            assertThat(services.query("warehouse", "SELECT definition FROM lockstep.deployments WHERE pipeline = "
-                    + "'shop'")).containsExactly(deployed);
-
-            // Deployed as version 2: the new attribute is derived from the raw layer for every customer loaded.
-            try (ChildJvm deploy = child("shop", "warehouse", "deploy", changed.toString())) {
-                assertThat(deploy.awaitExitCode(Duration.ofMinutes(2))).as(String.join("\n", deploy.output()))
-                        .isZero();
-                assertThat(deploy.output()).anyMatch(l -> l.startsWith("Pipeline shop: version 2 deployed"));
-            }
-            assertThat(services.query("warehouse", "SELECT count(*) FILTER (WHERE vip IS DISTINCT FROM (r.segment "
-                    + "= 'platinum')) || ' of ' || count(*) FROM shop_dw.dim_customer d JOIN shop_dw_raw.customers r "
-                    + "USING (id) WHERE d.is_current AND NOT r._deleted")).singleElement().asString()
-                    .matches("0 of [1-9][0-9]*");
         } finally {
             stopWriting.set(true);
             reader.stop();

@@ -241,7 +241,7 @@ final class StoredMigrations {
     /** Records that deployment {@code version} switched after the stream position {@code (lsn, sequence)}. */
     void switched(Connection c, int version, long lsn, long sequence) throws SQLException {
         try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET state = 'switched', "
-                + "switch_lsn = ?, switch_sequence = ?, switched_at = now(), updated_at = now() "
+                + "switch_lsn = ?, switch_sequence = ?, switched_at = now(), progress = NULL, updated_at = now() "
                 + "WHERE pipeline = ? AND version = ?")) {
             update.setLong(1, lsn);
             update.setLong(2, sequence);

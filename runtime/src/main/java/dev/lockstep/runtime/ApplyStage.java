@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import javax.sql.DataSource;
 
 /**
  * The apply stage of one deployed pipeline, one step at a time: a batch of whole source transactions applied to the
@@ -41,6 +42,7 @@ public final class ApplyStage implements AutoCloseable {
     private final EnvelopeCodec codec;
     private final QualityMetrics metrics;
     private final LiveDeployment live;
+    private final ReconcileBarriers barriers;
     /** The applier of the version loaded now; replaced when a deployment switches. */
     private WarehouseApplier applier;
     private volatile WarehouseDeployment deployment;
@@ -56,8 +58,9 @@ public final class ApplyStage implements AutoCloseable {
         this.codec = new EnvelopeCodec(store);
         this.metrics = metrics;
         this.deployment = deployment;
-        this.live = new LiveDeployment(WarehouseDeployment.dataSource(deployment.definition().warehouse().postgres()),
-                deployment.definition().pipeline());
+        DataSource warehouse = WarehouseDeployment.dataSource(deployment.definition().warehouse().postgres());
+        this.live = new LiveDeployment(warehouse, deployment.definition().pipeline());
+        this.barriers = new ReconcileBarriers(connection, warehouse, deployment.definition().pipeline());
     }
 
     /** Opens the stage of {@code deployment}, reading the changes topic at {@code bootstrapServers}. */
@@ -150,6 +153,7 @@ public final class ApplyStage implements AutoCloseable {
                 return;
             }
             live.step(deployment, applier).ifPresent(this::switchTo);
+            barriers.step(applier);
             applier.checkReferences(REFERENCES_EVERY);
             if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
@@ -160,6 +164,9 @@ public final class ApplyStage implements AutoCloseable {
                 alerting.pipelineFailed(e);
             }
             throw e;
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + deployment.definition().pipeline()
+                    + ": serving a reconcile failed: " + e.getMessage(), e);
         }
     }
 
@@ -205,7 +212,7 @@ public final class ApplyStage implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(List.of(reader, alerting, store, connection));
+        closeAll(List.of(reader, alerting, store, barriers, connection));
     }
 
     private static void closeAll(List<AutoCloseable> resources) {

@@ -123,8 +123,9 @@ public final class Deployer {
     }
 
     /**
-     * What a deploy did: the definition version, the state it left, the migrations applied now, the rows rebuilt,
-     * and the drops still pending (the contract phase, when not run).
+     * What a deploy did: the definition version, the state it left, the migrations applied now, the rows rebuilt
+     * (-1: by the running pipeline, which counted them in its progress), and the drops still pending (the contract
+     * phase, when not run).
      */
     public record Outcome(int version, DeploymentState state, List<Integer> applied, long rebuiltRows,
             List<String> pendingContract) {
@@ -281,11 +282,12 @@ public final class Deployer {
                 options.notices().accept("  " + line);
                 shown = line;
             }
+            boolean drops = plan.migrations().contract().stream().anyMatch(d -> !d.startsWith("DROP INDEX"));
             boolean settled = status.version() != version || !status.state().active()
-                    || status.state() == DeploymentState.SWITCHED && !options.contract();
+                    || status.state() == DeploymentState.SWITCHED && !options.contract() && drops;
             if (settled || System.nanoTime() > deadline) {
                 DeploymentState state = status.version() == version ? status.state() : DeploymentState.DONE;
-                return new Outcome(version, state, List.of(), 0, state == DeploymentState.SWITCHED
+                return new Outcome(version, state, List.of(), -1, state == DeploymentState.SWITCHED
                         ? plan.migrations().contract() : List.of());
             }
             try {

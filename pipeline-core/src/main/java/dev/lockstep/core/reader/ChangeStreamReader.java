@@ -97,6 +97,14 @@ public final class ChangeStreamReader implements AutoCloseable {
         default boolean full() {
             return false;
         }
+
+        /**
+         * Returns true when the handler wants the source transaction starting at {@code begin} (its BEGIN marker's
+         * position: the transaction's commit LSN) left for a later call: a barrier the stream must not pass yet.
+         */
+        default boolean stopsBefore(StreamPosition begin) {
+            return false;
+        }
     }
 
     private ChangeStreamReader(KafkaConsumer<byte[], byte[]> consumer, Map<String, Object> consumerConfig,
@@ -174,7 +182,12 @@ public final class ChangeStreamReader implements AutoCloseable {
         int handled = 0;
         List<Entry> entries = current.entries();
         while (next < entries.size()) {
-            Entry entry = entries.get(next++);
+            Entry entry = entries.get(next);
+            if (!inTransaction() && entry.record() != null && isBegin(entry.record())
+                    && positionOf(entry.record()).isAfter(applied) && handler.stopsBefore(positionOf(entry.record()))) {
+                break; // left for a later call, which the handler lets pass
+            }
+            next++;
             if (handled++ == 0) {
                 firstTimestamp = entry.timestamp();
             }
@@ -371,6 +384,11 @@ public final class ChangeStreamReader implements AutoCloseable {
             }
             handler.record(record, offset);
         }
+    }
+
+    private static boolean isBegin(GenericRecord record) {
+        return ChangeSchemas.kindOf(record.getSchema()) == ChangeSchemas.Kind.TRANSACTION
+                && record.get("status").toString().equals("BEGIN");
     }
 
     /** Returns the position of any record of the changes topic. */

@@ -38,6 +38,7 @@ final class BatchGatherer implements ChangeStreamReader.Handler {
     /** The batch applies the last row of an initial snapshot: the tables it filled are analyzed after its commit. */
     private boolean snapshotEnds;
     private boolean snapshotting;
+    private final StreamBarrier barrier = new StreamBarrier();
 
     BatchGatherer(Stager stager, Map<TableId, SourceTable> tables, int batchSize, Consumer<TableId> spill) {
         this.stager = stager;
@@ -49,6 +50,11 @@ final class BatchGatherer implements ChangeStreamReader.Handler {
     @Override
     public boolean full() {
         return stager.rows() >= batchSize;
+    }
+
+    @Override
+    public boolean stopsBefore(StreamPosition begin) {
+        return barrier.stops(begin);
     }
 
     @Override
@@ -200,6 +206,11 @@ final class BatchGatherer implements ChangeStreamReader.Handler {
     /** Returns true when the open batch holds the last row of an initial snapshot. */
     boolean snapshotEnds() {
         return snapshotEnds;
+    }
+
+    /** Returns the barrier the stream stops before. */
+    StreamBarrier barrier() {
+        return barrier;
     }
 
     /** Returns true while the stream is inside the initial snapshot. */

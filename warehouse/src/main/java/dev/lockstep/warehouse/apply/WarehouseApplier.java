@@ -29,8 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Applies the change stream to the warehouse exactly once: each batch of whole source transactions is one
@@ -44,8 +42,6 @@ import org.slf4j.LoggerFactory;
  * <p>Not thread-safe: one applier per pipeline ({@link ApplyLease}), on one connection it owns.
  */
 public final class WarehouseApplier {
-
-    private static final Logger LOG = LoggerFactory.getLogger(WarehouseApplier.class);
 
     private final Connection connection;
     private final String pipeline;
@@ -132,12 +128,6 @@ public final class WarehouseApplier {
                 }
                 applier.star = StarLoader.prepare(connection, star.get(), applier.stager.createAll(), pipeline,
                         definitionVersion);
-                if (applier.star.checksForeignKeys()) {
-                    LOG.info("Pipeline {}: the warehouse checks the facts' foreign keys row by row (about half the "
-                            + "cost of loading a fact row); GRANT SET ON PARAMETER session_replication_role to the "
-                            + "warehouse user to skip the checks: every key the applier writes is looked up first",
-                            pipeline);
-                }
             }
             connection.commit();
         } catch (SQLException e) {
@@ -164,6 +154,11 @@ public final class WarehouseApplier {
     /** Returns, per target of the star schema, the rows this applier's committed batches loaded and quarantined. */
     public Map<String, StarLoader.TargetCounts> targetCounts() {
         return star == null ? Map.of() : star.targetCounts();
+    }
+
+    /** Returns the barrier the stream stops before (a reconcile's exact position); none is set at first. */
+    public StreamBarrier barrier() {
+        return batch.barrier();
     }
 
     /** While a deployment rebuilds {@code rebuilds}, each batch writes them for the rows it changes (see StarLoader). */
@@ -256,7 +251,7 @@ public final class WarehouseApplier {
         while (!failed && !batch.full()) {
             long left = batchOpenedNanos + maxBatchLatencyNanos - System.nanoTime();
             // Inside a transaction the batch waits for its end; between transactions only while more is ready.
-            if (read == 0 || (!reader.inTransaction() && (left <= 0 || !reader.moreReady()))) {
+            if (read == 0 || (!reader.inTransaction() && (left <= 0 || !reader.moreReady() || barrier().reached()))) {
                 break;
             }
             int more = reader.poll(reader.inTransaction() ? pollTimeout : Duration.ofNanos(left), batch);
