@@ -40,7 +40,7 @@ final class DeploymentOptions {
                 : operator, contract, chunkSize, waitFor, notice -> {
                     out.println(notice);
                     out.flush();
-                }, failPoint());
+                }, failPoint(), System::getenv);
     }
 
     /** Prints what a deployment of {@code pipeline} did. */

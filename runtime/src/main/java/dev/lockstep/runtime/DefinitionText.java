@@ -9,28 +9,41 @@ import dev.lockstep.core.definition.ParsedDefinition;
 import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.definition.Problem;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * A definition's text with the name its messages use and the directory its relative paths (password files, the
  * hand-written migrations) resolve against: a file, or a version as the control schema recorded it.
  */
-public record DefinitionText(String name, String text, Path directory) {
+public record DefinitionText(String name, String text, Path directory, Function<String, String> environment) {
 
     public DefinitionText {
         requireNonNull(name, "name");
         requireNonNull(text, "text");
         requireNonNull(directory, "directory");
+        requireNonNull(environment, "environment");
     }
 
-    /** Reads {@code file}; a file that cannot be read is an invalid input. */
+    /** Reads {@code file}, its {@code ${VAR}}s from the process's environment; an unreadable file is invalid input. */
     public static DefinitionText read(Path file) {
-        return new DefinitionText(file.toString(), WarehouseDeployment.read(file), file.toAbsolutePath().getParent());
+        return read(file, System::getenv);
     }
 
-    /** Parses the text, variables from the environment. */
+    /** Reads {@code file}, its {@code ${VAR}}s from {@code environment}. */
+    public static DefinitionText read(Path file, Function<String, String> environment) {
+        return new DefinitionText(file.toString(), WarehouseDeployment.read(file), file.toAbsolutePath().getParent(),
+                environment);
+    }
+
+    /** Returns the text of another version, named {@code name}, with this one's directory and environment. */
+    public DefinitionText other(String name, String text) {
+        return new DefinitionText(name, text, directory, environment);
+    }
+
+    /** Parses the text, its variables from {@link #environment}. */
     public ParsedDefinition parse() {
-        return DefinitionParser.create().withEnvironment(System::getenv).parse(name, text, directory);
+        return DefinitionParser.create().withEnvironment(environment).parse(name, text, directory);
     }
 
     /** Parses and validates the text; every error, with its position, is in the exception's message. */

@@ -33,6 +33,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -86,10 +87,12 @@ public final class Deployer {
      * @param waitFor how long to wait for a running pipeline to carry the deployment out
      * @param notices where to say what happens while waiting
      * @param failPoint called as each {@link Step} is reached; a no-op outside tests
+     * @param environment where the definition's {@code ${VAR}}s come from
      */
     public record Options(Overrides overrides, String operator, boolean contract, int chunkSize, Duration waitFor,
-            Consumer<String> notices, Consumer<Step> failPoint) {
+            Consumer<String> notices, Consumer<Step> failPoint, Function<String, String> environment) {
         public Options {
+            requireNonNull(environment, "environment");
             requireNonNull(overrides, "overrides");
             requireNonNull(operator, "operator");
             requireNonNull(waitFor, "waitFor");
@@ -103,22 +106,22 @@ public final class Deployer {
         /** Returns the default options for {@code operator}: no overrides, no contract, chunks of 10,000 rows. */
         public static Options of(String operator) {
             return new Options(Overrides.none(), operator, false, 10_000, Duration.ofMinutes(10), notice -> { },
-                    step -> { });
+                    step -> { }, System::getenv);
         }
 
         /** Returns a copy that runs the contract phase. */
         public Options withContract() {
-            return new Options(overrides, operator, true, chunkSize, waitFor, notices, failPoint);
+            return new Options(overrides, operator, true, chunkSize, waitFor, notices, failPoint, environment);
         }
 
         /** Returns a copy rebuilding {@code rows} source rows per chunk. */
         public Options withChunkSize(int rows) {
-            return new Options(overrides, operator, contract, rows, waitFor, notices, failPoint);
+            return new Options(overrides, operator, contract, rows, waitFor, notices, failPoint, environment);
         }
 
         /** Returns a copy calling {@code failPoint} at each step. */
         public Options withFailPoint(Consumer<Step> failPoint) {
-            return new Options(overrides, operator, contract, chunkSize, waitFor, notices, failPoint);
+            return new Options(overrides, operator, contract, chunkSize, waitFor, notices, failPoint, environment);
         }
     }
 
@@ -156,8 +159,9 @@ public final class Deployer {
     }
 
     private Outcome deploy() {
-        String text = WarehouseDeployment.read(file);
-        var definition = PipelineFiles.load(file);
+        DefinitionText read = DefinitionText.read(file, options.environment());
+        String text = read.text();
+        var definition = read.load();
         DataSource warehouse = WarehouseDeployment.dataSource(definition.warehouse().postgres());
         Deployments deployments = new Deployments(warehouse, definition.pipeline());
         Optional<Map.Entry<Integer, DeploymentState>> active = deployments.active();
@@ -169,15 +173,15 @@ public final class Deployer {
             if (!activeText.equals(text)) {
                 throw deployments.underWay(active.get());
             }
-            plan = DeploymentPlan.of(file, options.overrides(),
+            plan = DeploymentPlan.of(read, options.overrides(),
                     OptionalInt.of(deployments.switchedBefore(under).version()));
             version = under;
             LOG.info("pipeline '{}': resuming the deployment of version {} ({})", definition.pipeline(), version,
                     active.get().getValue().sql());
         } else {
-            plan = DeploymentPlan.of(file, options.overrides());
+            plan = DeploymentPlan.of(read, options.overrides(), OptionalInt.empty());
             if (plan.deployed().isEmpty()) {
-                WarehouseDeployment first = WarehouseDeployment.deploy(file);
+                WarehouseDeployment first = WarehouseDeployment.deploy(file, options.environment());
                 return new Outcome(first.version(), DeploymentState.DONE, first.applied(), 0, List.of());
             }
             if (plan.unchanged()) {

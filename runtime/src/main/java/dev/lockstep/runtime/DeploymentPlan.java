@@ -79,7 +79,6 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
      * resuming version {@code base + 1} plans again over the version before it.
      */
     public static DeploymentPlan of(Path file, Overrides overrides, OptionalInt base) {
-        PipelineFiles.load(file); // the file's own name in messages
         return of(DefinitionText.read(file), overrides, base);
     }
 
@@ -91,7 +90,7 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
         Deployments deployments = new Deployments(warehouse, next.pipeline());
         Optional<WarehouseMigrations.Deployed> deployed = base.isPresent() ? deployments.version(base.getAsInt())
                 : deployments.latest();
-        DefinitionParser parser = DefinitionParser.create().withEnvironment(System::getenv);
+        DefinitionParser parser = DefinitionParser.create().withEnvironment(text.environment());
         Set<String> stored = deployments.storedDescriptions();
         List<HandWrittenMigration> handWritten = next.warehouse().migrations().map(HandWrittenMigration::read)
                 .orElse(List.of()).stream().filter(m -> !stored.contains(m.storedDescription())).toList();

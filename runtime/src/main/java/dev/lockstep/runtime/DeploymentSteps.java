@@ -32,6 +32,8 @@ final class DeploymentSteps {
     private final DataSource warehouse;
     private final Deployments deployments;
     private final int version;
+    /** The definition text of the version, as recorded. */
+    private final String text;
     private final WarehouseMigrations migrations;
     /** This deployment's stored migrations: Flyway version to file name. */
     private final Map<Integer, String> scripts;
@@ -47,10 +49,10 @@ final class DeploymentSteps {
         this.version = version;
         this.deployments = new Deployments(warehouse, plan.definition().pipeline());
         this.scripts = deployments.migrations(version);
+        this.text = deployments.version(version).orElseThrow().definition();
         this.migrations = WarehouseMigrations.builder().dataSource(warehouse).pipeline(plan.definition().pipeline())
                 .warehouseSchema(plan.definition().warehouse().schema())
-                .deployment(WarehouseMigrations.Deployment.of(version, deployments.version(version).orElseThrow()
-                        .definition())).build();
+                .deployment(WarehouseMigrations.Deployment.of(version, text)).build();
         for (MigrationPlan.Rebuild rebuild : plan.migrations().rebuilds()) {
             rebuilds.add(ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
                     rebuild.into().orElseThrow(), rebuild.fallback()));
@@ -170,7 +172,8 @@ final class DeploymentSteps {
     /** Returns the deployment the applier loads with once switched. */
     WarehouseDeployment switched(WarehouseDeployment before) {
         return new WarehouseDeployment(plan.definition(), plan.star().sources(), plan.star(),
-                new WarehouseMigrations.Result(applied, List.of(), List.of()), version, before.directory());
+                new WarehouseMigrations.Result(applied, List.of(), List.of()), version, before.text()
+                        .other("deployed version " + version, text));
     }
 
     private void migrate(String phase) {

@@ -107,8 +107,8 @@ final class LiveDeployment {
         }
         String text = deployments.version(s.version()).orElseThrow().definition();
         int base = deployments.switchedBefore(s.version()).version();
-        DeploymentPlan plan = DeploymentPlan.of(new DefinitionText("deployed version " + s.version(), text,
-                deployment.directory()), Overrides.none(), OptionalInt.of(base));
+        DeploymentPlan plan = DeploymentPlan.of(deployment.text().other("deployed version " + s.version(), text),
+                Overrides.none(), OptionalInt.of(base));
         chunkRows = s.chunkRows();
         LOG.info("pipeline '{}': carrying out the deployment of version {} ({}) between batches",
                 deployment.definition().pipeline(), s.version(), s.state().sql());

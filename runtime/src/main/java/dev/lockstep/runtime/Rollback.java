@@ -44,20 +44,19 @@ public final class Rollback {
      *     loss not forced; {@link ErrorCode#PIPELINE_STOPPED} for a cancel while {@code run} applies the pipeline
      */
     public static Deployer.Outcome rollBack(Path file, Deployer.Options options, OptionalInt to, boolean force) {
-        PipelineDefinition definition = PipelineFiles.load(file);
+        DefinitionText read = DefinitionText.read(file, options.environment());
+        PipelineDefinition definition = read.load();
         DataSource warehouse = WarehouseDeployment.dataSource(definition.warehouse().postgres());
         Deployments deployments = new Deployments(warehouse, definition.pipeline());
         WarehouseMigrations.Deployed newest = deployments.latest().orElseThrow(() -> new LockstepException(
                 ErrorCode.INVALID_INPUT, "pipeline " + definition.pipeline() + " was never deployed: nothing to roll "
                 + "back"));
-        Path directory = file.toAbsolutePath().getParent();
         if (newest.state().active() && !newest.state().switched()) {
-            return cancel(definition, warehouse, deployments, newest, directory);
+            return cancel(definition, warehouse, deployments, newest, read);
         }
         if (newest.state().active()) {
             // Switched with its contract pending: finished first, the older version then rebuilds what it needs.
-            DefinitionText text = new DefinitionText("deployed version " + newest.version(), newest.definition(),
-                    directory);
+            DefinitionText text = read.other("deployed version " + newest.version(), newest.definition());
             DeploymentPlan plan = DeploymentPlan.of(text, options.overrides(), OptionalInt.of(
                     deployments.switchedBefore(newest.version()).version()));
             new Deployer(file, options.withContract()).carryOut(plan, deployments, newest.version(),
@@ -68,7 +67,7 @@ public final class Rollback {
                 && d.state().switched()).orElseThrow(() -> new LockstepException(ErrorCode.INVALID_INPUT, "pipeline "
                 + definition.pipeline() + ": version " + target + " is not an older version that was deployed "
                 + "(the newest is " + newest.version() + ")"));
-        DefinitionText text = new DefinitionText("deployed version " + target, older.definition(), directory);
+        DefinitionText text = read.other("deployed version " + target, older.definition());
         DeploymentPlan plan = DeploymentPlan.of(text, options.overrides(), OptionalInt.empty());
         List<String> losses = losses(plan);
         if (!losses.isEmpty() && !force) {
@@ -100,7 +99,7 @@ public final class Rollback {
      * (its expand phase's down script), and it is recorded rolled back. Needs the apply stage paused.
      */
     private static Deployer.Outcome cancel(PipelineDefinition definition, DataSource warehouse,
-            Deployments deployments, WarehouseMigrations.Deployed newest, Path directory) {
+            Deployments deployments, WarehouseMigrations.Deployed newest, DefinitionText read) {
         try (Connection lease = warehouse.getConnection()) {
             if (!ApplyLease.isFree(lease, definition.pipeline())) {
                 throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline " + definition.pipeline() + " is "
@@ -110,8 +109,7 @@ public final class Rollback {
             }
             lease.setAutoCommit(false);
             ApplyLease.acquire(lease, definition.pipeline());
-            DefinitionText text = new DefinitionText("deployed version " + newest.version(), newest.definition(),
-                    directory);
+            DefinitionText text = read.other("deployed version " + newest.version(), newest.definition());
             DeploymentPlan plan = DeploymentPlan.of(text, Overrides.none(),
                     OptionalInt.of(deployments.switchedBefore(newest.version()).version()));
             Map<Integer, String> scripts = deployments.migrations(newest.version());

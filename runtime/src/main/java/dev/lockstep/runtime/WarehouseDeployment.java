@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * never regenerated.
  */
 public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, SourceTable> tables, StarSchema star,
-        WarehouseMigrations.Result migrations, int version, Path directory) {
+        WarehouseMigrations.Result migrations, int version, DefinitionText text) {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarehouseDeployment.class);
 
@@ -60,11 +60,7 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         PipelineDefinition definition = PipelineFiles.load(file);
         StarSchema star = typed(file, definition, System::getenv);
         return new WarehouseDeployment(definition, star.sources(), star,
-                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), VERSION, directory(file));
-    }
-
-    private static Path directory(Path file) {
-        return file.toAbsolutePath().getParent();
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), VERSION, DefinitionText.read(file));
     }
 
     private static StarSchema typed(Path file, PipelineDefinition definition, Function<String, String> environment) {
@@ -97,7 +93,7 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         Optional<WarehouseMigrations.Deployed> latest = WarehouseMigrations.latestDeployment(dataSource,
                 definition.pipeline());
         if (latest.isPresent() && latest.get().version() > VERSION) {
-            return deployed(file, definition, star, text, latest.get());
+            return deployed(file, definition, star, DefinitionText.read(file, environment), latest.get());
         }
         WarehouseMigrations migrations = WarehouseMigrations.builder().dataSource(dataSource)
                 .pipeline(definition.pipeline()).warehouseSchema(definition.warehouse().schema())
@@ -116,7 +112,8 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         }
         WarehouseMigrations.Result result = migrations.apply(scripts);
         ensureRuleIndexes(definition, star);
-        return new WarehouseDeployment(definition, star.sources(), star, result, VERSION, directory(file));
+        return new WarehouseDeployment(definition, star.sources(), star, result, VERSION,
+                DefinitionText.read(file, environment));
     }
 
     /**
@@ -124,15 +121,16 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
      * its deployment is under way before the switch, the pipeline runs the version before it (from the control
      * schema's text; the file may be either) and its applier carries the deployment on between batches.
      */
-    private static WarehouseDeployment deployed(Path file, PipelineDefinition definition, StarSchema star, String text,
-            WarehouseMigrations.Deployed latest) {
+    private static WarehouseDeployment deployed(Path file, PipelineDefinition definition, StarSchema star,
+            DefinitionText read, WarehouseMigrations.Deployed latest) {
+        String text = read.text();
         ControlSchema.of(dataSource(definition.warehouse().postgres())).migrate();
         if (latest.state().switched()) {
             if (!latest.definition().equals(text)) {
                 throw changed(file, definition, latest.definition(), latest.version(), text);
             }
             return new WarehouseDeployment(definition, star.sources(), star,
-                    new WarehouseMigrations.Result(List.of(), List.of(), List.of()), latest.version(), directory(file));
+                    new WarehouseMigrations.Result(List.of(), List.of(), List.of()), latest.version(), read);
         }
         Deployments deployments = new Deployments(dataSource(definition.warehouse().postgres()),
                 definition.pipeline());
@@ -140,14 +138,13 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
         if (!latest.definition().equals(text) && !before.definition().equals(text)) {
             throw changed(file, definition, latest.definition(), latest.version(), text);
         }
-        DefinitionText running = new DefinitionText("deployed version " + before.version(), before.definition(),
-                directory(file));
+        DefinitionText running = read.other("deployed version " + before.version(), before.definition());
         PipelineDefinition runningDefinition = running.load();
         StarSchema runningStar = typed(running.parse(), runningDefinition);
         LOG.info("pipeline '{}': the deployment of version {} is {}; loading with version {} until it switches",
                 definition.pipeline(), latest.version(), latest.state().sql(), before.version());
         return new WarehouseDeployment(runningDefinition, runningStar.sources(), runningStar,
-                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), before.version(), directory(file));
+                new WarehouseMigrations.Result(List.of(), List.of(), List.of()), before.version(), read);
     }
 
     private static LockstepException changed(Path file, PipelineDefinition definition, String deployed, int version,

@@ -103,7 +103,7 @@ class LiveDeploymentIT {
                     .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2"));
             List<String> notices = new CopyOnWriteArrayList<>();
             Deployer.Options options = new Deployer.Options(Deployer.Options.of("it").overrides(), "it", false, 25,
-                    Duration.ofMinutes(2), notices::add, step -> { });
+                    Duration.ofMinutes(2), notices::add, step -> { }, System::getenv);
             Deployer.Outcome outcome = Deployer.deploy(file, options);
 
             assertThat(outcome.state()).as(String.join("\n", notices)).isEqualTo(DeploymentState.SWITCHED);

@@ -1,0 +1,222 @@
+package dev.lockstep.benchmarks;
+
+import dev.lockstep.benchmarks.SourceWriter.Commit;
+import dev.lockstep.benchmarks.SourceWriter.Written;
+import dev.lockstep.embedded.EmbeddedKafka;
+import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.runtime.Deployer;
+import dev.lockstep.runtime.LockstepEngine;
+import dev.lockstep.shop.AlertsWebhook;
+import dev.lockstep.shop.ShopDatabase;
+import dev.lockstep.shop.ShopDefinition;
+import dev.lockstep.shop.ShopWorkload;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A deployment's rebuild on a large fact table while the pipeline streams: the shop (by default 1M order lines) is
+ * loaded by the pipeline's snapshot; a writer then commits the day mix at {@code --rate} changes/s while a changed
+ * definition — a new measure of {@code order_line} that reads its {@code ord} lookup — is deployed to the running
+ * pipeline, whose applier rebuilds it from the raw layer chunk by chunk between its batches. Figures: commit →
+ * warehouse latency of the transactions committed during the rebuild (as {@code e2e} measures it), the rebuild's
+ * rows/s, and the rows/s of one {@code UPDATE … FROM} the raw layer deriving the same expression for the same rows
+ * in the same run (the pipeline idle), for the ratio.
+ */
+public final class RebuildBenchmark {
+
+    /** The new measure, derived from the line and its order (the lookup the applier probes per row). */
+    static final String MEASURE = "share_of_order: round(quantity * unit_price / nullif(ord.total, 0), 4)";
+
+    private RebuildBenchmark() {}
+
+    record Options(int rate, int chunk, int settle, int after, int pollMillis, ShopDatabase shop) {
+        static Options parse(String[] args) {
+            return new Options(Figures.intArg(args, "--rate", 1_000), Figures.intArg(args, "--chunk-size", 10_000),
+                    Figures.intArg(args, "--settle", 10), Figures.intArg(args, "--after", 5),
+                    Figures.intArg(args, "--poll-ms", 2), new ShopDatabase(Figures.intArg(args, "--customers", 200_000),
+                            Figures.intArg(args, "--products", 300), Figures.intArg(args, "--orders", 333_334)));
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        Path file = Path.of(EndToEndBenchmark.DEFINITION);
+        if (!Files.isRegularFile(file)) {
+            System.err.println(file + " not found: run from the repository root");
+            System.exit(2);
+        }
+        Path base = Files.createTempDirectory("lockstep-rebuild-bench");
+        Path changed = base.resolve("pipeline-changed.yaml");
+        String definition = Files.readString(file);
+        String measures = "      amount: \"round(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0), 2)\"\n";
+        if (!definition.contains(measures)) {
+            throw new IllegalStateException(file + " no longer has order_line's amount measure as the benchmark "
+                    + "expects");
+        }
+        Files.writeString(changed, definition.replace(measures, measures + "      " + MEASURE + "\n"));
+        ShopDatabase shop = options.shop();
+        try (AlertsWebhook webhook = AlertsWebhook.start();
+                EmbeddedPostgres pg = EmbeddedPostgres.builder().baseDirectory(base).databases("shop").build()
+                        .start();
+                EmbeddedPostgres wpg = EmbeddedPostgres.builder().baseDirectory(base).databases("warehouse").build()
+                        .start();
+                EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start();
+                Connection writer = pg.connect("shop");
+                Connection warehouse = wpg.connect("warehouse")) {
+            shop.create(writer);
+            Map<String, String> environment = ShopDefinition.environment(pg.jdbcUrl("shop"), pg.user(),
+                    wpg.jdbcUrl("warehouse"), wpg.user(), webhook.url());
+            AppliedPosition pipeline = new AppliedPosition(warehouse, options.pollMillis());
+            ShopWorkload workload = new ShopWorkload(shop, EndToEndBenchmark.SEED);
+            TrackedCommits live = new TrackedCommits(writer);
+            System.out.printf("rebuild benchmark: shop of %,d customers, %,d orders, a new measure rebuilt while the "
+                    + "day mix writes %,d changes/s; chunks of %,d rows%n", shop.customers(), shop.orders(),
+                    options.rate(), options.chunk());
+            double rebuildRate;
+            try (LockstepEngine run = LockstepEngine.builder(file).environment(environment::get)
+                    .kafka(kafka.bootstrapServers()).start()) {
+                long loading = System.nanoTime();
+                pipeline.awaitSnapshot(run, shop.snapshotRows());
+                line("snapshot (not timed)", String.format("%,d rows loaded by the pipeline in %.1f s",
+                        shop.snapshotRows(), (System.nanoTime() - loading) / 1e9));
+                long factRows = count(warehouse, "SELECT count(*) FROM shop_dw.fact_order_line");
+                line("fact_order_line", String.format("%,d rows", factRows));
+                rebuildRate = measure(options, run, pipeline, workload, live, changed, environment, factRows);
+            }
+            baseline(warehouse, rebuildRate);
+        } finally {
+            Files.deleteIfExists(changed);
+            Files.deleteIfExists(base);
+        }
+    }
+
+    /**
+     * The stream's latency while the deployment rebuilds, and the rebuild's own pace (returned, rows/s): it derives
+     * every one of the fact's {@code rows}.
+     */
+    private static double measure(Options options, LockstepEngine run, AppliedPosition pipeline,
+            ShopWorkload workload, TrackedCommits live, Path changed, Map<String, String> environment, long rows)
+            throws Exception {
+        Queue<Commit> pending = new ConcurrentLinkedQueue<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                SourceWriter.write(workload, live, Long.MAX_VALUE, options.rate(), stop::get, pending::add);
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "rebuild-bench-writer");
+        thread.start();
+        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
+        AtomicReference<Deployer.Outcome> outcome = new AtomicReference<>();
+        Thread deploy = new Thread(() -> {
+            try {
+                window[0] = System.nanoTime();
+                outcome.set(Deployer.deploy(changed, new Deployer.Options(Deployer.Options.of("bench").overrides(),
+                        "bench", false, options.chunk(), Duration.ofMinutes(30), notice -> { }, step -> { },
+                        environment::get)));
+                window[1] = System.nanoTime();
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "rebuild-bench-deploy");
+        List<Long> during = new ArrayList<>();
+        List<Long> outside = new ArrayList<>();
+        long settleUntil = System.nanoTime() + Duration.ofSeconds(options.settle()).toNanos();
+        long[] endAt = {Long.MAX_VALUE};
+        try {
+            pipeline.await(run, () -> {
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+                long now = System.nanoTime();
+                if (now >= settleUntil && !deploy.isAlive() && window[0] == Long.MAX_VALUE) {
+                    deploy.start();
+                }
+                if (window[1] != Long.MAX_VALUE && endAt[0] == Long.MAX_VALUE) {
+                    endAt[0] = now + Duration.ofSeconds(options.after()).toNanos();
+                }
+                long applied = pipeline.applied();
+                long seen = System.nanoTime();
+                for (Commit head = pending.peek(); head != null && head.lsn() <= applied; head = pending.peek()) {
+                    pending.poll();
+                    if (head.committedNanos() >= settleUntil) {
+                        boolean in = head.committedNanos() >= window[0] && head.committedNanos() <= window[1];
+                        (in ? during : outside).add(seen - head.committedNanos());
+                    }
+                }
+                return now >= endAt[0];
+            });
+        } finally {
+            stop.set(true);
+            thread.join();
+            deploy.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        double seconds = (window[1] - window[0]) / 1e9;
+        line("deployment", String.format("version %d %s in %.1f s (handed to the running pipeline: expand, rebuild, "
+                + "switch)", outcome.get().version(), outcome.get().state().sql(), seconds));
+        line("commit -> warehouse", "during the rebuild: " + percentiles(during));
+        line("", "before and after it: " + percentiles(outside));
+        line("rebuild", String.format("%,d rows in %.1f s = %,.0f rows/s, between batches", rows, seconds,
+                rows / seconds));
+        return rows / seconds;
+    }
+
+    /** One {@code UPDATE … FROM} the raw layer deriving the same expression for the same rows, the pipeline idle. */
+    private static void baseline(Connection warehouse, double rebuildRate) throws Exception {
+        try (Statement s = warehouse.createStatement()) {
+            s.execute("ALTER TABLE shop_dw.fact_order_line ADD COLUMN bench_share numeric");
+            long start = System.nanoTime();
+            int updated = s.executeUpdate("UPDATE shop_dw.fact_order_line f SET bench_share = round(r.quantity "
+                    + "* r.unit_price / nullif(o.total, 0), 4) FROM shop_dw_raw.order_items r LEFT JOIN "
+                    + "shop_dw_raw.orders o ON o.id = r.order_id AND NOT o._deleted WHERE f.id = r.id AND NOT "
+                    + "r._deleted");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double rate = updated / seconds;
+            line("UPDATE ... FROM raw", String.format("%,d rows in %.1f s = %,.0f rows/s (one statement, the "
+                    + "pipeline stopped)", updated, seconds, rate));
+            line("rebuild / UPDATE", String.format("%.2f of the rows/s", rebuildRate / rate));
+            long differ = count(warehouse, "SELECT count(*) FROM shop_dw.fact_order_line WHERE bench_share IS "
+                    + "DISTINCT FROM share_of_order AND NOT is_deleted");
+            line("check", String.format("%,d of %,d rows differ between the rebuilt column and the UPDATE's",
+                    differ, updated));
+        }
+    }
+
+    private static long count(Connection c, String sql) throws Exception {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static String percentiles(List<Long> nanos) {
+        if (nanos.isEmpty()) {
+            return "no transactions";
+        }
+        Collections.sort(nanos);
+        return String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms (%,d transactions)",
+                Figures.percentile(nanos, 0.5) / 1e6, Figures.percentile(nanos, 0.99) / 1e6,
+                nanos.get(nanos.size() - 1) / 1e6, nanos.size());
+    }
+
+    private static void line(String what, String figure) {
+        System.out.printf("  %-22s %s%n", what, figure);
+    }
+}
