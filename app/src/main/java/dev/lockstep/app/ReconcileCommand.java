@@ -37,13 +37,16 @@ import picocli.CommandLine.Spec;
  * every dimension's current attributes, the SCD 2 version chains — with quarantined rows accounted for.
  */
 @Command(name = "reconcile",
-        description = "Compare the source with the warehouse, exactly. First waits until the applied position "
-                + "reaches the source's WAL position at the start (or reports the remaining lag and stops after "
-                + "--timeout), then checks per target: row counts, the sum of every numeric measure (a text or "
-                + "date measure is compared per key), a per-key hash of each dimension's current attributes and "
-                + "the SCD 2 version chains — a key with an open quarantine row counts with its quarantined values. "
-                + "Prints a pass/fail table; exit code 0 when everything matches, 5 when something differs, 6 when "
-                + "the warehouse did not catch up in time.")
+        description = "Compare the source with the warehouse, exactly, at one stream position. While `lockstep run` "
+                + "applies the pipeline: the source in a snapshot at a known WAL position (a temporary replication "
+                + "slot), the warehouse in the snapshot the running applier exports when it has applied everything "
+                + "before that position and nothing after. Otherwise: waits until the applied position reaches the "
+                + "source's WAL position at the start (or reports the remaining lag and stops after --timeout). "
+                + "Then checks per target: row counts, the sum of every numeric measure (a text or date measure is "
+                + "compared per key), a per-key hash of each dimension's current attributes and the SCD 2 version "
+                + "chains — a key with an open quarantine row counts with its quarantined values. Prints a pass/fail "
+                + "table; exit code 0 when everything matches, 5 when something differs, 6 when the warehouse did not "
+                + "reach the position in time.")
 final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToFile {
 
     static final int DIFFERENCES = 5;

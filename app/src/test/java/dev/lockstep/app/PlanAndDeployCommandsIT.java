@@ -2,6 +2,7 @@ package dev.lockstep.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.embedded.testing.ChildJvm;
 import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.runtime.WarehouseDeployment;
 import dev.lockstep.shop.ShopDatabase;
@@ -10,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -41,6 +43,7 @@ class PlanAndDeployCommandsIT {
         services.database("plandw");
         services.database("refusedw");
         services.database("drydw");
+        services.database("killdw");
         Files.writeString(directory.resolve("password"), services.password());
     }
 
@@ -220,6 +223,39 @@ class PlanAndDeployCommandsIT {
         assertThat(out.toString()).contains("Pipeline shop: version 2 deployed, applied warehouse migration(s) V[5]");
         assertThat(services.query("drydw", "SELECT version || ' ' || state || ' ' || coalesce(operator, '-') FROM "
                 + "lockstep.deployments ORDER BY version")).containsExactly("1 done -", "2 done ana");
+    }
+
+    @Test
+    void shouldResumeADeployKilledAtItsSwitch() throws Exception {
+        String shop = ShopRuns.pointedAt(services, "plansrc", "killdw");
+        Path file = write("kill.yaml", shop);
+        assertThat(run("deploy", file.toString())).as(out + "\n" + err).isZero();
+        Path edited = write("kill-edited.yaml", shop.replace("      signup_date: created_at::date\n",
+                "      signup_date: created_at::date\n      email_domain: split_part(email, '@', 2)\n"));
+
+        // Killed (the process halts, as kill -9 would stop it) after the rebuild, before the switch.
+        try (ChildJvm deploy = ChildJvm.of(Lockstep.class).args("deploy", edited.toString()).heap("256m")
+                .environment(DeploymentOptions.FAIL_POINT, "switch").start()) {
+            assertThat(deploy.awaitExitCode(Duration.ofMinutes(2))).as(String.join("\n", deploy.output()))
+                    .isEqualTo(137);
+            assertThat(deploy.output()).anyMatch(l -> l.contains("halting at fail-point switch"));
+        }
+        assertThat(services.query("killdw", "SELECT version || ' ' || state FROM lockstep.deployments ORDER BY "
+                + "version")).containsExactly("1 done", "2 rebuilding");
+        assertThat(services.query("killdw", "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
+                + "information_schema.columns WHERE table_name = 'dim_customer' AND column_name LIKE "
+                + "'%email_domain'")).containsExactly("_ls_next_email_domain");
+        out.getBuffer().setLength(0);
+        assertThat(run("deploy", file.toString())).as("the older definition while version 2 is under way")
+                .isEqualTo(4);
+
+        assertThat(run("deploy", edited.toString())).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("Pipeline shop: version 2 deployed");
+        assertThat(services.query("killdw", "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
+                + "information_schema.columns WHERE table_name = 'dim_customer' AND column_name LIKE "
+                + "'%email_domain'")).containsExactly("email_domain");
+        assertThat(services.query("killdw", "SELECT version || ' ' || state FROM lockstep.deployments ORDER BY "
+                + "version")).containsExactly("1 done", "2 done");
     }
 
     private int run(String... args) {

@@ -41,6 +41,8 @@ final class DeploymentSteps {
     private final List<Integer> applied = new ArrayList<>();
     private int rebuilding;
     private Optional<List<String>> after = Optional.empty();
+    /** The source table's last key when the current column's rebuild began (null: not begun, or empty). */
+    private List<String> upTo;
     private long rebuiltRows;
 
     DeploymentSteps(DeploymentPlan plan, DataSource warehouse, int version) {
@@ -101,12 +103,21 @@ final class DeploymentSteps {
         ColumnRebuild rebuild = rebuilds.get(rebuilding);
         try (Connection c = warehouse.getConnection()) {
             c.setAutoCommit(false);
-            ColumnRebuild.Chunk chunk = rebuild.chunk(c, after, size);
+            if (upTo == null) {
+                upTo = rebuild.lastKey(c).orElse(null); // null again: an empty table, nothing to derive
+            }
+            if (upTo != null) {
+                ColumnRebuild.Chunk chunk = rebuild.chunk(c, after, upTo, size);
+                rebuiltRows += chunk.rows();
+                after = chunk.lastKey();
+            }
             c.commit();
-            rebuiltRows += chunk.rows();
-            after = chunk.lastKey();
+        }
+        if (upTo == null) {
+            after = Optional.empty();
         }
         if (after.isEmpty()) {
+            upTo = null;
             LOG.info("pipeline '{}': deployment {}: rebuilt {} from the raw layer", pipeline(), version,
                     describe(plan.migrations().rebuilds().get(rebuilding)));
             rebuilding++;

@@ -3,6 +3,7 @@ package dev.lockstep.warehouse.star;
 import static dev.lockstep.warehouse.star.StarSchemaDdl.quote;
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.warehouse.PlannerSwitches;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchema.DimensionTable;
 import dev.lockstep.warehouse.star.StarSchema.FactTable;
@@ -10,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +42,17 @@ public final class ColumnRebuild {
     private final String first;
     private final String next;
     private final String touched;
+    private final String last;
 
-    private ColumnRebuild(String target, String table, List<Column> key, String first, String next, String touched) {
+    private ColumnRebuild(String target, String table, List<Column> key, String first, String next, String touched,
+            String last) {
         this.target = target;
         this.table = table;
         this.key = key;
         this.first = first;
         this.next = next;
         this.touched = touched;
+        this.last = last;
     }
 
     /**
@@ -85,7 +90,10 @@ public final class ColumnRebuild {
         String base = sql.baseAlias();
         String keys = TargetSql.list(sql.key, c -> "r." + quote(c.name()));
         String kept = fallback.map(f -> "w." + quote(f)).orElse("NULL");
-        String derive = "c AS (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", " + base
+        // MATERIALIZED: the rows to derive are found first, then each probes the table's key index; inlined, the
+        // planner scanned the whole table and matched it against them (measured: 1.7 s for 50 touched keys of a
+        // 156k-row fact, 23 ms materialized).
+        String derive = "c AS MATERIALIZED (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", " + base
                 + "._deleted AS _ls_deleted, " + TargetSql.unlessDeleted(base, expression) + " AS _ls_value FROM "
                 + SOURCE + " AS " + base + sql.lookupProbes() + "), u AS (UPDATE " + table + " AS w SET " + quote(into)
                 + " = CASE WHEN c._ls_deleted" + (scd2 ? " OR NOT w.is_current" : "") + " THEN " + kept
@@ -93,14 +101,18 @@ public final class ColumnRebuild {
         String chunk = "WITH " + derive.replace("%s", "") + " SELECT (SELECT count(*) FROM u), "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC") + " LIMIT 1";
-        String range = "(SELECT * FROM " + sql.raw(sql.from) + " AS r" + AFTER + " ORDER BY " + keys + " LIMIT ?)";
-        String after = " WHERE (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
+        String range = "(SELECT * FROM " + sql.raw(sql.from) + " AS r WHERE (" + keys + ") <= (" + TargetSql.list(sql.key,
+                c -> "?::" + c.type()) + ")" + AFTER + " ORDER BY " + keys + " LIMIT ?)";
+        String after = " AND (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
         // The applier's touched keys: an SCD 2 dimension's closed versions keep what they had.
         String touched = "WITH " + derive.replace("%s", scd2 ? " AND w.is_current" : "").replace(SOURCE,
                 "(SELECT r.* FROM " + TOUCHED + " AS t JOIN " + sql.raw(sql.from) + " AS r ON "
                 + TargetSql.equal("r", "t", sql.key) + ")") + " SELECT count(*) FROM u";
+        String last = "SELECT " + TargetSql.list(sql.key, c -> "r." + quote(c.name()) + "::text") + " FROM "
+                + sql.raw(sql.from) + " AS r ORDER BY " + TargetSql.list(sql.key, c -> "r." + quote(c.name())
+                + " DESC") + " LIMIT 1";
         return new ColumnRebuild(target, table, sql.key, chunk.replace(SOURCE, range).replace(AFTER, ""),
-                chunk.replace(SOURCE, range).replace(AFTER, after), touched);
+                chunk.replace(SOURCE, range).replace(AFTER, after), touched, last);
     }
 
     /** Where the statement for an applier's batch names its table of touched keys; no SQL holds it. */
@@ -129,19 +141,41 @@ public final class ColumnRebuild {
     }
 
     /**
-     * Rebuilds the rows of the next {@code size} source keys after {@code after} (from the first when empty), in
-     * the caller's transaction. Returns the rows updated and the last key read, to pass to the next call; an
-     * empty last key means every source row was read.
+     * Returns the source table's last key now (empty when it has no row): the rebuild covers the keys up to it; rows
+     * the stream adds meanwhile are derived by the applier as it loads them ({@link #forTouched}), so the rebuild
+     * never chases the table's growing end.
      */
-    public Chunk chunk(Connection c, Optional<List<String>> after, int size) throws SQLException {
+    public Optional<List<String>> lastKey(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(last)) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            List<String> key = new ArrayList<>();
+            for (int k = 0; k < this.key.size(); k++) {
+                key.add(rs.getString(k + 1));
+            }
+            return Optional.of(key);
+        }
+    }
+
+    /**
+     * Rebuilds the rows of the next {@code size} source keys after {@code after} (from the first when empty) up to
+     * {@code upTo} (from {@link #lastKey}), in the caller's transaction. Returns the rows updated and the last key
+     * read, to pass to the next call; an empty last key means every source row up to {@code upTo} was read.
+     */
+    public Chunk chunk(Connection c, Optional<List<String>> after, List<String> upTo, int size) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            // Each row of the chunk probes the table's key index (in every partition): a hash join would scan the
+            // whole table per chunk, a cost that grows with the table (measured: ~1,200 rows/s on 380k rows).
+            s.execute(PlannerSwitches.JOINS_BY_PROBE);
+        }
         try (PreparedStatement ps = c.prepareStatement(after.isPresent() ? next : first)) {
             int i = 0;
+            for (String part : keyOf(upTo)) {
+                ps.setString(++i, part);
+            }
             if (after.isPresent()) {
-                if (after.get().size() != key.size()) {
-                    throw new IllegalArgumentException("a key of " + table + " has " + key.size() + " part(s): "
-                            + after.get());
-                }
-                for (String part : after.get()) {
+                for (String part : keyOf(after.get())) {
                     ps.setString(++i, part);
                 }
             }
@@ -150,12 +184,19 @@ public final class ColumnRebuild {
                 if (!rs.next()) {
                     return new Chunk(0, Optional.empty());
                 }
-                List<String> last = new ArrayList<>();
+                List<String> lastRead = new ArrayList<>();
                 for (int k = 0; k < key.size(); k++) {
-                    last.add(rs.getString(k + 2));
+                    lastRead.add(rs.getString(k + 2));
                 }
-                return new Chunk(rs.getLong(1), Optional.of(last));
+                return new Chunk(rs.getLong(1), Optional.of(lastRead));
             }
         }
+    }
+
+    private List<String> keyOf(List<String> parts) {
+        if (parts.size() != key.size()) {
+            throw new IllegalArgumentException("a key of " + table + " has " + key.size() + " part(s): " + parts);
+        }
+        return parts;
     }
 }

@@ -1,5 +1,6 @@
 package dev.lockstep.warehouse.star;
 
+import dev.lockstep.warehouse.PlannerSwitches;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,8 +22,11 @@ final class ShadowWrites {
         for (ColumnRebuild rebuild : rebuilds) {
             TargetSql target = targets.stream().filter(t -> t.target().equals(rebuild.target())).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no target " + rebuild.target() + " to rebuild"));
-            next.computeIfAbsent(target.target(), t -> new ArrayList<>()).add(rebuild.forTouched(target.touched));
+            next.computeIfAbsent(target.target(), t -> new ArrayList<>(List.of(PlannerSwitches.JOINS_BY_PROBE)))
+                    .add(rebuild.forTouched(target.touched));
         }
+        // Each touched key probes the table's key index, as the batch's own merge does; then the defaults again.
+        next.values().forEach(statements -> statements.add(PlannerSwitches.JOINS_ANY));
         statements = next;
     }
 
