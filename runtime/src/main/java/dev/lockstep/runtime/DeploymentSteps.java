@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * (between a running applier's batches) both run them: each applies the deployment's stored migrations of one
  * phase through Flyway, or rebuilds one chunk of a shadow column; the caller records the states between them.
  */
-final class DeploymentSteps {
+final class DeploymentSteps implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentSteps.class);
 
@@ -43,6 +43,8 @@ final class DeploymentSteps {
     private Optional<List<String>> after = Optional.empty();
     /** The source table's last key when the current column's rebuild began (null: not begun, or empty). */
     private List<String> upTo;
+    /** The connection the chunks run on, open while the rebuild goes (its statements are prepared once). */
+    private Connection chunks;
     private long rebuiltRows;
 
     DeploymentSteps(DeploymentPlan plan, DataSource warehouse, int version) {
@@ -101,8 +103,12 @@ final class DeploymentSteps {
             return false;
         }
         ColumnRebuild rebuild = rebuilds.get(rebuilding);
-        try (Connection c = warehouse.getConnection()) {
-            c.setAutoCommit(false);
+        if (chunks == null) {
+            chunks = warehouse.getConnection();
+            chunks.setAutoCommit(false);
+        }
+        Connection c = chunks;
+        try {
             if (upTo == null) {
                 upTo = rebuild.lastKey(c).orElse(null); // null again: an empty table, nothing to derive
             }
@@ -112,6 +118,9 @@ final class DeploymentSteps {
                 after = chunk.lastKey();
             }
             c.commit();
+        } catch (SQLException | RuntimeException e) {
+            close();
+            throw e;
         }
         if (upTo == null) {
             after = Optional.empty();
@@ -121,6 +130,9 @@ final class DeploymentSteps {
             LOG.info("pipeline '{}': deployment {}: rebuilt {} from the raw layer", pipeline(), version,
                     describe(plan.migrations().rebuilds().get(rebuilding)));
             rebuilding++;
+        }
+        if (rebuilding >= rebuilds.size()) {
+            close();
         }
         return rebuilding < rebuilds.size();
     }
@@ -135,6 +147,19 @@ final class DeploymentSteps {
                 rebuilding + 1, all.size(), rebuiltRows);
     }
 
+    /** Closes the chunks' connection, if open; the next chunk opens another. */
+    @Override
+    public void close() {
+        if (chunks != null) {
+            try {
+                chunks.close();
+            } catch (SQLException e) {
+                LOG.debug("closing the rebuild's connection", e);
+            }
+            chunks = null;
+        }
+    }
+
     /** Tells whether the switch migration was applied already (a deploy killed before recording it). */
     boolean switchApplied() {
         return applied("switch");
@@ -146,6 +171,7 @@ final class DeploymentSteps {
      * meanwhile: the caller holds the apply stage at a batch boundary.
      */
     void switchOver() throws SQLException {
+        close();
         migrate("switch");
         WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
         try (Connection c = warehouse.getConnection()) {

@@ -37,6 +37,11 @@ final class LiveDeployment {
     /** Source rows per rebuild chunk, as recorded: a chunk runs between two batches and adds to their latency. */
     private int chunkRows;
     private boolean writingShadows;
+    /** The state of the deployment carried out here, as this applier moved it (read once when it starts). */
+    private DeploymentState state;
+    /** Whether the switch migration was found applied when the rebuild (re)started here; null until looked. */
+    private Boolean switchApplied;
+    private long nextNote;
     /** What the deployment under way here is doing, for the run's display; empty when none is. */
     private volatile Optional<String> doing = Optional.empty();
 
@@ -88,7 +93,11 @@ final class LiveDeployment {
             applier.writeShadows(List.of());
             writingShadows = false;
         }
+        if (steps != null) {
+            steps.close();
+        }
         steps = null;
+        switchApplied = null;
         doing = Optional.empty();
     }
 
@@ -110,6 +119,7 @@ final class LiveDeployment {
         DeploymentPlan plan = DeploymentPlan.of(deployment.text().other("deployed version " + s.version(), text),
                 Overrides.none(), OptionalInt.of(base));
         chunkRows = s.chunkRows();
+        state = s.state();
         LOG.info("pipeline '{}': carrying out the deployment of version {} ({}) between batches",
                 deployment.definition().pipeline(), s.version(), s.state().sql());
         return Optional.of(new DeploymentSteps(plan, warehouse, s.version()));
@@ -117,12 +127,12 @@ final class LiveDeployment {
 
     private Optional<WarehouseDeployment> next(WarehouseDeployment deployment, WarehouseApplier applier)
             throws SQLException {
-        DeploymentState state = deployments.version(steps.version()).orElseThrow().state();
         switch (state) {
             case PLANNED, EXPANDING -> {
                 steps.state(DeploymentState.EXPANDING);
                 steps.expand();
                 steps.state(DeploymentState.REBUILDING);
+                state = DeploymentState.REBUILDING;
                 return Optional.empty();
             }
             case REBUILDING -> {
@@ -145,15 +155,21 @@ final class LiveDeployment {
     /** One rebuild chunk, or the switch once every chunk is done. */
     private Optional<WarehouseDeployment> rebuild(WarehouseDeployment deployment, WarehouseApplier applier)
             throws SQLException {
-        if (!steps.switchApplied()) {
+        if (switchApplied == null) {
+            switchApplied = steps.switchApplied(); // looked once: Flyway reads its history to say
+        }
+        if (!switchApplied) {
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load.
                 applier.writeShadows(steps.rebuilds());
                 writingShadows = true;
             }
             boolean more = steps.rebuildChunk(chunkRows);
-            deployments.note(steps.version(), steps.progress(), null);
             doing = Optional.of("version " + steps.version() + " " + steps.progress());
+            if (System.nanoTime() >= nextNote) {
+                deployments.note(steps.version(), steps.progress(), null); // for status, once a second
+                nextNote = System.nanoTime() + CHECK_NANOS;
+            }
             if (more) {
                 return Optional.empty();
             }

@@ -22,7 +22,8 @@ final class ShadowWrites {
         for (ColumnRebuild rebuild : rebuilds) {
             TargetSql target = targets.stream().filter(t -> t.target().equals(rebuild.target())).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no target " + rebuild.target() + " to rebuild"));
-            next.computeIfAbsent(target.target(), t -> new ArrayList<>(List.of(PlannerSwitches.JOINS_BY_PROBE)))
+            next.computeIfAbsent(target.target(), t -> new ArrayList<>(List.of(PlannerSwitches.JOINS_BY_PROBE,
+                    ColumnRebuild.NO_JIT)))
                     .add(rebuild.forTouched(target.touched));
         }
         // Each touched key probes the table's key index, as the batch's own merge does; then the defaults again.
