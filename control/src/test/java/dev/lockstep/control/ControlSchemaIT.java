@@ -42,7 +42,7 @@ class ControlSchemaIT {
 
     /** Lockstep's own control tables; Flyway's history table is not one of them. */
     private static final List<String> CONTROL_TABLES = List.of("alerts", "deployments", "offsets", "open_alerts",
-            "quarantine", "quarantine_replays", "schema_history", "warehouse_migrations");
+            "quarantine", "quarantine_replays", "reconcile_barriers", "schema_history", "warehouse_migrations");
     private static final String CHECKSUM = "a".repeat(64);
     private static final Pattern INDEX = Pattern.compile("(?i)\\b(CREATE\\s+(UNIQUE\\s+)?INDEX|PRIMARY\\s+KEY|UNIQUE\\s*\\()");
 

@@ -14,6 +14,7 @@ CREATE TABLE reconcile_barriers (
     applied_sequence bigint,
     requested_at    timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
+    -- Supports: reconcile's reads and updates of its own request, WHERE barrier_id = ?.
     CONSTRAINT reconcile_barriers_pkey PRIMARY KEY (barrier_id),
     CONSTRAINT reconcile_barriers_state_check CHECK (state IN ('requested', 'held', 'missed', 'released')),
     CONSTRAINT reconcile_barriers_lsn_check CHECK (barrier_lsn > 0),
