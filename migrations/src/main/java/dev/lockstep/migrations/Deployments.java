@@ -188,6 +188,14 @@ public final class Deployments {
         }
     }
 
+    /**
+     * Returns where the newest deployment stands, read on {@code c} (the caller's connection and transaction): the
+     * running applier looks on its own connection rather than opening one.
+     */
+    public Optional<DeploymentStatus> status(Connection c) throws SQLException {
+        return StoredMigrations.exist(c) ? store.status(c) : Optional.empty();
+    }
+
     /** Records the progress of deployment {@code version}'s step under way (null: none) and its last failure. */
     public void note(int version, String progress, String failure) {
         try (Connection c = dataSource.getConnection()) {

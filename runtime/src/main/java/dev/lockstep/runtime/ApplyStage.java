@@ -59,7 +59,7 @@ public final class ApplyStage implements AutoCloseable {
         this.metrics = metrics;
         this.deployment = deployment;
         DataSource warehouse = WarehouseDeployment.dataSource(deployment.definition().warehouse().postgres());
-        this.live = new LiveDeployment(warehouse, deployment.definition().pipeline());
+        this.live = new LiveDeployment(warehouse, deployment.definition().pipeline(), connection);
         this.barriers = new ReconcileBarriers(connection, warehouse, deployment.definition().pipeline());
     }
 

@@ -5,6 +5,7 @@ import dev.lockstep.migrations.DeploymentStatus;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.lint.Overrides;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,8 @@ final class LiveDeployment {
     private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
     private final DataSource warehouse;
     private final Deployments deployments;
+    /** The applier's connection, which looks for a deployment once a second (between transactions). */
+    private final Connection connection;
     private long nextCheck;
     private DeploymentSteps steps;
     /** Source rows per rebuild chunk, as recorded: a chunk runs between two batches and adds to their latency. */
@@ -45,8 +48,9 @@ final class LiveDeployment {
     /** What the deployment under way here is doing, for the run's display; empty when none is. */
     private volatile Optional<String> doing = Optional.empty();
 
-    LiveDeployment(DataSource warehouse, String pipeline) {
+    LiveDeployment(DataSource warehouse, String pipeline, Connection connection) {
         this.warehouse = warehouse;
+        this.connection = connection;
         this.deployments = new Deployments(warehouse, pipeline);
     }
 
@@ -102,8 +106,9 @@ final class LiveDeployment {
     }
 
     /** Returns the steps of the deployment this applier has to carry on, if one is under way. */
-    private Optional<DeploymentSteps> pending(WarehouseDeployment deployment) {
-        Optional<DeploymentStatus> status = deployments.status();
+    private Optional<DeploymentSteps> pending(WarehouseDeployment deployment) throws SQLException {
+        Optional<DeploymentStatus> status = deployments.status(connection);
+        connection.commit();
         if (status.isEmpty() || !status.get().state().active()) {
             return Optional.empty();
         }
