@@ -19,8 +19,10 @@ import dev.lockstep.migrations.lint.Overrides;
 import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
+import dev.lockstep.warehouse.apply.ShadowFacts;
+import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.MigrationScript;
-import dev.lockstep.warehouse.star.ColumnRebuild;
+import dev.lockstep.warehouse.star.StarSchema;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -59,8 +61,11 @@ public final class Deployer {
     private static final Set<Operation.Kind> DEPLOYABLE = EnumSet.of(Operation.Kind.ADD_ATTRIBUTE,
             Operation.Kind.ADD_MEASURE, Operation.Kind.DROP_ATTRIBUTE, Operation.Kind.DROP_MEASURE,
             Operation.Kind.RENAME_ATTRIBUTE, Operation.Kind.RENAME_MEASURE, Operation.Kind.CHANGE_EXPRESSION,
-            Operation.Kind.CHANGE_TYPE, Operation.Kind.CHANGE_PII, Operation.Kind.ADD_RULE, Operation.Kind.DROP_RULE,
-            Operation.Kind.CHANGE_RULE, Operation.Kind.CHANGE_SETTING, Operation.Kind.COMMENT_ONLY);
+            Operation.Kind.CHANGE_TYPE, Operation.Kind.ADD_FACT, Operation.Kind.DROP_FACT,
+            Operation.Kind.DROP_DIMENSION, Operation.Kind.DROP_REFERENCE, Operation.Kind.CHANGE_SCD,
+            Operation.Kind.CHANGE_TRACKED, Operation.Kind.CHANGE_PII, Operation.Kind.ADD_RULE,
+            Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.CHANGE_SETTING,
+            Operation.Kind.COMMENT_ONLY);
 
     /** A step of a deployment, where a test (or {@code LOCKSTEP_FAIL_POINT}) can stop it as a crash would. */
     public enum Step {
@@ -207,7 +212,7 @@ public final class Deployer {
             lease.setAutoCommit(false);
             holdLease(lease, plan);
             int version = recorded < 0 ? begin(plan, deployments, text) : recorded;
-            return run(new DeploymentSteps(plan, warehouse, version));
+            return run(new DeploymentSteps(plan, warehouse, version), lease);
         } catch (SQLException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + plan.definition().pipeline()
                     + ": cannot deploy: " + e.getMessage(), e);
@@ -222,8 +227,11 @@ public final class Deployer {
         return version;
     }
 
-    /** Runs deployment {@code steps} from the state it is in, the apply stage paused (the lease held). */
-    private Outcome run(DeploymentSteps steps) throws SQLException {
+    /**
+     * Runs deployment {@code steps} from the state it is in, the apply stage paused: {@code lease} holds its lease
+     * (and loads the new facts, if any).
+     */
+    private Outcome run(DeploymentSteps steps, Connection lease) throws SQLException {
         DeploymentState state = steps.deployments().version(steps.version()).orElseThrow().state();
         if (state == DeploymentState.PLANNED || state == DeploymentState.EXPANDING) {
             steps.state(DeploymentState.EXPANDING);
@@ -235,7 +243,8 @@ public final class Deployer {
         if (state == DeploymentState.REBUILDING) {
             if (!steps.switchApplied()) {
                 boolean first = true;
-                while (steps.rebuildChunk(options.chunkSize())) {
+                ShadowFacts facts = newFacts(lease, steps);
+                while (steps.rebuildChunk(options.chunkSize(), facts)) {
                     if (first) {
                         first = false;
                         options.failPoint().accept(Step.REBUILD);
@@ -262,6 +271,23 @@ public final class Deployer {
             state = DeploymentState.DONE;
         }
         return new Outcome(steps.version(), state, steps.applied(), steps.rebuiltRows(), List.of());
+    }
+
+    /**
+     * Returns what loads a paused deployment's new facts (none: it has none): an applier of no stream on the
+     * connection that holds the lease, loading the new facts only.
+     */
+    private static ShadowFacts newFacts(Connection lease, DeploymentSteps steps) throws SQLException {
+        if (steps.newFacts().isEmpty()) {
+            return null;
+        }
+        StarSchema next = steps.plan().star();
+        StarSchema none = new StarSchema(next.schema(), next.timezone(), List.of(), next.date(), List.of(),
+                next.sources(), List.of());
+        ShadowFacts facts = WarehouseApplier.open(lease, steps.plan().definition().pipeline(), next.schema(),
+                next.sources(), steps.version(), 1, Optional.of(none)).shadowFacts();
+        facts.load(next, steps.newFacts());
+        return facts;
     }
 
     /**

@@ -8,10 +8,12 @@ import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.warehouse.apply.ShadowFacts;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +39,10 @@ final class DeploymentSteps implements AutoCloseable {
     private final WarehouseMigrations migrations;
     /** This deployment's stored migrations: Flyway version to file name. */
     private final Map<Integer, String> scripts;
-    private final List<ColumnRebuild> rebuilds = new ArrayList<>();
+    /** The column rebuilds, by their index in the plan's rebuilds; the others load new facts. */
+    private final Map<Integer, ColumnRebuild> columns = new LinkedHashMap<>();
+    /** The new facts loaded into shadow tables: target to table name. */
+    private final Map<String, String> newFacts = new LinkedHashMap<>();
     private final List<Integer> applied = new ArrayList<>();
     private int rebuilding;
     private Optional<List<String>> after = Optional.empty();
@@ -57,9 +62,15 @@ final class DeploymentSteps implements AutoCloseable {
         this.migrations = WarehouseMigrations.builder().dataSource(warehouse).pipeline(plan.definition().pipeline())
                 .warehouseSchema(plan.definition().warehouse().schema())
                 .deployment(WarehouseMigrations.Deployment.of(version, text)).build();
-        for (MigrationPlan.Rebuild rebuild : plan.migrations().rebuilds()) {
-            rebuilds.add(ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
-                    rebuild.into().orElseThrow(), rebuild.fallback()));
+        List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
+        for (int i = 0; i < all.size(); i++) {
+            MigrationPlan.Rebuild rebuild = all.get(i);
+            if (rebuild.loadsTarget()) {
+                newFacts.put(rebuild.target(), rebuild.into().orElseThrow());
+            } else {
+                columns.put(i, ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
+                        rebuild.into().orElseThrow(), rebuild.fallback()));
+            }
         }
     }
 
@@ -77,7 +88,12 @@ final class DeploymentSteps implements AutoCloseable {
 
     /** Returns the shadow columns this deployment rebuilds. */
     List<ColumnRebuild> rebuilds() {
-        return List.copyOf(rebuilds);
+        return List.copyOf(columns.values());
+    }
+
+    /** Returns the new facts this deployment loads into shadow tables: target to table name. */
+    Map<String, String> newFacts() {
+        return Map.copyOf(newFacts);
     }
 
     /** Returns the migrations these steps applied, ascending. */
@@ -95,32 +111,46 @@ final class DeploymentSteps implements AutoCloseable {
     }
 
     /**
-     * Rebuilds the next chunk of {@code size} source rows into the current shadow column, in its own transaction;
-     * returns false once every shadow column was rebuilt.
+     * Rebuilds the next chunk of {@code size} source rows into the current shadow column, or loads them into the
+     * current new fact's shadow table through {@code facts} (the applier at its control point, which every batch
+     * loads the new facts with too), in its own transaction; returns false once every rebuild is done.
      */
-    boolean rebuildChunk(int size) throws SQLException {
-        if (rebuilding >= rebuilds.size()) {
+    boolean rebuildChunk(int size, ShadowFacts facts) throws SQLException {
+        List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
+        if (rebuilding >= all.size()) {
             return false;
         }
-        ColumnRebuild rebuild = rebuilds.get(rebuilding);
-        if (chunks == null) {
-            chunks = warehouse.getConnection();
-            chunks.setAutoCommit(false);
-        }
-        Connection c = chunks;
-        try {
+        ColumnRebuild column = columns.get(rebuilding);
+        if (column == null) {
+            String target = all.get(rebuilding).target();
             if (upTo == null) {
-                upTo = rebuild.lastKey(c).orElse(null); // null again: an empty table, nothing to derive
+                upTo = facts.end(target).orElse(null);
             }
             if (upTo != null) {
-                ColumnRebuild.Chunk chunk = rebuild.chunk(c, after, upTo, size);
+                ColumnRebuild.Chunk chunk = facts.backfill(target, after, upTo, size);
                 rebuiltRows += chunk.rows();
                 after = chunk.lastKey();
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            close();
-            throw e;
+        } else {
+            if (chunks == null) {
+                chunks = warehouse.getConnection();
+                chunks.setAutoCommit(false);
+            }
+            Connection c = chunks;
+            try {
+                if (upTo == null) {
+                    upTo = column.lastKey(c).orElse(null); // null again: an empty table, nothing to derive
+                }
+                if (upTo != null) {
+                    ColumnRebuild.Chunk chunk = column.chunk(c, after, upTo, size);
+                    rebuiltRows += chunk.rows();
+                    after = chunk.lastKey();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                close();
+                throw e;
+            }
         }
         if (upTo == null) {
             after = Optional.empty();
@@ -128,13 +158,13 @@ final class DeploymentSteps implements AutoCloseable {
         if (after.isEmpty()) {
             upTo = null;
             LOG.info("pipeline '{}': deployment {}: rebuilt {} from the raw layer", pipeline(), version,
-                    describe(plan.migrations().rebuilds().get(rebuilding)));
+                    describe(all.get(rebuilding)));
             rebuilding++;
         }
-        if (rebuilding >= rebuilds.size()) {
+        if (rebuilding >= all.size()) {
             close();
         }
-        return rebuilding < rebuilds.size();
+        return rebuilding < all.size();
     }
 
     /** Returns what the rebuild has done, for {@code status}. */

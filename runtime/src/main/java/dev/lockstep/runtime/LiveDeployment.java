@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import javax.sql.DataSource;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * A deployment carried out by the running applier, at its control point between batches (a deploy handed to the
  * running pipeline, or one a killed deploy or run left under way): one step per control point — the expand
  * migration, then one rebuild chunk at a time while every batch also writes the shadow columns of the rows it
- * changes, then the switch, after which the applier loads with the new version; then the contract phase when it
+ * changes (and loads the new facts' shadow tables), then the switch, after which the applier loads with the new version; then the contract phase when it
  * was asked for. A step that fails (a lock it waited too long for, a connection lost) is recorded as the
  * deployment's failure and retried a little later; the stream goes on under the version it had.
  */
@@ -95,6 +96,13 @@ final class LiveDeployment {
     private void release(WarehouseApplier applier) {
         if (writingShadows) {
             applier.writeShadows(List.of());
+            if (steps != null && !steps.newFacts().isEmpty()) {
+                try {
+                    applier.shadowFacts().load(steps.plan().star(), Map.of());
+                } catch (SQLException e) {
+                    LOG.debug("stopping the new facts' loads", e); // the next batch fails and restarts the applier
+                }
+            }
             writingShadows = false;
         }
         if (steps != null) {
@@ -167,9 +175,12 @@ final class LiveDeployment {
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load.
                 applier.writeShadows(steps.rebuilds());
+                if (!steps.newFacts().isEmpty()) {
+                    applier.shadowFacts().load(steps.plan().star(), steps.newFacts());
+                }
                 writingShadows = true;
             }
-            boolean more = steps.rebuildChunk(chunkRows);
+            boolean more = steps.rebuildChunk(chunkRows, applier.shadowFacts());
             doing = Optional.of("version " + steps.version() + " " + steps.progress());
             if (System.nanoTime() >= nextNote) {
                 deployments.note(steps.version(), steps.progress(), null); // for status, once a second

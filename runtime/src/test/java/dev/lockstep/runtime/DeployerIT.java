@@ -48,6 +48,11 @@ class DeployerIT {
     @TempDir
     static Path dir;
 
+    /** A new fact: the quantity of each order line, by product and day, partitioned by month. */
+    static final String SALE = "  sale:\n    from: public.order_items\n    grain: [id]\n    lookup:\n"
+            + "      ord: { from: public.orders, on: order_id }\n    dimensions:\n      product: product_id\n"
+            + "      date: ord.created_at\n    measures:\n      quantity: quantity\n    partition_by: date\n";
+
     static Path file;
     static String first;
     static ChangeEnvelopes envelopes;
@@ -219,6 +224,94 @@ class DeployerIT {
                 .containsExactly(first);
         assertThat(query("SELECT version || ' ' || state FROM lockstep.deployments WHERE pipeline = 'deployit' AND "
                 + "version >= 6 ORDER BY version")).containsExactly("6 rolled_back", "7 done");
+    }
+
+    @Test
+    @Order(4)
+    void shouldTurnAnScd1DimensionIntoScd2WithHistoryFromTheSwitchOn() throws Exception {
+        Files.writeString(file, first.replace("    scd: 1\n", "    scd: 2\n    tracked: [list_price]\n")
+                .replace("    tracked: [city]\n", "    tracked: [city, name]\n"));
+        String factKey = "SELECT product_key FROM star_dw.fact_order_line WHERE id = 1000";
+        List<String> keyBefore = query(factKey);
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it"));
+
+        assertThat(outcome.state()).as("nothing to drop: %s", outcome.pendingContract())
+                .isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT id || ' ' || valid_from || ' ' || valid_to || ' ' || is_current FROM "
+                + "star_dw.dim_product WHERE product_key <> -1")).as("the member's row is its first version")
+                .containsExactly("10 -infinity infinity true");
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(20)).update("public.products", product(10, "Saw", 7, "6.00"))
+                .update("public.customers", customer(2, "Bea", "b@y.org", "Rome")).commit();
+        envelopes.begin(T.plusSeconds(30)).insert("public.order_items", item(1002, 100, 10, 1, "6.00", 1)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
+                deployment.version());
+
+        assertThat(query("SELECT list_price || ' ' || is_current FROM star_dw.dim_product WHERE id = 10 ORDER BY "
+                + "valid_from")).as("history starts at the switch").containsExactly("5.00 false", "6.00 true");
+        assertThat(query(factKey)).as("a fact loaded before keeps its version").isEqualTo(keyBefore);
+        assertThat(query("SELECT p.list_price FROM star_dw.fact_order_line f JOIN star_dw.dim_product p USING "
+                + "(product_key) WHERE f.id = 1002")).containsExactly("6.00");
+        assertThat(query("SELECT name FROM star_dw.dim_customer WHERE id = 2 ORDER BY valid_from"))
+                .as("a newly tracked column cuts versions").containsExactly("B", "Bea");
+    }
+
+    @Test
+    @Order(5)
+    void shouldLoadANewPartitionedFactFromTheRawLayerAndSwitchItIntoPlace() throws Exception {
+        String deployed = Files.readString(file);
+        Files.writeString(file, deployed.replace("facts:\n", "facts:\n" + SALE));
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it").withChunkSize(2));
+
+        assertThat(outcome.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(outcome.rebuiltRows()).isEqualTo(3);
+        String sales = "SELECT s.id || ' ' || s.quantity || ' ' || p.list_price || ' ' || s.date_key FROM "
+                + "star_dw.fact_sale s JOIN star_dw.dim_product p USING (product_key) ORDER BY s.id";
+        assertThat(query(sales)).as("each line at the product version valid when the raw layer loaded it")
+                .containsExactly("1000 2 6.00 20260110", "1001 3 6.00 20260110", "1002 1 6.00 20260110");
+        assertThat(query("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_ls\\_next\\_%'"))
+                .as("the shadow table and its partitions took the fact's names").containsExactly("0");
+
+        // run loads the fact from the switch on, into the partitions the backfill created.
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(40)).insert("public.order_items", item(1003, 100, 10, 4, "6.00", 1)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
+                deployment.version());
+        assertThat(query(sales)).contains("1003 4 6.00 20260110").hasSize(4);
+    }
+
+    @Test
+    @Order(6)
+    void shouldDropAFactADimensionAndTheReferencesToItAtContract() throws Exception {
+        String deployed = Files.readString(file);
+        String next = deployed.replace(SALE, "").replace("      product: product_id\n", "");
+        Files.writeString(file, next.substring(0, next.indexOf("  product:\n")) + next.substring(next.indexOf(
+                "  date:\n")));
+
+        Deployer.Outcome switched = Deployer.deploy(file, Deployer.Options.of("it"));
+
+        assertThat(switched.state()).as("drops wait for --contract").isEqualTo(DeploymentState.SWITCHED);
+        assertThat(switched.pendingContract()).containsSubsequence(
+                "ALTER TABLE \"star_dw\".\"fact_order_line\" DROP COLUMN \"product_key\";",
+                "DROP TABLE \"star_dw\".\"dim_product\";");
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(50)).insert("public.order_items", item(1004, 100, 10, 5, "6.00", 1)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
+                deployment.version());
+        assertThat(query("SELECT product_key FROM star_dw.fact_order_line WHERE id = 1004"))
+                .as("until the contract, the dropped reference's column holds the unknown member").containsExactly("-1");
+
+        Deployer.Outcome contracted = Deployer.deploy(file, Deployer.Options.of("it").withContract());
+
+        assertThat(contracted.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+                + "WHERE table_schema = 'star_dw' AND table_name IN ('fact_sale', 'dim_product')"))
+                .containsExactly((String) null);
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "table_name = 'fact_order_line' AND column_name = 'product_key'")).containsExactly("0");
+        assertThat(query("SELECT quantity FROM star_dw.fact_order_line WHERE id = 1004")).containsExactly("5");
     }
 
     private static List<String> query(String sql) throws Exception {

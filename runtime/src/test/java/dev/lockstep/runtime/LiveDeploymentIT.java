@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A changed definition deployed to a pipeline whose apply stage is running under a live workload: the deploy is
  * handed to the running applier, which rebuilds the shadow columns chunk by chunk between its batches while every
- * batch writes them for the rows it changes, then switches; a REPEATABLE READ reader running beside it sees, in
- * every snapshot, every row with the values of one version — never a mix.
+ * batch writes them for the rows it changes (and loads a new fact into its shadow table, backfilled the same way),
+ * then switches; a REPEATABLE READ reader running beside it sees, in every snapshot, every row with the values of
+ * one version — never a mix, never the new fact half loaded.
  */
 class LiveDeploymentIT {
 
@@ -100,7 +101,10 @@ class LiveDeploymentIT {
             Files.writeString(file, first
                     .replace("      city: coalesce(city, 'Unknown')\n", "      city: coalesce(city, 'Unknown')\n"
                             + "      domain: split_part(email, '@', 2)\n")
-                    .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2"));
+                    .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2")
+                    .replace("facts:\n", "facts:\n  line_value:\n    from: public.order_items\n    grain: [id]\n"
+                            + "    dimensions:\n      product: product_id\n    measures:\n"
+                            + "      value: quantity * unit_price\n"));
             List<String> notices = new CopyOnWriteArrayList<>();
             Deployer.Options options = new Deployer.Options(Deployer.Options.of("it").overrides(), "it", false, 25,
                     Duration.ofMinutes(2), notices::add, step -> { }, System::getenv);
@@ -168,9 +172,12 @@ class LiveDeploymentIT {
     }
 
     private static String check(Connection c, int version) throws Exception {
+        // Version 2 also has the new fact, whole: a line of it for each source line, with its value.
         String customers = version == 1 ? "0" : "(SELECT count(*) FROM star_dw.dim_customer d JOIN "
                 + "star_dw_raw.customers r USING (id) WHERE d.is_current AND NOT r._deleted AND d.domain IS DISTINCT "
-                + "FROM split_part(r.email, '@', 2))";
+                + "FROM split_part(r.email, '@', 2)) + (SELECT count(*) FROM star_dw_raw.order_items r LEFT JOIN "
+                + "star_dw.fact_line_value f USING (id) WHERE NOT r._deleted AND f.value IS DISTINCT FROM r.quantity "
+                + "* r.unit_price)";
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM "
                 + "star_dw.fact_order_line f JOIN star_dw_raw.order_items r USING (id) WHERE NOT r._deleted AND "
                 + "f.amount IS DISTINCT FROM r.quantity * r.unit_price * " + version + "), " + customers)) {

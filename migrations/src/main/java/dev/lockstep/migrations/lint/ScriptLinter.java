@@ -105,7 +105,7 @@ final class ScriptLinter {
                     }
                 }
                 case RENAME_TABLE -> {
-                    if (existing) {
+                    if (existing && !switchOver()) {
                         report(LintRule.RENAMING_TABLE, s, line, "renames table " + table);
                     }
                 }
@@ -234,7 +234,7 @@ final class ScriptLinter {
         }
     }
 
-    /** Tells whether this is a generated switch: its renames put rebuilt shadow columns in place, by design. */
+    /** Tells whether this is a generated switch: its renames put rebuilt shadow columns and tables in place. */
     private boolean switchOver() {
         return script.phase() == Script.Phase.SWITCH && script.origin() == Script.Origin.GENERATED;
     }

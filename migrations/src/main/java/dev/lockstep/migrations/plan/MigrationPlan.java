@@ -39,6 +39,9 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
     /** The prefix of a shadow column: the new values of a column, rebuilt before the switch. */
     public static final String NEXT = "_ls_next_";
 
+    /** The column of a {@link Rebuild} that loads every row of a new target. */
+    public static final String ALL_ROWS = "*";
+
     /** The prefix of a column the switch replaced, kept until the contract phase. */
     public static final String PREVIOUS = "_ls_prev_";
 
@@ -46,7 +49,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
      * Rows of {@code table} (the target {@code target}) to derive again for {@code column}; how, in {@code how}.
      * {@code into} is the shadow column the coordinator rebuilds the column into, and {@code fallback} the column
      * whose value rows the raw layer cannot derive keep (historical SCD 2 versions, deleted source rows); {@code into}
-     * is empty for a rebuild the coordinator does not run by column (a new table, a lookup, the SCD type).
+     * is empty for a rebuild the coordinator does not run (a new dimension, a lookup, SCD 2 → 1). A new fact is
+     * rebuilt whole ({@value #ALL_ROWS}) into its shadow table {@code into}.
      */
     public record Rebuild(String target, String table, String column, String how, Optional<String> into,
             Optional<String> fallback) {
@@ -57,6 +61,11 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
             requireNonNull(how, "how");
             requireNonNull(into, "into");
             requireNonNull(fallback, "fallback");
+        }
+
+        /** Returns true when it loads every row of a new target into shadow table {@code into}. */
+        public boolean loadsTarget() {
+            return column.equals(ALL_ROWS) && into.isPresent();
         }
     }
 
@@ -129,7 +138,10 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         Builder plan = new Builder(deployed, next);
         // A type change first: a column whose expression changes its type too is described by its new type.
         diff.operations().stream().filter(o -> o.kind() == Operation.Kind.CHANGE_TYPE).forEach(plan::add);
-        diff.operations().stream().filter(o -> o.kind() != Operation.Kind.CHANGE_TYPE).forEach(plan::add);
+        // A dropped dimension last: the facts' references to it (and their foreign keys) are dropped first.
+        diff.operations().stream().filter(o -> o.kind() != Operation.Kind.CHANGE_TYPE
+                && o.kind() != Operation.Kind.DROP_DIMENSION).forEach(plan::add);
+        diff.operations().stream().filter(o -> o.kind() == Operation.Kind.DROP_DIMENSION).forEach(plan::add);
         plan.ruleIndexes();
         return new MigrationPlan(plan.expand, plan.rebuilds, plan.switchOver, plan.contract,
                 reversed(plan.expandDown), reversed(plan.switchDown), reversed(plan.contractDown), plan.breaking);
@@ -174,10 +186,12 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 });
                 case DROP_ATTRIBUTE, DROP_MEASURE -> column(deployed, op.target(), op.item())
                         .ifPresent(c -> dropColumn(op.target(), c));
-                case ADD_DIMENSION, ADD_FACT -> StarSchemaDdl.createTarget(next, op.target()).ifPresent(create -> {
+                case ADD_FACT -> StarSchemaDdl.createTarget(next, op.target())
+                        .ifPresent(create -> shadowFact(op.target(), create));
+                case ADD_DIMENSION -> StarSchemaDdl.createTarget(next, op.target()).ifPresent(create -> {
                     expand.add(create.strip());
                     expandDown.add("DROP TABLE " + table(next, op.target()) + ";");
-                    rebuild(op.target(), "*", "loaded from the raw layer");
+                    rebuild(op.target(), ALL_ROWS, "loaded from the raw layer");
                 });
                 case DROP_DIMENSION, DROP_FACT -> StarSchemaDdl.createTarget(deployed, op.target()).ifPresent(create -> {
                     contract.add("DROP TABLE " + table(deployed, op.target()) + ";");
@@ -205,19 +219,24 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                         replace(op.target(), c.get(), "derived again with the new expression", "replaced at the "
                                 + "switch: objects built on it keep reading the old values");
                     } else {
-                        rebuild(op.target(), op.item().isEmpty() ? "*" : op.item(), "derived again from the raw "
+                        rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS : op.item(), "derived again from the raw "
                                 + "layer (change expression)");
                     }
                 }
                 case CHANGE_SCD -> scd(op);
-                case CHANGE_TRACKED, ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
-                        rebuild(op.target(), op.item().isEmpty() ? "*" : op.item(), "derived again from the raw "
+                case ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
+                        rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS : op.item(), "derived again from the raw "
                                 + "layer (" + op.kind().name().toLowerCase().replace('_', ' ') + ")");
-                default -> { } // no DDL: settings, rules (their indexes below), comments, refused changes
+                default -> { } // no DDL: settings, tracked columns, rules (their indexes below), comments, refused
             }
         }
 
-        /** SCD 1 → 2 adds the version columns and their index; 2 → 1 is a rebuild of the dimension's rows. */
+        /**
+         * SCD 1 → 2 adds the version columns (constant defaults: a catalog change, every row its member's first,
+         * current version, valid since {@code -infinity}) and the indexes of versions at expand; the switch drops the
+         * unique index on the key, which the first new version of a member would violate. History starts at the
+         * switch. 2 → 1 is a rebuild of the dimension's rows (not generated yet).
+         */
         private void scd(Operation op) {
             Optional<StarSchema.DimensionTable> dimension = next.dimension(op.target());
             if (dimension.isEmpty()) {
@@ -229,13 +248,21 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 expand.add("ALTER TABLE " + table + " ADD COLUMN valid_from timestamptz NOT NULL DEFAULT '-infinity', "
                         + "ADD COLUMN valid_to timestamptz NOT NULL DEFAULT 'infinity', ADD COLUMN is_current boolean "
                         + "NOT NULL DEFAULT true;");
+                expand.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ") WHERE is_current;");
                 expand.add("CREATE INDEX ON " + table + " (" + keys + ", valid_from);");
                 expandDown.add("ALTER TABLE " + table + " DROP COLUMN valid_from, DROP COLUMN valid_to, "
                         + "DROP COLUMN is_current;");
-                rebuild(op.target(), "valid_from", "history starts at the switch: every member's current row is "
-                        + "its first version; the unique index on the key becomes one on current rows");
+                String names = String.join(", ", dimension.get().key().stream()
+                        .map(c -> "'" + c.name().replace("'", "''") + "'").toList());
+                switchOver.add("DO $$DECLARE i regclass; BEGIN SELECT x.indexrelid::regclass INTO i FROM pg_index x "
+                        + "WHERE x.indrelid = '" + table.replace("'", "''") + "'::regclass AND x.indisunique AND NOT "
+                        + "x.indisprimary AND x.indpred IS NULL AND ARRAY(SELECT a.attname::text FROM "
+                        + "unnest(x.indkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = x.indrelid AND "
+                        + "a.attnum = k.n ORDER BY k.o) = ARRAY[" + names + "]; IF i IS NOT NULL THEN EXECUTE "
+                        + "'DROP INDEX ' || i; END IF; END$$;");
+                switchDown.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ");");
             } else {
-                rebuild(op.target(), "*", "facts re-pointed to each member's current version, the older versions "
+                rebuild(op.target(), ALL_ROWS, "facts re-pointed to each member's current version, the older versions "
                         + "retired, then the version columns dropped (not generated yet: the coordinator's job)");
             }
         }
@@ -317,6 +344,38 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                     + ";");
             breaking.add(new Breaking(deployed.schema(), tableName(deployed, target), Optional.of(column.name()),
                     "dropped"));
+        }
+
+        /**
+         * A new fact is created as shadow table {@value #NEXT}{@code <table>} at expand, loaded from the raw layer
+         * (and by every batch) while the deployment rebuilds, and renamed into place with its partitions at the
+         * switch: readers never see it half loaded.
+         */
+        private void shadowFact(String target, String create) {
+            String name = tableName(next, target);
+            String table = table(next, target);
+            String shadow = StarSchemaDdl.qualified(next, NEXT + name);
+            expand.add(create.strip().replace(table, shadow));
+            expandDown.add("DROP TABLE " + shadow + ";");
+            rebuilds.add(new Rebuild(target, shadow, ALL_ROWS, "loaded from the raw layer into " + NEXT + name
+                    + " as the applier loads a batch (deleted source rows apart); every batch loads it too",
+                    Optional.of(NEXT + name), Optional.empty()));
+            // Its partitions (the applier created them ahead of need), indexes and constraints take the fact's names
+            // (a partition's foreign keys keep theirs).
+            String schema = "'" + quote(next.schema()).replace("'", "''") + "'::regnamespace";
+            String prefix = "'" + (NEXT + name).replace("'", "''") + "'";
+            String parent = "'" + shadow.replace("'", "''") + "'::regclass";
+            int cut = NEXT.length() + 1;
+            switchOver.add("DO $$DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS rel, c.relname, c.relkind "
+                    + "FROM pg_class c WHERE c.relnamespace = " + schema + " AND starts_with(c.relname, " + prefix
+                    + ") AND c.relname <> " + prefix + " AND c.relkind IN ('r', 'p', 'i', 'I') LOOP EXECUTE "
+                    + "format('ALTER %s %s RENAME TO %I', CASE WHEN r.relkind IN ('i', 'I') THEN 'INDEX' ELSE 'TABLE' "
+                    + "END, r.rel, substr(r.relname, " + cut + ")); END LOOP; FOR r IN SELECT n.conrelid::regclass AS "
+                    + "rel, n.conname FROM pg_constraint n WHERE n.conrelid = " + parent + " AND starts_with(n.conname, "
+                    + prefix + ") LOOP EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', "
+                    + "r.rel, r.conname, substr(r.conname, " + cut + ")); END LOOP; END$$;");
+            switchOver.add("ALTER TABLE " + shadow + " RENAME TO " + quote(name) + ";");
+            switchDown.add("ALTER TABLE " + table + " RENAME TO " + quote(NEXT + name) + ";");
         }
 
         private void rebuild(String target, String column, String how) {

@@ -81,8 +81,9 @@ final class TargetDiff {
                     .map(Map.Entry::getKey).toList();
             List<String> trackedAfter = kept.keySet().stream().filter(after.tracked()::contains).toList();
             if (!trackedBefore.equals(trackedAfter)) {
-                out.add(Operation.change(CHANGE_TRACKED, name, "tracked", trackedBefore, trackedAfter, Impact.REBUILD)
-                        .withNote("versions are re-derived from the raw layer with the new tracked columns"));
+                out.add(Operation.change(CHANGE_TRACKED, name, "tracked", trackedBefore, trackedAfter, Impact.ADDITIVE)
+                        .withNote("versions from the switch on are cut on the new tracked columns; the versions "
+                                + "already loaded stay (the raw layer holds current state only)"));
             }
         }
         after.key().stream().filter(before.key()::contains).forEach(k -> kept.putIfAbsent(k, k));
@@ -106,8 +107,9 @@ final class TargetDiff {
         }
         boolean toType2 = after.scd() == ScdType.TYPE_2;
         out.add(Operation.change(CHANGE_SCD, after.name(), "scd", before.scd().number(), after.scd().number(),
-                toType2 ? Impact.REBUILD : Impact.DESTRUCTIVE).withNote(toType2
-                ? "adds valid_from, valid_to and is_current; each member's row becomes its first, current version"
+                toType2 ? Impact.ADDITIVE : Impact.DESTRUCTIVE).withNote(toType2
+                ? "adds valid_from, valid_to and is_current; each member's row becomes its first, current version "
+                        + "(valid since -infinity): history starts at the switch"
                 : "keeps each member's current version only, re-points facts at it and drops the other versions"));
     }
 

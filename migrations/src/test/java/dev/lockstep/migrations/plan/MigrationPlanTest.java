@@ -74,11 +74,20 @@ class MigrationPlanTest {
                 """;
         MigrationPlan plan = plan(DEPLOYED, next);
 
-        assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"fact_item_count\""));
-        assertThat(plan.expandDown()).contains("DROP TABLE \"dw\".\"fact_item_count\";");
-        assertThat(plan.rebuilds()).anySatisfy(r -> assertThat(r.target()).isEqualTo("item_count"));
-        assertThat(plan.contract()).contains("DROP TABLE \"dw\".\"dim_product\";",
-                "ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"product_key\";");
+        // The new fact is created and loaded as a shadow table, renamed into place (with its indexes) at the switch.
+        assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE "
+                + "\"dw\".\"_ls_next_fact_item_count\"").doesNotContain("\"dw\".\"fact_item_count\""));
+        assertThat(plan.expandDown()).contains("DROP TABLE \"dw\".\"_ls_next_fact_item_count\";");
+        assertThat(plan.rebuilds()).filteredOn(r -> r.target().equals("item_count")).singleElement()
+                .satisfies(r -> assertThat(r.loadsTarget()).isTrue())
+                .satisfies(r -> assertThat(r.into()).contains("_ls_next_fact_item_count"));
+        assertThat(plan.switchOver()).anySatisfy(s -> assertThat(s).startsWith("DO $$")).contains(
+                "ALTER TABLE \"dw\".\"_ls_next_fact_item_count\" RENAME TO \"fact_item_count\";");
+        assertThat(plan.switchDown()).contains(
+                "ALTER TABLE \"dw\".\"fact_item_count\" RENAME TO \"_ls_next_fact_item_count\";");
+        // The reference (its foreign key) goes before the dimension it points at.
+        assertThat(plan.contract()).containsSubsequence(
+                "ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"product_key\";", "DROP TABLE \"dw\".\"dim_product\";");
         // The unique rule on customer is gone: its index goes at contract, and comes back with the down script.
         assertThat(plan.contract()).anySatisfy(s -> assertThat(s).matches("DROP INDEX IF EXISTS \"dw\"\\."
                 + "\"lockstep_rule_[0-9a-f]{16}\";"));
@@ -99,8 +108,11 @@ class MigrationPlanTest {
         assertThat(plan.expand()).contains("ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN valid_from timestamptz "
                 + "NOT NULL DEFAULT '-infinity', ADD COLUMN valid_to timestamptz NOT NULL DEFAULT 'infinity', ADD "
                 + "COLUMN is_current boolean NOT NULL DEFAULT true;", "CREATE INDEX ON \"dw\".\"dim_customer\" "
-                + "(\"id\", valid_from);");
-        assertThat(plan.rebuilds()).extracting(MigrationPlan.Rebuild::column).contains("valid_from");
+                + "(\"id\", valid_from);", "CREATE UNIQUE INDEX ON \"dw\".\"dim_customer\" (\"id\") WHERE is_current;");
+        // Nothing to rebuild: every member's row is its first version; the switch drops the unique index on the key.
+        assertThat(plan.rebuilds()).isEmpty();
+        assertThat(plan.switchOver()).singleElement().satisfies(s -> assertThat(s).startsWith("DO $$").contains(
+                "'\"dw\".\"dim_customer\"'::regclass", "ARRAY['id']", "EXECUTE 'DROP INDEX ' || i"));
         // The unique rule's index covers current rows only now: the new one at expand, the old one at contract.
         assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE INDEX IF NOT EXISTS "
                 + "\"lockstep_rule_").contains("WHERE is_current AND NOT is_deleted;"));

@@ -166,6 +166,11 @@ public final class WarehouseApplier {
         star.writeShadows(rebuilds);
     }
 
+    /** Returns the loading of a deployment's new facts into their shadow tables, at control points. */
+    public ShadowFacts shadowFacts() {
+        return new ShadowFacts(this, connection, star);
+    }
+
     /** Returns the position the warehouse reflects. */
     public StreamPosition applied() {
         return batch.applied();
@@ -281,7 +286,7 @@ public final class WarehouseApplier {
      * connection and state (the staging tables are emptied on commit), so running it while a batch is open would
      * drop the batch's gathered rows and still commit its offset past them.
      */
-    private void requireControlPoint(String what) {
+    void requireControlPoint(String what) {
         if (!atControlPoint()) {
             throw new IllegalStateException("pipeline " + pipeline + ": cannot " + what + " while a batch is open ("
                     + batch.records() + " record(s) read and not applied yet); wait for the control point");

@@ -30,10 +30,10 @@ final class FactPartitions {
     /** Reads which partitions of {@code fact} exist. */
     void track(StarSchema star, FactSql fact) throws SQLException {
         Set<LocalDate> months = new HashSet<>();
-        Pattern name = Pattern.compile(Pattern.quote(fact.fact().definition().tableName()) + "_(\\d{4})_(\\d{2})");
+        Pattern name = Pattern.compile(Pattern.quote(fact.tableName()) + "_(\\d{4})_(\\d{2})");
         try (PreparedStatement ps = connection.prepareStatement("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
                 + "ON c.oid = i.inhrelid WHERE i.inhparent = ?::regclass")) {
-            ps.setString(1, StarSchemaDdl.table(star, fact.fact().definition().tableName()));
+            ps.setString(1, StarSchemaDdl.table(star, fact.tableName()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Matcher m = name.matcher(rs.getString(1));

@@ -27,10 +27,22 @@ import java.util.stream.Collectors;
 final class FactSql extends TargetSql {
 
     private final FactTable fact;
+    /** The table it loads: the fact's, or a deployment's shadow table that becomes it at the switch. */
+    private final String tableName;
 
     FactSql(StarSchema star, FactTable fact, Map<TableId, String> stages, String prefix) {
+        this(star, fact, stages, prefix, fact.definition().tableName());
+    }
+
+    FactSql(StarSchema star, FactTable fact, Map<TableId, String> stages, String prefix, String tableName) {
         super(star, fact.definition().from(), fact.grain(), fact.joins(), stages, prefix);
         this.fact = fact;
+        this.tableName = tableName;
+    }
+
+    /** Returns the name of the table it loads (in the star's schema). */
+    String tableName() {
+        return tableName;
     }
 
     @Override
@@ -45,7 +57,7 @@ final class FactSql extends TargetSql {
 
     @Override
     String currentRows() {
-        return "(SELECT * FROM " + StarSchemaDdl.table(star, fact.definition().tableName()) + " WHERE "
+        return "(SELECT * FROM " + StarSchemaDdl.table(star, tableName) + " WHERE "
                 + StarSchemaDdl.currentPredicate(false) + ")";
     }
 
@@ -155,12 +167,12 @@ final class FactSql extends TargetSql {
     /** Returns the statements that create and comment the partition of the month starting on {@code month}. */
     List<String> createPartition(LocalDate month) {
         LocalDate next = month.plusMonths(1);
-        String name = StarSchemaDdl.table(star, fact.definition().tableName() + "_" + String.format("%04d_%02d",
+        String name = StarSchemaDdl.table(star, tableName + "_" + String.format("%04d_%02d",
                 month.getYear(), month.getMonthValue()));
         return List.of("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF "
-                + StarSchemaDdl.table(star, fact.definition().tableName()) + " FOR VALUES FROM (" + dateKey(month)
+                + StarSchemaDdl.table(star, tableName) + " FOR VALUES FROM (" + dateKey(month)
                 + ") TO (" + dateKey(next) + ")", "COMMENT ON TABLE " + name + " IS " + literal("Partition of "
-                + fact.definition().tableName() + " for " + month.getMonth() + " " + month.getYear()
+                + tableName + " for " + month.getMonth() + " " + month.getYear()
                 + ", created by the applier ahead of need."));
     }
 
@@ -174,7 +186,7 @@ final class FactSql extends TargetSql {
      * marked new ({@link #markNew()}), then the upsert by grain of the others.
      */
     List<String> load() {
-        String table = StarSchemaDdl.table(star, fact.definition().tableName());
+        String table = StarSchemaDdl.table(star, tableName);
         List<String> select = new ArrayList<>();
         select.add(list(key, c -> "c." + quote(c.name())));
         StringBuilder joins = new StringBuilder();

@@ -29,8 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Transforms and loads one batch into the star schema, inside the applier's warehouse transaction, after the raw
@@ -40,8 +38,6 @@ import org.slf4j.LoggerFactory;
  * other rows load. Not thread-safe: it belongs to the applier's connection.
  */
 public final class StarLoader {
-
-    private static final Logger LOG = LoggerFactory.getLogger(StarLoader.class);
 
     /** A TRUNCATE of a source table in the batch: its position and source commit time (microseconds). */
     public record Truncation(StreamPosition position, long commitMicros) {
@@ -58,7 +54,7 @@ public final class StarLoader {
     private final List<FactSql> facts = new ArrayList<>();
     private final SessionStatements session;
     private final List<String> tables = new ArrayList<>();
-    private final List<String> workTables = new ArrayList<>();
+    private final Set<String> workTables = new LinkedHashSet<>();
     private final Map<TargetSql, List<String>> workTablesOf = new HashMap<>();
     /** The work tables written since {@link #drainFilledWorkTables()} was last called. */
     private final Set<String> filled = new LinkedHashSet<>();
@@ -74,6 +70,9 @@ public final class StarLoader {
     private final Map<String, TargetCounts> pendingCounts = new LinkedHashMap<>();
     private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
     private final ShadowWrites shadows = new ShadowWrites();
+    /** The new facts of a deployment under way, each loaded into its shadow table beside the others. */
+    private final List<FactSql> shadowFacts = new ArrayList<>();
+    private Map<TableId, String> stages = Map.of();
     private QualityMetrics metrics;
     private boolean checksForeignKeys = true;
 
@@ -97,6 +96,7 @@ public final class StarLoader {
             String pipeline, int definitionVersion) throws SQLException {
         StarLoader loader = new StarLoader(connection, pipeline, definitionVersion);
         loader.references = new ReferenceChecks(star, pipeline, definitionVersion);
+        loader.stages = Map.copyOf(stages);
         int n = 0;
         star.dimensions().forEach(d -> loader.tables.add(StarSchemaDdl.table(star, d.definition().tableName())));
         star.facts().forEach(f -> loader.tables.add(StarSchemaDdl.table(star, f.definition().tableName())));
@@ -107,58 +107,78 @@ public final class StarLoader {
             loader.facts.add(new FactSql(star, fact, stages, "lockstep_f" + (++n)));
         }
         for (TargetSql target : loader.targets()) {
-            loader.rowRules.add(star, target);
+            loader.ready(star, target);
         }
-        try (Statement s = connection.createStatement()) {
-            for (TargetSql target : loader.targets()) {
-                for (Map.Entry<String, String> table : target.temporaryTables().entrySet()) {
-                    s.execute(TargetSql.temporary(table.getKey(), table.getValue()));
-                    loader.workTables.add(table.getKey());
-                }
-                loader.workTablesOf.put(target, List.copyOf(target.temporaryTables().keySet()));
-                List<UniqueRule> unique = star.rulesOn(target.target()).stream()
-                        .filter(UniqueRule.class::isInstance).map(UniqueRule.class::cast).toList();
-                for (String ddl : target.indexConformed(unique)) {
-                    s.execute(ddl);
-                }
-            }
-        }
-        for (FactSql fact : loader.facts) {
-            if (fact.fact().partition().isPresent()) {
-                loader.partitions.track(star, fact);
-                loader.partitions.ensure(fact, Set.of(LocalDate.now(star.timezone()).withDayOfMonth(1)));
-            }
-        }
-        loader.checksForeignKeys = !skipForeignKeyChecks(connection);
-        if (loader.checksForeignKeys) {
-            LOG.info("Pipeline {}: the warehouse checks the facts' foreign keys row by row (about half the cost of "
-                    + "loading a fact row); GRANT SET ON PARAMETER session_replication_role to the warehouse user to "
-                    + "skip the checks: every key the applier writes is looked up first", pipeline);
-        }
+        loader.checksForeignKeys = !ForeignKeyChecks.skip(connection, pipeline);
         return loader;
     }
 
     /**
-     * Turns off, for this session, the per-row checks of the facts' foreign keys, when the role may: the session
-     * runs as a replica ({@code session_replication_role}, as PostgreSQL's own logical replication apply does), so
-     * triggers that are not {@code ENABLE ALWAYS} do not fire. Every key this applier writes into a fact was looked
-     * up in the same transaction (an inferred member is inserted first; a removed member's facts are re-pointed to
-     * the unknown member before it goes), so the check — a query and a row lock per key, about half of inserting a
-     * fact row — only repeats what the statement did. The constraints stay declared and enforced for any other
-     * writer; the control schema's guard triggers are {@code ENABLE ALWAYS}. Returns false, leaving the checks on,
-     * when the role may not set it (neither a superuser nor granted {@code SET ON PARAMETER
-     * session_replication_role}).
+     * Readies {@code target} of {@code star}: its rules, the temporary tables it works in (indexed for its
+     * {@code unique} rules) and, for a partitioned fact, the partitions of the current and next month.
      */
-    private static boolean skipForeignKeyChecks(Connection connection) throws SQLException {
-        try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery("SELECT has_parameter_privilege('session_replication_role', 'SET')")) {
-            rs.next();
-            if (!rs.getBoolean(1)) {
-                return false;
+    private void ready(StarSchema star, TargetSql target) throws SQLException {
+        rowRules.add(star, target);
+        try (Statement s = connection.createStatement()) {
+            for (Map.Entry<String, String> table : target.temporaryTables().entrySet()) {
+                s.execute(TargetSql.temporary(table.getKey(), table.getValue()));
+                workTables.add(table.getKey());
             }
-            s.execute("SET session_replication_role = replica");
-            return true;
+            workTablesOf.put(target, List.copyOf(target.temporaryTables().keySet()));
+            List<UniqueRule> unique = star.rulesOn(target.target()).stream()
+                    .filter(UniqueRule.class::isInstance).map(UniqueRule.class::cast).toList();
+            for (String ddl : target.indexConformed(unique)) {
+                s.execute(ddl);
+            }
         }
+        if (target instanceof FactSql fact && fact.fact().partition().isPresent()) {
+            partitions.track(star, fact);
+            partitions.ensure(fact, Set.of(LocalDate.now(star.timezone()).withDayOfMonth(1)));
+        }
+    }
+
+    /**
+     * Has each batch from now on also load the new facts of a deployment's next version {@code next} that
+     * {@code tables} names (target to shadow table, which the switch renames into place), with the next version's
+     * rules; {@link #backfill} loads the rows the raw layer holds. None: stops it.
+     */
+    public void loadShadowFacts(StarSchema next, Map<String, String> tables) throws SQLException {
+        shadowFacts.clear();
+        int n = 0;
+        for (Map.Entry<String, String> table : tables.entrySet()) {
+            FactTable fact = next.facts().stream().filter(f -> f.definition().name().equals(table.getKey()))
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException("no fact " + table.getKey()));
+            FactSql sql = new FactSql(next, fact, stages, "lockstep_s" + (++n), table.getValue());
+            ready(next, sql);
+            shadowFacts.add(sql);
+        }
+    }
+
+    /** Returns the last source key the backfill of shadow fact {@code target} covers (empty: none). */
+    public Optional<List<String>> backfillEnd(String target) throws SQLException {
+        return FactBackfill.end(connection, shadowFact(target));
+    }
+
+    /**
+     * Loads into shadow fact {@code target} the next {@code rows} live source rows of the raw layer after key
+     * {@code after} (from the first when empty) up to {@code upTo}, in the connection's open transaction, as if
+     * they had changed (see {@link FactBackfill}); returns the rows read and the last key read (empty: done).
+     */
+    public ColumnRebuild.Chunk backfill(String target, Optional<List<String>> after, List<String> upTo, int rows)
+            throws SQLException {
+        FactSql fact = shadowFact(target);
+        ColumnRebuild.Chunk chunk = FactBackfill.record(session, fact, after, upTo, rows);
+        if (chunk.rows() > 0) {
+            filled.addAll(workTablesOf.get(fact));
+            replayed.merge(fact, (int) chunk.rows(), Integer::sum);
+            load(Set.of(), Map.of(), Optional.empty());
+        }
+        return chunk;
+    }
+
+    private FactSql shadowFact(String target) {
+        return shadowFacts.stream().filter(f -> f.target().equals(target)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("fact " + target + " is not loaded into a shadow table"));
     }
 
     /** Returns true when the facts' foreign keys are checked per row on this session (see {@link #prepare}). */
@@ -243,46 +263,56 @@ public final class StarLoader {
             }
         }
         for (FactSql fact : facts) {
-            long before = rowsConformed;
-            long quarantinedBefore = rowsQuarantined;
-            if (touch(fact, staged, truncations) == 0) {
-                continue;
-            }
-            long diverted = validateRules(fact, rowsConformed - before);
-            count(fact, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
-            // A batch touches few rows of large tables: inferring members (is the key in the dimension, was it
-            // deleted at the source), marking new keys (raw layer), inserting them and resolving their dimension
-            // keys, and merging the others (matching by grain alone cannot prune partitions) each probe an index per
-            // row of the batch rather than hash a whole table — a plan that does not grow with the warehouse
-            // (measured: the mark hashed the whole raw table every batch; inferring members hashed the customer
-            // dimension and its raw table, 6 ms per batch of ~100 changes for no row).
-            List<String> prepare = new ArrayList<>();
-            prepare.add(JOINS_BY_PROBE);
-            prepare.addAll(fact.inferMembers());
-            prepare.addAll(fact.extendDates());
-            boolean partitioned = fact.fact().partition().isPresent();
-            if (partitioned) {
-                prepare.add(fact.monthsNeeded());
-            }
-            List<SessionStatements.Outcome> prepared = session.send(prepare);
-            if (partitioned) {
-                Set<LocalDate> months = new HashSet<>();
-                prepared.get(prepared.size() - 1).rows().forEach(row -> months.add(LocalDate.parse(row[0])));
-                partitions.ensure(fact, months);
-            }
-            List<String> load = new ArrayList<>();
-            Object[] parameters = {};
-            if (newSince.isPresent() && fact.markNew().isPresent()) {
-                load.add(fact.markNew().get());
-                parameters = new Object[] {newSince.get().commitLsn(), newSince.get().sequence()};
-            }
-            load.addAll(fact.load());
-            load.add(JOINS_ANY);
-            session.send(load, parameters);
-            shadows.send(session, fact);
+            loadFact(fact, staged, truncations, newSince);
+        }
+        for (FactSql fact : shadowFacts) {
+            // A new fact's rows may have been backfilled already: merged, never inserted as new.
+            loadFact(fact, staged, truncations, Optional.empty());
         }
         replayed.clear();
         references.run(connection);
+    }
+
+    /** Loads the batch's rows of {@code fact}, if it touched any. */
+    private void loadFact(FactSql fact, Set<TableId> staged, Map<TableId, Truncation> truncations,
+            Optional<StreamPosition> newSince) throws SQLException {
+        long before = rowsConformed;
+        long quarantinedBefore = rowsQuarantined;
+        if (touch(fact, staged, truncations) == 0) {
+            return;
+        }
+        long diverted = validateRules(fact, rowsConformed - before);
+        count(fact, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
+        // A batch touches few rows of large tables: inferring members (is the key in the dimension, was it
+        // deleted at the source), marking new keys (raw layer), inserting them and resolving their dimension
+        // keys, and merging the others (matching by grain alone cannot prune partitions) each probe an index per
+        // row of the batch rather than hash a whole table — a plan that does not grow with the warehouse
+        // (measured: the mark hashed the whole raw table every batch; inferring members hashed the customer
+        // dimension and its raw table, 6 ms per batch of ~100 changes for no row).
+        List<String> prepare = new ArrayList<>();
+        prepare.add(JOINS_BY_PROBE);
+        prepare.addAll(fact.inferMembers());
+        prepare.addAll(fact.extendDates());
+        boolean partitioned = fact.fact().partition().isPresent();
+        if (partitioned) {
+            prepare.add(fact.monthsNeeded());
+        }
+        List<SessionStatements.Outcome> prepared = session.send(prepare);
+        if (partitioned) {
+            Set<LocalDate> months = new HashSet<>();
+            prepared.get(prepared.size() - 1).rows().forEach(row -> months.add(LocalDate.parse(row[0])));
+            partitions.ensure(fact, months);
+        }
+        List<String> load = new ArrayList<>();
+        Object[] parameters = {};
+        if (newSince.isPresent() && fact.markNew().isPresent()) {
+            load.add(fact.markNew().get());
+            parameters = new Object[] {newSince.get().commitLsn(), newSince.get().sequence()};
+        }
+        load.addAll(fact.load());
+        load.add(JOINS_ANY);
+        session.send(load, parameters);
+        shadows.send(session, fact);
     }
 
     /**
@@ -366,7 +396,7 @@ public final class StarLoader {
      */
     private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations)
             throws SQLException {
-        List<String> record = recordEvents(target, staged, truncations);
+        List<String> record = target.recordBatchEvents(staged, truncations);
         if (record.isEmpty() && replayed.getOrDefault(target, 0) == 0) {
             return 0;
         }
@@ -409,33 +439,6 @@ public final class StarLoader {
         superseded += outcomes.get(supersede).updated();
         rowsConformed += outcomes.get(conform).updated();
         return outcomes.get(number).updated();
-    }
-
-    /** Returns the statements recording the target's events of the batch: its staged tables' and truncations. */
-    private static List<String> recordEvents(TargetSql target, Set<TableId> staged,
-            Map<TableId, Truncation> truncations) {
-        List<String> statements = new ArrayList<>();
-        boolean probing = false;
-        for (TargetSql.Staged statement : target.recordEvents()) {
-            if (staged.contains(statement.table())) {
-                if (statement.probes() && !probing) {
-                    // The rows joined to a changed looked-up row: probe its key, then the lookup column's index
-                    // (measured: hashing both raw tables, 9.6 ms per batch of ~100 changes and growing with them).
-                    statements.add(JOINS_BY_PROBE);
-                    probing = true;
-                }
-                statements.add(statement.sql());
-            }
-        }
-        if (probing) {
-            statements.add(JOINS_ANY);
-        }
-        Truncation truncation = truncations.get(target.from);
-        if (truncation != null) {
-            statements.add(target.recordTruncation(truncation.position().commitLsn(), truncation.position().sequence(),
-                    "timestamptz 'epoch' + " + truncation.commitMicros() + " * interval '1 microsecond'"));
-        }
-        return statements;
     }
 
     private List<TargetSql> targets() {
