@@ -196,7 +196,11 @@ class EndToEndIT {
                 String deployed = Files.readString(DEFINITION);
                 Path changed = dir.resolve("changed.yaml");
                 Files.writeString(changed, deployed.replace("      segment: coalesce(segment, 'standard')\n",
-                        "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n"));
+                        "      segment: coalesce(segment, 'standard')\n      vip: segment = 'platinum'\n")
+                        .replace("    scd: 1\n", "    scd: 2\n    tracked: [list_price]\n")
+                        .replace("facts:\n", "facts:\n  order:\n    from: public.orders\n    grain: [id]\n"
+                                + "    dimensions: { customer: customer_id, date: created_at }\n"
+                                + "    measures: { total: total, status: status }\n"));
                 try (ChildJvm refused = child("shop", "warehouse", "run", changed.toString(), "--progress", "log")) {
                     assertThat(refused.awaitExitCode(Duration.ofMinutes(2))).isEqualTo(4);
                     assertThat(refused.output()).anyMatch(l -> l.contains("changed since version 1 was deployed"))
@@ -207,8 +211,9 @@ class EndToEndIT {
                 assertThat(services.query("warehouse", "SELECT definition FROM lockstep.deployments WHERE pipeline "
                         + "= 'shop'")).containsExactly(deployed);
 
-                // ... and `deploy` hands it to the running pipeline, whose applier rebuilds the new attribute from
-                // the raw layer between its batches and switches; reconcile then passes under the new version.
+                // ... and `deploy` hands it to the running pipeline, whose applier rebuilds the new attribute and
+                // loads the new fact from the raw layer between its batches, and switches (the product dimension to
+                // SCD 2 too); reconcile then passes under the new version.
                 try (ChildJvm deploy = child("shop", "warehouse", "deploy", changed.toString())) {
                     assertThat(deploy.awaitExitCode(Duration.ofMinutes(3))).as(String.join("\n", deploy.output()))
                             .isZero();
@@ -216,6 +221,9 @@ class EndToEndIT {
                             .anyMatch(l -> l.startsWith("Pipeline shop: version 2 deployed"));
                 }
                 assertReconcilesWhileRunning(changed);
+                assertThat(services.query("warehouse", "SELECT ((SELECT count(*) FROM shop_dw.fact_order) > 0) || ' ' "
+                        + "|| (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'shop_dw' AND "
+                        + "table_name = 'dim_product' AND column_name = 'is_current')")).containsExactly("true 1");
             } finally {
                 stopLive.set(true);
                 live.join(Duration.ofMinutes(1).toMillis());
