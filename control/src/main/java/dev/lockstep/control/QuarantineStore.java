@@ -134,6 +134,24 @@ public final class QuarantineStore {
                 + columns + " FROM replayed q JOIN " + raw + " r ON " + keyMatch;
     }
 
+    /**
+     * Masks column {@code column} — a column that became personal data — in the conformed rows of every ledger row of
+     * target {@code target} of this pipeline, in the connection's transaction: each value but NULL becomes
+     * {@code ***}, the one rewrite of a ledger row the guard allows. Returns how many rows it masked.
+     */
+    public int mask(String target, String column) throws SQLException {
+        try (PreparedStatement mask = connection.prepareStatement("UPDATE lockstep.quarantine SET conformed_row = "
+                + "conformed_row || jsonb_build_object(?::text, '***') WHERE pipeline = ? AND target = ? AND "
+                + "jsonb_typeof(conformed_row -> ?::text) <> 'null' AND conformed_row -> ?::text <> '\"***\"'")) {
+            mask.setString(1, column);
+            mask.setString(2, pipeline);
+            mask.setString(3, target);
+            mask.setString(4, column);
+            mask.setString(5, column);
+            return mask.executeUpdate();
+        }
+    }
+
     /** Returns the relation of {@code target}'s open rows, the newest of each key: {@code natural_key, conformed_row}. */
     public static String openRowsSql(String pipeline, String target) {
         return "(SELECT DISTINCT ON (natural_key) natural_key, conformed_row FROM lockstep.quarantine WHERE "

@@ -276,6 +276,28 @@ class ControlSchemaIT {
     }
 
     @Test
+    void shouldAllowMaskingAConformedRowAndNothingElseOfIt() throws SQLException {
+        long id = quarantineRow();
+
+        assertThatThrownBy(() -> execute("UPDATE lockstep.quarantine SET conformed_row = conformed_row || "
+                + "'{\"city\": \"Oslo\"}' WHERE quarantine_id = " + id)).isInstanceOf(SQLException.class)
+                .hasMessageContaining("may only change status");
+        assertThatThrownBy(() -> execute("UPDATE lockstep.quarantine SET conformed_row = conformed_row - 'email' "
+                + "WHERE quarantine_id = " + id)).isInstanceOf(SQLException.class)
+                .hasMessageContaining("may only change status");
+        assertThatThrownBy(() -> execute("UPDATE lockstep.quarantine SET conformed_row = conformed_row || "
+                + "'{\"id\": 8}' WHERE quarantine_id = " + id)).isInstanceOf(SQLException.class);
+        try (Connection c = services.connect("control")) {
+            c.setAutoCommit(false);
+            assertThat(new QuarantineStore(c, "shop").mask("customer", "id")).isPositive();
+            c.commit();
+        }
+
+        assertThat(strings("SELECT conformed_row::text FROM lockstep.quarantine WHERE quarantine_id = " + id))
+                .containsExactly("{\"id\": \"***\", \"name\": \"***\", \"email\": null}");
+    }
+
+    @Test
     void shouldRefuseTruncateOfQuarantineLedger() throws SQLException {
         long id = quarantineRow();
 

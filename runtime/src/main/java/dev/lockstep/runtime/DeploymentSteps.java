@@ -3,11 +3,13 @@ package dev.lockstep.runtime;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.control.OffsetStore;
+import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.migrations.plan.Operation;
 import dev.lockstep.warehouse.apply.ShadowFacts;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
@@ -197,7 +199,7 @@ final class DeploymentSteps implements AutoCloseable {
 
     /**
      * Applies the switch migration (the shadow columns renamed into place) and the rule indexes the new version
-     * needs, then records the switch with the position the warehouse reflects — the offsets, which cannot move
+     * needs, then masks the columns that became {@code pii} in the quarantine ledger and records the switch with the position the warehouse reflects — the offsets, which cannot move
      * meanwhile: the caller holds the apply stage at a batch boundary.
      */
     void switchOver() throws SQLException {
@@ -206,6 +208,15 @@ final class DeploymentSteps implements AutoCloseable {
         WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
         try (Connection c = warehouse.getConnection()) {
             c.setAutoCommit(false);
+            // Columns that became personal data are masked in the ledger rows already written, with the switch.
+            QuarantineStore ledger = new QuarantineStore(c, pipeline());
+            for (Operation op : plan.diff().operations()) {
+                if (op.kind() == Operation.Kind.CHANGE_PII && op.after().filter("true"::equals).isPresent()) {
+                    int masked = ledger.mask(op.target(), op.item());
+                    LOG.info("pipeline '{}': masked {}.{} in {} quarantine ledger row(s)", pipeline(), op.target(),
+                            op.item(), masked);
+                }
+            }
             StreamPosition position = new OffsetStore(c, pipeline()).read().map(OffsetStore.Offsets::applied)
                     .orElse(StreamPosition.ZERO);
             deployments.switched(c, version, position.commitLsn(), position.sequence());

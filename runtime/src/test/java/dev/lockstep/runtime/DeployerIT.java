@@ -314,6 +314,21 @@ class DeployerIT {
         assertThat(query("SELECT quantity FROM star_dw.fact_order_line WHERE id = 1004")).containsExactly("5");
     }
 
+    @Test
+    @Order(7)
+    void shouldMaskAColumnThatBecamePersonalDataInTheLedgerAtTheSwitch() throws Exception {
+        services.execute("ddw", "INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, natural_key, "
+                + "commit_lsn, sequence, definition_version, reason, conformed_row) VALUES ('deployit', 'rule', "
+                + "'r', 'customer', '{\"id\": 2}', 1, 1, 1, 'a reason', '{\"id\": 2, \"name\": \"Bea\", "
+                + "\"email\": \"***\", \"city\": null}')");
+        Files.writeString(file, Files.readString(file).replace("    pii: [email]\n", "    pii: [email, name]\n"));
+
+        assertThat(Deployer.deploy(file, Deployer.Options.of("it")).state()).isEqualTo(DeploymentState.DONE);
+
+        assertThat(query("SELECT conformed_row::text FROM lockstep.quarantine WHERE pipeline = 'deployit'"))
+                .containsExactly("{\"id\": 2, \"city\": null, \"name\": \"***\", \"email\": \"***\"}");
+    }
+
     private static List<String> query(String sql) throws Exception {
         return services.query("ddw", sql);
     }

@@ -93,10 +93,10 @@ final class TargetDiff {
             if (wasPii != isPii) {
                 out.add(Operation.change(CHANGE_PII, name, column, wasPii, isPii, isPii ? Impact.REBUILD
                         : Impact.ADDITIVE).withNote(isPii
-                        ? "re-masks `" + column + "` in the quarantine ledger and in open alerts, and flags it in "
-                                + "the column's COMMENT"
-                        : "clears the flag in the column's COMMENT; values already masked in the quarantine ledger "
-                                + "stay masked"));
+                        ? "masks `" + column + "` in the quarantine ledger's conformed rows at the switch (the "
+                                + "rows quarantined from then on are masked as they are written)"
+                        : "rows quarantined from the switch on show it; values already masked in the quarantine "
+                                + "ledger stay masked"));
             }
         });
     }

@@ -272,7 +272,7 @@ class DefinitionDiffTest {
                 "pii: [email, name]")));
 
         assertThat(diff.operations()).singleElement().extracting(Operation::note).asString()
-                .contains("re-masks `name` in the quarantine ledger");
+                .contains("masks `name` in the quarantine ledger");
     }
 
     @Test
