@@ -14,6 +14,7 @@ import dev.lockstep.warehouse.apply.ShadowFacts;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,6 +137,10 @@ final class DeploymentSteps implements AutoCloseable {
         } else {
             if (chunks == null) {
                 chunks = warehouse.getConnection();
+                try (Statement s = chunks.createStatement()) {
+                    // The expressions see the definition's calendar, as the applier's do.
+                    s.execute("SET TIME ZONE '" + plan.star().timezone().getId().replace("'", "''") + "'");
+                }
                 chunks.setAutoCommit(false);
             }
             Connection c = chunks;

@@ -316,14 +316,18 @@ class DeployerIT {
 
     @Test
     @Order(7)
-    void shouldMaskAColumnThatBecamePersonalDataInTheLedgerAtTheSwitch() throws Exception {
+    void shouldMaskANewPiiColumnInTheLedgerAndRebuildInTheDefinitionsTimeZone() throws Exception {
         services.execute("ddw", "INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, natural_key, "
                 + "commit_lsn, sequence, definition_version, reason, conformed_row) VALUES ('deployit', 'rule', "
                 + "'r', 'customer', '{\"id\": 2}', 1, 1, 1, 'a reason', '{\"id\": 2, \"name\": \"Bea\", "
                 + "\"email\": \"***\", \"city\": null}')");
-        Files.writeString(file, Files.readString(file).replace("    pii: [email]\n", "    pii: [email, name]\n"));
+        // With a measure whose value depends on the definition's time zone (Europe/Paris), rebuilt in it.
+        Files.writeString(file, Files.readString(file).replace("    pii: [email]\n", "    pii: [email, name]\n")
+                .replace("      total: total\n", "      total: total\n      created_hour: extract(hour from created_at)\n"));
 
         assertThat(Deployer.deploy(file, Deployer.Options.of("it")).state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT created_hour FROM star_dw.fact_order")).as("10:00 UTC in January, in Paris")
+                .containsExactly("11");
 
         assertThat(query("SELECT conformed_row::text FROM lockstep.quarantine WHERE pipeline = 'deployit'"))
                 .containsExactly("{\"id\": 2, \"city\": null, \"name\": \"***\", \"email\": \"***\"}");
