@@ -186,6 +186,8 @@ class PlanAndDeployCommandsIT {
                 .containsPattern("switch +1 +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" RENAME COLUMN "
                         + "\"_ls_next_email_domain\" TO \"email_do")
                 .contains("locks shop_dw.dim_customer: ACCESS EXCLUSIVE")
+                .containsPattern("rebuild +1 +[0-9.]+ ms [0-9]+ row\\(s\\) of shop_dw\\.dim_customer\\.email_domain "
+                        + "\\(a sample")
                 .containsPattern("contract, down +\\d+ +[0-9.]+ ms ALTER TABLE \"shop_dw\"\\.\"dim_customer\" ADD COLUMN "
                         + "\"signup_date\" date")
                 .contains("Passed; rolled back, the warehouse is unchanged.");

@@ -7,6 +7,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.migrations.lint.MigrationLint;
 import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
+import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,8 +26,9 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
- * Runs a deployment plan's scripts — up in the order a deployment runs them, then every down script in reverse —
- * inside one transaction on the live warehouse that is rolled back, with {@code lock_timeout} and
+ * Runs a deployment plan's scripts — up in the order a deployment runs them (each shadow column rebuilt on a sample
+ * of its source rows after the expand), then every down script in reverse — inside one transaction on the live
+ * warehouse that is rolled back, with {@code lock_timeout} and
  * {@code statement_timeout} bounding what it may wait for and take: each statement's time and the locks it took on
  * tables that existed before (the live ones) are recorded. Statements that cannot run in a transaction
  * ({@code CONCURRENTLY}) are listed, not run. Nothing is left behind.
@@ -82,8 +84,11 @@ public final class DryRun {
         }
         try (Connection c = warehouse.getConnection()) {
             c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL TIME ZONE '" + plan.star().timezone().getId().replace("'", "''") + "'");
+            }
             try {
-                return run(c, scripts, schemas, lockTimeout, statementTimeout);
+                return run(c, scripts, rebuilds(plan), schemas, lockTimeout, statementTimeout);
             } finally {
                 c.rollback();
             }
@@ -93,8 +98,25 @@ public final class DryRun {
         }
     }
 
-    private static Result run(Connection c, Map<String, List<String>> scripts, List<String> schemas,
-            Duration lockTimeout, Duration statementTimeout) throws SQLException {
+    /** The rows of the source table each shadow column's rebuild is dry-run on: its first ones. */
+    static final int SAMPLE_ROWS = 1_000;
+
+    /** A rebuild to dry-run on a sample, after the expand script: a shadow column's, or a new fact not run. */
+    private record Rebuild(String what, Optional<ColumnRebuild> column) {}
+
+    private static List<Rebuild> rebuilds(DeploymentPlan plan) {
+        List<Rebuild> rebuilds = new ArrayList<>();
+        for (MigrationPlan.Rebuild rebuild : plan.migrations().rebuilds()) {
+            String what = rebuild.table().replace("\"", "") + "." + rebuild.column();
+            rebuilds.add(rebuild.loadsTarget() || rebuild.into().isEmpty() ? new Rebuild(what, Optional.empty())
+                    : new Rebuild(what, Optional.of(ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
+                            rebuild.into().get(), rebuild.fallback()))));
+        }
+        return rebuilds;
+    }
+
+    private static Result run(Connection c, Map<String, List<String>> scripts, List<Rebuild> rebuilds,
+            List<String> schemas, Duration lockTimeout, Duration statementTimeout) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET LOCAL lock_timeout = '" + lockTimeout.toMillis() + "ms'");
             s.execute("SET LOCAL statement_timeout = '" + statementTimeout.toMillis() + "ms'");
@@ -138,9 +160,48 @@ public final class DryRun {
                     steps.add(new Step(script.getKey(), number, statement, took, newLocks(locks, held),
                             Optional.empty()));
                 }
+                if (script.getKey().equals("expand")) {
+                    Optional<Result> failed = sampleRebuilds(c, rebuilds, steps, locks, held);
+                    if (failed.isPresent()) {
+                        return failed.get();
+                    }
+                }
             }
         }
         return new Result(steps, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Rebuilds each shadow column on the first {@link #SAMPLE_ROWS} rows of its source table, as a deployment's
+     * first chunk does: how long a chunk takes, whether the expression fails on those rows. A new fact is listed:
+     * the applier loads it.
+     */
+    private static Optional<Result> sampleRebuilds(Connection c, List<Rebuild> rebuilds, List<Step> steps,
+            PreparedStatement locks, Map<String, String> held) throws SQLException {
+        int number = 0;
+        for (Rebuild rebuild : rebuilds) {
+            number++;
+            String what = "of " + rebuild.what() + " (a sample of up to " + SAMPLE_ROWS + " source rows)";
+            if (rebuild.column().isEmpty()) {
+                steps.add(new Step("rebuild", number, "load " + rebuild.what() + " from the raw layer", Duration.ZERO,
+                        Map.of(), Optional.of("not dry-runnable: the applier loads it, batch by batch")));
+                continue;
+            }
+            long started = System.nanoTime();
+            try {
+                ColumnRebuild column = rebuild.column().get();
+                Optional<List<String>> last = column.lastKey(c);
+                long rows = last.isEmpty() ? 0 : column.chunk(c, Optional.empty(), last.get(), SAMPLE_ROWS).rows();
+                steps.add(new Step("rebuild", number, rows + " row(s) " + what,
+                        Duration.ofNanos(System.nanoTime() - started), newLocks(locks, held), Optional.empty()));
+            } catch (SQLException e) {
+                steps.add(new Step("rebuild", number, what, Duration.ofNanos(System.nanoTime() - started), Map.of(),
+                        Optional.empty()));
+                return Optional.of(new Result(steps, Optional.of("rebuild " + rebuild.what() + ": " + e.getMessage()),
+                        Optional.ofNullable(e.getSQLState())));
+            }
+        }
+        return Optional.empty();
     }
 
     /** Returns the live tables locked since the last call, or locked more strongly, with their strongest mode. */

@@ -12,6 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +36,33 @@ final class LiveDeployment {
     private static final long CHECK_NANOS = Duration.ofSeconds(1).toNanos();
     /** How long a failed step waits before it is tried again. */
     private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
+    /**
+     * About how long one rebuild chunk may run at a control point: the stall it adds to the batch after it. The
+     * chunk's rows follow from the last chunk's rate, within {@link #MIN_CHUNK_ROWS} and the recorded chunk size.
+     */
+    private static final long CHUNK_BUDGET_NANOS = Duration.ofMillis(100).toNanos();
+    private static final int MIN_CHUNK_ROWS = 100;
+    private static final int FIRST_CHUNK_ROWS = 1_000;
+    /** Plans a deployment found at a control point, off the applying thread. */
+    private static final Executor PLANNER = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "lockstep-deployment-planner");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final DataSource warehouse;
     private final Deployments deployments;
     /** The applier's connection, which looks for a deployment once a second (between transactions). */
     private final Connection connection;
     private long nextCheck;
     private DeploymentSteps steps;
-    /** Source rows per rebuild chunk, as recorded: a chunk runs between two batches and adds to their latency. */
+    /** Source rows per rebuild chunk at most, as recorded: a chunk runs between two batches, adding to their latency. */
     private int chunkRows;
+    /** Source rows of the next chunk, sized to {@link #CHUNK_BUDGET_NANOS}. */
+    private int chunkSize;
+    /** When the next chunk may run (the stream had its turn). */
+    private long nextChunk;
+    /** The planning of a deployment found under way, while it runs. */
+    private CompletableFuture<DeploymentSteps> planning;
     private boolean writingShadows;
     /** The state of the deployment carried out here, as this applier moved it (read once when it starts). */
     private DeploymentState state;
@@ -62,7 +85,7 @@ final class LiveDeployment {
      */
     Optional<WarehouseDeployment> step(WarehouseDeployment deployment, WarehouseApplier applier) {
         long now = System.nanoTime();
-        if (steps == null && now < nextCheck) {
+        if (steps == null && (planning == null ? now < nextCheck : !planning.isDone())) {
             return Optional.empty();
         }
         try {
@@ -109,12 +132,38 @@ final class LiveDeployment {
             steps.close();
         }
         steps = null;
+        planning = null;
         switchApplied = null;
         doing = Optional.empty();
     }
 
-    /** Returns the steps of the deployment this applier has to carry on, if one is under way. */
+    /**
+     * Returns the steps of the deployment this applier has to carry on, once planned. Planning it (reading the
+     * source's catalog, typing both definitions) takes seconds: it runs on a thread of its own while the stream goes
+     * on, and a later control point takes its result.
+     */
     private Optional<DeploymentSteps> pending(WarehouseDeployment deployment) throws SQLException {
+        if (planning != null) {
+            if (!planning.isDone()) {
+                return Optional.empty();
+            }
+            CompletableFuture<DeploymentSteps> planned = planning;
+            planning = null;
+            try {
+                DeploymentSteps found = planned.join();
+                Optional<DeploymentStatus> now = deployments.status(connection);
+                connection.commit();
+                if (now.isEmpty() || now.get().version() != found.version() || now.get().state() != state) {
+                    found.close(); // cancelled, or moved on by someone else, while it was planned
+                    return Optional.empty();
+                }
+                LOG.info("pipeline '{}': carrying out the deployment of version {} ({}) between batches",
+                        deployment.definition().pipeline(), found.version(), state.sql());
+                return Optional.of(found);
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
         Optional<DeploymentStatus> status = deployments.status(connection);
         connection.commit();
         if (status.isEmpty() || !status.get().state().active()) {
@@ -129,13 +178,13 @@ final class LiveDeployment {
         }
         String text = deployments.version(s.version()).orElseThrow().definition();
         int base = deployments.switchedBefore(s.version()).version();
-        DeploymentPlan plan = DeploymentPlan.of(deployment.text().other("deployed version " + s.version(), text),
-                Overrides.none(), OptionalInt.of(base));
         chunkRows = s.chunkRows();
+        chunkSize = Math.min(chunkRows, FIRST_CHUNK_ROWS);
         state = s.state();
-        LOG.info("pipeline '{}': carrying out the deployment of version {} ({}) between batches",
-                deployment.definition().pipeline(), s.version(), s.state().sql());
-        return Optional.of(new DeploymentSteps(plan, warehouse, s.version()));
+        DefinitionText next = deployment.text().other("deployed version " + s.version(), text);
+        planning = CompletableFuture.supplyAsync(() -> new DeploymentSteps(DeploymentPlan.of(next, Overrides.none(),
+                OptionalInt.of(base)), warehouse, s.version()), PLANNER);
+        return Optional.empty();
     }
 
     private Optional<WarehouseDeployment> next(WarehouseDeployment deployment, WarehouseApplier applier)
@@ -180,7 +229,16 @@ final class LiveDeployment {
                 }
                 writingShadows = true;
             }
-            boolean more = steps.rebuildChunk(chunkRows, applier.shadowFacts());
+            long now = System.nanoTime();
+            if (now < nextChunk) {
+                return Optional.empty(); // the stream's turn
+            }
+            boolean more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
+            long took = Math.max(1, System.nanoTime() - now);
+            // The next chunk's rows take about CHUNK_BUDGET (at most the recorded chunk size), and the stream has at
+            // least as long as the chunk took before the next one: a chunk adds a bounded stall to one batch.
+            chunkSize = (int) Math.min(chunkRows, Math.max(MIN_CHUNK_ROWS, chunkSize * CHUNK_BUDGET_NANOS / took));
+            nextChunk = System.nanoTime() + took;
             doing = Optional.of("version " + steps.version() + " " + steps.progress());
             if (System.nanoTime() >= nextNote) {
                 deployments.note(steps.version(), steps.progress(), null); // for status, once a second

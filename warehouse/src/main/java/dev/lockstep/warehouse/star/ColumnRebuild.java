@@ -77,6 +77,7 @@ public final class ColumnRebuild {
         String expression;
         String tableName;
         boolean scd2;
+        Optional<StarSchema.Reference> partition = Optional.empty();
         if (dimension.isPresent()) {
             sql = new DimensionSql(star, dimension.get(), Map.of(), "_ls_rebuild");
             expression = Optional.ofNullable(dimension.get().definition().columns().get(column)).orElseThrow(() ->
@@ -91,6 +92,7 @@ public final class ColumnRebuild {
                     new IllegalArgumentException("fact " + target + " has no measure " + column)).sql();
             tableName = fact.definition().tableName();
             scd2 = false;
+            partition = fact.partition();
         }
         String table = StarSchemaDdl.table(star, tableName);
         String base = sql.baseAlias();
@@ -107,6 +109,9 @@ public final class ColumnRebuild {
         String chunk = "WITH " + derive.replace("%s", "") + " SELECT (SELECT count(*) FROM u), "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC") + " LIMIT 1";
+        if (partition.isPresent()) {
+            chunk = partitionedChunk(sql, expression, table, into, kept, partition.get());
+        }
         String range = "(SELECT * FROM " + sql.raw(sql.from) + " AS r WHERE (" + keys + ") <= (" + TargetSql.list(sql.key,
                 c -> "?::" + c.type()) + ")" + AFTER + " ORDER BY " + keys + " LIMIT ?)";
         String after = " AND (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
@@ -119,6 +124,33 @@ public final class ColumnRebuild {
                 + " DESC") + " LIMIT 1";
         return new ColumnRebuild(target, table, sql.key, chunk.replace(SOURCE, range).replace(AFTER, ""),
                 chunk.replace(SOURCE, range).replace(AFTER, after), touched, last);
+    }
+
+    /**
+     * Returns the chunk statement for a fact partitioned by month on its date key: matched by grain alone, each row
+     * probes the key index of every partition (measured: ~400 ms of a 10,000-row chunk over 14 partitions). The
+     * chunk derives each live row's date key as the applier does and matches on it too, so that each row probes one
+     * partition; the rows not found there — deleted source rows, rows never loaded (quarantined), any whose stored
+     * key differs — are matched by grain alone after.
+     */
+    private static String partitionedChunk(TargetSql sql, String expression, String table, String into, String kept,
+            StarSchema.Reference partition) {
+        String base = sql.baseAlias();
+        String day = TargetSql.unlessDeleted(base, "(" + partition.definition().key().get(0).sql() + ")::date");
+        String keys = TargetSql.list(sql.key, c -> quote(c.name()));
+        return "WITH c AS MATERIALIZED (SELECT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + ", "
+                + base + "._deleted AS _ls_deleted, " + TargetSql.unlessDeleted(base, expression) + " AS _ls_value, "
+                + "CASE WHEN " + day + " IS NULL THEN " + StarSchemaDdl.UNKNOWN_MEMBER + " ELSE to_char(" + day
+                + ", 'YYYYMMDD')::integer END AS _ls_part FROM " + SOURCE + " AS " + base + sql.lookupProbes()
+                + "), u AS (UPDATE " + table + " AS w SET " + quote(into) + " = c._ls_value FROM c WHERE "
+                + TargetSql.equal("w", "c", sql.key) + " AND NOT c._ls_deleted AND w." + quote(partition.definition()
+                .column()) + " = c._ls_part RETURNING " + TargetSql.list(sql.key, c -> "w." + quote(c.name()))
+                + "), m AS (UPDATE " + table + " AS w SET " + quote(into) + " = CASE WHEN c._ls_deleted THEN " + kept
+                + " ELSE c._ls_value END FROM (SELECT * FROM c WHERE (" + keys + ") NOT IN (SELECT " + keys
+                + " FROM u)) AS c WHERE " + TargetSql.equal("w", "c", sql.key) + " RETURNING 1) SELECT (SELECT "
+                + "count(*) FROM u) + (SELECT count(*) FROM m), " + TargetSql.list(sql.key, c -> "c." + quote(c.name())
+                + "::text") + " FROM c ORDER BY " + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC")
+                + " LIMIT 1";
     }
 
     /** Where the statement for an applier's batch names its table of touched keys; no SQL holds it. */
