@@ -4,6 +4,7 @@ import dev.lockstep.benchmarks.SourceWriter.Commit;
 import dev.lockstep.benchmarks.SourceWriter.Written;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
+import dev.lockstep.migrations.Deployments;
 import dev.lockstep.runtime.Deployer;
 import dev.lockstep.runtime.LockstepEngine;
 import dev.lockstep.shop.AlertsWebhook;
@@ -245,12 +246,11 @@ public final class RebuildBenchmark {
         }
     }
 
+    /** Returns the state of the benchmark's deployment (version 2), or "" before it is recorded. */
     private static String deploymentState(Connection c) throws Exception {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT coalesce((SELECT state FROM "
-                + "lockstep.deployments WHERE pipeline = 'shop' AND version = 2), '')")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        // Read through the control schema's store, on the given connection (the data source opens none).
+        Deployments deployments = new Deployments(new org.postgresql.ds.PGSimpleDataSource(), "shop");
+        return deployments.status(c).filter(s -> s.version() == 2).map(s -> s.state().sql()).orElse("");
     }
 
     private static long count(Connection c, String sql) throws Exception {
