@@ -5,6 +5,7 @@ import dev.lockstep.runtime.Deployer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
@@ -18,6 +19,11 @@ final class DeploymentOptions {
             + "has, and the columns the switch replaced); without it the deployment stays switched until deployed "
             + "again with --contract.")
     boolean contract;
+
+    @Option(names = "--contract-after", paramLabel = "DURATION", description = "Run the contract phase by itself "
+            + "this long after the switch (ISO-8601, e.g. PT24H): the running pipeline does at a control point, or "
+            + "the next `lockstep deploy` of the file once it passed. Recorded with the deployment.")
+    Duration contractAfter;
 
     @Option(names = "--operator", paramLabel = "NAME", description = "Who deploys, recorded with the deployment. "
             + "Default: the OS user.")
@@ -37,7 +43,7 @@ final class DeploymentOptions {
     /** Returns the deployer's options, with the lint rules {@code lint} allows; notices go to {@code out}. */
     Deployer.Options options(LintOverrideOptions lint, PrintWriter out) {
         return new Deployer.Options(lint.overrides(), operator == null ? System.getProperty("user.name", "unknown")
-                : operator, contract, chunkSize, waitFor, notice -> {
+                : operator, contract, Optional.ofNullable(contractAfter), chunkSize, waitFor, notice -> {
                     out.println(notice);
                     out.flush();
                 }, failPoint(), System::getenv);
@@ -50,8 +56,13 @@ final class DeploymentOptions {
                 outcome.applied().isEmpty() ? "" : ", applied warehouse migration(s) V" + outcome.applied(),
                 outcome.rebuiltRows() < 0 ? "" : String.format(", %,d row(s) rebuilt", outcome.rebuiltRows()));
         if (!outcome.pendingContract().isEmpty()) {
-            out.printf("Contract pending (run `lockstep deploy %s --contract` when readers no longer need them):%n",
-                    file);
+            if (contractAfter == null) {
+                out.printf("Contract pending (run `lockstep deploy %s --contract` when readers no longer need them):%n",
+                        file);
+            } else {
+                out.printf("Contract pending (it runs by itself %s after the switch; `lockstep deploy %s --contract` "
+                        + "runs it now):%n", contractAfter, file);
+            }
             outcome.pendingContract().forEach(statement -> out.printf("  %s%n", statement));
         }
     }

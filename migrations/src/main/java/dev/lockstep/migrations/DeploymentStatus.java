@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * @param version the definition version
  * @param state its state
- * @param contractRequested whether {@code --contract} asked for the contract phase
+ * @param contractRequested whether the contract phase is due: {@code --contract} asked for it, or the
+ *     {@code --contract-after} delay passed since the switch
  * @param progress what the step under way has done (rows rebuilt so far, ...)
  * @param failure why it failed, or why its last attempt at a step failed (retried)
  * @param switchLsn commit LSN of the last change loaded under the previous version, once switched

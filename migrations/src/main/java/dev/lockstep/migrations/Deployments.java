@@ -205,6 +205,15 @@ public final class Deployments {
         }
     }
 
+    /** Has the contract phase of deployment {@code version} run by itself {@code delay} after its switch. */
+    public void delayContract(int version, java.time.Duration delay) {
+        try (Connection c = dataSource.getConnection()) {
+            store.delayContract(c, version, delay);
+        } catch (SQLException e) {
+            throw unavailable("cannot set the contract delay of deployment " + version, e);
+        }
+    }
+
     /** Asks for the contract phase of deployment {@code version}. */
     public void requestContract(int version) {
         try (Connection c = dataSource.getConnection()) {

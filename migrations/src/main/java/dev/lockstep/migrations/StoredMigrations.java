@@ -184,7 +184,9 @@ final class StoredMigrations {
 
     /** Returns where the pipeline's newest deployment stands, whatever its state, if one was recorded. */
     Optional<DeploymentStatus> status(Connection c) throws SQLException {
-        try (PreparedStatement select = c.prepareStatement("SELECT version, state, contract_requested, progress, "
+        // The contract phase is due when asked for, or once its delay after the switch passed.
+        try (PreparedStatement select = c.prepareStatement("SELECT version, state, contract_requested OR "
+                + "coalesce(switched_at + contract_after <= now(), false), progress, "
                 + "failure, switch_lsn, switch_sequence, operator, updated_at, chunk_rows FROM lockstep.deployments "
                 + "WHERE pipeline = ? ORDER BY version DESC LIMIT 1")) {
             select.setString(1, pipeline);
@@ -211,6 +213,17 @@ final class StoredMigrations {
             update.setString(2, failure);
             update.setString(3, pipeline);
             update.setInt(4, version);
+            update.executeUpdate();
+        }
+    }
+
+    /** Has the contract phase of deployment {@code version} run by itself {@code delay} after its switch. */
+    void delayContract(Connection c, int version, java.time.Duration delay) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.deployments SET contract_after = "
+                + "make_interval(secs => ?), updated_at = now() WHERE pipeline = ? AND version = ?")) {
+            update.setDouble(1, delay.toMillis() / 1000.0);
+            update.setString(2, pipeline);
+            update.setInt(3, version);
             update.executeUpdate();
         }
     }

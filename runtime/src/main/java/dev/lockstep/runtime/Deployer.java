@@ -88,24 +88,38 @@ public final class Deployer {
      * @param overrides the lint rules allowed, with their reasons (recorded with the deployment)
      * @param operator who deploys, recorded with the deployment
      * @param contract whether to run the contract phase (drops) now; without it the deployment stays switched
-     * @param chunkSize source rows per rebuild chunk, recorded with the deployment
+     * @param contractAfter how long after the switch the contract phase runs by itself (recorded); empty: only
+     *     when asked for
+     * @param chunkSize source rows per rebuild chunk at most, recorded with the deployment
      * @param waitFor how long to wait for a running pipeline to carry the deployment out
      * @param notices where to say what happens while waiting
      * @param failPoint called as each {@link Step} is reached; a no-op outside tests
      * @param environment where the definition's {@code ${VAR}}s come from
      */
-    public record Options(Overrides overrides, String operator, boolean contract, int chunkSize, Duration waitFor,
-            Consumer<String> notices, Consumer<Step> failPoint, Function<String, String> environment) {
+    public record Options(Overrides overrides, String operator, boolean contract, Optional<Duration> contractAfter,
+            int chunkSize, Duration waitFor, Consumer<String> notices, Consumer<Step> failPoint,
+            Function<String, String> environment) {
         public Options {
             requireNonNull(environment, "environment");
             requireNonNull(overrides, "overrides");
             requireNonNull(operator, "operator");
+            requireNonNull(contractAfter, "contractAfter");
             requireNonNull(waitFor, "waitFor");
             requireNonNull(notices, "notices");
             requireNonNull(failPoint, "failPoint");
             if (chunkSize < 1) {
                 throw new IllegalArgumentException("chunkSize must be positive: " + chunkSize);
             }
+            if (contractAfter.filter(Duration::isNegative).isPresent()) {
+                throw new IllegalArgumentException("contractAfter must not be negative: " + contractAfter.get());
+            }
+        }
+
+        /** Options without a contract delay. */
+        public Options(Overrides overrides, String operator, boolean contract, int chunkSize, Duration waitFor,
+                Consumer<String> notices, Consumer<Step> failPoint, Function<String, String> environment) {
+            this(overrides, operator, contract, Optional.empty(), chunkSize, waitFor, notices, failPoint,
+                    environment);
         }
 
         /** Returns the default options for {@code operator}: no overrides, no contract, chunks of 10,000 rows. */
@@ -116,17 +130,26 @@ public final class Deployer {
 
         /** Returns a copy that runs the contract phase. */
         public Options withContract() {
-            return new Options(overrides, operator, true, chunkSize, waitFor, notices, failPoint, environment);
+            return new Options(overrides, operator, true, contractAfter, chunkSize, waitFor, notices, failPoint,
+                    environment);
+        }
+
+        /** Returns a copy whose contract phase runs by itself {@code delay} after the switch. */
+        public Options withContractAfter(Duration delay) {
+            return new Options(overrides, operator, contract, Optional.of(delay), chunkSize, waitFor, notices,
+                    failPoint, environment);
         }
 
         /** Returns a copy rebuilding {@code rows} source rows per chunk. */
         public Options withChunkSize(int rows) {
-            return new Options(overrides, operator, contract, rows, waitFor, notices, failPoint, environment);
+            return new Options(overrides, operator, contract, contractAfter, rows, waitFor, notices, failPoint,
+                    environment);
         }
 
         /** Returns a copy calling {@code failPoint} at each step. */
         public Options withFailPoint(Consumer<Step> failPoint) {
-            return new Options(overrides, operator, contract, chunkSize, waitFor, notices, failPoint, environment);
+            return new Options(overrides, operator, contract, contractAfter, chunkSize, waitFor, notices, failPoint,
+                    environment);
         }
     }
 
@@ -222,6 +245,7 @@ public final class Deployer {
     private int begin(DeploymentPlan plan, Deployments deployments, String text) {
         int version = deployments.begin(text, options.operator(), overridesJson(options.overrides()),
                 options.chunkSize(), staged(plan));
+        options.contractAfter().ifPresent(delay -> deployments.delayContract(version, delay));
         LOG.info("pipeline '{}': recorded definition version {} by {}", plan.definition().pipeline(), version,
                 options.operator());
         return version;
@@ -257,7 +281,7 @@ public final class Deployer {
         }
         if (state == DeploymentState.SWITCHED) {
             steps.handWritten();
-            if (!options.contract() && steps.contractDrops()) {
+            if (!options.contract() && steps.contractDrops() && !contractDue(steps)) {
                 return new Outcome(steps.version(), state, steps.applied(), steps.rebuiltRows(),
                         steps.plan().migrations().contract());
             }
@@ -290,6 +314,13 @@ public final class Deployer {
         return facts;
     }
 
+    /** Tells whether the deployment's contract phase is due by itself: its {@code --contract-after} delay passed. */
+    private boolean contractDue(DeploymentSteps steps) {
+        options.contractAfter().ifPresent(delay -> steps.deployments().delayContract(steps.version(), delay));
+        return steps.deployments().status().filter(s -> s.version() == steps.version())
+                .map(DeploymentStatus::contractRequested).orElse(false);
+    }
+
     /**
      * The pipeline is running (its {@code run} holds the apply lease): the deployment is recorded and the running
      * applier carries it out between its batches ({@link LiveDeployment}); waits until it switched (and, with
@@ -299,6 +330,9 @@ public final class Deployer {
         int version = recorded < 0 ? begin(plan, deployments, text) : recorded;
         if (options.contract()) {
             deployments.requestContract(version);
+        }
+        if (recorded >= 0) {
+            options.contractAfter().ifPresent(delay -> deployments.delayContract(version, delay));
         }
         options.notices().accept("Pipeline " + plan.definition().pipeline() + " is running: its applier carries out "
                 + "the deployment of version " + version + " between batches.");

@@ -17,6 +17,7 @@ import dev.lockstep.warehouse.testing.TestStar;
 import dev.lockstep.warehouse.testing.TestWarehouse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -284,15 +285,16 @@ class DeployerIT {
 
     @Test
     @Order(6)
-    void shouldDropAFactADimensionAndTheReferencesToItAtContract() throws Exception {
+    void shouldDropAFactADimensionAndTheReferencesToItAtAContractAnHourAfterTheSwitch() throws Exception {
         String deployed = Files.readString(file);
         String next = deployed.replace(SALE, "").replace("      product: product_id\n", "");
         Files.writeString(file, next.substring(0, next.indexOf("  product:\n")) + next.substring(next.indexOf(
                 "  date:\n")));
 
-        Deployer.Outcome switched = Deployer.deploy(file, Deployer.Options.of("it"));
+        Deployer.Outcome switched = Deployer.deploy(file, Deployer.Options.of("it")
+                .withContractAfter(Duration.ofHours(1)));
 
-        assertThat(switched.state()).as("drops wait for --contract").isEqualTo(DeploymentState.SWITCHED);
+        assertThat(switched.state()).as("drops wait for --contract, or an hour").isEqualTo(DeploymentState.SWITCHED);
         assertThat(switched.pendingContract()).containsSubsequence(
                 "ALTER TABLE \"star_dw\".\"fact_order_line\" DROP COLUMN \"product_key\";",
                 "DROP TABLE \"star_dw\".\"dim_product\";");
@@ -303,9 +305,14 @@ class DeployerIT {
         assertThat(query("SELECT product_key FROM star_dw.fact_order_line WHERE id = 1004"))
                 .as("until the contract, the dropped reference's column holds the unknown member").containsExactly("-1");
 
-        Deployer.Outcome contracted = Deployer.deploy(file, Deployer.Options.of("it").withContract());
+        assertThat(Deployer.deploy(file, Deployer.Options.of("it")).state()).as("within the hour")
+                .isEqualTo(DeploymentState.SWITCHED);
+        services.execute("ddw", "UPDATE lockstep.deployments SET switched_at = switched_at - interval '61 minutes' "
+                + "WHERE pipeline = 'deployit' AND state = 'switched'"); // an hour went by
 
-        assertThat(contracted.state()).isEqualTo(DeploymentState.DONE);
+        Deployer.Outcome contracted = Deployer.deploy(file, Deployer.Options.of("it"));
+
+        assertThat(contracted.state()).as("the delay passed").isEqualTo(DeploymentState.DONE);
         assertThat(query("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
                 + "WHERE table_schema = 'star_dw' AND table_name IN ('fact_sale', 'dim_product')"))
                 .containsExactly((String) null);
