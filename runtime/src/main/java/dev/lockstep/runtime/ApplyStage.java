@@ -37,7 +37,9 @@ public final class ApplyStage implements AutoCloseable {
 
     private final Connection connection;
     private final KafkaSchemaStore store;
-    private final Alerting alerting;
+    /** The aggregate rules and alert relays of the version loaded now; replaced when a deployment switches. */
+    private Alerting alerting;
+    private final String bootstrapServers;
     private final ChangeStreamReader reader;
     private final EnvelopeCodec codec;
     private final QualityMetrics metrics;
@@ -49,8 +51,10 @@ public final class ApplyStage implements AutoCloseable {
     private long lastReplayCheck;
 
     private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, WarehouseApplier applier,
-            ChangeStreamReader reader, QualityMetrics metrics, WarehouseDeployment deployment) {
+            ChangeStreamReader reader, QualityMetrics metrics, WarehouseDeployment deployment,
+            String bootstrapServers) {
         this.connection = connection;
+        this.bootstrapServers = bootstrapServers;
         this.store = store;
         this.alerting = alerting;
         this.applier = applier;
@@ -81,7 +85,8 @@ public final class ApplyStage implements AutoCloseable {
                     applier.nextOffset(), applier.applied(), store);
             alerting.metrics(metrics);
             alerting.start();
-            return new ApplyStage(connection, store, alerting, applier, reader, metrics, deployment);
+            return new ApplyStage(connection, store, alerting, applier, reader, metrics, deployment,
+                    bootstrapServers);
         } catch (SQLException e) {
             closeAll(opened);
             throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot connect to the warehouse of pipeline "
@@ -110,13 +115,19 @@ public final class ApplyStage implements AutoCloseable {
 
     /**
      * Loads with {@code next} from the next batch on, at the control point after its deployment switched: the
-     * work tables of the version before go, the applier of the new version prepares its statements (the reader and
-     * its position stay).
+     * work tables of the version before go, the applier of the new version prepares its statements, its alerting
+     * (aggregate rules, relays) replaces the old one (the reader and its position stay).
      */
     private void switchTo(WarehouseDeployment next) {
         try (Statement s = connection.createStatement()) {
             s.execute("DISCARD TEMP");
             connection.commit();
+            // The aggregate rules of the new version (a new target's, a changed rule) run from now on too.
+            Alerting replaced = alerting;
+            alerting = Alerting.open(next.definition(), next.star(), bootstrapServers);
+            alerting.metrics(metrics);
+            alerting.start();
+            replaced.close();
             applier = applier(connection, next, alerting, metrics);
             deployment = next;
         } catch (SQLException e) {

@@ -195,6 +195,7 @@ final class LiveDeployment {
                 steps.expand();
                 steps.state(DeploymentState.REBUILDING);
                 state = DeploymentState.REBUILDING;
+                switchApplied = false; // expanded here just now: no need to have Flyway read its history to know
                 return Optional.empty();
             }
             case REBUILDING -> {
