@@ -8,7 +8,7 @@ import dev.lockstep.core.stream.TableId;
 import dev.lockstep.runtime.Outage;
 import dev.lockstep.runtime.PipelineRun;
 import dev.lockstep.runtime.PostgresConnections;
-import dev.lockstep.warehouse.star.StarLoader;
+import dev.lockstep.warehouse.star.TargetCounts;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,7 +88,7 @@ final class RunDisplay {
     String summary(long events, PipelineRun.ApplyProgress apply) {
         long loaded = 0;
         long quarantined = 0;
-        for (StarLoader.TargetCounts counts : apply.targets().values()) {
+        for (TargetCounts counts : apply.targets().values()) {
             loaded += counts.loaded();
             quarantined += counts.quarantined();
         }
@@ -124,8 +124,8 @@ final class RunDisplay {
         Map<TableId, Long> byTable = extract.eventsByTable();
         lines.add(String.format("  %-22s %12s %12s %12s", "target", "extracted", "loaded", "quarantined"));
         for (Map.Entry<String, TableId> target : run.deployment().targetSources().entrySet()) {
-            StarLoader.TargetCounts counts = apply.targets().getOrDefault(target.getKey(),
-                    new StarLoader.TargetCounts(0, 0));
+            TargetCounts counts = apply.targets().getOrDefault(target.getKey(),
+                    new TargetCounts(0, 0));
             lines.add(String.format("  %-22s %,12d %,12d %,12d", target.getKey() + " (" + target.getValue().table()
                     + ")", byTable.getOrDefault(target.getValue(), 0L), counts.loaded(), counts.quarantined()));
         }

@@ -103,6 +103,15 @@ public final class Deployments {
      * @throws LockstepException ({@link ErrorCode#PIPELINE_STOPPED}) when a deployment of the pipeline is under way
      */
     public int begin(String definition, String operator, String lintOverrides, int chunkRows, List<Staged> scripts) {
+        return begin(definition, operator, lintOverrides, chunkRows, scripts, Optional.empty());
+    }
+
+    /**
+     * Records the deployment as {@link #begin(String, String, String, int, List)} does, with its contract phase due
+     * by itself {@code contractAfter} after the switch (when present), in the same transaction.
+     */
+    public int begin(String definition, String operator, String lintOverrides, int chunkRows, List<Staged> scripts,
+            Optional<java.time.Duration> contractAfter) {
         requireNonNull(definition, "definition");
         requireNonNull(lintOverrides, "lintOverrides");
         ControlSchema.of(dataSource).migrate();
@@ -116,6 +125,9 @@ public final class Deployments {
                 int version = store.highestVersion(c) + 1;
                 WarehouseMigrations.Deployment deployment = WarehouseMigrations.Deployment.of(version, definition);
                 store.begin(c, deployment, operator, lintOverrides, chunkRows);
+                if (contractAfter.isPresent()) {
+                    store.delayContract(c, version, contractAfter.get());
+                }
                 for (Staged staged : scripts) {
                     if (!store.storeOnce(c, staged.script(), staged.phase().sql(), version)) {
                         throw new LockstepException(ErrorCode.PIPELINE_STOPPED, "pipeline '" + pipeline

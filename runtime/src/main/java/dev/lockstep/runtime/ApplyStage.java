@@ -10,7 +10,7 @@ import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.quality.QualityMetrics;
 import dev.lockstep.warehouse.apply.ReplayOutcome;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
-import dev.lockstep.warehouse.star.StarLoader;
+import dev.lockstep.warehouse.star.TargetCounts;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -119,22 +119,35 @@ public final class ApplyStage implements AutoCloseable {
      * (aggregate rules, relays) replaces the old one (the reader and its position stay).
      */
     private void switchTo(WarehouseDeployment next) {
+        alerting.failure().ifPresent(failure -> {
+            throw failure; // an aggregate rule's fail outcome found under the version before stops the stage first
+        });
+        Alerting opened; // the aggregate rules of the new version (a new target's, a changed rule) run from now on
+        try {
+            opened = Alerting.open(next.definition(), next.star(), bootstrapServers);
+        } catch (SQLException e) {
+            throw cannotSwitch(next, e);
+        }
         try (Statement s = connection.createStatement()) {
             s.execute("DISCARD TEMP");
             connection.commit();
-            // The aggregate rules of the new version (a new target's, a changed rule) run from now on too.
-            Alerting replaced = alerting;
-            alerting = Alerting.open(next.definition(), next.star(), bootstrapServers);
-            alerting.metrics(metrics);
-            alerting.start();
-            replaced.close();
-            applier = applier(connection, next, alerting, metrics);
+            applier = applier(connection, next, opened, metrics);
             deployment = next;
-        } catch (SQLException e) {
-            throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + next.definition().pipeline() + ": "
-                    + "cannot load with definition version " + next.version() + " after its switch (restarting the "
-                    + "apply stage does): " + e.getMessage(), e);
+        } catch (SQLException | RuntimeException e) {
+            opened.close();
+            throw e instanceof SQLException sql ? cannotSwitch(next, sql) : (RuntimeException) e;
         }
+        opened.metrics(metrics);
+        opened.start();
+        Alerting replaced = alerting;
+        alerting = opened;
+        replaced.close();
+    }
+
+    private static LockstepException cannotSwitch(WarehouseDeployment next, SQLException e) {
+        return new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + next.definition().pipeline() + ": cannot "
+                + "load with definition version " + next.version() + " after its switch (restarting the apply stage "
+                + "does): " + e.getMessage(), e);
     }
 
     /** Returns what a deployment carried out by this stage is doing (rebuild progress), if one is under way here. */
@@ -217,7 +230,7 @@ public final class ApplyStage implements AutoCloseable {
     }
 
     /** Returns, per target, the rows loaded and quarantined by the batches this stage committed. */
-    public Map<String, StarLoader.TargetCounts> targetCounts() {
+    public Map<String, TargetCounts> targetCounts() {
         return applier.targetCounts();
     }
 

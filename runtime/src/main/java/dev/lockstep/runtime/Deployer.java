@@ -244,8 +244,7 @@ public final class Deployer {
 
     private int begin(DeploymentPlan plan, Deployments deployments, String text) {
         int version = deployments.begin(text, options.operator(), overridesJson(options.overrides()),
-                options.chunkSize(), staged(plan));
-        options.contractAfter().ifPresent(delay -> deployments.delayContract(version, delay));
+                options.chunkSize(), staged(plan), options.contractAfter());
         LOG.info("pipeline '{}': recorded definition version {} by {}", plan.definition().pipeline(), version,
                 options.operator());
         return version;

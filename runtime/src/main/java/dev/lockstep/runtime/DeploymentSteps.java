@@ -217,7 +217,11 @@ final class DeploymentSteps implements AutoCloseable {
             QuarantineStore ledger = new QuarantineStore(c, pipeline());
             for (Operation op : plan.diff().operations()) {
                 if (op.kind() == Operation.Kind.CHANGE_PII && op.after().filter("true"::equals).isPresent()) {
-                    int masked = ledger.mask(op.target(), op.item());
+                    // Rows quarantined before a rename in the same deployment hold the column's old name.
+                    int masked = ledger.mask(op.target(), op.item()) + plan.diff().operations().stream()
+                            .filter(r -> r.kind() == Operation.Kind.RENAME_ATTRIBUTE && r.target().equals(op.target())
+                                    && r.item().equals(op.item()) && r.before().isPresent())
+                            .mapToInt(r -> mask(ledger, r.target(), r.before().get())).sum();
                     LOG.info("pipeline '{}': masked {}.{} in {} quarantine ledger row(s)", pipeline(), op.target(),
                             op.item(), masked);
                 }
@@ -228,6 +232,15 @@ final class DeploymentSteps implements AutoCloseable {
             c.commit();
             LOG.info("pipeline '{}': switched to definition version {} after position {}", pipeline(), version,
                     position);
+        }
+    }
+
+    private static int mask(QuarantineStore ledger, String target, String column) {
+        try {
+            return ledger.mask(target, column);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot mask " + target + "." + column + " in the ledger: "
+                    + e.getMessage(), e);
         }
     }
 

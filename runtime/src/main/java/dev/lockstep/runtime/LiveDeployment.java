@@ -61,6 +61,11 @@ final class LiveDeployment {
     private int chunkSize;
     /** When the next chunk may run (the stream had its turn). */
     private long nextChunk;
+    /**
+     * The switched deployment whose after-switch steps ran here with its contract not due yet: looked at again only
+     * once it is (a switched deployment found at start-up gets its hand-written migrations run once).
+     */
+    private int settled;
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
     private boolean writingShadows;
@@ -118,7 +123,7 @@ final class LiveDeployment {
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
         if (writingShadows) {
-            applier.writeShadows(List.of());
+            applier.writeShadows(List.of(), Map.of());
             if (steps != null && !steps.newFacts().isEmpty()) {
                 try {
                     applier.shadowFacts().load(steps.plan().star(), Map.of());
@@ -172,7 +177,7 @@ final class LiveDeployment {
         DeploymentStatus s = status.get();
         boolean beforeSwitch = s.version() > deployment.version() && !s.state().switched();
         boolean contract = s.version() == deployment.version() && (s.state() == DeploymentState.CONTRACTING
-                || s.state() == DeploymentState.SWITCHED && s.contractRequested());
+                || s.state() == DeploymentState.SWITCHED && (s.contractRequested() || s.version() != settled));
         if (!beforeSwitch && !contract) {
             return Optional.empty();
         }
@@ -201,8 +206,24 @@ final class LiveDeployment {
             case REBUILDING -> {
                 return rebuild(deployment, applier);
             }
-            case SWITCHED, CONTRACTING -> {
-                steps.state(DeploymentState.CONTRACTING);
+            case SWITCHED -> {
+                // After the switch (here just now, or found switched): the hand-written migrations, then the
+                // contract when it is due.
+                steps.handWritten();
+                Optional<DeploymentStatus> now = deployments.status(connection);
+                connection.commit();
+                int version = steps.version();
+                if (now.filter(s -> s.version() == version).map(DeploymentStatus::contractRequested).orElse(false)
+                        || !steps.contractDrops()) {
+                    steps.state(DeploymentState.CONTRACTING);
+                    steps.contract();
+                    steps.state(DeploymentState.DONE);
+                }
+                settled = version;
+                release(applier);
+                return Optional.empty();
+            }
+            case CONTRACTING -> {
                 steps.contract();
                 steps.state(DeploymentState.DONE);
                 release(applier);
@@ -224,7 +245,7 @@ final class LiveDeployment {
         if (!switchApplied) {
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load.
-                applier.writeShadows(steps.rebuilds());
+                applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
                 if (!steps.newFacts().isEmpty()) {
                     applier.shadowFacts().load(steps.plan().star(), steps.newFacts());
                 }
@@ -251,16 +272,10 @@ final class LiveDeployment {
         }
         steps.switchOver();
         writingShadows = false; // the applier is replaced: the next one loads the new shape itself
-        steps.handWritten();
-        WarehouseDeployment switched = steps.switched(deployment);
-        DeploymentStatus status = deployments.status().orElseThrow();
-        if (status.contractRequested() || !steps.contractDrops()) {
-            steps.state(DeploymentState.CONTRACTING);
-            steps.contract();
-            steps.state(DeploymentState.DONE);
-        }
-        steps = null;
-        doing = Optional.empty();
-        return Optional.of(switched);
+        state = DeploymentState.SWITCHED;
+        doing = Optional.of("version " + steps.version() + " switched");
+        // Handed over at once: the stream must not load another batch under the version before. The hand-written
+        // migrations and the contract follow at the next control point (a failure there is retried).
+        return Optional.of(steps.switched(deployment));
     }
 }

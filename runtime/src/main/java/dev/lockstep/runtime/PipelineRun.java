@@ -6,7 +6,7 @@ import dev.lockstep.connectors.PostgresCdcSource;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.StreamPosition;
-import dev.lockstep.warehouse.star.StarLoader;
+import dev.lockstep.warehouse.star.TargetCounts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -70,7 +70,7 @@ public final class PipelineRun implements AutoCloseable {
     /** What the apply stage has done, as last published by its thread. */
     public record ApplyProgress(StreamPosition applied, long nextOffset, long topicEnd, boolean snapshotting,
             boolean snapshotCompleted, long lastCommitMicros, Duration lastBatchLatency,
-            Map<String, StarLoader.TargetCounts> targets, Optional<String> deploying) {}
+            Map<String, TargetCounts> targets, Optional<String> deploying) {}
 
     /** The deployment the apply stage runs (a later version once one switched); null when only the extract runs. */
     private volatile WarehouseDeployment deployment;

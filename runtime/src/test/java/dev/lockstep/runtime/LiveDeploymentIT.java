@@ -89,6 +89,8 @@ class LiveDeploymentIT {
                 envelopes.begin(Instant.parse("2026-03-01T10:00:00Z").plusMillis(n))
                         .update("public.order_items", item(line, line / 10, 10, n % 7 + 1, "2.50", 1))
                         .update("public.customers", customer(c, "C" + c, "c" + c + "@n" + n + ".org", "Oslo"))
+                        .update("public.orders", order(n % ORDERS + 1, 1 + (n % ORDERS + 1) % 10,
+                                "2026-03-01T09:00:00Z", (n % 90 + 10) + ".00"))
                         .commit();
             });
             Thread reader = thread("reader", stop, failures, () -> seen.add(readConsistently()));
@@ -103,8 +105,9 @@ class LiveDeploymentIT {
                             + "      domain: split_part(email, '@', 2)\n")
                     .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2")
                     .replace("facts:\n", "facts:\n  line_value:\n    from: public.order_items\n    grain: [id]\n"
+                            + "    lookup:\n      ord: { from: public.orders, on: order_id }\n"
                             + "    dimensions:\n      product: product_id\n    measures:\n"
-                            + "      value: quantity * unit_price\n"));
+                            + "      value: quantity * unit_price\n      order_total: ord.total\n"));
             List<String> notices = new CopyOnWriteArrayList<>();
             Deployer.Options options = new Deployer.Options(Deployer.Options.of("it").overrides(), "it", false, 25,
                     Duration.ofMinutes(2), notices::add, step -> { }, System::getenv);
@@ -172,12 +175,14 @@ class LiveDeploymentIT {
     }
 
     private static String check(Connection c, int version) throws Exception {
-        // Version 2 also has the new fact, whole: a line of it for each source line, with its value.
+        // Version 2 also has the new fact, whole: a line of it for each source line, with its value and its order's
+        // total — a column version 1 looks up nowhere, which the stream changes during the rebuild.
         String customers = version == 1 ? "0" : "(SELECT count(*) FROM star_dw.dim_customer d JOIN "
                 + "star_dw_raw.customers r USING (id) WHERE d.is_current AND NOT r._deleted AND d.domain IS DISTINCT "
                 + "FROM split_part(r.email, '@', 2)) + (SELECT count(*) FROM star_dw_raw.order_items r LEFT JOIN "
-                + "star_dw.fact_line_value f USING (id) WHERE NOT r._deleted AND f.value IS DISTINCT FROM r.quantity "
-                + "* r.unit_price)";
+                + "star_dw.fact_line_value f USING (id) LEFT JOIN star_dw_raw.orders o ON o.id = r.order_id WHERE NOT "
+                + "r._deleted AND (f.value IS DISTINCT FROM r.quantity * r.unit_price OR f.order_total IS DISTINCT "
+                + "FROM o.total))";
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM "
                 + "star_dw.fact_order_line f JOIN star_dw_raw.order_items r USING (id) WHERE NOT r._deleted AND "
                 + "f.amount IS DISTINCT FROM r.quantity * r.unit_price * " + version + "), " + customers)) {

@@ -164,6 +164,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
         private final List<String> contract = new ArrayList<>();
         private final List<String> contractDown = new ArrayList<>();
         private final Set<String> shadowed = new HashSet<>();
+        /** The new facts, loaded into shadow tables. */
+        private final Set<String> newFacts = new HashSet<>();
         private final List<Rebuild> rebuilds = new ArrayList<>();
         private final List<Breaking> breaking = new ArrayList<>();
 
@@ -272,7 +274,10 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
             Map<String, String> before = new LinkedHashMap<>(StarSchemaDdl.ruleIndexes(deployed));
             Map<String, String> after = StarSchemaDdl.ruleIndexes(next);
             after.forEach((name, create) -> {
-                if (before.remove(name) == null) {
+                // A new fact's table has its shadow name until the switch, after which the deployment creates the
+                // indexes its rules need (ensureRuleIndexes).
+                boolean onNewFact = newFacts.stream().anyMatch(t -> create.contains(" ON " + table(next, t) + " "));
+                if (before.remove(name) == null && !onNewFact) {
                     expand.add(create.strip());
                     expandDown.add("DROP INDEX IF EXISTS " + quote(next.schema()) + "." + quote(name) + ";");
                 }
@@ -352,6 +357,7 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
          * switch: readers never see it half loaded.
          */
         private void shadowFact(String target, String create) {
+            newFacts.add(target);
             String name = tableName(next, target);
             String table = table(next, target);
             String shadow = StarSchemaDdl.qualified(next, NEXT + name);
@@ -360,20 +366,24 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
             rebuilds.add(new Rebuild(target, shadow, ALL_ROWS, "loaded from the raw layer into " + NEXT + name
                     + " as the applier loads a batch (deleted source rows apart); every batch loads it too",
                     Optional.of(NEXT + name), Optional.empty()));
-            // Its partitions (the applier created them ahead of need), indexes and constraints take the fact's names
-            // (a partition's foreign keys keep theirs).
-            String schema = "'" + quote(next.schema()).replace("'", "''") + "'::regnamespace";
+            // Its partitions (the applier created them ahead of need), their indexes and its own, and its own
+            // constraints take the fact's names (a partition's foreign keys keep theirs). Found by structure — the
+            // shadow table's partitions and the indexes on it or them — never by name alone: another new fact's
+            // shadow table may share the prefix.
             String prefix = "'" + (NEXT + name).replace("'", "''") + "'";
             String parent = "'" + shadow.replace("'", "''") + "'::regclass";
+            String tables = "(SELECT " + parent + " UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = "
+                    + parent + ")";
             int cut = NEXT.length() + 1;
             switchOver.add("DO $$DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS rel, c.relname, c.relkind "
-                    + "FROM pg_class c WHERE c.relnamespace = " + schema + " AND starts_with(c.relname, " + prefix
-                    + ") AND c.relname <> " + prefix + " AND c.relkind IN ('r', 'p', 'i', 'I') LOOP EXECUTE "
-                    + "format('ALTER %s %s RENAME TO %I', CASE WHEN r.relkind IN ('i', 'I') THEN 'INDEX' ELSE 'TABLE' "
-                    + "END, r.rel, substr(r.relname, " + cut + ")); END LOOP; FOR r IN SELECT n.conrelid::regclass AS "
-                    + "rel, n.conname FROM pg_constraint n WHERE n.conrelid = " + parent + " AND starts_with(n.conname, "
-                    + prefix + ") LOOP EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', "
-                    + "r.rel, r.conname, substr(r.conname, " + cut + ")); END LOOP; END$$;");
+                    + "FROM pg_class c WHERE (c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = " + parent
+                    + ") OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN " + tables + ")) AND "
+                    + "starts_with(c.relname, " + prefix + ") LOOP EXECUTE format('ALTER %s %s RENAME TO %I', CASE "
+                    + "WHEN r.relkind IN ('i', 'I') THEN 'INDEX' ELSE 'TABLE' END, r.rel, substr(r.relname, " + cut
+                    + ")); END LOOP; FOR r IN SELECT n.conrelid::regclass AS rel, n.conname FROM pg_constraint n "
+                    + "WHERE n.conrelid = " + parent + " AND starts_with(n.conname, " + prefix + ") LOOP EXECUTE "
+                    + "format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', r.rel, r.conname, substr(r.conname, "
+                    + cut + ")); END LOOP; END$$;");
             switchOver.add("ALTER TABLE " + shadow + " RENAME TO " + quote(name) + ";");
             switchDown.add("ALTER TABLE " + table + " RENAME TO " + quote(NEXT + name) + ";");
         }

@@ -100,6 +100,25 @@ class MigrationPlanTest {
     }
 
     @Test
+    void shouldLeaveANewFactsRuleIndexToTheSwitchAndRenameOnlyItsOwnShadowRelations() {
+        String next = DEPLOYED.replace("quality:\n", """
+                  item_count: { from: public.items, grain: [id], measures: { quantity: quantity } }
+                  item_count_x: { from: public.items, grain: [id], measures: { amount: amount } }
+                quality:
+                  - { rule: unique, target: item_count, columns: [quantity] }
+                """);
+        assertThat(next).as("the edit applies").isNotEqualTo(DEPLOYED);
+        MigrationPlan plan = plan(DEPLOYED, next);
+
+        // The shadow table has another name until the switch: an index on the fact's name cannot be created before.
+        assertThat(plan.expand()).noneSatisfy(s -> assertThat(s).contains("ON \"dw\".\"fact_item_count\""));
+        // Each switch block renames the relations of its own shadow table (found by structure), not every relation
+        // whose name starts like it: _ls_next_fact_item_count is a prefix of _ls_next_fact_item_count_x.
+        assertThat(plan.switchOver()).filteredOn(s -> s.startsWith("DO $$")).hasSize(2)
+                .allSatisfy(s -> assertThat(s).contains("pg_inherits WHERE inhparent = ", "pg_index WHERE indrelid IN"));
+    }
+
+    @Test
     void shouldAddTheVersionColumnsOfAnScd2SwitchAndMoveTheRuleIndexToCurrentRows() {
         String next = DEPLOYED.replace("customer: { from: public.customers, key: id, scd: 1,",
                 "customer: { from: public.customers, key: id, scd: 2,");
@@ -210,12 +229,16 @@ class MigrationPlanTest {
                 deployedStar, nextStar);
     }
 
-    /** The types of every derived column of {@code definition}: those given, the fact item_count's quantity. */
+    /** The types of every derived column of {@code definition}: those given, the new facts' measures. */
     private static List<DerivedColumn> typesOf(PipelineDefinition definition, List<DerivedColumn> given) {
         List<DerivedColumn> types = new ArrayList<>(given);
         if (definition.facts().containsKey("item_count")) {
             types.add(new DerivedColumn("fact_item_count", "quantity", "integer",
                     "facts.item_count.measures.quantity"));
+        }
+        if (definition.facts().containsKey("item_count_x")) {
+            types.add(new DerivedColumn("fact_item_count_x", "amount", "numeric",
+                    "facts.item_count_x.measures.amount"));
         }
         if (!definition.dimensions().containsKey("product")) {
             types.removeIf(t -> t.table().equals("dim_product"));

@@ -35,8 +35,14 @@ public final class ShadowFacts {
      */
     public void load(StarSchema next, Map<String, String> tables) throws SQLException {
         applier.requireControlPoint("load a deployment's new facts");
-        star.loadShadowFacts(next, tables);
-        applier.commit();
+        try {
+            star.loadShadowFacts(next, tables);
+            applier.commit();
+        } catch (SQLException | RuntimeException e) {
+            star.drainFilledWorkTables();
+            connection.rollback(); // the work tables created go with it; the loader forgot them
+            throw e;
+        }
     }
 
     /** Returns the last source key the backfill of new fact {@code target} covers (empty: its table is empty). */

@@ -19,6 +19,7 @@ import dev.lockstep.warehouse.raw.RawMerge;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import dev.lockstep.warehouse.star.StarLoader;
 import dev.lockstep.warehouse.star.StarSchema;
+import dev.lockstep.warehouse.star.TargetCounts;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -136,10 +137,7 @@ public final class WarehouseApplier {
         return applier;
     }
 
-    /**
-     * Returns true when the warehouse checks the facts' foreign keys row by row on this applier's session: without a
-     * star schema, or when the role may not skip them (see {@code StarLoader.prepare}).
-     */
+    /** Returns true when the facts' foreign keys are checked per row on this session (see StarLoader.prepare). */
     public boolean checksForeignKeys() {
         return star == null || star.checksForeignKeys();
     }
@@ -152,7 +150,7 @@ public final class WarehouseApplier {
     }
 
     /** Returns, per target of the star schema, the rows this applier's committed batches loaded and quarantined. */
-    public Map<String, StarLoader.TargetCounts> targetCounts() {
+    public Map<String, TargetCounts> targetCounts() {
         return star == null ? Map.of() : star.targetCounts();
     }
 
@@ -161,9 +159,13 @@ public final class WarehouseApplier {
         return batch.barrier();
     }
 
-    /** While a deployment rebuilds {@code rebuilds}, each batch writes them for the rows it changes (see StarLoader). */
-    public void writeShadows(List<ColumnRebuild> rebuilds) {
+    /**
+     * While a deployment rebuilds {@code rebuilds}, each batch writes them for the rows it changes (see StarLoader);
+     * a change of a column the next version looks up ({@code lookedUp}) counts as a lookup change from now on.
+     */
+    public void writeShadows(List<ColumnRebuild> rebuilds, Map<TableId, Set<String>> lookedUp) {
         star.writeShadows(rebuilds);
+        rawMerge.lookUpAlso(lookedUp);
     }
 
     /** Returns the loading of a deployment's new facts into their shadow tables, at control points. */

@@ -36,7 +36,7 @@ public final class RawMerge {
     private final Connection connection;
     private final String warehouseSchema;
     private final Map<TableId, SourceTable> tables;
-    private final Map<TableId, Set<String>> lookedUp;
+    private final Map<TableId, Set<String>> lookedUp = new HashMap<>();
     private final Map<TableId, PreparedStatement> merges = new HashMap<>();
     private final Map<TableId, PreparedStatement> replayGuards = new HashMap<>();
 
@@ -50,7 +50,29 @@ public final class RawMerge {
         this.connection = connection;
         this.warehouseSchema = warehouseSchema;
         this.tables = Map.copyOf(tables);
-        this.lookedUp = Map.copyOf(lookedUp);
+        lookUpAlso(lookedUp);
+    }
+
+    /**
+     * Treats the columns {@code more} names as looked up too (a deployment's next version looks them up, and its
+     * shadow columns and new facts must see their changes): the merges are prepared again.
+     */
+    public void lookUpAlso(Map<TableId, Set<String>> more) {
+        boolean changed = false;
+        for (Map.Entry<TableId, Set<String>> table : more.entrySet()) {
+            changed |= lookedUp.computeIfAbsent(table.getKey(), t -> new java.util.TreeSet<>())
+                    .addAll(table.getValue());
+        }
+        if (changed) {
+            for (PreparedStatement merge : merges.values()) {
+                try {
+                    merge.close();
+                } catch (SQLException e) {
+                    // closing a statement prepared on a live connection; the next merge prepares another
+                }
+            }
+            merges.clear();
+        }
     }
 
     /** Marks deleted the rows of {@code table}'s raw table older than a source {@code TRUNCATE} at {@code at}. */

@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The backfill of a deployment's new fact from the raw layer, chunk by chunk in key order: a chunk records the live
- * source rows of a key range as the fact's events — each at its raw position, with the time the raw layer loaded it
- * as its change time (an SCD 2 reference resolves to the version valid then) — and the applier's loader conforms,
- * checks and loads them as it would a batch's. Deleted source rows are not loaded.
+ * The backfill of a deployment's new fact from the raw layer, chunk by chunk in key order: a chunk records the source
+ * rows of a key range as the fact's events — each at its raw position, with the time the raw layer loaded it as its
+ * change time (an SCD 2 reference resolves to the version valid then) — and the applier's loader conforms, checks
+ * and loads them as it would a batch's. A deleted source row deletes its fact row, if there is one (a backfill
+ * started again after batches that did not load the fact), and adds none.
  */
 final class FactBackfill {
 
@@ -30,7 +31,7 @@ final class FactBackfill {
     }
 
     /**
-     * Records as {@code fact}'s events the next {@code rows} live source rows after key {@code after} (from the
+     * Records as {@code fact}'s events the next {@code rows} source rows after key {@code after} (from the
      * first when empty) up to {@code upTo}; returns how many and the last key recorded (empty: none was left).
      */
     static ColumnRebuild.Chunk record(SessionStatements session, FactSql fact, Optional<List<String>> after,

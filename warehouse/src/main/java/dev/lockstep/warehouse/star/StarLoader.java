@@ -138,20 +138,29 @@ public final class StarLoader {
     }
 
     /**
-     * Has each batch from now on also load the new facts of a deployment's next version {@code next} that
-     * {@code tables} names (target to shadow table, which the switch renames into place), with the next version's
-     * rules; {@link #backfill} loads the rows the raw layer holds. None: stops it.
+     * Has each batch from now on also load the new facts {@code tables} names (target to shadow table) of a
+     * deployment's next version {@code next}, with its rules; {@link #backfill} loads the raw layer's. None: stops.
      */
     public void loadShadowFacts(StarSchema next, Map<String, String> tables) throws SQLException {
+        shadowFacts.forEach(this::forgetWorkTables);
         shadowFacts.clear();
-        int n = 0;
-        for (Map.Entry<String, String> table : tables.entrySet()) {
-            FactTable fact = next.facts().stream().filter(f -> f.definition().name().equals(table.getKey()))
-                    .findFirst().orElseThrow(() -> new IllegalArgumentException("no fact " + table.getKey()));
-            FactSql sql = new FactSql(next, fact, stages, "lockstep_s" + (++n), table.getValue());
-            ready(next, sql);
-            shadowFacts.add(sql);
+        List<FactSql> loaded = new ArrayList<>();
+        try {
+            for (Map.Entry<String, String> table : tables.entrySet()) {
+                FactTable fact = next.facts().stream().filter(f -> f.definition().name().equals(table.getKey()))
+                        .findFirst().orElseThrow(() -> new IllegalArgumentException("no fact " + table.getKey()));
+                loaded.add(new FactSql(next, fact, stages, "lockstep_s" + (loaded.size() + 1), table.getValue()));
+                ready(next, loaded.get(loaded.size() - 1));
+            }
+        } catch (SQLException | RuntimeException e) {
+            loaded.forEach(this::forgetWorkTables); // the caller rolls back: the tables created are gone
+            throw e;
         }
+        shadowFacts.addAll(loaded);
+    }
+
+    private void forgetWorkTables(TargetSql target) {
+        Optional.ofNullable(workTablesOf.remove(target)).ifPresent(workTables::removeAll);
     }
 
     /** Returns the last source key the backfill of shadow fact {@code target} covers (empty: none). */
@@ -160,9 +169,8 @@ public final class StarLoader {
     }
 
     /**
-     * Loads into shadow fact {@code target} the next {@code rows} live source rows of the raw layer after key
-     * {@code after} (from the first when empty) up to {@code upTo}, in the connection's open transaction, as if
-     * they had changed (see {@link FactBackfill}); returns the rows read and the last key read (empty: done).
+     * Loads into shadow fact {@code target} the next {@code rows} source rows after key {@code after} (the first when
+     * empty) up to {@code upTo}, in the open transaction ({@link FactBackfill}); returns them and the last key read.
      */
     public ColumnRebuild.Chunk backfill(String target, Optional<List<String>> after, List<String> upTo, int rows)
             throws SQLException {
@@ -214,13 +222,6 @@ public final class StarLoader {
     /** Returns how many rows were quarantined so far, for run-time errors or by rules. */
     public long rowsQuarantined() {
         return rowsQuarantined;
-    }
-
-    /** Rows of one target in committed batches: loaded (conformed and passed its rules) and quarantined. */
-    public record TargetCounts(long loaded, long quarantined) {
-        TargetCounts plus(TargetCounts other) {
-            return new TargetCounts(loaded + other.loaded, quarantined + other.quarantined);
-        }
     }
 
     /** Returns, per target (dimensions first), the rows of the batches committed so far by this loader. */
@@ -394,8 +395,7 @@ public final class StarLoader {
      * One round trip under a savepoint: when an expression fails on a row, it is rolled back and done again a
      * statement at a time, the conform bisected down to the failing rows ({@link StepwiseTouch}).
      */
-    private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations)
-            throws SQLException {
+    private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations) throws SQLException {
         List<String> record = target.recordBatchEvents(staged, truncations);
         if (record.isEmpty() && replayed.getOrDefault(target, 0) == 0) {
             return 0;

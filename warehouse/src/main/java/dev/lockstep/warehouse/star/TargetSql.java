@@ -160,20 +160,21 @@ abstract class TargetSql {
     /** Returns the query of the source table's last key in the raw layer, as text (no row: the table is empty). */
     String lastRawKey() {
         return "SELECT " + list(key, c -> "r." + quote(c.name()) + "::text") + " FROM " + raw(from) + " AS r ORDER BY "
-                + list(key, c -> "r." + quote(c.name()) + " DESC") + " LIMIT 1";
+                + list(key, c -> "r." + quote(c.name()) + " DESC NULLS LAST") + " LIMIT 1";
     }
 
     /**
-     * Returns the statement that records as events the live source rows of the raw layer with keys up to
-     * {@code ?…} (and, with {@code after}, after {@code ?…}), at most {@code ?} of them in key order, each at its raw
-     * position and with the time the raw layer loaded it; it returns their count and the last key (no row: none).
+     * Returns the statement that records as events the source rows of the raw layer with keys up to {@code ?…} (and,
+     * with {@code after}, after {@code ?…}), at most {@code ?} of them in key order, each at its raw position and with
+     * the time the raw layer loaded it; it returns their count and the last key (no row: none). Deleted rows too: a
+     * backfill started again after batches that did not load the target must delete what they deleted.
      */
     String backfill(boolean after) {
         String keys = list(key, c -> "r." + quote(c.name()));
         String bound = list(key, c -> "?::" + c.type());
         String names = list(key, c -> quote(c.name()));
         return "WITH chunk AS MATERIALIZED (SELECT " + keys + ", r._position_lsn, r._position_seq, r._loaded_at FROM "
-                + raw(from) + " AS r WHERE NOT r._deleted AND (" + keys + ") <= (" + bound + ")"
+                + raw(from) + " AS r WHERE (" + keys + ") <= (" + bound + ")"
                 + (after ? " AND (" + keys + ") > (" + bound + ")" : "") + " ORDER BY " + keys + " LIMIT ?), "
                 + "recorded AS (INSERT INTO " + events + " SELECT " + names + ", _position_lsn, _position_seq, "
                 + "_loaded_at, true FROM chunk) SELECT count(*) OVER (), " + list(key, c -> quote(c.name()) + "::text")
