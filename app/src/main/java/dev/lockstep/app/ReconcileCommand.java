@@ -98,8 +98,9 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
                         + "applied through %s and nothing after.%n", definition.pipeline(),
                         StreamPosition.formatLsn(at.lsn()), at.applied());
                 out.flush();
-                String zone = deployment.star().timezone().getId();
-                checks = compare(deployment, readOnly(at.source(), zone), readOnly(at.warehouse(), zone));
+                String setTimeZone = deployment.star().setTimeZone();
+                checks = compare(deployment, readOnly(at.source(), setTimeZone), readOnly(at.warehouse(),
+                        setTimeZone));
             }
         } else {
             PostgresCdcSource.SourcePosition start = PostgresCdcSource.position(settings);
@@ -128,9 +129,9 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
     /** Runs every check of {@code deployment}'s targets against its source and warehouse. */
     static List<Check> compare(WarehouseDeployment deployment) throws SQLException {
         PipelineDefinition definition = deployment.definition();
-        String zone = deployment.star().timezone().getId();
-        try (Connection source = open(definition.source().postgres(), zone);
-                Connection warehouse = open(definition.warehouse().postgres(), zone)) {
+        String setTimeZone = deployment.star().setTimeZone();
+        try (Connection source = open(definition.source().postgres(), setTimeZone);
+                Connection warehouse = open(definition.warehouse().postgres(), setTimeZone)) {
             // One snapshot of each side: the source as of now, the warehouse as of now (both repeatable read).
             return compare(deployment, source, warehouse);
         }
@@ -294,19 +295,19 @@ final class ReconcileCommand implements Callable<Integer>, LogFileOption.LogsToF
         }
     }
 
-    private static Connection open(PostgresConnection postgres, String zone)
+    private static Connection open(PostgresConnection postgres, String setTimeZone)
             throws SQLException {
         Connection c = PostgresConnections.open(postgres, "lockstep reconcile");
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        return readOnly(c, zone);
+        return readOnly(c, setTimeZone);
     }
 
-    /** Makes the open transaction of {@code c} read-only, in time zone {@code zone}. */
-    private static Connection readOnly(Connection c, String zone) throws SQLException {
+    /** Makes the open transaction of {@code c} read-only, in the definition's time zone ({@code setTimeZone}). */
+    private static Connection readOnly(Connection c, String setTimeZone) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET TRANSACTION READ ONLY");
-            s.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'");
+            s.execute(setTimeZone);
         }
         return c;
     }

@@ -194,7 +194,7 @@ public final class AggregateChecks implements AutoCloseable {
             source.setAutoCommit(false);
             source.setReadOnly(true);
             try (Statement s = source.createStatement()) {
-                s.execute("SET TIME ZONE '" + star.timezone().getId().replace("'", "''") + "'");
+                s.execute(star.setTimeZone());
             }
         }
         return source;

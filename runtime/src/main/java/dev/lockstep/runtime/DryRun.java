@@ -85,7 +85,7 @@ public final class DryRun {
         try (Connection c = warehouse.getConnection()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL TIME ZONE '" + plan.star().timezone().getId().replace("'", "''") + "'");
+                s.execute(plan.star().setTimeZone()); // undone with the transaction's rollback
             }
             try {
                 return run(c, scripts, rebuilds(plan), schemas, lockTimeout, statementTimeout);

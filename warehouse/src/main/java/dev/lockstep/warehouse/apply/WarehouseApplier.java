@@ -125,7 +125,7 @@ public final class WarehouseApplier {
             if (star.isPresent()) {
                 try (Statement s = connection.createStatement()) {
                     // Date keys and date expressions use the definition's calendar.
-                    s.execute("SET TIME ZONE '" + star.get().timezone().getId().replace("'", "''") + "'");
+                    s.execute(star.get().setTimeZone());
                 }
                 applier.star = StarLoader.prepare(connection, star.get(), applier.stager.createAll(), pipeline,
                         definitionVersion);

@@ -158,6 +158,14 @@ public record StarSchema(
                 .collect(Collectors.joining("\n")));
     }
 
+    /**
+     * Returns the statement that sets a session's time zone to the definition's: every session that evaluates the
+     * definition's expressions or derives date keys (loading, rebuilding, checking, reconciling) runs it first.
+     */
+    public String setTimeZone() {
+        return "SET TIME ZONE '" + timezone.getId().replace("'", "''") + "'";
+    }
+
     /** Returns the quality rules on {@code target}, in definition order. */
     public List<QualityRule> rulesOn(String target) {
         return quality.stream().filter(r -> r.target().equals(target)).toList();
