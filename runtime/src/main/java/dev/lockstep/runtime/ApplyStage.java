@@ -176,13 +176,18 @@ public final class ApplyStage implements AutoCloseable {
             if (!applier.atControlPoint()) {
                 return;
             }
-            live.step(deployment, applier).ifPresent(this::switchTo);
-            barriers.step(applier);
-            applier.checkReferences(REFERENCES_EVERY);
-            if (System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
+            boolean switched = live.step(deployment, applier).map(next -> {
+                switchTo(next);
+                return true;
+            }).orElse(false);
+            // Served before a reconcile: a switch asks for the replay of quarantine rows derived under the version
+            // before, which a reconcile at this position must not see.
+            if (switched || System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
                 applier.serveReplays(codec).forEach(served);
             }
+            barriers.step(applier);
+            applier.checkReferences(REFERENCES_EVERY);
         } catch (LockstepException e) {
             if (e.code() == ErrorCode.PIPELINE_STOPPED) {
                 alerting.pipelineFailed(e);

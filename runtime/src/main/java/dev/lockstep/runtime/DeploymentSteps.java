@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.control.OffsetStore;
 import dev.lockstep.control.QuarantineStore;
+import dev.lockstep.control.ReplayStore;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
@@ -16,10 +17,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,13 @@ import org.slf4j.LoggerFactory;
 final class DeploymentSteps implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentSteps.class);
+    /** The changes after which a target's open quarantine rows hold values or verdicts of the version before. */
+    private static final Set<Operation.Kind> REDERIVES_QUARANTINE = EnumSet.of(Operation.Kind.CHANGE_TIMEZONE,
+            Operation.Kind.ADD_ATTRIBUTE, Operation.Kind.ADD_MEASURE, Operation.Kind.DROP_ATTRIBUTE,
+            Operation.Kind.DROP_MEASURE, Operation.Kind.RENAME_ATTRIBUTE, Operation.Kind.RENAME_MEASURE,
+            Operation.Kind.CHANGE_EXPRESSION, Operation.Kind.CHANGE_TYPE, Operation.Kind.ADD_RULE,
+            Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.DROP_LOOKUP,
+            Operation.Kind.CHANGE_LOOKUP, Operation.Kind.DROP_REFERENCE, Operation.Kind.CHANGE_REFERENCE);
 
     private final DeploymentPlan plan;
     private final DataSource warehouse;
@@ -139,7 +150,7 @@ final class DeploymentSteps implements AutoCloseable {
                 chunks = warehouse.getConnection();
                 try (Statement s = chunks.createStatement()) {
                     // The expressions see the definition's calendar, as the applier's do.
-                    s.execute("SET TIME ZONE '" + plan.star().timezone().getId().replace("'", "''") + "'");
+                    s.execute(plan.star().setTimeZone());
                 }
                 chunks.setAutoCommit(false);
             }
@@ -204,8 +215,10 @@ final class DeploymentSteps implements AutoCloseable {
 
     /**
      * Applies the switch migration (the shadow columns renamed into place) and the rule indexes the new version
-     * needs, then masks the columns that became {@code pii} in the quarantine ledger and records the switch with the position the warehouse reflects — the offsets, which cannot move
-     * meanwhile: the caller holds the apply stage at a batch boundary.
+     * needs, then masks the columns that became {@code pii} in the quarantine ledger, asks for the open quarantine
+     * rows of changed targets to be derived again ({@link #requestReplays}) and records the switch with the position
+     * the warehouse reflects — the offsets, which cannot move meanwhile: the caller holds the apply stage at a batch
+     * boundary.
      */
     void switchOver() throws SQLException {
         close();
@@ -217,15 +230,19 @@ final class DeploymentSteps implements AutoCloseable {
             QuarantineStore ledger = new QuarantineStore(c, pipeline());
             for (Operation op : plan.diff().operations()) {
                 if (op.kind() == Operation.Kind.CHANGE_PII && op.after().filter("true"::equals).isPresent()) {
-                    // Rows quarantined before a rename in the same deployment hold the column's old name.
-                    int masked = ledger.mask(op.target(), op.item()) + plan.diff().operations().stream()
-                            .filter(r -> r.kind() == Operation.Kind.RENAME_ATTRIBUTE && r.target().equals(op.target())
-                                    && r.item().equals(op.item()) && r.before().isPresent())
-                            .mapToInt(r -> mask(ledger, r.target(), r.before().get())).sum();
+                    int masked = ledger.mask(op.target(), op.item());
+                    for (Operation rename : plan.diff().operations()) {
+                        // Rows quarantined before a rename in the same deployment hold the column's old name.
+                        if (rename.kind() == Operation.Kind.RENAME_ATTRIBUTE && rename.target().equals(op.target())
+                                && rename.item().equals(op.item()) && rename.before().isPresent()) {
+                            masked += ledger.mask(rename.target(), rename.before().get());
+                        }
+                    }
                     LOG.info("pipeline '{}': masked {}.{} in {} quarantine ledger row(s)", pipeline(), op.target(),
                             op.item(), masked);
                 }
             }
+            requestReplays(c, ledger);
             StreamPosition position = new OffsetStore(c, pipeline()).read().map(OffsetStore.Offsets::applied)
                     .orElse(StreamPosition.ZERO);
             deployments.switched(c, version, position.commitLsn(), position.sequence());
@@ -235,12 +252,31 @@ final class DeploymentSteps implements AutoCloseable {
         }
     }
 
-    private static int mask(QuarantineStore ledger, String target, String column) {
-        try {
-            return ledger.mask(target, column);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot mask " + target + "." + column + " in the ledger: "
-                    + e.getMessage(), e);
+    /**
+     * Asks, with the switch, for a replay of the open quarantine rows of every target whose values or rules the
+     * deployment changes: they hold values derived under the version before (a changed expression, a column renamed
+     * or added) and failed its rules. The switched applier serves the request at its next control point — re-derives
+     * them from the raw layer, loads those the new version accepts and quarantines the others again with the new
+     * version's values — before it serves a reconcile.
+     */
+    private void requestReplays(Connection c, QuarantineStore ledger) throws SQLException {
+        Set<String> changed = new TreeSet<>();
+        for (Operation op : plan.diff().operations()) {
+            if (REDERIVES_QUARANTINE.contains(op.kind())) {
+                changed.add(op.target());
+            }
+        }
+        Set<String> open = new TreeSet<>();
+        for (QuarantineStore.Count count : ledger.counts()) {
+            if (count.open() > 0 && (changed.contains(count.target()) || changed.contains(""))) {
+                open.add(count.target());
+            }
+        }
+        ReplayStore replays = new ReplayStore(c, pipeline());
+        for (String target : open) {
+            long request = replays.request(List.of(), Optional.of(target), Optional.empty());
+            LOG.info("pipeline '{}': open quarantine rows of {} derived again under version {} (replay request {})",
+                    pipeline(), target, version, request);
         }
     }
 
