@@ -18,8 +18,10 @@ import picocli.CommandLine.Spec;
                 + "A deployment still before its switch is cancelled: its shadow columns dropped by a new forward "
                 + "migration (the apply stage must be stopped). Otherwise the newest deployment is finished and the "
                 + "older version's text deployed as the next version: the columns it changed are rebuilt from the raw "
-                + "layer under the older definition, as a deploy does (handed to `lockstep run` when it runs). "
-                + "What cannot come back (historical SCD 2 values) is named and refused without --force. Exit code 0 "
+                + "layer under the older definition, as a deploy does (handed to `lockstep run` when it runs), and "
+                + "the hand-written migrations of the versions rolled back undone by their down scripts. What cannot "
+                + "come back (historical SCD 2 values, a hand-written migration without a down script) is named and "
+                + "refused without --force. Exit code 0 "
                 + "done, 2 refused, 4 the apply stage runs during a cancel, or another deployment is under way.")
 final class RollbackCommand implements Callable<Integer> {
 

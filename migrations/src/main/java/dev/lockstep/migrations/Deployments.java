@@ -5,9 +5,13 @@ import static java.util.Objects.requireNonNull;
 import dev.lockstep.control.ControlSchema;
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +36,9 @@ public final class Deployments {
             requireNonNull(phase, "phase");
         }
     }
+
+    /** How the undoing of a hand-written migration is stored: this, then the migration's stored description. */
+    private static final String UNDO = "undo_";
 
     private final DataSource dataSource;
     private final String pipeline;
@@ -83,12 +90,50 @@ public final class Deployments {
         }
     }
 
-    /** Returns the descriptions of the pipeline's stored warehouse migrations (hand-written ones are known by it). */
-    public Set<String> storedDescriptions() {
+    /**
+     * Returns the stored descriptions of the hand-written migrations deployed and not undone by a rollback since
+     * (a later deployment knows by them which of its folder's migrations ran).
+     */
+    public Set<String> deployedHandWritten() {
+        return handWritten(0).stream().map(HandWrittenMigration::storedDescription).collect(Collectors.toSet());
+    }
+
+    /**
+     * Returns the hand-written migrations that deployments after definition version {@code version} applied and no
+     * rollback undid, newest first: what a rollback to {@code version} undoes.
+     */
+    public List<HandWrittenMigration> handWrittenAfter(int version) {
+        List<HandWrittenMigration> undone = new ArrayList<>(handWritten(version));
+        Collections.reverse(undone);
+        return undone;
+    }
+
+    /** The hand-written migrations applied by definition versions after {@code after} and not undone since. */
+    private List<HandWrittenMigration> handWritten(int after) {
         try (Connection c = dataSource.getConnection()) {
             c.setReadOnly(true);
-            return StoredMigrations.exist(c) ? store.list(c).values().stream().map(StoredMigration::description)
-                    .collect(Collectors.toSet()) : Set.of();
+            if (!StoredMigrations.exist(c)) {
+                return List.of();
+            }
+            Map<String, StoredMigration> applied = new LinkedHashMap<>(); // by stored description, in version order
+            for (StoredMigration m : store.list(c).values()) {
+                if (m.appliedAt() == null) {
+                    continue;
+                }
+                if (m.description().startsWith(UNDO)) {
+                    applied.remove(m.description().substring(UNDO.length()));
+                } else {
+                    applied.remove(m.description());
+                    applied.put(m.description(), m);
+                }
+            }
+            List<HandWrittenMigration> migrations = new ArrayList<>();
+            for (StoredMigration m : applied.values()) {
+                if (m.definitionVersion() > after) {
+                    HandWrittenMigration.stored(m.description(), m.up(), m.down()).ifPresent(migrations::add);
+                }
+            }
+            return migrations;
         } catch (SQLException e) {
             throw unavailable("cannot read the stored warehouse migrations", e);
         }

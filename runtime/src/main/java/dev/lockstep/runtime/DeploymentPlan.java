@@ -48,7 +48,8 @@ import javax.sql.DataSource;
  * @param firstDeployment the generated migrations a first deployment applies (empty once deployed)
  * @param scripts what was linted, named as their next Flyway versions
  * @param rows the rows of each table of the warehouse's schemas ({@code schema.table}; planner estimates)
- * @param handWritten the definition's hand-written migrations ({@code warehouse.migrations}) not deployed yet
+ * @param handWritten the definition's hand-written migrations ({@code warehouse.migrations}) not deployed yet,
+ *     after the undoing of those a rollback takes back
  * @param dependents the user's objects built on what the plan drops or changes the type of, which no hand-written
  *     migration of the deployment drops
  * @param star the new definition's star schema, typed by the source's catalog and the warehouse
@@ -84,6 +85,17 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
 
     /** Plans deploying the definition {@code text} over definition version {@code base} (the newest when empty). */
     public static DeploymentPlan of(DefinitionText text, Overrides overrides, OptionalInt base) {
+        return of(text, overrides, base, List.of());
+    }
+
+    /**
+     * Plans deploying the definition {@code text} over definition version {@code base} (the newest when empty),
+     * running {@code undo} first among its hand-written migrations: a rollback's undoing of the hand-written
+     * migrations the versions it rolls back applied (a folder migration of {@code text} that one of them undoes is
+     * not run again).
+     */
+    public static DeploymentPlan of(DefinitionText text, Overrides overrides, OptionalInt base,
+            List<HandWrittenMigration> undo) {
         PipelineDefinition next = text.load();
         String nextText = text.text();
         DataSource warehouse = WarehouseDeployment.dataSource(next.warehouse().postgres());
@@ -91,9 +103,13 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
         Optional<WarehouseMigrations.Deployed> deployed = base.isPresent() ? deployments.version(base.getAsInt())
                 : deployments.latest();
         DefinitionParser parser = DefinitionParser.create().withEnvironment(text.environment());
-        Set<String> stored = deployments.storedDescriptions();
-        List<HandWrittenMigration> handWritten = next.warehouse().migrations().map(HandWrittenMigration::read)
-                .orElse(List.of()).stream().filter(m -> !stored.contains(m.storedDescription())).toList();
+        Set<String> deployedHandWritten = deployments.deployedHandWritten();
+        List<HandWrittenMigration> handWritten = new ArrayList<>(undo);
+        next.warehouse().migrations().map(HandWrittenMigration::read).orElse(List.of()).stream()
+                .filter(m -> !deployedHandWritten.contains(m.storedDescription()))
+                .filter(m -> undo.stream().noneMatch(u -> u.storedDescription().equals("undo_"
+                        + m.storedDescription())))
+                .forEach(handWritten::add);
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(
                         next.warehouse().postgres())) {

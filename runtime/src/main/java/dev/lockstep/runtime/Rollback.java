@@ -8,12 +8,14 @@ import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.lint.Overrides;
+import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -68,8 +70,13 @@ public final class Rollback {
                 + definition.pipeline() + ": version " + target + " is not an older version that was deployed "
                 + "(the newest is " + newest.version() + ")"));
         DefinitionText text = read.other("deployed version " + target, older.definition());
-        DeploymentPlan plan = DeploymentPlan.of(text, options.overrides(), OptionalInt.empty());
-        List<String> losses = losses(plan);
+        // The hand-written migrations of the versions rolled back are undone by their down scripts, newest first.
+        List<HandWrittenMigration> handWritten = deployments.handWrittenAfter(target);
+        DeploymentPlan plan = DeploymentPlan.of(text, options.overrides(), OptionalInt.empty(), handWritten.stream()
+                .flatMap(m -> m.undo().stream()).toList());
+        List<String> losses = new ArrayList<>(losses(plan));
+        handWritten.stream().filter(m -> m.down().isEmpty()).forEach(m -> losses.add("hand-written migration "
+                + m.fileName() + " has no down script: what it made stays"));
         if (!losses.isEmpty() && !force) {
             throw new LockstepException(ErrorCode.INVALID_INPUT, "rolling pipeline " + definition.pipeline()
                     + " back to version " + target + " cannot bring everything back, so nothing was changed:\n  "

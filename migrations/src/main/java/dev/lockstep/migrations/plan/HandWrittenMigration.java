@@ -29,6 +29,8 @@ public record HandWrittenMigration(int version, String description, String fileN
         Optional<String> down) {
 
     private static final Pattern NAME = Pattern.compile("([VU])([1-9][0-9]{0,8})__([A-Za-z0-9_]+)\\.sql");
+    private static final Pattern STORED = Pattern.compile("hand_written_v([1-9][0-9]{0,8})_([a-z0-9_]+)");
+    private static final String UNDO = "undo_";
 
     public HandWrittenMigration {
         requireNonNull(description, "description");
@@ -105,7 +107,37 @@ public record HandWrittenMigration(int version, String description, String fileN
      * deployed already.
      */
     public String storedDescription() {
-        return "hand_written_v" + version + "_" + description.toLowerCase(java.util.Locale.ROOT);
+        String stored = "hand_written_v" + version + "_" + description.substring(undone() ? UNDO.length() : 0);
+        return (undone() ? UNDO : "") + stored.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Returns the migration a rollback runs to undo this one — its down script as a new forward migration, stored as
+     * {@code undo_hand_written_v<n>_<description>} — or empty when it has no down script.
+     */
+    public Optional<HandWrittenMigration> undo() {
+        return down.map(script -> new HandWrittenMigration(version, UNDO + description, "U" + version + "__"
+                + description + ".sql", script, Optional.of(up)));
+    }
+
+    /** Tells whether this migration undoes a hand-written one ({@link #undo()}). */
+    public boolean undone() {
+        return description.startsWith(UNDO) && fileName.startsWith("U");
+    }
+
+    /**
+     * Returns the hand-written migration stored as {@code storedDescription} with scripts {@code up} and
+     * {@code down} (blank: none), or empty when the description is not a hand-written migration's (a generated
+     * one, or an undo).
+     */
+    public static Optional<HandWrittenMigration> stored(String storedDescription, String up, String down) {
+        Matcher m = STORED.matcher(storedDescription);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        int version = Integer.parseInt(m.group(1));
+        return Optional.of(new HandWrittenMigration(version, m.group(2), "V" + version + "__" + m.group(2) + ".sql",
+                up, down.isBlank() ? Optional.empty() : Optional.of(down)));
     }
 
     /**

@@ -61,4 +61,32 @@ class HandWrittenMigrationTest {
         assertThat(migration.drops("public.sign", "view")).isFalse();
         assertThat(migration.drops("tenant on shop_dw.fact_order_line", "policy")).isFalse();
     }
+
+    @Test
+    void shouldUndoAMigrationByItsDownScriptUnderADescriptionOfItsOwn() {
+        HandWrittenMigration rollup = new HandWrittenMigration(10, "Rollup", "V10__Rollup.sql",
+                "CREATE MATERIALIZED VIEW r AS SELECT 1;", Optional.of("DROP MATERIALIZED VIEW r;"));
+
+        HandWrittenMigration undo = rollup.undo().orElseThrow();
+
+        assertThat(rollup.storedDescription()).isEqualTo("hand_written_v10_rollup");
+        assertThat(rollup.undone()).isFalse();
+        assertThat(undo.storedDescription()).isEqualTo("undo_hand_written_v10_rollup");
+        assertThat(undo.undone()).isTrue();
+        assertThat(undo.up()).isEqualTo("DROP MATERIALIZED VIEW r;");
+        assertThat(undo.down()).contains("CREATE MATERIALIZED VIEW r AS SELECT 1;");
+        assertThat(undo.drops("public.r", "materialized view")).isTrue();
+        assertThat(new HandWrittenMigration(2, "index", "V2__index.sql", "CREATE INDEX ON t (a);", Optional.empty())
+                .undo()).isEmpty();
+    }
+
+    @Test
+    void shouldReadAStoredHandWrittenMigrationBackButNoGeneratedOneOrUndo() {
+        assertThat(HandWrittenMigration.stored("hand_written_v10_rollup", "CREATE …;", "DROP …;")).contains(
+                new HandWrittenMigration(10, "rollup", "V10__rollup.sql", "CREATE …;", Optional.of("DROP …;")));
+        assertThat(HandWrittenMigration.stored("hand_written_v2_index", "CREATE INDEX …;", " ").orElseThrow().down())
+                .isEmpty();
+        assertThat(HandWrittenMigration.stored("expand", "ALTER …;", "")).isEmpty();
+        assertThat(HandWrittenMigration.stored("undo_hand_written_v10_rollup", "DROP …;", "CREATE …;")).isEmpty();
+    }
 }
