@@ -30,6 +30,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Issue #14 point 5, other faults: {@code lockstep run} under the shop workload (~300 changes/s) while the Kafka
@@ -40,15 +44,25 @@ import org.junit.jupiter.api.io.TempDir;
  * A fault that outlasts the pipeline's deadline must stop the run by itself, with exit code 3 and a message naming
  * what is unreachable.
  *
+ * <p>The scenarios that stop a warehouse server of their own run side by side (their outages overlap); the broker's
+ * and the source server's, which every scenario uses, each run alone ({@link #SHARED}).
+ *
  * <p>Each scenario writes what it saw — the run's output from the fault on, stamped with seconds since the fault,
  * its exit code, reconcile's table — to {@code target/faults/<scenario>.txt}.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class FaultsIT {
+
+    /** The broker and the server of every scenario's source: a scenario that stops one runs alone. */
+    private static final String SHARED = "faults-shared-services";
 
     @RegisterExtension
     static final ServicesExtension services = ServicesExtension.ownEmbedded()
-            .withSeparateServer("warehouse_broker", "warehouse_warehouse", "warehouse_source",
-                    "warehouse_longwarehouse", "warehouse_applyalone");
+            .withSeparateServer("warehouse_broker", "warehouse_source")
+            // One server per scenario that stops its warehouse: they run side by side.
+            .withSeparateServer("warehouse_warehouse")
+            .withSeparateServer("warehouse_longwarehouse")
+            .withSeparateServer("warehouse_applyalone");
 
     private static final double RATE = 300;
     private static final Duration OUTAGE = Duration.ofSeconds(30);
@@ -72,6 +86,7 @@ class FaultsIT {
     }
 
     @Test
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ_WRITE)
     void shouldPauseAndResumeWhenTheBrokerStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("broker", dir);
         scenario.run(() -> {
@@ -83,6 +98,7 @@ class FaultsIT {
     }
 
     @Test
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldPauseAndResumeWhenTheWarehouseStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("warehouse", dir);
         scenario.run(() -> {
@@ -94,6 +110,7 @@ class FaultsIT {
     }
 
     @Test
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldStopWithAClearMessageWhenTheWarehouseOutlastsTheDeadline(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("longwarehouse", dir, "--fault-deadline", DEADLINE.toString());
         scenario.run(() -> {
@@ -105,6 +122,7 @@ class FaultsIT {
     }
 
     @Test
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldPauseAndResumeApplyAloneWhenTheWarehouseStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("applyalone", dir).split();
         scenario.run(() -> {
@@ -116,6 +134,7 @@ class FaultsIT {
     }
 
     @Test
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ_WRITE)
     void shouldResumeWhenTheSourceRestarts(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("source", dir);
         scenario.run(() -> {
