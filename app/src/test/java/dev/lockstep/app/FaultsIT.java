@@ -44,22 +44,22 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * A fault that outlasts the pipeline's deadline must stop the run by itself, with exit code 3 and a message naming
  * what is unreachable.
  *
- * <p>The scenarios that stop a warehouse server of their own run side by side (their outages overlap); the broker's
- * and the source server's, which every scenario uses, each run alone ({@link #SHARED}).
+ * <p>The scenarios that stop a PostgreSQL server of their own run side by side (their outages overlap); the
+ * broker's, which every scenario uses, runs alone ({@link #SHARED}).
  *
  * <p>Each scenario writes what it saw — the run's output from the fault on, stamped with seconds since the fault,
  * its exit code, reconcile's table — to {@code target/faults/<scenario>.txt}.
  */
-@Execution(ExecutionMode.CONCURRENT)
 class FaultsIT {
 
-    /** The broker and the server of every scenario's source: a scenario that stops one runs alone. */
+    /** The broker every scenario uses: the scenario that stops it runs alone. */
     private static final String SHARED = "faults-shared-services";
 
     @RegisterExtension
     static final ServicesExtension services = ServicesExtension.ownEmbedded()
             .withSeparateServer("warehouse_broker", "warehouse_source")
-            // One server per scenario that stops its warehouse: they run side by side.
+            // One server per scenario that stops a server of its own: they run side by side.
+            .withSeparateServer("source_source")
             .withSeparateServer("warehouse_warehouse")
             .withSeparateServer("warehouse_longwarehouse")
             .withSeparateServer("warehouse_applyalone");
@@ -86,6 +86,7 @@ class FaultsIT {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ_WRITE)
     void shouldPauseAndResumeWhenTheBrokerStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("broker", dir);
@@ -98,6 +99,7 @@ class FaultsIT {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldPauseAndResumeWhenTheWarehouseStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("warehouse", dir);
@@ -110,6 +112,7 @@ class FaultsIT {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldStopWithAClearMessageWhenTheWarehouseOutlastsTheDeadline(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("longwarehouse", dir, "--fault-deadline", DEADLINE.toString());
@@ -122,6 +125,7 @@ class FaultsIT {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldPauseAndResumeApplyAloneWhenTheWarehouseStopsFor30Seconds(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("applyalone", dir).split();
@@ -134,7 +138,8 @@ class FaultsIT {
     }
 
     @Test
-    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ_WRITE)
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = SHARED, mode = ResourceAccessMode.READ)
     void shouldResumeWhenTheSourceRestarts(@TempDir Path dir) throws Exception {
         Scenario scenario = new Scenario("source", dir);
         scenario.run(() -> {
