@@ -8,8 +8,6 @@ import dev.lockstep.embedded.testing.ServicesExtension;
 import dev.lockstep.shop.AlertsWebhook;
 import dev.lockstep.shop.ShopDatabase;
 import dev.lockstep.shop.ShopWorkload;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Issue #17's acceptance run: {@code lockstep run} applies the shop example under a live workload while
@@ -126,7 +123,7 @@ class DeploymentLifecycleIT {
             assertThat(services.query(WAREHOUSE, "SELECT count(*) > 0 FROM shop_dw.daily_sales")).containsExactly("t");
 
             // Rolling back the last deployment: version 7's text again, as version 9; the rollup goes.
-            String rolledBack = cli("rollback", file.toString(), "--contract");
+            String rolledBack = InProcessCli.succeed("rollback", file.toString(), "--contract");
             assertThat(rolledBack).contains("Pipeline " + PIPELINE + ": version 9 deployed");
             assertThat(services.query(WAREHOUSE, "SELECT to_regclass('shop_dw.daily_sales') IS NULL"))
                     .containsExactly("t");
@@ -158,7 +155,7 @@ class DeploymentLifecycleIT {
      */
     private static String deploy(Path file, int version, String text) throws Exception {
         Files.writeString(file, text);
-        String out = cli("deploy", file.toString(), "--contract", "--chunk-size", "500");
+        String out = InProcessCli.succeed("deploy", file.toString(), "--contract", "--chunk-size", "500");
         assertThat(out).contains("its applier carries out the deployment of version " + version)
                 .contains("Pipeline " + PIPELINE + ": version " + version + " deployed");
         reconcile(file, version);
@@ -167,26 +164,11 @@ class DeploymentLifecycleIT {
 
     /** Runs {@code lockstep reconcile} while the pipeline runs and the workload writes, and asserts an exact match. */
     private static void reconcile(Path file, int version) {
-        StringWriter out = new StringWriter();
-        CommandLine cli = Lockstep.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(out, true));
-        int exit = cli.execute("reconcile", file.toString(), "--kafka", services.bootstrapServers(), "--timeout",
-                "PT2M");
-        assertThat(out.toString()).as("reconcile after version %d", version)
+        InProcessCli reconcile = InProcessCli.run("reconcile", file.toString(), "--kafka", services.bootstrapServers(),
+                "--timeout", "PT2M");
+        assertThat(reconcile.output()).as("reconcile after version %d", version)
                 .contains("Comparing at one position while pipeline " + PIPELINE + " runs").doesNotContain("FAIL ");
-        assertThat(exit).as(out.toString()).isZero();
-    }
-
-    /** Runs {@code lockstep <args>} in this JVM and returns what it printed; it must exit with 0. */
-    private static String cli(String... args) {
-        StringWriter out = new StringWriter();
-        CommandLine cli = Lockstep.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(out, true));
-        int exit = cli.execute(args);
-        assertThat(exit).as(String.join(" ", args) + "\n" + out).isZero();
-        return out.toString();
+        assertThat(reconcile.exit()).as(reconcile.output()).isZero();
     }
 
     private static List<String> columns(String table) throws SQLException {

@@ -19,8 +19,6 @@ import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.Reconciliation;
 import dev.lockstep.warehouse.testing.TestStar;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -50,7 +48,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Every source row ends somewhere, from the real extract: with rules diverting inserts, an update of a key already
@@ -133,8 +130,8 @@ class QuarantineAccountingIT {
             assertThat(dw("SELECT per_pack::text FROM star_dw.fact_order_line WHERE id = 1002")).containsExactly("2");
             assertThat(dw("SELECT status FROM lockstep.quarantine WHERE cause = 'runtime_error'"))
                     .containsExactly("superseded");
-            assertThat(cli("quarantine", "replay", file.toString(), "--all", "--kafka", services.bootstrapServers()))
-                    .contains("0 row(s) loaded").contains("1 still undecodable");
+            assertThat(InProcessCli.succeed("quarantine", "replay", file.toString(), "--all", "--kafka",
+                    services.bootstrapServers())).contains("0 row(s) loaded").contains("1 still undecodable");
             assertThat(dw("SELECT count(*) FROM star_dw.fact_order_line WHERE id = 1002")).containsExactly("1");
             assertAccounted(deployment);
 
@@ -142,12 +139,14 @@ class QuarantineAccountingIT {
             source("DELETE FROM customers WHERE id = 1");
             awaitApplied(apply);
             assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE id = 5")).containsExactly("0");
-            assertThat(cli("quarantine", "replay", file.toString(), "--rule", "unique_customer_email", "--kafka",
-                    services.bootstrapServers())).contains("1 row(s) loaded, 0 diverted again");
+            assertThat(InProcessCli.succeed("quarantine", "replay", file.toString(), "--rule",
+                    "unique_customer_email", "--kafka", services.bootstrapServers()))
+                    .contains("1 row(s) loaded, 0 diverted again");
             assertThat(dw("SELECT email || ' ' || is_current FROM star_dw.dim_customer WHERE id = 5"))
                     .containsExactly("a@x.org true");
-            assertThat(cli("quarantine", "replay", file.toString(), "--rule", "unique_customer_email", "--kafka",
-                    services.bootstrapServers())).as("nothing left to replay").contains("0 row(s) loaded");
+            assertThat(InProcessCli.succeed("quarantine", "replay", file.toString(), "--rule",
+                    "unique_customer_email", "--kafka", services.bootstrapServers()))
+                    .as("nothing left to replay").contains("0 row(s) loaded");
             assertThat(dw("SELECT count(*) FROM star_dw.dim_customer WHERE id = 5")).containsExactly("1");
             assertAccounted(deployment);
         } finally {
@@ -250,15 +249,6 @@ class QuarantineAccountingIT {
         return records;
     }
 
-    private static String cli(String... args) {
-        StringWriter out = new StringWriter();
-        CommandLine cli = Lockstep.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(out, true));
-        int exit = cli.execute(args);
-        assertThat(exit).as(out.toString()).isZero();
-        return out.toString();
-    }
 
     private static void source(String... statements) throws Exception {
         try (Connection c = DriverManager.getConnection(services.jdbcUrl("asrc"), services.user(), services.password());
