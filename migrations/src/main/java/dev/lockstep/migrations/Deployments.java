@@ -37,9 +37,6 @@ public final class Deployments {
         }
     }
 
-    /** How the undoing of a hand-written migration is stored: this, then the migration's stored description. */
-    private static final String UNDO = "undo_";
-
     private final DataSource dataSource;
     private final String pipeline;
     private final StoredMigrations store;
@@ -120,10 +117,9 @@ public final class Deployments {
                 if (m.appliedAt() == null) {
                     continue;
                 }
-                if (m.description().startsWith(UNDO)) {
-                    applied.remove(m.description().substring(UNDO.length()));
-                } else {
-                    applied.remove(m.description());
+                Optional<String> undone = HandWrittenMigration.undoneBy(m.description());
+                applied.remove(undone.orElse(m.description()));
+                if (undone.isEmpty()) {
                     applied.put(m.description(), m);
                 }
             }

@@ -176,13 +176,11 @@ public final class ApplyStage implements AutoCloseable {
             if (!applier.atControlPoint()) {
                 return;
             }
-            boolean switched = live.step(deployment, applier).map(next -> {
-                switchTo(next);
-                return true;
-            }).orElse(false);
+            Optional<WarehouseDeployment> switched = live.step(deployment, applier);
+            switched.ifPresent(this::switchTo);
             // Served before a reconcile: a switch asks for the replay of quarantine rows derived under the version
             // before, which a reconcile at this position must not see.
-            if (switched || System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
+            if (switched.isPresent() || System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
                 applier.serveReplays(codec).forEach(served);
             }

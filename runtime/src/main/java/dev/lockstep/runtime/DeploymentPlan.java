@@ -107,8 +107,8 @@ public record DeploymentPlan(PipelineDefinition definition, Optional<WarehouseMi
         List<HandWrittenMigration> handWritten = new ArrayList<>(undo);
         next.warehouse().migrations().map(HandWrittenMigration::read).orElse(List.of()).stream()
                 .filter(m -> !deployedHandWritten.contains(m.storedDescription()))
-                .filter(m -> undo.stream().noneMatch(u -> u.storedDescription().equals("undo_"
-                        + m.storedDescription())))
+                .filter(m -> undo.stream().noneMatch(u -> HandWrittenMigration.undoneBy(u.storedDescription())
+                        .filter(m.storedDescription()::equals).isPresent()))
                 .forEach(handWritten::add);
         try (PostgresSourceCatalog catalog = PostgresSourceCatalog.connect(next.source().postgres());
                 PostgresExpressionTypeChecker checker = PostgresExpressionTypeChecker.connect(

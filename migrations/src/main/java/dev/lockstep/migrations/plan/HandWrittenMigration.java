@@ -120,6 +120,15 @@ public record HandWrittenMigration(int version, String description, String fileN
                 + description + ".sql", script, Optional.of(up)));
     }
 
+    /**
+     * Returns the stored description of the hand-written migration that {@code storedDescription} undoes, or empty
+     * when it is not an undo's.
+     */
+    public static Optional<String> undoneBy(String storedDescription) {
+        return storedDescription.startsWith(UNDO) ? Optional.of(storedDescription.substring(UNDO.length()))
+                : Optional.empty();
+    }
+
     /** Tells whether this migration undoes a hand-written one ({@link #undo()}). */
     public boolean undone() {
         return description.startsWith(UNDO) && fileName.startsWith("U");

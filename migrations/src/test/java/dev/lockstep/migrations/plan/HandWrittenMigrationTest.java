@@ -73,6 +73,8 @@ class HandWrittenMigrationTest {
         assertThat(rollup.undone()).isFalse();
         assertThat(undo.storedDescription()).isEqualTo("undo_hand_written_v10_rollup");
         assertThat(undo.undone()).isTrue();
+        assertThat(HandWrittenMigration.undoneBy(undo.storedDescription())).contains("hand_written_v10_rollup");
+        assertThat(HandWrittenMigration.undoneBy(rollup.storedDescription())).isEmpty();
         assertThat(undo.up()).isEqualTo("DROP MATERIALIZED VIEW r;");
         assertThat(undo.down()).contains("CREATE MATERIALIZED VIEW r AS SELECT 1;");
         assertThat(undo.drops("public.r", "materialized view")).isTrue();
