@@ -33,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code lockstep deploy} takes it through one change after another — add an attribute with an expression, change a
  * measure's expression, add a fact, turn a dimension from SCD 1 to SCD 2, rename a measure ({@code renamed_from}),
  * drop an attribute (contract), add a hand-written rollup migration — and {@code lockstep rollback} takes the last one
- * back. After each step {@code lockstep reconcile} passes exactly while the workload writes, and a REPEATABLE READ
+ * back. Four of them are killed on the way — at expand, in the rebuild, before the switch, in the contract phase —:
+ * with {@code run} stopped the deploy carries the deployment out itself and halts at its fail-point as {@code kill -9}
+ * would stop it, the persisted state is asserted, and {@code run}, started again, carries it to the end. After each
+ * step {@code lockstep reconcile} passes exactly while the workload writes, and a REPEATABLE READ
  * reader running throughout checks, in each of its snapshots, that every row it can derive again from the raw layer
  * carries the values of one definition version: the changed measure all old or all new, a new attribute, fact or
  * renamed measure whole from the moment it appears, one current version per product once products are SCD 2.
@@ -55,6 +58,8 @@ class DeploymentLifecycleIT {
 
     private static AlertsWebhook webhook;
     private static ShopRuns runs;
+    /** The {@code lockstep run} applying the pipeline now (started again after each kill). */
+    private static ChildJvm run;
 
     @BeforeAll
     static void start() throws Exception {
@@ -90,7 +95,7 @@ class DeploymentLifecycleIT {
             }
         }, "lifecycle-workload");
         Reader reader = new Reader();
-        ChildJvm run = runs.startRun(file, SOURCE, WAREHOUSE, Map.of());
+        run = runs.startRun(file, SOURCE, WAREHOUSE, Map.of());
         try {
             run.awaitLine(l -> l.startsWith("Initial snapshot applied"), Duration.ofMinutes(2));
             writer.start();
@@ -98,18 +103,20 @@ class DeploymentLifecycleIT {
             await().atMost(Duration.ofMinutes(1)).until(() -> workload.changes() > 300 && reader.reads() > 0);
             reconcile(file, 1);
 
-            text = deploy(file, 2, text.replace("      segment: coalesce(segment, 'standard')\n",
+            text = deployKilledAt("expand", "expanding", file, 2, text.replace(
+                    "      segment: coalesce(segment, 'standard')\n",
                     "      segment: coalesce(segment, 'standard')\n      domain: split_part(email, '@', 2)\n"));
-            text = deploy(file, 3, text.replace(OLD_AMOUNT, NEW_AMOUNT));
+            text = deployKilledAt("rebuild", "rebuilding", file, 3, text.replace(OLD_AMOUNT, NEW_AMOUNT));
             text = deploy(file, 4, text.replace("facts:\n", "facts:\n  order:\n    from: public.orders\n"
                     + "    grain: [id]\n    dimensions: { customer: customer_id, date: created_at }\n"
                     + "    measures: { total: total }\n"));
             text = deploy(file, 5, text.replace("    scd: 1\n", "    scd: 2\n    tracked: [list_price]\n"));
-            text = deploy(file, 6, text.replace("      unit_price: unit_price\n", "      price_each: unit_price\n")
-                    .replace("    partition_by: date", "    renamed_from: { price_each: unit_price }\n"
-                            + "    partition_by: date"));
+            text = deployKilledAt("switch", "rebuilding", file, 6, text.replace("      unit_price: unit_price\n",
+                    "      price_each: unit_price\n").replace("    partition_by: date",
+                    "    renamed_from: { price_each: unit_price }\n    partition_by: date"));
             assertThat(columns("dim_customer")).contains("signup_date");
-            text = deploy(file, 7, text.replace("      signup_date: created_at::date\n", ""));
+            text = deployKilledAt("contract", "contracting", file, 7, text.replace(
+                    "      signup_date: created_at::date\n", ""));
             assertThat(columns("dim_customer")).doesNotContain("signup_date");
 
             Path rollups = Files.createDirectories(dir.resolve("rollups"));
@@ -158,6 +165,32 @@ class DeploymentLifecycleIT {
         String out = InProcessCli.succeed("deploy", file.toString(), "--contract", "--chunk-size", "500");
         assertThat(out).contains("its applier carries out the deployment of version " + version)
                 .contains("Pipeline " + PIPELINE + ": version " + version + " deployed");
+        reconcile(file, version);
+        return text;
+    }
+
+    /**
+     * Deploys {@code text} (written to {@code file}) as {@code version} the way a crash leaves it: {@code run}
+     * stopped, so the deploy holds the apply lease and carries the deployment out itself, and halted at fail-point
+     * {@code step} as {@code kill -9} would stop it. Asserts the state persisted there ({@code state}), starts
+     * {@code run} again — its applier carries the deployment on between batches —, waits until it is done and
+     * reconciles while the workload writes; returns {@code text}.
+     */
+    private static String deployKilledAt(String step, String state, Path file, int version, String text)
+            throws Exception {
+        Files.writeString(file, text);
+        run.stop(Duration.ofMinutes(1));
+        try (ChildJvm deploy = runs.child(SOURCE, WAREHOUSE, Map.of(), Map.of("LOCKSTEP_FAIL_POINT", step), "deploy",
+                file.toString(), "--contract", "--chunk-size", "500")) {
+            assertThat(deploy.awaitExitCode(Duration.ofMinutes(2))).as("deploy halted at %s:%n%s", step,
+                    String.join("\n", deploy.output())).isEqualTo(137);
+            assertThat(deploy.output()).contains("halting at fail-point " + step);
+        }
+        String deployment = "SELECT state FROM lockstep.deployments WHERE version = " + version;
+        assertThat(services.query(WAREHOUSE, deployment)).as("the state a kill at %s leaves", step)
+                .containsExactly(state);
+        run = runs.startRun(file, SOURCE, WAREHOUSE, Map.of());
+        await().atMost(Duration.ofMinutes(2)).until(() -> services.query(WAREHOUSE, deployment).equals(List.of("done")));
         reconcile(file, version);
         return text;
     }

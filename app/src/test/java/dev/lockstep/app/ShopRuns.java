@@ -83,6 +83,15 @@ final class ShopRuns {
 
     /** Starts {@code lockstep <args>} against the databases {@code source} and {@code warehouse}. */
     ChildJvm child(String source, String warehouse, Map<String, String> properties, String... args) {
+        return child(source, warehouse, properties, Map.of(), args);
+    }
+
+    /**
+     * Starts {@code lockstep <args>} against the databases {@code source} and {@code warehouse}, with
+     * {@code environment} beside the connection variables.
+     */
+    ChildJvm child(String source, String warehouse, Map<String, String> properties, Map<String, String> environment,
+            String... args) {
         ChildJvm.Builder builder = ChildJvm.of(Lockstep.class).args(args).heap("384m")
                 .environment("SHOP_SOURCE_URL", services.jdbcUrl(source))
                 .environment("SHOP_SOURCE_USER", services.user())
@@ -93,6 +102,7 @@ final class ShopRuns {
                 .environment("SHOP_ALERTS_WEBHOOK", webhook.url())
                 .environment("LOCKSTEP_KAFKA_BOOTSTRAP", services.bootstrapServers());
         properties.forEach(builder::systemProperty);
+        environment.forEach(builder::environment);
         return builder.start();
     }
 }

@@ -235,6 +235,10 @@ public final class Deployer {
             lease.setAutoCommit(false);
             holdLease(lease, plan);
             int version = recorded < 0 ? begin(plan, deployments, text) : recorded;
+            if (options.contract()) {
+                // Recorded, so that a run carrying on a deployment this deploy leaves under way (killed) contracts it.
+                deployments.requestContract(version);
+            }
             return run(new DeploymentSteps(plan, warehouse, version), lease);
         } catch (SQLException e) {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline " + plan.definition().pipeline()
