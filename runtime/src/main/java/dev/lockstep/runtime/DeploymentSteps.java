@@ -208,6 +208,39 @@ final class DeploymentSteps implements AutoCloseable {
         }
     }
 
+    /**
+     * Derives again, from the raw layer, the shadow columns of the targets whose lookups this deployment adds or
+     * changes, for the rows joined to a looked-up row that changed after {@code since} (where the running applier
+     * began its shadow writes): the applier touches rows by the lookups of the version it loads with, so a change of
+     * a row only the new version looks up reached none of them. Runs at the control point of the switch, after the
+     * last chunk; nothing to do for a deployment that changes no lookup.
+     */
+    void lookupChanges(StreamPosition since) throws SQLException {
+        Set<String> targets = new TreeSet<>();
+        for (Operation op : plan.diff().operations()) {
+            if (op.kind() == Operation.Kind.ADD_LOOKUP || op.kind() == Operation.Kind.CHANGE_LOOKUP) {
+                targets.add(op.target());
+            }
+        }
+        List<ColumnRebuild> affected = columns.values().stream().filter(c -> targets.contains(c.target())).toList();
+        if (affected.isEmpty()) {
+            return;
+        }
+        try (Connection c = warehouse.getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute(plan.star().setTimeZone());
+            }
+            long rows = 0;
+            for (ColumnRebuild column : affected) {
+                rows += column.lookupChanges(c, since.commitLsn(), since.sequence());
+            }
+            c.commit();
+            LOG.info("pipeline '{}': deployment {}: derived {} row(s) again whose looked-up rows changed after {}",
+                    pipeline(), version, rows, since);
+        }
+    }
+
     /** Tells whether the switch migration was applied already (a deploy killed before recording it). */
     boolean switchApplied() {
         return applied("switch");

@@ -1,5 +1,6 @@
 package dev.lockstep.runtime;
 
+import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.DeploymentStatus;
 import dev.lockstep.migrations.Deployments;
@@ -69,6 +70,8 @@ final class LiveDeployment {
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
     private boolean writingShadows;
+    /** The position the applier had applied when it began writing the shadow columns (null: it has not). */
+    private StreamPosition shadowsSince;
     /** The state of the deployment carried out here, as this applier moved it (read once when it starts). */
     private DeploymentState state;
     /** Whether the switch migration was found applied when the rebuild (re)started here; null until looked. */
@@ -132,6 +135,7 @@ final class LiveDeployment {
                 }
             }
             writingShadows = false;
+            shadowsSince = null;
         }
         if (steps != null) {
             steps.close();
@@ -246,6 +250,7 @@ final class LiveDeployment {
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load.
                 applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
+                shadowsSince = applier.applied();
                 if (!steps.newFacts().isEmpty()) {
                     applier.shadowFacts().load(steps.plan().star(), steps.newFacts());
                 }
@@ -269,6 +274,8 @@ final class LiveDeployment {
             if (more) {
                 return Optional.empty();
             }
+            // The same control point as the switch: no batch comes between.
+            steps.lookupChanges(shadowsSince);
         }
         steps.switchOver();
         writingShadows = false; // the applier is replaced: the next one loads the new shape itself

@@ -2,11 +2,16 @@ package dev.lockstep.migrations.plan;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.SqlExpression;
 import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.lint.Script;
+import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -49,7 +54,8 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
      * Rows of {@code table} (the target {@code target}) to derive again for {@code column}; how, in {@code how}.
      * {@code into} is the shadow column the coordinator rebuilds the column into, and {@code fallback} the column
      * whose value rows the raw layer cannot derive keep (historical SCD 2 versions, deleted source rows); {@code into}
-     * is empty for a rebuild the coordinator does not run (a new dimension, a lookup, SCD 2 → 1). A new fact is
+     * is empty for a rebuild the coordinator does not run (a new dimension, a reference's key resolved again,
+     * SCD 2 → 1). A new fact is
      * rebuilt whole ({@value #ALL_ROWS}) into its shadow table {@code into}.
      */
     public record Rebuild(String target, String table, String column, String how, Optional<String> into,
@@ -143,6 +149,7 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 && o.kind() != Operation.Kind.DROP_DIMENSION).forEach(plan::add);
         diff.operations().stream().filter(o -> o.kind() == Operation.Kind.DROP_DIMENSION).forEach(plan::add);
         plan.ruleIndexes();
+        plan.lookupIndexes();
         return new MigrationPlan(plan.expand, plan.rebuilds, plan.switchOver, plan.contract,
                 reversed(plan.expandDown), reversed(plan.switchDown), reversed(plan.contractDown), plan.breaking);
     }
@@ -226,9 +233,11 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                     }
                 }
                 case CHANGE_SCD -> scd(op);
-                case ADD_LOOKUP, CHANGE_LOOKUP, CHANGE_REFERENCE ->
-                        rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS : op.item(), "derived again from the raw "
-                                + "layer (" + op.kind().name().toLowerCase().replace('_', ' ') + ")");
+                case CHANGE_LOOKUP -> changedLookup(op);
+                case CHANGE_REFERENCE -> rebuild(op.target(), op.item(), "derived again from the raw layer (change "
+                        + "reference)");
+                // A new lookup changes no row by itself (the expressions that use it are operations of their own);
+                // its join column's index is among the lookup indexes below. A dropped one: no DDL.
                 default -> { } // no DDL: settings, tracked columns, rules (their indexes below), comments, refused
             }
         }
@@ -267,6 +276,68 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                 rebuild(op.target(), ALL_ROWS, "facts re-pointed to each member's current version, the older versions "
                         + "retired, then the version columns dropped (not generated yet: the coordinator's job)");
             }
+        }
+
+        /**
+         * A lookup that joins another table or on other columns changes the values of every attribute or measure
+         * that uses it (directly, or through a lookup joined on it): each is rebuilt and replaced as a changed
+         * expression is. A dimension reference whose key uses it would need its key column resolved again, which
+         * the coordinator does not do yet.
+         */
+        private void changedLookup(Operation op) {
+            Map<String, Lookup> lookups = lookups(next, op.target());
+            Set<String> changed = new HashSet<>(Set.of(op.item()));
+            boolean more = true;
+            while (more) {
+                more = false;
+                for (Lookup l : lookups.values()) {
+                    if (l.on().lookup().filter(changed::contains).isPresent()) {
+                        more |= changed.add(l.name());
+                    }
+                }
+            }
+            Optional<StarSchema.DimensionTable> dimension = next.dimension(op.target());
+            Map<String, SqlExpression> expressions = dimension
+                    .map(d -> d.definition().columns())
+                    .or(() -> fact(next, op.target()).map(f -> f.definition().measures())).orElse(Map.of());
+            expressions.forEach((name, expression) -> {
+                if (uses(expression, changed)) {
+                    Optional<Column> c = column(next, op.target(), name);
+                    if (c.isPresent() && column(deployed, op.target(), name).isPresent()) {
+                        replace(op.target(), c.get(), "derived again through the changed lookup " + op.item(),
+                                "replaced at the switch: objects built on it keep reading the old values");
+                    }
+                }
+            });
+            fact(next, op.target()).ifPresent(f -> f.definition().dimensions().forEach((role, reference) -> {
+                if (reference.key().stream().anyMatch(k -> uses(k, changed))) {
+                    rebuild(op.target(), reference.column(), "the key resolved again through the changed lookup "
+                            + op.item());
+                }
+            }));
+        }
+
+        /**
+         * The raw layer's indexes on the columns the next definition's lookups join on that the deployed one's do
+         * not (a change of a looked-up row finds the rows joined to it by them), created at expand as the raw layer
+         * of a first version has them (a primary key alone is its own index); an index no lookup needs any more
+         * stays.
+         */
+        void lookupIndexes() {
+            Map<TableId, Set<String>> before = deployed.lookupColumns();
+            next.lookupColumns().forEach((table, columns) -> columns.forEach(column -> {
+                boolean indexed = before.getOrDefault(table, Set.of()).contains(column)
+                        || Optional.ofNullable(next.sources().get(table)).map(t -> t.primaryKey().equals(List.of(
+                                column))).orElse(false);
+                if (!indexed) {
+                    String raw = RawLayerDdl.tableName(table);
+                    String name = SqlIdentifiers.quote(indexName(raw, column));
+                    String schema = quote(RawLayerDdl.schema(next.schema()));
+                    expand.add("CREATE INDEX IF NOT EXISTS " + name + " ON " + schema + "." + quote(raw) + " ("
+                            + quote(column) + ");");
+                    expandDown.add("DROP INDEX IF EXISTS " + schema + "." + name + ";");
+                }
+            }));
         }
 
         /** The unique rules' indexes: those the next definition adds, and those it no longer needs. */
@@ -407,6 +478,35 @@ public record MigrationPlan(List<String> expand, List<Rebuild> rebuilds, List<St
                         .map(StarSchema.FactTable::measures))
                 .orElse(List.of());
         return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /** Returns fact {@code target} of {@code star}, if it is one. */
+    private static Optional<StarSchema.FactTable> fact(StarSchema star, String target) {
+        return star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst();
+    }
+
+    /** Returns the lookups of dimension or fact {@code target} in {@code star}, by name. */
+    private static Map<String, Lookup> lookups(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().lookup()).or(() -> fact(star, target).map(f -> f.definition().lookup())).orElse(Map.of());
+    }
+
+    /**
+     * Tells whether {@code expression} uses a column of one of {@code lookups}; an expression the parser cannot read
+     * may use any, so it counts as using them.
+     */
+    private static boolean uses(SqlExpression expression, Set<String> lookups) {
+        return expression.columns().map(columns -> columns.stream().anyMatch(c -> c.qualifier()
+                .filter(lookups::contains).isPresent())).orElse(true);
+    }
+
+    /**
+     * Returns the name PostgreSQL gives an unnamed index on {@code table (column)} — the name the first version's
+     * raw layer has — or, when that is longer than an identifier may be, a short name of its own.
+     */
+    static String indexName(String table, String column) {
+        String name = table + "_" + column + "_idx";
+        return name.getBytes(StandardCharsets.UTF_8).length <= 63 ? name
+                : "lockstep_lookup_" + Integer.toHexString(name.hashCode());
     }
 
     /** Returns the schema that keeps what a contract phase drops and the raw layer cannot derive again. */

@@ -157,7 +157,8 @@ final class TargetDiff {
             List<Operation> out) {
         named(before, after,
                 (name, lookup) -> out.add(Operation.change(ADD_LOOKUP, target, name, null, lookup(lookup),
-                        Impact.REBUILD)),
+                        Impact.ADDITIVE).withNote("the expressions that use it are derived again as changes of their "
+                                + "own; the raw layer indexes the column it joins on")),
                 (name, lookup) -> out.add(Operation.change(DROP_LOOKUP, target, name, lookup(lookup), null,
                         Impact.ADDITIVE)),
                 (name, change) -> out.add(Operation.change(CHANGE_LOOKUP, target, name, lookup(change.get(0)),

@@ -110,7 +110,7 @@ class DefinitionDiffTest {
                         edit("      ord: { from: public.orders, on: order_id }",
                                 "      ord: { from: public.orders, on: order_id }\n"
                                         + "      prod: { from: public.products, on: product_id }"),
-                        "order_line.prod: ADD_LOOKUP (none) → public.products on product_id [REBUILD]"),
+                        "order_line.prod: ADD_LOOKUP (none) → public.products on product_id [ADDITIVE]"),
                 change("drop a lookup",
                         edit("    lookup:\n      ord: { from: public.orders, on: order_id }\n", ""),
                         edit("{ customer: ord.customer_id, date: ord.created_at }", "{ customer: customer_id, "

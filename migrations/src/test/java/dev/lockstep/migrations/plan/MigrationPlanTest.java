@@ -212,6 +212,40 @@ class MigrationPlanTest {
     }
 
     @Test
+    void shouldIndexANewLookupsJoinColumnAndRebuildOnlyTheColumnsAChangedLookupFeeds() {
+        String withLookup = DEPLOYED.replace("    grain: [id]\n    dimensions: { customer: customer_id, product: "
+                + "product_id }\n    measures: { amount: amount, quantity: quantity }", "    grain: [id]\n    lookup: { "
+                + "prod: { from: public.products, on: product_id } }\n    dimensions: { customer: customer_id, product: "
+                + "product_id }\n    measures: { amount: amount, quantity: quantity, product_name: prod.name }");
+        assertThat(withLookup).as("the edit applies").isNotEqualTo(DEPLOYED);
+        List<DerivedColumn> named = new ArrayList<>(types());
+        named.add(new DerivedColumn("fact_item", "product_name", "text", "facts.item.measures.product_name"));
+
+        MigrationPlan added = plan(DEPLOYED, withLookup, types(), named);
+
+        // The lookup rebuilds nothing itself: the new measure that uses it is rebuilt into its shadow column.
+        assertThat(added.expand()).contains("CREATE INDEX IF NOT EXISTS \"items_product_id_idx\" ON "
+                + "\"dw_raw\".\"items\" (\"product_id\");");
+        assertThat(added.expandDown()).contains("DROP INDEX IF EXISTS \"dw_raw\".\"items_product_id_idx\";");
+        assertThat(added.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("product_name"))
+                .satisfies(r -> assertThat(r.into()).contains("_ls_next_product_name"));
+
+        MigrationPlan changed = plan(withLookup, withLookup.replace("on: product_id }", "on: customer_id }"), named,
+                named);
+
+        // The measure the lookup feeds is replaced as a changed expression is; the others are not touched.
+        assertThat(changed.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("product_name"))
+                .satisfies(r -> assertThat(r.fallback()).contains("product_name"));
+        assertThat(changed.switchOver()).contains("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"product_name\" "
+                + "TO \"_ls_prev_product_name\";");
+        assertThat(changed.expand()).contains("CREATE INDEX IF NOT EXISTS \"items_customer_id_idx\" ON "
+                + "\"dw_raw\".\"items\" (\"customer_id\");");
+        assertThat(changed.expand()).noneSatisfy(s -> assertThat(s).contains("amount"));
+        assertThat(plan(withLookup, DEPLOYED, named, types()).expand()).as("a dropped lookup: its index stays")
+                .noneSatisfy(s -> assertThat(s).contains("INDEX"));
+    }
+
+    @Test
     void shouldNeedNothingForTheSameDefinition() {
         assertThat(plan(DEPLOYED, DEPLOYED).isEmpty()).isTrue();
     }
@@ -221,9 +255,14 @@ class MigrationPlanTest {
     }
 
     private static MigrationPlan plan(String deployed, String next, List<DerivedColumn> nextTypes) {
+        return plan(deployed, next, types(), nextTypes);
+    }
+
+    private static MigrationPlan plan(String deployed, String next, List<DerivedColumn> deployedTypes,
+            List<DerivedColumn> nextTypes) {
         PipelineDefinition before = definition(deployed);
         PipelineDefinition after = definition(next);
-        StarSchema deployedStar = StarSchema.of(before, SOURCES, types());
+        StarSchema deployedStar = StarSchema.of(before, SOURCES, deployedTypes);
         StarSchema nextStar = StarSchema.of(after, SOURCES, typesOf(after, nextTypes));
         return MigrationPlan.of(DefinitionDiff.between(before, after).withColumnTypes(deployedStar, nextStar),
                 deployedStar, nextStar);

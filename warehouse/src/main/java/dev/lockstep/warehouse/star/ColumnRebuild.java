@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Derives one attribute or measure of a dimension or fact again from the raw layer, into a column of its table
@@ -49,9 +50,13 @@ public final class ColumnRebuild {
     private final String next;
     private final String touched;
     private final String last;
+    /** The statement deriving the rows joined to looked-up rows changed after a position; empty: no lookups. */
+    private final Optional<String> lookupChanges;
+    /** The lookups {@link #lookupChanges} has a position parameter pair for. */
+    private final int lookups;
 
     private ColumnRebuild(String target, String table, List<Column> key, String first, String next, String touched,
-            String last) {
+            String last, Optional<String> lookupChanges, int lookups) {
         this.target = target;
         this.table = table;
         this.key = key;
@@ -59,6 +64,8 @@ public final class ColumnRebuild {
         this.next = next;
         this.touched = touched;
         this.last = last;
+        this.lookupChanges = lookupChanges;
+        this.lookups = lookups;
     }
 
     /**
@@ -122,8 +129,15 @@ public final class ColumnRebuild {
         String last = "SELECT " + TargetSql.list(sql.key, c -> "r." + quote(c.name()) + "::text") + " FROM "
                 + sql.raw(sql.from) + " AS r ORDER BY " + TargetSql.list(sql.key, c -> "r." + quote(c.name())
                 + " DESC") + " LIMIT 1";
+        // The rows joined to a looked-up row changed after a position (?, ?): each lookup's position is its raw row's.
+        Optional<String> lookupChanges = sql.joins.isEmpty() ? Optional.empty() : Optional.of(touched.replace(TOUCHED,
+                "(SELECT DISTINCT " + TargetSql.list(sql.key, c -> base + "." + quote(c.name())) + " FROM "
+                + sql.sourceJoin() + " WHERE " + sql.joins.stream().map(j -> "(" + quote(j.lookup().name())
+                        + "._position_lsn, " + quote(j.lookup().name()) + "._position_seq) > (?, ?)")
+                        .collect(Collectors.joining(" OR ")) + ")"));
         return new ColumnRebuild(target, table, sql.key, chunk.replace(SOURCE, range).replace(AFTER, ""),
-                chunk.replace(SOURCE, range).replace(AFTER, after), touched, last);
+                chunk.replace(SOURCE, range).replace(AFTER, after), touched, last, lookupChanges,
+                sql.joins.size());
     }
 
     /**
@@ -168,6 +182,37 @@ public final class ColumnRebuild {
      */
     String forTouched(String touchedTable) {
         return touched.replace(TOUCHED, touchedTable);
+    }
+
+    /**
+     * Derives the column again, in the caller's transaction, for the rows joined to a looked-up row that changed after
+     * stream position ({@code commitLsn}, {@code sequence}); returns the rows updated (none when the target has no
+     * lookups). The applier's shadow writes follow the lookups of the version it loads with: a change of a row only
+     * the new version looks up (a new or changed lookup) touches none of the rows joined to it, so before the switch
+     * the deployment derives those again from the position its rebuild started at.
+     */
+    public long lookupChanges(Connection c, long commitLsn, long sequence) throws SQLException {
+        if (lookupChanges.isEmpty()) {
+            return 0;
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute(PlannerSwitches.JOINS_BY_PROBE);
+            s.execute(NO_JIT);
+        }
+        try (PreparedStatement ps = c.prepareStatement(lookupChanges.get())) {
+            for (int i = 0; i < lookups; i++) {
+                ps.setLong(2 * i + 1, commitLsn);
+                ps.setLong(2 * i + 2, sequence);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute(PlannerSwitches.JOINS_ANY);
+            }
+        }
     }
 
     /** The end of one chunk: the rows it updated, and the last source key it read (empty: the table is done). */
