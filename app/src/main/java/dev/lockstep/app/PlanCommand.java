@@ -65,21 +65,23 @@ final class PlanCommand implements Callable<Integer> {
                     definitionFile.file);
             printOperations(out, plan);
             MigrationPlan migrations = plan.migrations();
-            List<String> names = plan.scripts().stream().filter(s -> s.origin() == Script.Origin.GENERATED)
-                    .map(Script::fileName).toList();
             if (!migrations.expand().isEmpty()) {
-                section(out, "Expand (" + names.get(0) + ", before the rebuild)", migrations.expand(),
+                section(out, "Expand (" + generated(plan, "expand") + ", before the rebuild)", migrations.expand(),
                         migrations.expandDown(), true);
+            }
+            if (!migrations.indexes().isEmpty()) {
+                section(out, "Indexes (built CONCURRENTLY after the expand, outside the control point: the stream's "
+                        + "writes go on; an index a killed build left invalid is built again)",
+                        migrations.indexStatements(), List.of(), false);
             }
             printRebuilds(out, plan);
             if (!migrations.switchOver().isEmpty()) {
-                section(out, "Switch (" + names.get(migrations.expand().isEmpty() ? 0 : 1) + ", one transaction: "
-                        + "the rebuilt columns take their names)", migrations.switchOver(), migrations.switchDown(),
-                        true);
+                section(out, "Switch (" + generated(plan, "switch") + ", one transaction: the rebuilt columns take "
+                        + "their names)", migrations.switchOver(), migrations.switchDown(), true);
             }
             printHandWritten(out, plan);
             if (!migrations.contract().isEmpty()) {
-                section(out, "Contract (" + names.get(names.size() - 1) + ", after the switch)", migrations.contract(),
+                section(out, "Contract (" + generated(plan, "contract") + ", after the switch)", migrations.contract(),
                         migrations.contractDown(), true);
             }
         }
@@ -92,6 +94,13 @@ final class PlanCommand implements Callable<Integer> {
         }
         out.println("\nChanges pending. Nothing was changed.");
         return CHANGES_PENDING;
+    }
+
+    /** Returns the file name of the generated migration of {@code phase} ({@code V<n>__<phase>.sql}). */
+    private static String generated(DeploymentPlan plan, String phase) {
+        return plan.scripts().stream().filter(s -> s.origin() == Script.Origin.GENERATED)
+                .map(Script::fileName).filter(name -> name.endsWith("__" + phase + ".sql")).findFirst()
+                .orElseThrow();
     }
 
     private static void printOperations(PrintWriter out, DeploymentPlan plan) {

@@ -270,6 +270,7 @@ public final class Deployer {
         }
         if (state == DeploymentState.REBUILDING) {
             if (!steps.switchApplied()) {
+                steps.buildIndexes();
                 boolean first = true;
                 ShadowFacts facts = newFacts(lease, steps);
                 while (steps.rebuildChunk(options.chunkSize(), facts)) {

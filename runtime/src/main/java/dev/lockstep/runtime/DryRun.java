@@ -58,6 +58,11 @@ public final class DryRun {
         if (!migrations.expand().isEmpty()) {
             scripts.put("expand", migrations.expand());
         }
+        if (!migrations.indexes().isEmpty()) {
+            // Listed, not run (CONCURRENTLY); nor what follows each, which needs the index.
+            scripts.put(MigrationPlan.INDEXES_SCRIPT, migrations.indexes().stream().map(i -> i.statements().get(0))
+                    .toList());
+        }
         if (!migrations.switchOver().isEmpty()) {
             scripts.put("switch", migrations.switchOver());
         }

@@ -44,9 +44,9 @@ final class LiveDeployment {
     private static final long CHUNK_BUDGET_NANOS = Duration.ofMillis(100).toNanos();
     private static final int MIN_CHUNK_ROWS = 100;
     private static final int FIRST_CHUNK_ROWS = 1_000;
-    /** Plans a deployment found at a control point, off the applying thread. */
-    private static final Executor PLANNER = Executors.newCachedThreadPool(task -> {
-        Thread thread = new Thread(task, "lockstep-deployment-planner");
+    /** Plans a deployment found at a control point, and builds its indexes, off the applying thread. */
+    private static final Executor BACKGROUND = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "lockstep-deployment-background");
         thread.setDaemon(true);
         return thread;
     });
@@ -69,6 +69,8 @@ final class LiveDeployment {
     private int settled;
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
+    /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
+    private CompletableFuture<Void> indexes;
     private boolean writingShadows;
     /** The position the applier had applied when it began writing the shadow columns (null: it has not). */
     private StreamPosition shadowsSince;
@@ -142,6 +144,7 @@ final class LiveDeployment {
         }
         steps = null;
         planning = null;
+        indexes = null;
         switchApplied = null;
         doing = Optional.empty();
     }
@@ -192,7 +195,7 @@ final class LiveDeployment {
         state = s.state();
         DefinitionText next = deployment.text().other("deployed version " + s.version(), text);
         planning = CompletableFuture.supplyAsync(() -> new DeploymentSteps(DeploymentPlan.of(next, Overrides.none(),
-                OptionalInt.of(base)), warehouse, s.version()), PLANNER);
+                OptionalInt.of(base)), warehouse, s.version()), BACKGROUND);
         return Optional.empty();
     }
 
@@ -247,6 +250,25 @@ final class LiveDeployment {
             switchApplied = steps.switchApplied(); // looked once: Flyway reads its history to say
         }
         if (!switchApplied) {
+            if (indexes == null) {
+                // CREATE INDEX CONCURRENTLY: batches go on while it builds (a build waits for their transactions).
+                DeploymentSteps building = steps;
+                indexes = CompletableFuture.runAsync(() -> {
+                    try {
+                        building.buildIndexes();
+                    } catch (SQLException e) {
+                        throw new IllegalStateException("cannot build the deployment's indexes: " + e.getMessage(), e);
+                    }
+                }, BACKGROUND);
+            }
+            if (!indexes.isDone()) {
+                return Optional.empty();
+            }
+            try {
+                indexes.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load.
                 applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());

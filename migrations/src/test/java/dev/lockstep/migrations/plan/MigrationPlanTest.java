@@ -132,9 +132,15 @@ class MigrationPlanTest {
         assertThat(plan.rebuilds()).isEmpty();
         assertThat(plan.switchOver()).singleElement().satisfies(s -> assertThat(s).startsWith("DO $$").contains(
                 "'\"dw\".\"dim_customer\"'::regclass", "ARRAY['id']", "EXECUTE 'DROP INDEX ' || i"));
-        // The unique rule's index covers current rows only now: the new one at expand, the old one at contract.
-        assertThat(plan.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE INDEX IF NOT EXISTS "
-                + "\"lockstep_rule_").contains("WHERE is_current AND NOT is_deleted;"));
+        // The unique rule's index covers current rows only now: the new one built concurrently after the expand
+        // phase (writes go on), with its comment; the old one dropped at contract.
+        assertThat(plan.expand()).noneSatisfy(s -> assertThat(s).contains("lockstep_rule_"));
+        assertThat(plan.indexes()).singleElement().satisfies(i -> assertThat(i.schema()).isEqualTo("dw"))
+                .satisfies(i -> assertThat(i.name()).startsWith("lockstep_rule_"))
+                .satisfies(i -> assertThat(i.statements()).satisfiesExactly(
+                        create -> assertThat(create).startsWith("CREATE INDEX CONCURRENTLY IF NOT EXISTS "
+                                + "\"lockstep_rule_").endsWith("WHERE is_current AND NOT is_deleted;"),
+                        comment -> assertThat(comment).startsWith("COMMENT ON INDEX \"dw\".\"lockstep_rule_")));
         assertThat(plan.contract()).singleElement().satisfies(s -> assertThat(s).startsWith("DROP INDEX IF EXISTS "
                 + "\"dw\".\"lockstep_rule_"));
         // The generated scripts pass the linter: constant defaults, a lock_timeout first, small tables.
@@ -224,9 +230,9 @@ class MigrationPlanTest {
         MigrationPlan added = plan(DEPLOYED, withLookup, types(), named);
 
         // The lookup rebuilds nothing itself: the new measure that uses it is rebuilt into its shadow column.
-        assertThat(added.expand()).contains("CREATE INDEX IF NOT EXISTS \"items_product_id_idx\" ON "
-                + "\"dw_raw\".\"items\" (\"product_id\");");
-        assertThat(added.expandDown()).contains("DROP INDEX IF EXISTS \"dw_raw\".\"items_product_id_idx\";");
+        assertThat(added.indexes()).containsExactly(new MigrationPlan.ConcurrentIndex("dw_raw", "items_product_id_idx",
+                List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"items_product_id_idx\" ON \"dw_raw\".\"items\" "
+                        + "(\"product_id\");")));
         assertThat(added.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("product_name"))
                 .satisfies(r -> assertThat(r.into()).contains("_ls_next_product_name"));
 
@@ -238,11 +244,12 @@ class MigrationPlanTest {
                 .satisfies(r -> assertThat(r.fallback()).contains("product_name"));
         assertThat(changed.switchOver()).contains("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"product_name\" "
                 + "TO \"_ls_prev_product_name\";");
-        assertThat(changed.expand()).contains("CREATE INDEX IF NOT EXISTS \"items_customer_id_idx\" ON "
-                + "\"dw_raw\".\"items\" (\"customer_id\");");
+        assertThat(changed.indexStatements()).containsExactly("CREATE INDEX CONCURRENTLY IF NOT EXISTS "
+                + "\"items_customer_id_idx\" ON \"dw_raw\".\"items\" (\"customer_id\");");
         assertThat(changed.expand()).noneSatisfy(s -> assertThat(s).contains("amount"));
-        assertThat(plan(withLookup, DEPLOYED, named, types()).expand()).as("a dropped lookup: its index stays")
-                .noneSatisfy(s -> assertThat(s).contains("INDEX"));
+        MigrationPlan dropped = plan(withLookup, DEPLOYED, named, types());
+        assertThat(dropped.indexes()).as("a dropped lookup: its index stays").isEmpty();
+        assertThat(dropped.contract()).noneSatisfy(s -> assertThat(s).contains("INDEX"));
     }
 
     @Test

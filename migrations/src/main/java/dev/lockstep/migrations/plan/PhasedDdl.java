@@ -1,0 +1,418 @@
+package dev.lockstep.migrations.plan;
+
+import static dev.lockstep.migrations.plan.MigrationPlan.ALL_ROWS;
+import static dev.lockstep.migrations.plan.MigrationPlan.NEXT;
+import static dev.lockstep.migrations.plan.MigrationPlan.PREVIOUS;
+import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
+
+import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.SqlExpression;
+import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.core.stream.TableId;
+import dev.lockstep.migrations.lint.MigrationLint;
+import dev.lockstep.migrations.plan.MigrationPlan.Breaking;
+import dev.lockstep.migrations.plan.MigrationPlan.ConcurrentIndex;
+import dev.lockstep.migrations.plan.MigrationPlan.Rebuild;
+import dev.lockstep.warehouse.raw.RawLayerDdl;
+import dev.lockstep.warehouse.star.StarSchema;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchemaDdl;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Collects the statements of a {@link MigrationPlan}, phase by phase, operation by operation, from the deployed and
+ * the next typed star schema.
+ */
+final class PhasedDdl {
+    private final StarSchema deployed;
+    private final StarSchema next;
+    private final List<String> expand = new ArrayList<>();
+    private final List<String> expandDown = new ArrayList<>();
+    private final List<ConcurrentIndex> indexes = new ArrayList<>();
+    private final List<String> switchOver = new ArrayList<>();
+    private final List<String> switchDown = new ArrayList<>();
+    private final List<String> contract = new ArrayList<>();
+    private final List<String> contractDown = new ArrayList<>();
+    private final Set<String> shadowed = new HashSet<>();
+    /** The new facts, loaded into shadow tables. */
+    private final Set<String> newFacts = new HashSet<>();
+    private final List<Rebuild> rebuilds = new ArrayList<>();
+    private final List<Breaking> breaking = new ArrayList<>();
+
+    PhasedDdl(StarSchema deployed, StarSchema next) {
+        this.deployed = deployed;
+        this.next = next;
+    }
+
+    void add(Operation op) {
+        switch (op.kind()) {
+            case ADD_ATTRIBUTE, ADD_MEASURE -> column(next, op.target(), op.item()).ifPresent(c ->
+                    shadow(op.target(), c, Optional.empty(), "derived from the raw layer with its expression"
+                            + historyNote(op.target(), "NULL")));
+            case RENAME_ATTRIBUTE, RENAME_MEASURE -> column(next, op.target(), op.item()).ifPresent(c -> {
+                String old = op.before().orElseThrow();
+                shadow(op.target(), c, Optional.of(old), "derived from the raw layer under its new name"
+                        + historyNote(op.target(), "the value of " + old) + "; " + old + " keeps its values "
+                        + "until the contract phase drops it");
+                column(deployed, op.target(), old).ifPresent(o -> dropColumn(op.target(), o));
+            });
+            case DROP_ATTRIBUTE, DROP_MEASURE -> column(deployed, op.target(), op.item())
+                    .ifPresent(c -> dropColumn(op.target(), c));
+            case ADD_FACT -> StarSchemaDdl.createTarget(next, op.target())
+                    .ifPresent(create -> shadowFact(op.target(), create));
+            case ADD_DIMENSION -> StarSchemaDdl.createTarget(next, op.target()).ifPresent(create -> {
+                expand.add(create.strip());
+                expandDown.add("DROP TABLE " + table(next, op.target()) + ";");
+                rebuild(op.target(), ALL_ROWS, "loaded from the raw layer");
+            });
+            case DROP_DIMENSION, DROP_FACT -> StarSchemaDdl.createTarget(deployed, op.target()).ifPresent(create -> {
+                contract.add("DROP TABLE " + table(deployed, op.target()) + ";");
+                contractDown.add(create.strip());
+                breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()), Optional.empty(),
+                        "dropped"));
+            });
+            case ADD_REFERENCE -> reference(op, next).ifPresent(key -> {
+                expand.add("ALTER TABLE " + table(next, op.target()) + " ADD COLUMN " + key + " bigint;");
+                expandDown.add("ALTER TABLE " + table(next, op.target()) + " DROP COLUMN " + key + ";");
+                rebuild(op.target(), key, "resolved against the dimension for the rows already loaded");
+            });
+            case DROP_REFERENCE -> reference(op, deployed).ifPresent(key -> {
+                contract.add("ALTER TABLE " + table(deployed, op.target()) + " DROP COLUMN " + key + ";");
+                breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()),
+                        Optional.of(unquoted(key)), "dropped"));
+                contractDown.add("ALTER TABLE " + table(deployed, op.target()) + " ADD COLUMN " + key
+                        + " bigint;");
+            });
+            case CHANGE_TYPE -> column(next, op.target(), op.item()).ifPresent(c -> replace(op.target(), c,
+                    "derived again in its new type " + c.type(), "changes type to " + c.type()));
+            case CHANGE_EXPRESSION -> {
+                Optional<Column> c = column(next, op.target(), op.item());
+                if (c.isPresent() && column(deployed, op.target(), op.item()).isPresent()) {
+                    replace(op.target(), c.get(), "derived again with the new expression", "replaced at the "
+                            + "switch: objects built on it keep reading the old values");
+                } else {
+                    rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS : op.item(), "derived again from the raw "
+                            + "layer (change expression)");
+                }
+            }
+            case CHANGE_SCD -> scd(op);
+            case CHANGE_LOOKUP -> changedLookup(op);
+            case CHANGE_REFERENCE -> rebuild(op.target(), op.item(), "derived again from the raw layer (change "
+                    + "reference)");
+            // A new lookup changes no row by itself (the expressions that use it are operations of their own);
+            // its join column's index is among the lookup indexes below. A dropped one: no DDL.
+            default -> { } // no DDL: settings, tracked columns, rules (their indexes below), comments, refused
+        }
+    }
+
+    /**
+     * SCD 1 → 2 adds the version columns (constant defaults: a catalog change, every row its member's first,
+     * current version, valid since {@code -infinity}) and the indexes of versions at expand; the switch drops the
+     * unique index on the key, which the first new version of a member would violate. History starts at the
+     * switch. 2 → 1 is a rebuild of the dimension's rows (not generated yet).
+     */
+    private void scd(Operation op) {
+        Optional<StarSchema.DimensionTable> dimension = next.dimension(op.target());
+        if (dimension.isEmpty()) {
+            return;
+        }
+        String table = table(next, op.target());
+        String keys = String.join(", ", dimension.get().key().stream().map(c -> quote(c.name())).toList());
+        if (dimension.get().scd2()) {
+            expand.add("ALTER TABLE " + table + " ADD COLUMN valid_from timestamptz NOT NULL DEFAULT '-infinity', "
+                    + "ADD COLUMN valid_to timestamptz NOT NULL DEFAULT 'infinity', ADD COLUMN is_current boolean "
+                    + "NOT NULL DEFAULT true;");
+            expand.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ") WHERE is_current;");
+            expand.add("CREATE INDEX ON " + table + " (" + keys + ", valid_from);");
+            expandDown.add("ALTER TABLE " + table + " DROP COLUMN valid_from, DROP COLUMN valid_to, "
+                    + "DROP COLUMN is_current;");
+            String names = String.join(", ", dimension.get().key().stream()
+                    .map(c -> "'" + c.name().replace("'", "''") + "'").toList());
+            switchOver.add("DO $$DECLARE i regclass; BEGIN SELECT x.indexrelid::regclass INTO i FROM pg_index x "
+                    + "WHERE x.indrelid = '" + table.replace("'", "''") + "'::regclass AND x.indisunique AND NOT "
+                    + "x.indisprimary AND x.indpred IS NULL AND ARRAY(SELECT a.attname::text FROM "
+                    + "unnest(x.indkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = x.indrelid AND "
+                    + "a.attnum = k.n ORDER BY k.o) = ARRAY[" + names + "]; IF i IS NOT NULL THEN EXECUTE "
+                    + "'DROP INDEX ' || i; END IF; END$$;");
+            switchDown.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ");");
+        } else {
+            rebuild(op.target(), ALL_ROWS, "facts re-pointed to each member's current version, the older versions "
+                    + "retired, then the version columns dropped (not generated yet: the coordinator's job)");
+        }
+    }
+
+    /**
+     * A lookup that joins another table or on other columns changes the values of every attribute or measure
+     * that uses it (directly, or through a lookup joined on it): each is rebuilt and replaced as a changed
+     * expression is. A dimension reference whose key uses it would need its key column resolved again, which
+     * the coordinator does not do yet.
+     */
+    private void changedLookup(Operation op) {
+        Map<String, Lookup> lookups = lookups(next, op.target());
+        Set<String> changed = new HashSet<>(Set.of(op.item()));
+        boolean more = true;
+        while (more) {
+            more = false;
+            for (Lookup l : lookups.values()) {
+                if (l.on().lookup().filter(changed::contains).isPresent()) {
+                    more |= changed.add(l.name());
+                }
+            }
+        }
+        Optional<StarSchema.DimensionTable> dimension = next.dimension(op.target());
+        Map<String, SqlExpression> expressions = dimension
+                .map(d -> d.definition().columns())
+                .or(() -> fact(next, op.target()).map(f -> f.definition().measures())).orElse(Map.of());
+        expressions.forEach((name, expression) -> {
+            if (uses(expression, changed)) {
+                Optional<Column> c = column(next, op.target(), name);
+                if (c.isPresent() && column(deployed, op.target(), name).isPresent()) {
+                    replace(op.target(), c.get(), "derived again through the changed lookup " + op.item(),
+                            "replaced at the switch: objects built on it keep reading the old values");
+                }
+            }
+        });
+        fact(next, op.target()).ifPresent(f -> f.definition().dimensions().forEach((role, reference) -> {
+            if (reference.key().stream().anyMatch(k -> uses(k, changed))) {
+                rebuild(op.target(), reference.column(), "the key resolved again through the changed lookup "
+                        + op.item());
+            }
+        }));
+    }
+
+    /**
+     * The raw layer's indexes on the columns the next definition's lookups join on that the deployed one's do
+     * not (a change of a looked-up row finds the rows joined to it by them), created at expand as the raw layer
+     * of a first version has them (a primary key alone is its own index); an index no lookup needs any more
+     * stays.
+     */
+    void lookupIndexes() {
+        Map<TableId, Set<String>> before = deployed.lookupColumns();
+        next.lookupColumns().forEach((table, columns) -> columns.forEach(column -> {
+            boolean indexed = before.getOrDefault(table, Set.of()).contains(column)
+                    || Optional.ofNullable(next.sources().get(table)).map(t -> t.primaryKey().equals(List.of(
+                            column))).orElse(false);
+            if (!indexed) {
+                String raw = RawLayerDdl.tableName(table);
+                String name = indexName(raw, column);
+                String schema = RawLayerDdl.schema(next.schema());
+                indexes.add(new ConcurrentIndex(schema, name, List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS "
+                        + quote(name) + " ON " + quote(schema) + "." + quote(raw) + " (" + quote(column) + ");")));
+            }
+        }));
+    }
+
+    /** The unique rules' indexes: those the next definition adds, and those it no longer needs. */
+    void ruleIndexes() {
+        Map<String, String> before = new LinkedHashMap<>(StarSchemaDdl.ruleIndexes(deployed));
+        Map<String, String> after = StarSchemaDdl.ruleIndexes(next);
+        after.forEach((name, create) -> {
+            // A new fact's table has its shadow name until the switch, after which the deployment creates the
+            // indexes its rules need (ensureRuleIndexes).
+            boolean onNewFact = newFacts.stream().anyMatch(t -> create.contains(" ON " + table(next, t) + " "));
+            if (before.remove(name) == null && !onNewFact) {
+                List<String> statements = new ArrayList<>(MigrationLint.statements(create).stream()
+                        .map(statement -> statement + ";").toList());
+                statements.set(0, statements.get(0).replaceFirst("^CREATE INDEX IF NOT EXISTS ",
+                        "CREATE INDEX CONCURRENTLY IF NOT EXISTS "));
+                indexes.add(new ConcurrentIndex(next.schema(), name, statements));
+            }
+        });
+        before.forEach((name, create) -> {
+            contract.add("DROP INDEX IF EXISTS " + quote(deployed.schema()) + "." + quote(name) + ";");
+            contractDown.add(create.strip());
+        });
+    }
+
+    /**
+     * Adds shadow column {@value MigrationPlan#NEXT}{@code <column>} at expand, rebuilds it, and renames it into place at the
+     * switch; rows the raw layer cannot derive keep column {@code fallback} (NULL when empty).
+     */
+    private void shadow(String target, Column column, Optional<String> fallback, String how) {
+        if (!shadowed.add(target + "." + column.name())) {
+            return;
+        }
+        String table = table(next, target);
+        String shadow = quote(NEXT + column.name());
+        expand.add("ALTER TABLE " + table + " ADD COLUMN " + shadow + " " + column.type() + ";");
+        expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + shadow + ";");
+        rebuilds.add(new Rebuild(target, table, column.name(), how, Optional.of(NEXT + column.name()),
+                fallback));
+        switchOver.add("ALTER TABLE " + table + " RENAME COLUMN " + shadow + " TO " + quote(column.name()) + ";");
+        switchDown.add("ALTER TABLE " + table + " RENAME COLUMN " + quote(column.name()) + " TO " + shadow + ";");
+    }
+
+    /**
+     * Replaces a column whose values change: rebuilt into a shadow column, the live one renamed to
+     * {@value MigrationPlan#PREVIOUS}{@code <column>} at the switch (before the shadow takes its name) and dropped at contract.
+     */
+    private void replace(String target, Column column, String how, String change) {
+        if (shadowed.contains(target + "." + column.name())) {
+            return;
+        }
+        String table = table(next, target);
+        String previous = quote(PREVIOUS + column.name());
+        Column old = column(deployed, target, column.name()).orElse(column);
+        switchOver.add("ALTER TABLE " + table + " RENAME COLUMN " + quote(column.name()) + " TO " + previous + ";");
+        shadow(target, column, Optional.of(column.name()), how + historyNote(target, "their value"));
+        switchDown.add("ALTER TABLE " + table + " RENAME COLUMN " + previous + " TO " + quote(column.name()) + ";");
+        contract.add("ALTER TABLE " + table + " DROP COLUMN " + previous + ";");
+        contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + previous + " " + old.type() + ";");
+        breaking.add(new Breaking(next.schema(), tableName(next, target), Optional.of(column.name()), change));
+    }
+
+    /** Returns what the historical versions of an SCD 2 dimension get, or nothing for other targets. */
+    private String historyNote(String target, String value) {
+        return next.dimension(target).filter(StarSchema.DimensionTable::scd2).isPresent()
+                ? "; historical versions keep " + value + " (the raw layer holds current state only)" : "";
+    }
+
+    private void dropColumn(String target, Column column) {
+        String table = table(deployed, target);
+        deployed.dimension(target).filter(StarSchema.DimensionTable::scd2).ifPresent(d -> {
+            // The raw layer cannot give historical versions' values back: keep them before dropping.
+            String schema = quote(retiredSchema(deployed));
+            String retired = schema + "." + quote(d.definition().tableName() + "__" + column.name());
+            String surrogate = quote(d.definition().surrogateKey());
+            contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+            contract.add("CREATE TABLE " + retired + " AS SELECT " + surrogate + ", " + quote(column.name())
+                    + " FROM " + table + " WHERE NOT is_current;");
+            contractDown.add("UPDATE " + table + " AS t SET " + quote(column.name()) + " = r." + quote(column.name())
+                    + " FROM " + retired + " AS r WHERE t." + surrogate + " = r." + surrogate + ";");
+        });
+        contract.add("ALTER TABLE " + table + " DROP COLUMN " + quote(column.name()) + ";");
+        contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(column.name()) + " " + column.type()
+                + ";");
+        breaking.add(new Breaking(deployed.schema(), tableName(deployed, target), Optional.of(column.name()),
+                "dropped"));
+    }
+
+    /**
+     * A new fact is created as shadow table {@value MigrationPlan#NEXT}{@code <table>} at expand, loaded from the raw layer
+     * (and by every batch) while the deployment rebuilds, and renamed into place with its partitions at the
+     * switch: readers never see it half loaded.
+     */
+    private void shadowFact(String target, String create) {
+        newFacts.add(target);
+        String name = tableName(next, target);
+        String table = table(next, target);
+        String shadow = StarSchemaDdl.qualified(next, NEXT + name);
+        expand.add(create.strip().replace(table, shadow));
+        expandDown.add("DROP TABLE " + shadow + ";");
+        rebuilds.add(new Rebuild(target, shadow, ALL_ROWS, "loaded from the raw layer into " + NEXT + name
+                + " as the applier loads a batch (deleted source rows apart); every batch loads it too",
+                Optional.of(NEXT + name), Optional.empty()));
+        // Its partitions (the applier created them ahead of need), their indexes and its own, and its own
+        // constraints take the fact's names (a partition's foreign keys keep theirs). Found by structure — the
+        // shadow table's partitions and the indexes on it or them — never by name alone: another new fact's
+        // shadow table may share the prefix.
+        String prefix = "'" + (NEXT + name).replace("'", "''") + "'";
+        String parent = "'" + shadow.replace("'", "''") + "'::regclass";
+        String tables = "(SELECT " + parent + " UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = "
+                + parent + ")";
+        int cut = NEXT.length() + 1;
+        switchOver.add("DO $$DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS rel, c.relname, c.relkind "
+                + "FROM pg_class c WHERE (c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = " + parent
+                + ") OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN " + tables + ")) AND "
+                + "starts_with(c.relname, " + prefix + ") LOOP EXECUTE format('ALTER %s %s RENAME TO %I', CASE "
+                + "WHEN r.relkind IN ('i', 'I') THEN 'INDEX' ELSE 'TABLE' END, r.rel, substr(r.relname, " + cut
+                + ")); END LOOP; FOR r IN SELECT n.conrelid::regclass AS rel, n.conname FROM pg_constraint n "
+                + "WHERE n.conrelid = " + parent + " AND starts_with(n.conname, " + prefix + ") LOOP EXECUTE "
+                + "format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', r.rel, r.conname, substr(r.conname, "
+                + cut + ")); END LOOP; END$$;");
+        switchOver.add("ALTER TABLE " + shadow + " RENAME TO " + quote(name) + ";");
+        switchDown.add("ALTER TABLE " + table + " RENAME TO " + quote(NEXT + name) + ";");
+    }
+
+    private void rebuild(String target, String column, String how) {
+        rebuilds.add(new Rebuild(target, table(next, target), column, how, Optional.empty(), Optional.empty()));
+    }
+
+    private Optional<String> reference(Operation op, StarSchema star) {
+        return star.facts().stream().filter(f -> f.definition().name().equals(op.target()))
+                .flatMap(f -> f.references().stream())
+                .filter(r -> r.definition().name().equals(op.item()))
+                .map(r -> quote(r.definition().column())).findFirst();
+    }
+
+    /** Returns the plan collected so far, each down script in the reverse order of its phase's statements. */
+    MigrationPlan build() {
+        return new MigrationPlan(expand, indexes, rebuilds, switchOver, contract, reversed(expandDown),
+                reversed(switchDown), reversed(contractDown), breaking);
+    }
+
+    private static List<String> reversed(List<String> statements) {
+        List<String> copy = new ArrayList<>(statements);
+        Collections.reverse(copy);
+        return copy;
+    }
+
+
+    /** Returns the attribute or measure {@code name} of target {@code target} in {@code star}, with its type. */
+    private static Optional<Column> column(StarSchema star, String target, String name) {
+        List<Column> columns = star.dimension(target).map(StarSchema.DimensionTable::attributes)
+                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                        .map(StarSchema.FactTable::measures))
+                .orElse(List.of());
+        return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /** Returns fact {@code target} of {@code star}, if it is one. */
+    private static Optional<StarSchema.FactTable> fact(StarSchema star, String target) {
+        return star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst();
+    }
+
+    /** Returns the lookups of dimension or fact {@code target} in {@code star}, by name. */
+    private static Map<String, Lookup> lookups(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().lookup()).or(() -> fact(star, target).map(f -> f.definition().lookup())).orElse(Map.of());
+    }
+
+    /**
+     * Tells whether {@code expression} uses a column of one of {@code lookups}; an expression the parser cannot read
+     * may use any, so it counts as using them.
+     */
+    private static boolean uses(SqlExpression expression, Set<String> lookups) {
+        return expression.columns().map(columns -> columns.stream().anyMatch(c -> c.qualifier()
+                .filter(lookups::contains).isPresent())).orElse(true);
+    }
+
+    /**
+     * Returns the name PostgreSQL gives an unnamed index on {@code table (column)} — the name the first version's
+     * raw layer has — or, when that is longer than an identifier may be, a short name of its own.
+     */
+    static String indexName(String table, String column) {
+        String name = table + "_" + column + "_idx";
+        return name.getBytes(StandardCharsets.UTF_8).length <= 63 ? name
+                : "lockstep_lookup_" + Integer.toHexString(name.hashCode());
+    }
+
+
+    /** Returns the qualified table of target {@code target} in {@code star}. */
+    private static String table(StarSchema star, String target) {
+        return StarSchemaDdl.qualified(star, tableName(star, target));
+    }
+
+    /** Returns the table name of target {@code target} in {@code star} (the target's name when it has none). */
+    private static String tableName(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().tableName())
+                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                        .map(f -> f.definition().tableName()))
+                .orElse(target);
+    }
+
+    private static String unquoted(String quoted) {
+        return quoted.substring(1, quoted.length() - 1).replace("\"\"", "\"");
+    }
+
+    private static String quote(String identifier) {
+        return SqlIdentifiers.quote(identifier);
+    }
+}
