@@ -124,7 +124,11 @@ final class DeploymentSteps implements AutoCloseable {
 
     /** Applies the expand migration (additive DDL: the shadow columns), if the deployment has one. */
     void expand() {
-        migrate("expand");
+        long started = System.nanoTime();
+        if (migrate("expand")) {
+            LOG.info("pipeline '{}': deployment {}: expanded in {} ms", pipeline(), version,
+                    (System.nanoTime() - started) / 1_000_000);
+        }
     }
 
     /**
@@ -304,8 +308,11 @@ final class DeploymentSteps implements AutoCloseable {
      */
     void switchOver() throws SQLException {
         close();
+        long started = System.nanoTime();
         migrate("switch");
+        long migrated = System.nanoTime();
         WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
+        long indexed = System.nanoTime();
         try (Connection c = warehouse.getConnection()) {
             c.setAutoCommit(false);
             // Columns that became personal data are masked in the ledger rows already written, with the switch.
@@ -329,8 +336,11 @@ final class DeploymentSteps implements AutoCloseable {
                     .orElse(StreamPosition.ZERO);
             deployments.switched(c, version, position.commitLsn(), position.sequence());
             c.commit();
-            LOG.info("pipeline '{}': switched to definition version {} after position {}", pipeline(), version,
-                    position);
+            long done = System.nanoTime();
+            LOG.info("pipeline '{}': switched to definition version {} after position {} in {} ms (migration {} ms, "
+                    + "rule indexes {} ms, ledger and record {} ms)", pipeline(), version, position,
+                    (done - started) / 1_000_000, (migrated - started) / 1_000_000, (indexed - migrated) / 1_000_000,
+                    (done - indexed) / 1_000_000);
         }
     }
 
@@ -390,9 +400,12 @@ final class DeploymentSteps implements AutoCloseable {
                         .other("deployed version " + version, text));
     }
 
-    private void migrate(String phase) {
-        scripts.entrySet().stream().filter(e -> e.getValue().endsWith("__" + phase + ".sql")).map(Map.Entry::getKey)
-                .findFirst().ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
+    /** Applies the deployment's migration of {@code phase}; returns false when it has none. */
+    private boolean migrate(String phase) {
+        Optional<Integer> version = scripts.entrySet().stream().filter(e -> e.getValue().endsWith("__" + phase
+                + ".sql")).map(Map.Entry::getKey).findFirst();
+        version.ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
+        return version.isPresent();
     }
 
     private boolean applied(String phase) {
