@@ -37,9 +37,12 @@ final class PipelineFlyway {
     private final SortedMap<Integer, StoredMigration> stored;
     private final Flyway flyway;
 
-    /** Flyway applying {@code stored} up to {@code target} (every stored migration when null). */
+    /**
+     * Flyway applying {@code stored} up to {@code target} (every stored migration when null), validating the applied
+     * migrations against the stored ones first when {@code validate}.
+     */
     PipelineFlyway(DataSource dataSource, String pipeline, String schema, SortedMap<Integer, StoredMigration> stored,
-            Integer target) {
+            Integer target, boolean validate) {
         this.pipeline = pipeline;
         this.schema = schema;
         this.stored = stored;
@@ -55,7 +58,8 @@ final class PipelineFlyway {
                 .placeholderReplacement(false)
                 .baselineOnMigrate(false)
                 .outOfOrder(false)
-                .cleanDisabled(true);
+                .cleanDisabled(true)
+                .validateOnMigrate(validate);
         ControlSchema.atomicMigrations(configuration); // each migration and its history row commit together
         if (target != null) {
             configuration.target(MigrationVersion.fromVersion(String.valueOf(target)));

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.ErrorCode;
 import dev.lockstep.core.LockstepException;
+import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -40,9 +40,6 @@ final class StoredMigrations {
     private static final String SELECT_MIGRATIONS = "SELECT version, description, phase, definition_version, "
             + "up_script, down_script, checksum, applied_at FROM lockstep.warehouse_migrations "
             + "WHERE pipeline = ? ORDER BY version";
-    private static final String MARK_APPLIED = "UPDATE lockstep.warehouse_migrations "
-            + "SET applied_at = greatest(?, generated_at) WHERE pipeline = ? AND version = ? AND applied_at IS NULL";
-
     private final String pipeline;
 
     StoredMigrations(String pipeline) {
@@ -309,18 +306,20 @@ final class StoredMigrations {
         return stored;
     }
 
-    /** Sets {@code applied_at} (once) on the stored rows Flyway reports as applied, at their installation times. */
-    int markApplied(Connection c, Map<Integer, Instant> installedOn) throws SQLException {
-        int marked = 0;
-        try (PreparedStatement update = c.prepareStatement(MARK_APPLIED)) {
-            for (Map.Entry<Integer, Instant> applied : installedOn.entrySet()) {
-                update.setTimestamp(1, Timestamp.from(applied.getValue()));
-                update.setString(2, pipeline);
-                update.setInt(3, applied.getKey());
-                marked += update.executeUpdate();
-            }
+
+    /**
+     * Records {@code applied_at} of every stored migration Flyway's history table in {@code schema} shows applied
+     * successfully and that has none yet (its installation time, not before it was generated): one statement, where
+     * reading Flyway's info costs a resolution of every migration (measured: ~250 ms at a control point).
+     */
+    int markAppliedFromHistory(Connection c, String schema, String historyTable) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE lockstep.warehouse_migrations m SET applied_at = "
+                + "greatest(h.installed_on::timestamptz, m.generated_at) FROM " + SqlIdentifiers.quote(schema) + "."
+                + SqlIdentifiers.quote(historyTable) + " h WHERE m.pipeline = ? AND m.applied_at IS NULL AND "
+                + "h.success AND h.type = 'SQL' AND h.version = m.version::text")) {
+            update.setString(1, pipeline);
+            return update.executeUpdate();
         }
-        return marked;
     }
 
     /** Returns the SHA-256 of {@code text} (UTF-8) as lower-case hex, as stored in {@code checksum}. */
