@@ -107,6 +107,11 @@ class EndToEndIT {
 
         ChildJvm run = startRun(DEFINITION, "shop", "warehouse");
         try {
+            // "Running pipeline" is printed when the engine starts; its slot (the snapshot's consistent point) comes
+            // after. A change committed before it is part of the snapshot's current state, not an SCD 2 version.
+            await().atMost(Duration.ofMinutes(2)).until(() -> services.query("shop", "SELECT count(*) FROM "
+                    + "pg_replication_slots WHERE slot_name = 'lockstep_shop' AND confirmed_flush_lsn IS NOT NULL")
+                    .equals(List.of("1")));
             writer.start();
             reader.start();
             run.awaitLine(l -> l.startsWith("Initial snapshot applied"), Duration.ofMinutes(2));
