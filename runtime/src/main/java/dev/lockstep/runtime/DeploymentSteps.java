@@ -45,7 +45,8 @@ final class DeploymentSteps implements AutoCloseable {
             Operation.Kind.DROP_MEASURE, Operation.Kind.RENAME_ATTRIBUTE, Operation.Kind.RENAME_MEASURE,
             Operation.Kind.CHANGE_EXPRESSION, Operation.Kind.CHANGE_TYPE, Operation.Kind.ADD_RULE,
             Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.DROP_LOOKUP,
-            Operation.Kind.CHANGE_LOOKUP, Operation.Kind.DROP_REFERENCE, Operation.Kind.CHANGE_REFERENCE);
+            Operation.Kind.CHANGE_LOOKUP, Operation.Kind.ADD_REFERENCE, Operation.Kind.DROP_REFERENCE,
+            Operation.Kind.CHANGE_REFERENCE);
 
     private final DeploymentPlan plan;
     private final DataSource warehouse;

@@ -366,6 +366,22 @@ class DeployerIT {
         assertThat(query("SELECT buyer_city FROM star_dw.fact_order WHERE id = 100")).containsExactly("Paris");
     }
 
+    @Test
+    @Order(9)
+    void shouldResolveANewReferenceForTheRowsAlreadyLoaded() throws Exception {
+        Files.writeString(file, Files.readString(file).replace("    dimensions:\n      customer: customer_id\n",
+                "    dimensions:\n      customer: customer_id\n      buyer: { dimension: customer, key: buyer.id }\n"));
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it"));
+
+        assertThat(outcome.state()).isEqualTo(DeploymentState.DONE);
+        // Customer 1's version as of when the raw layer loaded the order (after its move to Paris).
+        assertThat(query("SELECT d.id || ' ' || d.city FROM star_dw.fact_order f JOIN star_dw.dim_customer d ON "
+                + "d.customer_key = f.buyer_key WHERE f.id = 100")).containsExactly("1 Paris");
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name LIKE '\\_ls\\_next\\_%'")).containsExactly("0");
+    }
+
     private static List<String> query(String sql) throws Exception {
         return services.query("ddw", sql);
     }

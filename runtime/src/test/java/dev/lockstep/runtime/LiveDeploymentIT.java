@@ -108,6 +108,8 @@ class LiveDeploymentIT {
                             + "    grain: [id]\n    lookup:\n      buyer: { from: public.customers, on: customer_id }\n")
                     .replace("      total: total\n", "      total: total\n"
                             + "      buyer_domain: split_part(buyer.email, '@', 2)\n")
+                    .replace("    dimensions:\n      customer: customer_id\n", "    dimensions:\n      customer: "
+                            + "customer_id\n      buyer: { dimension: customer, key: buyer.id }\n")
                     .replace("facts:\n", "facts:\n  line_value:\n    from: public.order_items\n    grain: [id]\n"
                             + "    lookup:\n      ord: { from: public.orders, on: order_id }\n"
                             + "    dimensions:\n      product: product_id\n    measures:\n"
@@ -181,7 +183,8 @@ class LiveDeploymentIT {
     private static String check(Connection c, int version) throws Exception {
         // Version 2 also has the new fact, whole: a line of it for each source line, with its value and its order's
         // total — a column version 1 looks up nowhere, which the stream changes during the rebuild —, and orders with
-        // their buyer's e-mail domain, through a lookup version 1 does not have, of customers the stream changes.
+        // their buyer's e-mail domain, through a lookup version 1 does not have, of customers the stream changes, and
+        // a reference to their buyer, resolved for the orders already loaded.
         String customers = version == 1 ? "0" : "(SELECT count(*) FROM star_dw.dim_customer d JOIN "
                 + "star_dw_raw.customers r USING (id) WHERE d.is_current AND NOT r._deleted AND d.domain IS DISTINCT "
                 + "FROM split_part(r.email, '@', 2)) + (SELECT count(*) FROM star_dw_raw.order_items r LEFT JOIN "
@@ -189,7 +192,9 @@ class LiveDeploymentIT {
                 + "r._deleted AND (f.value IS DISTINCT FROM r.quantity * r.unit_price OR f.order_total IS DISTINCT "
                 + "FROM o.total)) + (SELECT count(*) FROM star_dw.fact_order f JOIN star_dw_raw.orders o USING (id) "
                 + "LEFT JOIN star_dw_raw.customers b ON b.id = o.customer_id AND NOT b._deleted WHERE NOT o._deleted "
-                + "AND f.buyer_domain IS DISTINCT FROM split_part(b.email, '@', 2))";
+                + "AND f.buyer_domain IS DISTINCT FROM split_part(b.email, '@', 2)) + (SELECT count(*) FROM "
+                + "star_dw.fact_order f JOIN star_dw_raw.orders o USING (id) LEFT JOIN star_dw.dim_customer d ON "
+                + "d.customer_key = f.buyer_key WHERE NOT o._deleted AND d.id IS DISTINCT FROM o.customer_id)";
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM "
                 + "star_dw.fact_order_line f JOIN star_dw_raw.order_items r USING (id) WHERE NOT r._deleted AND "
                 + "f.amount IS DISTINCT FROM r.quantity * r.unit_price * " + version + "), " + customers)) {

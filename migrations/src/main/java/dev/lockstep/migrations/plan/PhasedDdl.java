@@ -79,10 +79,15 @@ final class PhasedDdl {
                 breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()), Optional.empty(),
                         "dropped"));
             });
-            case ADD_REFERENCE -> reference(op, next).ifPresent(key -> {
-                expand.add("ALTER TABLE " + table(next, op.target()) + " ADD COLUMN " + key + " bigint;");
-                expandDown.add("ALTER TABLE " + table(next, op.target()) + " DROP COLUMN " + key + ";");
-                rebuild(op.target(), key, "resolved against the dimension for the rows already loaded");
+            case ADD_REFERENCE -> referenceTo(op, next).ifPresent(r -> {
+                if (r.toDate()) {
+                    rebuild(op.target(), r.definition().column(), "date keys derived for the rows already loaded "
+                            + "(not generated yet: the coordinator's job)");
+                } else {
+                    shadow(op.target(), new Column(r.definition().column(), "bigint"), Optional.empty(), "resolved "
+                            + "against dimension " + r.dimension().name() + " from the raw layer (a member it does not "
+                            + "have: the unknown member -1 until the row changes)");
+                }
             });
             case DROP_REFERENCE -> reference(op, deployed).ifPresent(key -> {
                 contract.add("ALTER TABLE " + table(deployed, op.target()) + " DROP COLUMN " + key + ";");
@@ -334,6 +339,12 @@ final class PhasedDdl {
 
     private void rebuild(String target, String column, String how) {
         rebuilds.add(new Rebuild(target, table(next, target), column, how, Optional.empty(), Optional.empty()));
+    }
+
+    private Optional<StarSchema.Reference> referenceTo(Operation op, StarSchema star) {
+        return star.facts().stream().filter(f -> f.definition().name().equals(op.target()))
+                .flatMap(f -> f.references().stream())
+                .filter(r -> r.definition().name().equals(op.item())).findFirst();
     }
 
     private Optional<String> reference(Operation op, StarSchema star) {

@@ -253,6 +253,24 @@ class MigrationPlanTest {
     }
 
     @Test
+    void shouldResolveANewReferencesKeyIntoAShadowColumnAndLeaveADateReferenceToTheCoordinatorLater() {
+        String next = DEPLOYED.replace("dimensions: { customer: customer_id, product: product_id }",
+                "dimensions: { customer: customer_id, product: product_id, buyer: { dimension: customer, key: "
+                        + "customer_id } }");
+        assertThat(next).as("the edit applies").isNotEqualTo(DEPLOYED);
+
+        MigrationPlan plan = plan(DEPLOYED, next);
+
+        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_buyer_key\" "
+                + "bigint;");
+        assertThat(plan.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("buyer_key"))
+                .satisfies(r -> assertThat(r.into()).contains("_ls_next_buyer_key"))
+                .satisfies(r -> assertThat(r.fallback()).isEmpty());
+        assertThat(plan.switchOver()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN "
+                + "\"_ls_next_buyer_key\" TO \"buyer_key\";");
+    }
+
+    @Test
     void shouldNeedNothingForTheSameDefinition() {
         assertThat(plan(DEPLOYED, DEPLOYED).isEmpty()).isTrue();
     }
