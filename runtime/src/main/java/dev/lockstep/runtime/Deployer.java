@@ -66,7 +66,7 @@ public final class Deployer {
             Operation.Kind.CHANGE_TRACKED, Operation.Kind.CHANGE_PII, Operation.Kind.ADD_RULE,
             Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.CHANGE_SETTING,
             Operation.Kind.ADD_LOOKUP, Operation.Kind.DROP_LOOKUP, Operation.Kind.CHANGE_LOOKUP,
-            Operation.Kind.ADD_REFERENCE,
+            Operation.Kind.ADD_REFERENCE, Operation.Kind.CHANGE_DATE_RANGE,
             Operation.Kind.COMMENT_ONLY);
 
     /** A step of a deployment, where a test (or {@code LOCKSTEP_FAIL_POINT}) can stop it as a crash would. */

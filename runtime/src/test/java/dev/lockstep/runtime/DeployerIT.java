@@ -368,9 +368,13 @@ class DeployerIT {
 
     @Test
     @Order(9)
-    void shouldResolveANewReferenceForTheRowsAlreadyLoaded() throws Exception {
-        Files.writeString(file, Files.readString(file).replace("    dimensions:\n      customer: customer_id\n",
-                "    dimensions:\n      customer: customer_id\n      buyer: { dimension: customer, key: buyer.id }\n"));
+    void shouldResolveANewReferenceForTheRowsAlreadyLoadedAndAddTheDaysOfAWiderDateRange() throws Exception {
+        String deployed = Files.readString(file);
+        Files.writeString(file, deployed.replace("    dimensions:\n      customer: customer_id\n",
+                "    dimensions:\n      customer: customer_id\n      buyer: { dimension: customer, key: buyer.id }\n")
+                .replace("to: 2030-12-31", "to: 2031-12-31"));
+        assertThat(deployed).contains("to: 2030-12-31");
+        assertThat(query("SELECT count(*) FROM star_dw.dim_date WHERE date > '2030-12-31'")).containsExactly("0");
 
         Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it"));
 
@@ -380,6 +384,8 @@ class DeployerIT {
                 + "d.customer_key = f.buyer_key WHERE f.id = 100")).containsExactly("1 Paris");
         assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
                 + "column_name LIKE '\\_ls\\_next\\_%'")).containsExactly("0");
+        assertThat(query("SELECT count(*) FROM star_dw.dim_date WHERE date BETWEEN '2031-01-01' AND '2031-12-31'"))
+                .containsExactly("365");
     }
 
     private static List<String> query(String sql) throws Exception {

@@ -109,6 +109,9 @@ final class PhasedDdl {
                 }
             }
             case CHANGE_SCD -> scd(op);
+            // The days of the new range the table does not have; none is removed (the down script removes none).
+            case CHANGE_DATE_RANGE -> next.date().filter(d -> d.name().equals(op.target()))
+                    .ifPresent(d -> expand.add(StarSchemaDdl.addDays(next, d)));
             case CHANGE_LOOKUP -> changedLookup(op);
             case CHANGE_REFERENCE -> rebuild(op.target(), op.item(), "derived again from the raw layer (change "
                     + "reference)");

@@ -271,6 +271,20 @@ class MigrationPlanTest {
     }
 
     @Test
+    void shouldAddTheDaysOfAWiderDateRangeAtExpand() {
+        String deployed = DEPLOYED.replace("dimensions:\n", "dimensions:\n  date: { generated: true, from: "
+                + "2020-01-01, to: 2030-12-31 }\n");
+        MigrationPlan plan = plan(deployed, deployed.replace("to: 2030-12-31", "to: 2035-12-31"));
+
+        assertThat(plan.expand()).singleElement().satisfies(s -> assertThat(s).startsWith("INSERT INTO "
+                + "\"dw\".\"dim_date\" SELECT to_char(d::date, 'YYYYMMDD')::integer, ").endsWith(" FROM generate_series("
+                + "date '2020-01-01', date '2035-12-31', interval '1 day') AS d ON CONFLICT DO NOTHING;"));
+        assertThat(plan.expandDown()).as("no day is removed").isEmpty();
+        assertThat(MigrationLint.lint(plan.scripts(3), LintContext.empty().withDefaultSchema("dw")
+                .withTableRows(Map.of("dw.dim_date", 4000L))).blocksDeploy()).isFalse();
+    }
+
+    @Test
     void shouldNeedNothingForTheSameDefinition() {
         assertThat(plan(DEPLOYED, DEPLOYED).isEmpty()).isTrue();
     }

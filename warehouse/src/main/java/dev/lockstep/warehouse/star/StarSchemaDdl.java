@@ -156,6 +156,17 @@ public final class StarSchemaDdl {
                 + "extract(isodow FROM " + day + ") >= 6";
     }
 
+    /**
+     * Returns the statement adding to date dimension {@code date}'s table the days of its range it does not have (a
+     * deployment that widens the range; days are never removed, and the applier adds days outside it as data needs
+     * them).
+     */
+    public static String addDays(StarSchema star, DateDimension date) {
+        return "INSERT INTO " + table(star, date.tableName()) + " SELECT " + dateRow("d::date") + " FROM "
+                + "generate_series(date '" + date.from() + "', date '" + date.to() + "', interval '1 day') AS d ON "
+                + "CONFLICT DO NOTHING;";
+    }
+
     private static void createDate(StringBuilder up, StarSchema star, DateDimension date) {
         String name = table(star, date.tableName());
         String key = quote(date.surrogateKey());
