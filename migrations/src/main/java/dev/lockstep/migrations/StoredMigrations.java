@@ -306,7 +306,6 @@ final class StoredMigrations {
         return stored;
     }
 
-
     /**
      * Records {@code applied_at} of every stored migration Flyway's history table in {@code schema} shows applied
      * successfully and that has none yet (its installation time, not before it was generated): one statement, where
