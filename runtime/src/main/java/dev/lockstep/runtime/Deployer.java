@@ -352,7 +352,7 @@ public final class Deployer {
                 options.notices().accept("  " + line);
                 shown = line;
             }
-            boolean drops = plan.migrations().contract().stream().anyMatch(d -> !d.startsWith("DROP INDEX"));
+            boolean drops = plan.migrations().contract().stream().anyMatch(d -> !MigrationPlan.bookkeeping(d));
             boolean settled = status.version() != version || !status.state().active()
                     || status.state() == DeploymentState.SWITCHED && !options.contract() && drops;
             if (settled || System.nanoTime() > deadline) {

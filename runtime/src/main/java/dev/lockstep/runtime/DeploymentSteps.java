@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -47,6 +48,9 @@ final class DeploymentSteps implements AutoCloseable {
             Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.DROP_LOOKUP,
             Operation.Kind.CHANGE_LOOKUP, Operation.Kind.ADD_REFERENCE, Operation.Kind.DROP_REFERENCE,
             Operation.Kind.CHANGE_REFERENCE);
+
+    /** How long a chunk running beside the batches waits for a row lock a batch holds. */
+    static final Duration CHUNK_LOCK_WAIT = Duration.ofMillis(100);
 
     private final DeploymentPlan plan;
     private final DataSource warehouse;
@@ -184,6 +188,20 @@ final class DeploymentSteps implements AutoCloseable {
      * loads the new facts with too), in its own transaction; returns false once every rebuild is done.
      */
     boolean rebuildChunk(int size, ShadowFacts facts) throws SQLException {
+        return rebuildChunk(size, facts, false);
+    }
+
+    /** Tells whether the next chunk rebuilds a shadow column (it may run beside the batches), not a new fact. */
+    boolean columnNext() {
+        return rebuilding < plan.migrations().rebuilds().size() && columns.containsKey(rebuilding);
+    }
+
+    /**
+     * Like {@link #rebuildChunk(int, ShadowFacts)}; {@code besideBatches}: the chunk runs while the applier loads
+     * batches, so it waits at most {@link #CHUNK_LOCK_WAIT} for a row a batch holds (then it fails with SQLSTATE
+     * 55P03, rolled back, to be run again: a batch never waits for a chunk that waits for it).
+     */
+    boolean rebuildChunk(int size, ShadowFacts facts, boolean besideBatches) throws SQLException {
         List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
         if (rebuilding >= all.size()) {
             return false;
@@ -210,6 +228,11 @@ final class DeploymentSteps implements AutoCloseable {
             }
             Connection c = chunks;
             try {
+                if (besideBatches) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SELECT set_config('lock_timeout', '" + CHUNK_LOCK_WAIT.toMillis() + "ms', true)");
+                    }
+                }
                 if (upTo == null) {
                     upTo = column.lastKey(c).orElse(null); // null again: an empty table, nothing to derive
                 }
@@ -381,7 +404,8 @@ final class DeploymentSteps implements AutoCloseable {
 
     /** Tells whether the contract phase drops anything a reader may use (a rule's index apart). */
     boolean contractDrops() {
-        return plan.migrations().contract().stream().anyMatch(s -> !s.startsWith("DROP INDEX")) && !applied("contract");
+        return plan.migrations().contract().stream().anyMatch(s -> !MigrationPlan.bookkeeping(s))
+                && !applied("contract");
     }
 
     /** Applies the contract migration, if the deployment has one. */

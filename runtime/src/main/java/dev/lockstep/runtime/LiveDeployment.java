@@ -69,6 +69,10 @@ final class LiveDeployment {
     private int settled;
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
+    /** The shadow-column chunk running beside the batches: true when more follow (null: none runs). */
+    private CompletableFuture<Boolean> chunk;
+    private long chunkStarted;
+    private volatile long chunkEnded;
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
@@ -127,6 +131,14 @@ final class LiveDeployment {
 
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
+        if (chunk != null) {
+            try {
+                chunk.join(); // a chunk beside the batches uses the steps' connection: it ends before that closes
+            } catch (RuntimeException e) {
+                LOG.debug("the rebuild chunk under way failed too", e);
+            }
+            chunk = null;
+        }
         if (writingShadows) {
             applier.writeShadows(List.of(), Map.of());
             if (steps != null && !steps.newFacts().isEmpty()) {
@@ -279,13 +291,51 @@ final class LiveDeployment {
                 writingShadows = true;
             }
             long now = System.nanoTime();
-            if (now < nextChunk) {
-                return Optional.empty(); // the stream's turn
+            boolean more;
+            long took;
+            if (chunk != null) {
+                // A shadow column's chunk runs beside the batches, on its own connection.
+                if (!chunk.isDone()) {
+                    return Optional.empty();
+                }
+                CompletableFuture<Boolean> done = chunk;
+                chunk = null;
+                took = Math.max(1, chunkEnded - chunkStarted);
+                try {
+                    more = done.join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof SQLException sql && "55P03".equals(sql.getSQLState())) {
+                        nextChunk = now + took; // it waited for a row a batch held: again, after the batch
+                        return Optional.empty();
+                    }
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+            } else {
+                if (now < nextChunk) {
+                    return Optional.empty(); // the stream's turn
+                }
+                if (steps.columnNext()) {
+                    DeploymentSteps rebuilding = steps;
+                    int size = chunkSize;
+                    chunkStarted = now;
+                    chunk = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return rebuilding.rebuildChunk(size, null, true);
+                        } catch (SQLException e) {
+                            throw new CompletionException(e);
+                        } finally {
+                            chunkEnded = System.nanoTime();
+                        }
+                    }, BACKGROUND);
+                    return Optional.empty();
+                }
+                // A new fact's chunk is loaded by the applier itself, between its batches.
+                more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
+                took = Math.max(1, System.nanoTime() - now);
             }
-            boolean more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
-            long took = Math.max(1, System.nanoTime() - now);
             // The next chunk's rows take about CHUNK_BUDGET (at most the recorded chunk size), and the stream has at
-            // least as long as the chunk took before the next one: a chunk adds a bounded stall to one batch.
+            // least as long as the chunk took before the next one: a chunk adds a bounded stall to one batch (or,
+            // beside the batches, leaves the machine to them as long).
             chunkSize = (int) Math.min(chunkRows, Math.max(MIN_CHUNK_ROWS, chunkSize * CHUNK_BUDGET_NANOS / took));
             nextChunk = System.nanoTime() + took;
             doing = Optional.of("version " + steps.version() + " " + steps.progress());

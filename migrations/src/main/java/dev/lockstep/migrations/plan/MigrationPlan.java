@@ -3,6 +3,7 @@ package dev.lockstep.migrations.plan;
 import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.migrations.lint.Script;
+import dev.lockstep.warehouse.star.ColumnRebuild;
 import dev.lockstep.warehouse.star.StarSchema;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,14 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
 
     /** The column of a {@link Rebuild} that loads every row of a new target. */
     public static final String ALL_ROWS = "*";
+
+    /**
+     * The column of a table with shadow columns, from the expand to the contract, that marks the rows a batch wrote
+     * the shadow columns of while the deployment rebuilt them: a rebuild chunk, which runs beside the batches, leaves
+     * those rows be (their values are newer than what the chunk read). Not a column readers use: dropping it is
+     * bookkeeping ({@link #bookkeeping}).
+     */
+    public static final String TOUCHED = ColumnRebuild.MARKER;
 
     /** The prefix of a column the switch replaced, kept until the contract phase. */
     public static final String PREVIOUS = "_ls_prev_";
@@ -159,6 +168,16 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
     /** Returns the statements of {@link #indexes}, in the order they run. */
     public List<String> indexStatements() {
         return indexes.stream().flatMap(i -> i.statements().stream()).toList();
+    }
+
+    /**
+     * Tells whether a contract statement drops only the deployment's bookkeeping — an index no rule needs, the
+     * {@value #TOUCHED} column —, nothing a reader may use: a contract of such statements alone runs without
+     * {@code --contract}.
+     */
+    public static boolean bookkeeping(String statement) {
+        return statement.startsWith("DROP INDEX") || statement.startsWith("ALTER TABLE ")
+                && statement.endsWith(" DROP COLUMN \"" + TOUCHED + "\";");
     }
 
     /** Returns {@code statements} as one script, after {@link #LOCK_TIMEOUT}. */

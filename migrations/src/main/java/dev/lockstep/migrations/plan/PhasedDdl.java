@@ -3,6 +3,7 @@ package dev.lockstep.migrations.plan;
 import static dev.lockstep.migrations.plan.MigrationPlan.ALL_ROWS;
 import static dev.lockstep.migrations.plan.MigrationPlan.NEXT;
 import static dev.lockstep.migrations.plan.MigrationPlan.PREVIOUS;
+import static dev.lockstep.migrations.plan.MigrationPlan.TOUCHED;
 import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
 
 import dev.lockstep.core.definition.Lookup;
@@ -42,6 +43,8 @@ final class PhasedDdl {
     private final List<String> contract = new ArrayList<>();
     private final List<String> contractDown = new ArrayList<>();
     private final Set<String> shadowed = new HashSet<>();
+    /** The tables given the {@value MigrationPlan#TOUCHED} column. */
+    private final Set<String> marked = new HashSet<>();
     /** The new facts, loaded into shadow tables. */
     private final Set<String> newFacts = new HashSet<>();
     private final List<Rebuild> rebuilds = new ArrayList<>();
@@ -250,6 +253,13 @@ final class PhasedDdl {
         }
         String table = table(next, target);
         String shadow = quote(NEXT + column.name());
+        if (marked.add(table)) {
+            // Which rows a batch wrote the shadow columns of: a chunk running beside the batches leaves them be.
+            expand.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
+            expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + quote(TOUCHED) + ";");
+            contract.add("ALTER TABLE " + table + " DROP COLUMN " + quote(TOUCHED) + ";");
+            contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
+        }
         expand.add("ALTER TABLE " + table + " ADD COLUMN " + shadow + " " + column.type() + ";");
         expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + shadow + ";");
         rebuilds.add(new Rebuild(target, table, column.name(), how, Optional.of(NEXT + column.name()),

@@ -155,8 +155,9 @@ class MigrationPlanTest {
                 "dimensions.customer.columns.city"));
         MigrationPlan plan = plan(DEPLOYED, DEPLOYED.replace("city: city", "city: city::varchar(80)"), types);
 
-        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN "
-                + "\"_ls_next_city\" character varying(80);");
+        // The table's mark of the rows batches wrote meanwhile (chunks leave them be), then the shadow column.
+        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN \"_ls_touched\" "
+                + "boolean;", "ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN \"_ls_next_city\" character varying(80);");
         assertThat(plan.rebuilds()).containsExactly(new MigrationPlan.Rebuild("customer", "\"dw\".\"dim_customer\"",
                 "city", "derived again in its new type character varying(80)", Optional.of("_ls_next_city"),
                 Optional.of("city")));
@@ -167,7 +168,9 @@ class MigrationPlanTest {
                 "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"_ls_prev_city\" TO \"city\";",
                 "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_next_city\";");
         assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN "
-                + "\"_ls_prev_city\";");
+                + "\"_ls_touched\";", "ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"_ls_prev_city\";");
+        assertThat(plan.contract()).filteredOn(MigrationPlan::bookkeeping).as("drops nothing readers use but that")
+                .containsExactly("ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"_ls_touched\";");
         assertThat(plan.breaking()).containsExactly(new MigrationPlan.Breaking("dw", "dim_customer",
                 Optional.of("city"), "changes type to character varying(80)"));
         // The switch's renames are the switch itself, not the renaming-column error.
@@ -184,6 +187,7 @@ class MigrationPlanTest {
         MigrationPlan plan = plan(DEPLOYED, next, types);
 
         assertThat(plan.expand()).containsExactlyInAnyOrder(
+                "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_touched\" boolean;",
                 "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_cost\" numeric;",
                 "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_amount\" numeric;");
         assertThat(plan.rebuilds()).extracting(r -> r.column() + " into " + r.into().orElseThrow() + " else "
@@ -196,8 +200,8 @@ class MigrationPlanTest {
         assertThat(plan.switchOver().indexOf("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"amount\" TO "
                 + "\"_ls_prev_amount\";")).isLessThan(plan.switchOver().indexOf("ALTER TABLE \"dw\".\"fact_item\" "
                 + "RENAME COLUMN \"_ls_next_amount\" TO \"amount\";"));
-        assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN "
-                + "\"_ls_prev_amount\";");
+        assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"_ls_touched\";",
+                "ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"_ls_prev_amount\";");
     }
 
     @Test
@@ -261,8 +265,9 @@ class MigrationPlanTest {
 
         MigrationPlan plan = plan(DEPLOYED, next);
 
-        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_buyer_key\" "
-                + "bigint;");
+        assertThat(plan.expand()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_touched\" boolean;",
+                "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_buyer_key\" bigint;");
+        assertThat(plan.contract()).as("bookkeeping only: runs without --contract").allMatch(MigrationPlan::bookkeeping);
         assertThat(plan.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("buyer_key"))
                 .satisfies(r -> assertThat(r.into()).contains("_ls_next_buyer_key"))
                 .satisfies(r -> assertThat(r.fallback()).isEmpty());

@@ -38,6 +38,21 @@ public final class ColumnRebuild {
      */
     static final String NO_JIT = "SELECT set_config('jit', 'off', true)";
 
+    /**
+     * The column of a table being rebuilt that marks the rows a batch wrote the shadow columns of (a deployment adds
+     * it at expand and drops it at contract): a chunk, which may run beside the batches, leaves those rows be — when
+     * a batch changed one after the chunk read the raw layer, the re-check of the updated row sees the mark.
+     */
+    public static final String MARKER = "_ls_touched";
+
+    private static final String UNMARKED = " AND w." + quote(MARKER) + " IS NOT TRUE";
+
+    /** Where the statement's update has more conditions; no SQL holds it (an expression may hold {@code %s}). */
+    private static final String MORE = "\u0000more\u0000";
+
+    /** Where the statement for a batch's touched keys sets the mark; no SQL holds it. */
+    private static final String MARK = "\u0000mark\u0000";
+
     /** Where a chunk's statement bounds its range of keys; no SQL holds it. */
     private static final String AFTER = "\u0000after\u0000";
 
@@ -124,8 +139,9 @@ public final class ColumnRebuild {
                 + SOURCE + " AS " + base + sql.lookupProbes() + keyValues + "), u AS (UPDATE " + table + " AS w SET "
                 + quote(into)
                 + " = CASE WHEN c._ls_deleted" + (scd2 ? " OR NOT w.is_current" : "") + " THEN " + kept
-                + " ELSE c._ls_value END FROM c WHERE " + TargetSql.equal("w", "c", sql.key) + "%s RETURNING 1)";
-        String chunk = "WITH " + derive.replace("%s", "") + " SELECT (SELECT count(*) FROM u), "
+                + " ELSE c._ls_value END" + MARK + " FROM c WHERE " + TargetSql.equal("w", "c", sql.key) + MORE + " RETURNING 1)";
+        // A chunk leaves the rows a batch wrote (their values are newer than what it read; it runs beside batches).
+        String chunk = "WITH " + derive.replace(MORE, UNMARKED).replace(MARK, "") + " SELECT (SELECT count(*) FROM u), "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + "::text") + " FROM c ORDER BY "
                 + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC") + " LIMIT 1";
         if (partition.isPresent()) {
@@ -135,7 +151,8 @@ public final class ColumnRebuild {
                 c -> "?::" + c.type()) + ")" + AFTER + " ORDER BY " + keys + " LIMIT ?)";
         String after = " AND (" + keys + ") > (" + TargetSql.list(sql.key, c -> "?::" + c.type()) + ")";
         // The applier's touched keys: an SCD 2 dimension's closed versions keep what they had.
-        String touched = "WITH " + derive.replace("%s", scd2 ? " AND w.is_current" : "").replace(SOURCE,
+        String touched = "WITH " + derive.replace(MORE, scd2 ? " AND w.is_current" : "").replace(MARK, ", "
+                + quote(MARKER) + " = true").replace(SOURCE,
                 "(SELECT r.* FROM " + TOUCHED + " AS t JOIN " + sql.raw(sql.from) + " AS r ON "
                 + TargetSql.equal("r", "t", sql.key) + ")") + " SELECT count(*) FROM u";
         String last = "SELECT " + TargetSql.list(sql.key, c -> "r." + quote(c.name()) + "::text") + " FROM "
@@ -170,10 +187,11 @@ public final class ColumnRebuild {
                 + ", 'YYYYMMDD')::integer END AS _ls_part FROM " + SOURCE + " AS " + base + sql.lookupProbes() + keyValues
                 + "), u AS (UPDATE " + table + " AS w SET " + quote(into) + " = c._ls_value FROM c WHERE "
                 + TargetSql.equal("w", "c", sql.key) + " AND NOT c._ls_deleted AND w." + quote(partition.definition()
-                .column()) + " = c._ls_part RETURNING " + TargetSql.list(sql.key, c -> "w." + quote(c.name()))
+                .column()) + " = c._ls_part" + UNMARKED + " RETURNING " + TargetSql.list(sql.key, c -> "w."
+                + quote(c.name()))
                 + "), m AS (UPDATE " + table + " AS w SET " + quote(into) + " = CASE WHEN c._ls_deleted THEN " + kept
                 + " ELSE c._ls_value END FROM (SELECT * FROM c WHERE (" + keys + ") NOT IN (SELECT " + keys
-                + " FROM u)) AS c WHERE " + TargetSql.equal("w", "c", sql.key) + " RETURNING 1) SELECT (SELECT "
+                + " FROM u)) AS c WHERE " + TargetSql.equal("w", "c", sql.key) + UNMARKED + " RETURNING 1) SELECT (SELECT "
                 + "count(*) FROM u) + (SELECT count(*) FROM m), " + TargetSql.list(sql.key, c -> "c." + quote(c.name())
                 + "::text") + " FROM c ORDER BY " + TargetSql.list(sql.key, c -> "c." + quote(c.name()) + " DESC")
                 + " LIMIT 1";
