@@ -293,6 +293,7 @@ final class LiveDeployment {
             long now = System.nanoTime();
             boolean more;
             long took;
+            boolean besideBatches = chunk != null;
             if (chunk != null) {
                 // A shadow column's chunk runs beside the batches, on its own connection.
                 if (!chunk.isDone()) {
@@ -337,7 +338,9 @@ final class LiveDeployment {
             // least as long as the chunk took before the next one: a chunk adds a bounded stall to one batch (or,
             // beside the batches, leaves the machine to them as long).
             chunkSize = (int) Math.min(chunkRows, Math.max(MIN_CHUNK_ROWS, chunkSize * CHUNK_BUDGET_NANOS / took));
-            nextChunk = System.nanoTime() + took;
+            // Beside the batches, the next chunk follows at once: it stalls no batch (measured, 1M lines: with a
+            // pause as long as the chunk, the rebuild ran at 0.19× an UPDATE … FROM).
+            nextChunk = besideBatches ? 0 : System.nanoTime() + took;
             doing = Optional.of("version " + steps.version() + " " + steps.progress());
             if (System.nanoTime() >= nextNote) {
                 deployments.note(steps.version(), steps.progress(), null); // for status, once a second

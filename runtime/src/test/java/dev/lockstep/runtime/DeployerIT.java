@@ -384,6 +384,8 @@ class DeployerIT {
                 + "d.customer_key = f.buyer_key WHERE f.id = 100")).containsExactly("1 Paris");
         assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
                 + "column_name LIKE '\\_ls\\_next\\_%'")).containsExactly("0");
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name = '_ls_touched'")).as("the switch dropped the mark of rows batches wrote").containsExactly("0");
         assertThat(query("SELECT count(*) FROM star_dw.dim_date WHERE date BETWEEN '2031-01-01' AND '2031-12-31'"))
                 .containsExactly("365");
     }

@@ -38,10 +38,10 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
     public static final String ALL_ROWS = "*";
 
     /**
-     * The column of a table with shadow columns, from the expand to the contract, that marks the rows a batch wrote
-     * the shadow columns of while the deployment rebuilt them: a rebuild chunk, which runs beside the batches, leaves
-     * those rows be (their values are newer than what the chunk read). Not a column readers use: dropping it is
-     * bookkeeping ({@link #bookkeeping}).
+     * The column of a table with shadow columns, from the expand to the switch, that marks the rows a batch wrote the
+     * shadow columns of while the deployment rebuilt them: a rebuild chunk, which runs beside the batches, leaves those
+     * rows be (their values are newer than what the chunk read). The switch drops it in the transaction that records
+     * the switch.
      */
     public static final String TOUCHED = ColumnRebuild.MARKER;
 
@@ -171,13 +171,11 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
     }
 
     /**
-     * Tells whether a contract statement drops only the deployment's bookkeeping — an index no rule needs, the
-     * {@value #TOUCHED} column —, nothing a reader may use: a contract of such statements alone runs without
-     * {@code --contract}.
+     * Tells whether a contract statement drops only the deployment's bookkeeping — an index no rule needs —, nothing
+     * a reader may use: a contract of such statements alone runs without {@code --contract}.
      */
     public static boolean bookkeeping(String statement) {
-        return statement.startsWith("DROP INDEX") || statement.startsWith("ALTER TABLE ")
-                && statement.endsWith(" DROP COLUMN \"" + TOUCHED + "\";");
+        return statement.startsWith("DROP INDEX");
     }
 
     /** Returns {@code statements} as one script, after {@link #LOCK_TIMEOUT}. */

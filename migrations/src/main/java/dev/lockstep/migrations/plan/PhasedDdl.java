@@ -254,11 +254,10 @@ final class PhasedDdl {
         String table = table(next, target);
         String shadow = quote(NEXT + column.name());
         if (marked.add(table)) {
-            // Which rows a batch wrote the shadow columns of: a chunk running beside the batches leaves them be.
+            // Which rows a batch wrote the shadow columns of: a chunk running beside the batches leaves them be. The
+            // switch drops it, in the transaction that records the switch (not a migration: nothing a reader uses).
             expand.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
-            expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + quote(TOUCHED) + ";");
-            contract.add("ALTER TABLE " + table + " DROP COLUMN " + quote(TOUCHED) + ";");
-            contractDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
+            expandDown.add("ALTER TABLE " + table + " DROP COLUMN IF EXISTS " + quote(TOUCHED) + ";");
         }
         expand.add("ALTER TABLE " + table + " ADD COLUMN " + shadow + " " + column.type() + ";");
         expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + shadow + ";");
