@@ -356,7 +356,6 @@ final class DeploymentSteps implements AutoCloseable {
                 }
             }
             requestReplays(c, ledger);
-            dropMarks(c);
             StreamPosition position = new OffsetStore(c, pipeline()).read().map(OffsetStore.Offsets::applied)
                     .orElse(StreamPosition.ZERO);
             deployments.switched(c, version, position.commitLsn(), position.sequence());
@@ -394,27 +393,6 @@ final class DeploymentSteps implements AutoCloseable {
             long request = replays.request(List.of(), Optional.of(target), Optional.empty());
             LOG.info("pipeline '{}': open quarantine rows of {} derived again under version {} (replay request {})",
                     pipeline(), target, version, request);
-        }
-    }
-
-    /**
-     * Drops the {@value MigrationPlan#TOUCHED} column of each table whose shadow columns were rebuilt, in the
-     * transaction that records the switch (run again with it when a resumed deployment finds the switch migration
-     * applied): the rows batches wrote meanwhile need no mark once the shadow columns are in place.
-     */
-    private void dropMarks(Connection c) throws SQLException {
-        Set<String> tables = new TreeSet<>();
-        plan.migrations().rebuilds().stream().filter(r -> r.into().isPresent() && !r.loadsTarget())
-                .forEach(r -> tables.add(r.table()));
-        if (tables.isEmpty()) {
-            return;
-        }
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '5s'");
-            for (String table : tables) {
-                s.execute("ALTER TABLE " + table + " DROP COLUMN IF EXISTS "
-                        + SqlIdentifiers.quote(MigrationPlan.TOUCHED));
-            }
         }
     }
 

@@ -40,8 +40,7 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
     /**
      * The column of a table with shadow columns, from the expand to the switch, that marks the rows a batch wrote the
      * shadow columns of while the deployment rebuilt them: a rebuild chunk, which runs beside the batches, leaves those
-     * rows be (their values are newer than what the chunk read). The switch drops it in the transaction that records
-     * the switch.
+     * rows be (their values are newer than what the chunk read). The switch migration drops it.
      */
     public static final String TOUCHED = ColumnRebuild.MARKER;
 

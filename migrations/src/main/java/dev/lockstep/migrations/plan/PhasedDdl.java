@@ -255,9 +255,11 @@ final class PhasedDdl {
         String shadow = quote(NEXT + column.name());
         if (marked.add(table)) {
             // Which rows a batch wrote the shadow columns of: a chunk running beside the batches leaves them be. The
-            // switch drops it, in the transaction that records the switch (not a migration: nothing a reader uses).
+            // switch drops it, in its transaction (it holds the table's lock for its renames already).
             expand.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
             expandDown.add("ALTER TABLE " + table + " DROP COLUMN IF EXISTS " + quote(TOUCHED) + ";");
+            switchOver.add("ALTER TABLE " + table + " DROP COLUMN " + quote(TOUCHED) + ";");
+            switchDown.add("ALTER TABLE " + table + " ADD COLUMN " + quote(TOUCHED) + " boolean;");
         }
         expand.add("ALTER TABLE " + table + " ADD COLUMN " + shadow + " " + column.type() + ";");
         expandDown.add("ALTER TABLE " + table + " DROP COLUMN " + shadow + ";");

@@ -163,10 +163,12 @@ class MigrationPlanTest {
                 Optional.of("city")));
         assertThat(plan.switchOver()).containsExactly(
                 "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_prev_city\";",
+                "ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"_ls_touched\";",
                 "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"_ls_next_city\" TO \"city\";");
         assertThat(plan.switchDown()).containsExactly(
                 "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"_ls_prev_city\" TO \"city\";",
-                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_next_city\";");
+                "ALTER TABLE \"dw\".\"dim_customer\" RENAME COLUMN \"city\" TO \"_ls_next_city\";",
+                "ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN \"_ls_touched\" boolean;");
         assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN "
                 + "\"_ls_prev_city\";");
         assertThat(plan.expandDown()).as("the mark goes with the switch, or with the expand's down script")
@@ -194,6 +196,7 @@ class MigrationPlanTest {
                 + r.fallback().orElse("NULL")).containsExactlyInAnyOrder("cost into _ls_next_cost else NULL",
                 "amount into _ls_next_amount else amount");
         assertThat(plan.switchOver()).containsExactlyInAnyOrder(
+                "ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"_ls_touched\";",
                 "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_cost\" TO \"cost\";",
                 "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"amount\" TO \"_ls_prev_amount\";",
                 "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_amount\" TO \"amount\";");
@@ -271,8 +274,8 @@ class MigrationPlanTest {
         assertThat(plan.rebuilds()).singleElement().satisfies(r -> assertThat(r.column()).isEqualTo("buyer_key"))
                 .satisfies(r -> assertThat(r.into()).contains("_ls_next_buyer_key"))
                 .satisfies(r -> assertThat(r.fallback()).isEmpty());
-        assertThat(plan.switchOver()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN "
-                + "\"_ls_next_buyer_key\" TO \"buyer_key\";");
+        assertThat(plan.switchOver()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"_ls_touched\";",
+                "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_buyer_key\" TO \"buyer_key\";");
     }
 
     @Test
