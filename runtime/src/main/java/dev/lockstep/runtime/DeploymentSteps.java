@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.lockstep.control.OffsetStore;
 import dev.lockstep.control.QuarantineStore;
 import dev.lockstep.control.ReplayStore;
-import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
@@ -15,8 +14,6 @@ import dev.lockstep.migrations.plan.Operation;
 import dev.lockstep.warehouse.apply.ShadowFacts;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -137,49 +134,11 @@ final class DeploymentSteps implements AutoCloseable {
     }
 
     /**
-     * Builds the deployment's new indexes ({@link MigrationPlan#indexes}) with {@code CREATE INDEX CONCURRENTLY}, on a
-     * connection of its own outside any transaction: the stream's writes go on while each builds. An index of the
-     * same name that a killed build left invalid is dropped (concurrently) and built again; one that exists valid is
-     * kept. Runs after the expand phase and before the first rebuild chunk, again when the rebuild starts again.
+     * Builds the deployment's new indexes concurrently ({@link ConcurrentIndexes}): after the expand phase and before
+     * the first rebuild chunk, again when the rebuild starts again.
      */
     void buildIndexes() throws SQLException {
-        List<MigrationPlan.ConcurrentIndex> indexes = plan.migrations().indexes();
-        if (indexes.isEmpty()) {
-            return;
-        }
-        try (Connection c = warehouse.getConnection()) {
-            c.setAutoCommit(true);
-            for (MigrationPlan.ConcurrentIndex index : indexes) {
-                if (invalid(c, index)) {
-                    LOG.info("pipeline '{}': deployment {}: dropping index {}.{}, left invalid by a build that did "
-                            + "not finish", pipeline(), version, index.schema(), index.name());
-                    try (Statement s = c.createStatement()) {
-                        s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + SqlIdentifiers.quote(index.schema()) + "."
-                                + SqlIdentifiers.quote(index.name()));
-                    }
-                }
-                long started = System.nanoTime();
-                try (Statement s = c.createStatement()) {
-                    for (String statement : index.statements()) {
-                        s.execute(statement);
-                    }
-                }
-                LOG.info("pipeline '{}': deployment {}: index {}.{} built concurrently in {} ms", pipeline(), version,
-                        index.schema(), index.name(), (System.nanoTime() - started) / 1_000_000);
-            }
-        }
-    }
-
-    private static boolean invalid(Connection c, MigrationPlan.ConcurrentIndex index) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT NOT x.indisvalid FROM pg_index x JOIN pg_class i ON "
-                + "i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace WHERE n.nspname = ? AND "
-                + "i.relname = ?")) {
-            ps.setString(1, index.schema());
-            ps.setString(2, index.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        }
+        ConcurrentIndexes.build(warehouse, plan.migrations().indexes(), pipeline(), version);
     }
 
     /**
