@@ -20,6 +20,9 @@ import org.flywaydb.core.api.CoreMigrationType;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.exception.FlywayValidateException;
 import org.flywaydb.core.api.output.MigrateOutput;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -43,6 +46,15 @@ final class PipelineFlyway {
      */
     PipelineFlyway(DataSource dataSource, String pipeline, String schema, SortedMap<Integer, StoredMigration> stored,
             Integer target, boolean validate) {
+        this(dataSource, pipeline, schema, stored, target, validate, null);
+    }
+
+    /**
+     * As above, also running {@code with} in the transaction of migration {@code target} after its script, before its
+     * history row: both commit or neither does (null: nothing).
+     */
+    PipelineFlyway(DataSource dataSource, String pipeline, String schema, SortedMap<Integer, StoredMigration> stored,
+            Integer target, boolean validate, InMigration with) {
         this.pipeline = pipeline;
         this.schema = schema;
         this.stored = stored;
@@ -63,6 +75,9 @@ final class PipelineFlyway {
         ControlSchema.atomicMigrations(configuration); // each migration and its history row commit together
         if (target != null) {
             configuration.target(MigrationVersion.fromVersion(String.valueOf(target)));
+            if (with != null) {
+                configuration.callbacks(new InTransaction(MigrationVersion.fromVersion(String.valueOf(target)), with));
+            }
         }
         this.flyway = configuration.load();
     }
@@ -151,6 +166,36 @@ final class PipelineFlyway {
             }
         }
         return false;
+    }
+
+    /** Runs work on the connection of one migration, in its transaction, once its script ran. */
+    private record InTransaction(MigrationVersion version, InMigration work) implements Callback {
+
+        @Override
+        public boolean supports(Event event, Context context) {
+            return event == Event.AFTER_EACH_MIGRATE && context.getMigrationInfo() != null
+                    && version.equals(context.getMigrationInfo().getVersion());
+        }
+
+        @Override
+        public boolean canHandleInTransaction(Event event, Context context) {
+            return true;
+        }
+
+        @Override
+        public void handle(Event event, Context context) {
+            try {
+                work.run(context.getConnection());
+            } catch (SQLException e) {
+                // Flyway rolls the migration back with it, and names this callback's failure.
+                throw new FlywayException("in the transaction of V" + version + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public String getCallbackName() {
+            return "lockstep-in-migration-V" + version;
+        }
     }
 
     /** Returns {@code V1, V2, …}, or {@code (none)}. */

@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -322,6 +323,17 @@ final class StoredMigrations {
     }
 
     /** Returns the SHA-256 of {@code text} (UTF-8) as lower-case hex, as stored in {@code checksum}. */
+    /** Refuses stored migrations whose up script no longer matches its checksum (changed outside Lockstep). */
+    static void requireIntact(String pipeline, Collection<StoredMigration> stored) {
+        for (StoredMigration m : stored) {
+            if (!sha256(m.up()).equals(m.checksum())) {
+                throw new LockstepException(ErrorCode.INTERNAL, "pipeline '" + pipeline + "': stored warehouse "
+                        + "migration V" + m.version() + " no longer matches its checksum; lockstep."
+                        + "warehouse_migrations was changed outside Lockstep, restore its up_script");
+            }
+        }
+    }
+
     static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")

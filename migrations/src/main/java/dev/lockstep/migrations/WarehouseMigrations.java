@@ -12,7 +12,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -156,7 +155,7 @@ public final class WarehouseMigrations {
         ControlSchema.of(dataSource).migrate();
         SortedMap<Integer, StoredMigration> stored = storeOnce(generated, phase);
         List<Integer> differing = differing(generated, stored);
-        requireIntactChecksums(stored.values());
+        StoredMigrations.requireIntact(pipeline, stored.values());
         Integer target = generated.stream().map(MigrationScript::version).max(Integer::compare)
                 .orElse(stored.isEmpty() ? null : stored.lastKey());
         PipelineFlyway flyway = flyway(stored, target);
@@ -220,11 +219,20 @@ public final class WarehouseMigrations {
 
     /** Has Flyway apply the pending stored migrations up to {@code version}; returns those applied now. */
     public List<Integer> migrateTo(int version) {
+        return migrateTo(version, null);
+    }
+
+    /**
+     * Has Flyway apply the pending stored migrations up to {@code version}, running {@code with} in the transaction of
+     * migration {@code version} after its script (it commits with the migration, or neither does; it does not run
+     * when that migration was applied before). Returns the versions applied now.
+     */
+    public List<Integer> migrateTo(int version, InMigration with) {
         SortedMap<Integer, StoredMigration> stored = stored();
-        requireIntactChecksums(stored.values());
+        StoredMigrations.requireIntact(pipeline, stored.values());
         // Runs at a control point: no Flyway validation (it resolves every migration again). The stored scripts'
         // checksums were just checked, and the applier holding the lease is the only one that applies them.
-        return migrate(new PipelineFlyway(dataSource, pipeline, warehouseSchema, stored, version, false));
+        return migrate(new PipelineFlyway(dataSource, pipeline, warehouseSchema, stored, version, false, with));
     }
 
     /** Returns Flyway's view of the pipeline's stored migrations (applied, pending, …), in version order. */
@@ -330,16 +338,6 @@ public final class WarehouseMigrations {
         }
         differing.sort(Integer::compare);
         return differing;
-    }
-
-    private void requireIntactChecksums(Collection<StoredMigration> stored) {
-        for (StoredMigration m : stored) {
-            if (!StoredMigrations.sha256(m.up()).equals(m.checksum())) {
-                throw new LockstepException(ErrorCode.INTERNAL, "pipeline '" + pipeline + "': stored warehouse "
-                        + "migration V" + m.version() + " no longer matches its checksum; lockstep."
-                        + "warehouse_migrations was changed outside Lockstep, restore its up_script");
-            }
-        }
     }
 
     private List<Integer> migrate(PipelineFlyway flyway) {

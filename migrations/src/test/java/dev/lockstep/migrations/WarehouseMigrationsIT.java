@@ -229,6 +229,41 @@ class WarehouseMigrationsIT {
     }
 
     @Test
+    void shouldCommitWorkInAMigrationsTransactionWithItOrNotAtAll() throws SQLException {
+        migrations("within", "within_dw").apply(List.of(RawLayerDdl.create("within_dw", List.of(CUSTOMERS), 1)));
+        int version = new Deployments(dataSource(), "within").store(1, "add_note", "ALTER TABLE within_dw_raw.customers "
+                + "ADD COLUMN note text;", "ALTER TABLE within_dw_raw.customers DROP COLUMN note;",
+                WarehouseMigrations.Phase.SWITCH);
+        execute("CREATE TABLE within_dw.switches (version int)");
+        String column = "SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'within_dw_raw.customers'::regclass "
+                + "AND attname = 'note'";
+
+        assertThatThrownBy(() -> migrations("within", "within_dw").migrateTo(version, c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO within_dw.switches VALUES (" + version + ")");
+            }
+            throw new SQLException("recording the switch failed");
+        })).isInstanceOf(LockstepException.class).hasMessageContaining("recording the switch failed");
+        assertThat(strings(column)).containsExactly("0");
+        assertThat(strings("SELECT count(*)::text FROM within_dw.switches")).containsExactly("0");
+        assertThat(strings("SELECT count(*)::text FROM within_dw.flyway_schema_history WHERE version = '" + version
+                + "'")).containsExactly("0");
+
+        List<Integer> applied = migrations("within", "within_dw").migrateTo(version, c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO within_dw.switches VALUES (" + version + ")");
+            }
+        });
+
+        assertThat(applied).containsExactly(version);
+        assertThat(strings(column)).containsExactly("1");
+        assertThat(strings("SELECT version::text FROM within_dw.switches")).containsExactly(String.valueOf(version));
+        assertThat(migrations("within", "within_dw").migrateTo(version, c -> {
+            throw new SQLException("not run: the migration was applied before");
+        })).isEmpty();
+    }
+
+    @Test
     void shouldRefuseAnotherDefinitionUnderADeployedVersion() {
         migrations("redeploy", "redeploy_dw").apply(List.of());
         WarehouseMigrations changed = WarehouseMigrations.builder().dataSource(dataSource()).pipeline("redeploy")

@@ -272,6 +272,7 @@ public final class Deployer {
         if (state == DeploymentState.REBUILDING) {
             if (!steps.switchApplied()) {
                 steps.buildIndexes();
+                steps.clearMarks();
                 boolean first = true;
                 ShadowFacts facts = newFacts(lease, steps);
                 while (steps.rebuildChunk(options.chunkSize(), facts)) {

@@ -2,12 +2,10 @@ package dev.lockstep.runtime;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lockstep.control.OffsetStore;
-import dev.lockstep.control.QuarantineStore;
-import dev.lockstep.control.ReplayStore;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.Deployments;
+import dev.lockstep.migrations.InMigration;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
@@ -18,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,15 +34,6 @@ import org.slf4j.LoggerFactory;
 final class DeploymentSteps implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentSteps.class);
-    /** The changes after which a target's open quarantine rows hold values or verdicts of the version before. */
-    private static final Set<Operation.Kind> REDERIVES_QUARANTINE = EnumSet.of(Operation.Kind.CHANGE_TIMEZONE,
-            Operation.Kind.ADD_ATTRIBUTE, Operation.Kind.ADD_MEASURE, Operation.Kind.DROP_ATTRIBUTE,
-            Operation.Kind.DROP_MEASURE, Operation.Kind.RENAME_ATTRIBUTE, Operation.Kind.RENAME_MEASURE,
-            Operation.Kind.CHANGE_EXPRESSION, Operation.Kind.CHANGE_TYPE, Operation.Kind.ADD_RULE,
-            Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.DROP_LOOKUP,
-            Operation.Kind.CHANGE_LOOKUP, Operation.Kind.ADD_REFERENCE, Operation.Kind.DROP_REFERENCE,
-            Operation.Kind.CHANGE_REFERENCE);
-
     /** How long a chunk running beside the batches waits for a row lock a batch holds. */
     static final Duration CHUNK_LOCK_WAIT = Duration.ofMillis(100);
 
@@ -70,6 +58,8 @@ final class DeploymentSteps implements AutoCloseable {
     /** The connection the chunks run on, open while the rebuild goes (its statements are prepared once). */
     private Connection chunks;
     private long rebuiltRows;
+    /** Whether this applied the expand migration: the tables' marks are all fresh then. */
+    private boolean expanded;
 
     DeploymentSteps(DeploymentPlan plan, DataSource warehouse, int version) {
         this.plan = requireNonNull(plan, "plan");
@@ -126,6 +116,7 @@ final class DeploymentSteps implements AutoCloseable {
 
     /** Applies the expand migration (additive DDL: the shadow columns), if the deployment has one. */
     void expand() {
+        expanded = true;
         long started = System.nanoTime();
         if (migrate("expand")) {
             LOG.info("pipeline '{}': deployment {}: expanded in {} ms", pipeline(), version,
@@ -221,6 +212,28 @@ final class DeploymentSteps implements AutoCloseable {
         return rebuilding < all.size();
     }
 
+    /**
+     * Takes the marks off the rebuilt tables' rows before a rebuild that starts again (the deployment was expanded
+     * by a process before this one, or a step failed): from the first row on, the chunks derive every row that no
+     * batch marks from now on. Runs where no batch loads meanwhile (a control point, a paused stream).
+     */
+    void clearMarks() throws SQLException {
+        if (expanded || columns.isEmpty()) {
+            return;
+        }
+        Set<String> statements = new TreeSet<>();
+        columns.values().forEach(column -> statements.add(column.clearMarks()));
+        long started = System.nanoTime();
+        long rows = 0;
+        try (Connection c = warehouse.getConnection(); Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                rows += s.executeUpdate(statement);
+            }
+        }
+        LOG.info("pipeline '{}': deployment {}: the rebuild starts again; {} row mark(s) cleared in {} ms", pipeline(),
+                version, rows, (System.nanoTime() - started) / 1_000_000);
+    }
+
     /** Returns what the rebuild has done, for {@code status}. */
     String progress() {
         List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
@@ -283,76 +296,38 @@ final class DeploymentSteps implements AutoCloseable {
     }
 
     /**
-     * Applies the switch migration (the shadow columns renamed into place) and the rule indexes the new version
-     * needs, then masks the columns that became {@code pii} in the quarantine ledger, asks for the open quarantine
-     * rows of changed targets to be derived again ({@link #requestReplays}) and records the switch with the position
-     * the warehouse reflects — the offsets, which cannot move meanwhile: the caller holds the apply stage at a batch
-     * boundary.
+     * Applies the switch migration (the shadow columns renamed into place) and, in its transaction, everything else
+     * the switch means ({@link SwitchRecord}); the caller holds the apply stage at a batch boundary. One transaction:
+     * a failure leaves the version before in place whole, and the applier goes on loading with it; there is no moment
+     * where the schema is switched and the record is not.
      */
     void switchOver() throws SQLException {
         close();
         long started = System.nanoTime();
-        migrate("switch");
-        long migrated = System.nanoTime();
-        WarehouseDeployment.ensureRuleIndexes(plan.definition(), plan.star());
-        long indexed = System.nanoTime();
-        try (Connection c = warehouse.getConnection()) {
-            c.setAutoCommit(false);
-            // Columns that became personal data are masked in the ledger rows already written, with the switch.
-            QuarantineStore ledger = new QuarantineStore(c, pipeline());
-            for (Operation op : plan.diff().operations()) {
-                if (op.kind() == Operation.Kind.CHANGE_PII && op.after().filter("true"::equals).isPresent()) {
-                    int masked = ledger.mask(op.target(), op.item());
-                    for (Operation rename : plan.diff().operations()) {
-                        // Rows quarantined before a rename in the same deployment hold the column's old name.
-                        if (rename.kind() == Operation.Kind.RENAME_ATTRIBUTE && rename.target().equals(op.target())
-                                && rename.item().equals(op.item()) && rename.before().isPresent()) {
-                            masked += ledger.mask(rename.target(), rename.before().get());
-                        }
-                    }
-                    LOG.info("pipeline '{}': masked {}.{} in {} quarantine ledger row(s)", pipeline(), op.target(),
-                            op.item(), masked);
-                }
-            }
-            requestReplays(c, ledger);
-            StreamPosition position = new OffsetStore(c, pipeline()).read().map(OffsetStore.Offsets::applied)
-                    .orElse(StreamPosition.ZERO);
-            deployments.switched(c, version, position.commitLsn(), position.sequence());
-            c.commit();
-            long done = System.nanoTime();
-            LOG.info("pipeline '{}': switched to definition version {} after position {} in {} ms (migration {} ms, "
-                    + "rule indexes {} ms, ledger and record {} ms)", pipeline(), version, position,
-                    (done - started) / 1_000_000, (migrated - started) / 1_000_000, (indexed - migrated) / 1_000_000,
-                    (done - indexed) / 1_000_000);
+        Optional<Integer> migration = versionOf("switch");
+        long[] recording = new long[1];
+        InMigration record = c -> {
+            long from = System.nanoTime();
+            SwitchRecord.write(c, plan, deployments, version);
+            recording[0] = System.nanoTime() - from;
+        };
+        boolean recorded = false;
+        if (migration.isPresent()) {
+            List<Integer> now = migrations.migrateTo(migration.get(), record);
+            applied.addAll(now);
+            recorded = now.contains(migration.get());
         }
-    }
-
-    /**
-     * Asks, with the switch, for a replay of the open quarantine rows of every target whose values or rules the
-     * deployment changes: they hold values derived under the version before (a changed expression, a column renamed
-     * or added) and failed its rules. The switched applier serves the request at its next control point — re-derives
-     * them from the raw layer, loads those the new version accepts and quarantines the others again with the new
-     * version's values — before it serves a reconcile.
-     */
-    private void requestReplays(Connection c, QuarantineStore ledger) throws SQLException {
-        Set<String> changed = new TreeSet<>();
-        for (Operation op : plan.diff().operations()) {
-            if (REDERIVES_QUARANTINE.contains(op.kind())) {
-                changed.add(op.target());
+        if (!recorded) {
+            // No switch migration (rules, pii), or one applied by a build that recorded the switch apart.
+            try (Connection c = warehouse.getConnection()) {
+                c.setAutoCommit(false);
+                record.run(c);
+                c.commit();
             }
         }
-        Set<String> open = new TreeSet<>();
-        for (QuarantineStore.Count count : ledger.counts()) {
-            if (count.open() > 0 && (changed.contains(count.target()) || changed.contains(""))) {
-                open.add(count.target());
-            }
-        }
-        ReplayStore replays = new ReplayStore(c, pipeline());
-        for (String target : open) {
-            long request = replays.request(List.of(), Optional.of(target), Optional.empty());
-            LOG.info("pipeline '{}': open quarantine rows of {} derived again under version {} (replay request {})",
-                    pipeline(), target, version, request);
-        }
+        long done = System.nanoTime();
+        LOG.info("pipeline '{}': switched to definition version {} in {} ms (of which rule indexes, ledger and record "
+                + "{} ms)", pipeline(), version, (done - started) / 1_000_000, recording[0] / 1_000_000);
     }
 
     /** Applies the deployment's hand-written migrations (after the switch). */
@@ -386,10 +361,15 @@ final class DeploymentSteps implements AutoCloseable {
 
     /** Applies the deployment's migration of {@code phase}; returns false when it has none. */
     private boolean migrate(String phase) {
-        Optional<Integer> version = scripts.entrySet().stream().filter(e -> e.getValue().endsWith("__" + phase
-                + ".sql")).map(Map.Entry::getKey).findFirst();
+        Optional<Integer> version = versionOf(phase);
         version.ifPresent(v -> applied.addAll(migrations.migrateTo(v)));
         return version.isPresent();
+    }
+
+    /** Returns the version of the deployment's migration of {@code phase}, if it has one. */
+    private Optional<Integer> versionOf(String phase) {
+        return scripts.entrySet().stream().filter(e -> e.getValue().endsWith("__" + phase + ".sql"))
+                .map(Map.Entry::getKey).findFirst();
     }
 
     private boolean applied(String phase) {

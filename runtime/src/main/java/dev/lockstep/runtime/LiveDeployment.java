@@ -284,7 +284,9 @@ final class LiveDeployment {
                 throw e.getCause() instanceof RuntimeException r ? r : e;
             }
             if (!writingShadows) {
-                // From the first chunk on, rows the stream changes get their new values as they load.
+                // From the first chunk on, rows the stream changes get their new values as they load (and are
+                // marked); marks a process before this one left are taken off first, at the same control point.
+                steps.clearMarks();
                 applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
                 shadowsSince = applier.applied();
                 if (!steps.newFacts().isEmpty()) {

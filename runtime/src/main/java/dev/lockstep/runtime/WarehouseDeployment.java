@@ -161,20 +161,29 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
      * more ({@link StarSchemaDdl#ruleIndexes}): rules change without a warehouse migration.
      */
     static void ensureRuleIndexes(PipelineDefinition definition, StarSchema star) {
+        try (Connection c = dataSource(definition.warehouse().postgres()).getConnection()) {
+            ensureRuleIndexes(c, star);
+        } catch (SQLException e) {
+            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot create the indexes of the quality rules of "
+                    + "pipeline " + definition.pipeline() + " in its warehouse: " + e.getMessage(), e);
+        }
+    }
+
+    /** As above, on {@code c} (in its transaction, if it is in one). */
+    static void ensureRuleIndexes(Connection c, StarSchema star) throws SQLException {
         Map<String, String> wanted = StarSchemaDdl.ruleIndexes(star);
-        try (Connection c = dataSource(definition.warehouse().postgres()).getConnection();
-                Statement s = c.createStatement()) {
-            Set<String> existing = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT indexname FROM pg_indexes WHERE schemaname = ? "
-                    + "AND starts_with(indexname, ?)")) {
-                ps.setString(1, star.schema());
-                ps.setString(2, StarSchemaDdl.RULE_INDEX_PREFIX);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        existing.add(rs.getString(1));
-                    }
+        Set<String> existing = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT indexname FROM pg_indexes WHERE schemaname = ? "
+                + "AND starts_with(indexname, ?)")) {
+            ps.setString(1, star.schema());
+            ps.setString(2, StarSchemaDdl.RULE_INDEX_PREFIX);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
                 }
             }
+        }
+        try (Statement s = c.createStatement()) {
             for (String name : existing) {
                 if (!wanted.containsKey(name)) {
                     s.execute("DROP INDEX IF EXISTS " + SqlIdentifiers.quote(star.schema()) + "."
@@ -186,9 +195,6 @@ public record WarehouseDeployment(PipelineDefinition definition, Map<TableId, So
                     s.execute(index.getValue());
                 }
             }
-        } catch (SQLException e) {
-            throw new LockstepException(ErrorCode.UNAVAILABLE, "cannot create the indexes of the quality rules of "
-                    + "pipeline " + definition.pipeline() + " in its warehouse: " + e.getMessage(), e);
         }
     }
 

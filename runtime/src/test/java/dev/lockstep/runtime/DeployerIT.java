@@ -172,6 +172,14 @@ class DeployerIT {
                     .satisfies(e -> assertThat(((LockstepException) e).code()).isEqualTo(ErrorCode.PIPELINE_STOPPED))
                     .hasMessageContaining("is under way (" + state + ")");
             Files.writeString(file, next);
+            if (step == Deployer.Step.REBUILD) {
+                // Before the crash a batch wrote the row's shadow column and marked it; after the crash the row
+                // changed while no shadow columns were written: the resumed rebuild must derive it again.
+                String shadow = query("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                        + "'star_dw' AND table_name = 'fact_order' AND column_name LIKE '\\_ls\\_next\\_%'").get(0);
+                assertThat(query("WITH u AS (UPDATE star_dw.fact_order SET " + shadow + " = -1, _ls_touched = true "
+                        + "RETURNING 1) SELECT count(*) FROM u")).containsExactly("1");
+            }
 
             Deployer.Outcome resumed = Deployer.deploy(file, Deployer.Options.of("it"));
 

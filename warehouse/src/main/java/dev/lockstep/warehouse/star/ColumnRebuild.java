@@ -244,6 +244,15 @@ public final class ColumnRebuild {
     /** Where the statement for an applier's batch names its table of touched keys; no SQL holds it. */
     private static final String TOUCHED = "\u0000touched\u0000";
 
+    /**
+     * Returns the statement that takes the marks off the table's rows: a rebuild starting again (after a crash, or a
+     * step that failed) derives every row once more, and the rows a batch changed while no shadow columns were written
+     * must not keep a mark that tells the chunks to leave them be.
+     */
+    public String clearMarks() {
+        return "UPDATE " + table + " SET " + quote(MARKER) + " = NULL WHERE " + quote(MARKER);
+    }
+
     /** Returns the dimension or fact whose column this rebuilds. */
     public String target() {
         return target;
