@@ -42,12 +42,14 @@ public final class RebuildBenchmark {
 
     private RebuildBenchmark() {}
 
-    record Options(int rate, int chunk, int settle, int after, int pollMillis, ShopDatabase shop) {
+    /** {@code series}: the latency during the deployment is also printed by 5 s of commit time (where it peaks). */
+    record Options(int rate, int chunk, int settle, int after, int pollMillis, ShopDatabase shop, boolean series) {
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--rate", 1_000), Figures.intArg(args, "--chunk-size", 10_000),
                     Figures.intArg(args, "--settle", 10), Figures.intArg(args, "--after", 5),
                     Figures.intArg(args, "--poll-ms", 2), new ShopDatabase(Figures.intArg(args, "--customers", 200_000),
-                            Figures.intArg(args, "--products", 300), Figures.intArg(args, "--orders", 333_334)));
+                            Figures.intArg(args, "--products", 300), Figures.intArg(args, "--orders", 333_334)),
+                    java.util.Arrays.asList(args).contains("--series"));
         }
     }
 
@@ -55,6 +57,8 @@ public final class RebuildBenchmark {
         Options options = Options.parse(args);
         // --explain: the warehouse server logs the plan of each statement over 100 ms, with its timings (a profile).
         boolean explain = java.util.Arrays.asList(args).contains("--explain");
+        // --waits: what the warehouse's sessions wait for, sampled every 10 ms (the rebuild's, then the UPDATE's).
+        boolean waits = java.util.Arrays.asList(args).contains("--waits");
         Path file = Path.of(EndToEndBenchmark.DEFINITION);
         if (!Files.isRegularFile(file)) {
             System.err.println(file + " not found: run from the repository root");
@@ -77,7 +81,8 @@ public final class RebuildBenchmark {
                 EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(base).build().start();
                 Connection writer = pg.connect("shop");
                 Connection warehouse = wpg.connect("warehouse");
-                Connection states = wpg.connect("warehouse")) {
+                Connection states = wpg.connect("warehouse");
+                Connection sampled = wpg.connect("warehouse")) {
             shop.create(writer);
             Map<String, String> environment = ShopDefinition.environment(pg.jdbcUrl("shop"), pg.user(),
                     wpg.jdbcUrl("warehouse"), wpg.user(), webhook.url());
@@ -96,11 +101,21 @@ public final class RebuildBenchmark {
                         shop.snapshotRows(), (System.nanoTime() - loading) / 1e9));
                 long factRows = count(warehouse, "SELECT count(*) FROM shop_dw.fact_order_line");
                 line("fact_order_line", String.format("%,d rows", factRows));
+                WaitSampler sampler = waits ? new WaitSampler(sampled) : null;
                 rebuildRate = measure(options, run, pipeline, workload, live, changed, environment, factRows,
                         states);
+                if (sampler != null) {
+                    sampler.close();
+                    sampler.print(14);
+                }
             }
+            WaitSampler sampler = waits ? new WaitSampler(sampled) : null;
             baseline(warehouse, rebuildRate);
-            if (explain) {
+            if (sampler != null) {
+                sampler.close();
+                sampler.print(6);
+            }
+            if (explain || waits) {
                 try (var logs = Files.walk(base)) {
                     for (Path log : logs.filter(f -> f.endsWith("postgres.log")).toList()) {
                         Path copy = Path.of("/tmp", "rebuild-" + log.getParent().getFileName() + "-postgres.log");
@@ -121,7 +136,7 @@ public final class RebuildBenchmark {
      */
     private static double measure(Options options, LockstepEngine run, AppliedPosition pipeline,
             ShopWorkload workload, TrackedCommits live, Path changed, Map<String, String> environment, long rows,
-            Connection states) throws Exception {
+            Connection stateConnection) throws Exception {
         Queue<Commit> pending = new ConcurrentLinkedQueue<>();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Exception> failure = new AtomicReference<>();
@@ -147,6 +162,8 @@ public final class RebuildBenchmark {
             }
         }, "rebuild-bench-deploy");
         List<Long> during = new ArrayList<>();
+        List<long[]> series = new ArrayList<>(); // commit time since the deploy began, latency
+        List<String> states = new ArrayList<>(); // "<seconds> <state>" as the state changes
         List<Long> outside = new ArrayList<>();
         long settleUntil = System.nanoTime() + Duration.ofSeconds(options.settle()).toNanos();
         long[] endAt = {Long.MAX_VALUE};
@@ -159,15 +176,18 @@ public final class RebuildBenchmark {
                 }
                 long now = System.nanoTime();
                 if (now >= settleUntil && !deploy.isAlive() && window[0] == Long.MAX_VALUE) {
-                    checkpoint(states); // both measured phases start from a checkpoint (full-page writes alike)
+                    checkpoint(stateConnection); // both measured phases start from a checkpoint (full-page writes alike)
                     deploy.start();
                 }
                 if (window[1] != Long.MAX_VALUE && endAt[0] == Long.MAX_VALUE) {
                     endAt[0] = now + Duration.ofSeconds(options.after()).toNanos();
                 }
                 if (window[0] != Long.MAX_VALUE && phase[1] == Long.MAX_VALUE && now >= nextState[0]) {
-                    nextState[0] = now + 10_000_000L; // the deployment's state, every 10 ms
-                    String state = deploymentState(states);
+                    nextState[0] = now + 100_000_000L; // the deployment's state, every 100 ms
+                    String state = deploymentState(stateConnection);
+                    if (states.isEmpty() || !states.get(states.size() - 1).endsWith(" " + state)) {
+                        states.add(String.format("%.1f s %s", (now - window[0]) / 1e9, state));
+                    }
                     if (state.equals("rebuilding") && phase[0] == Long.MAX_VALUE) {
                         phase[0] = now;
                     } else if ((state.equals("switched") || state.equals("done")) && phase[0] != Long.MAX_VALUE) {
@@ -181,6 +201,9 @@ public final class RebuildBenchmark {
                     if (head.committedNanos() >= settleUntil) {
                         boolean in = head.committedNanos() >= window[0] && head.committedNanos() <= window[1];
                         (in ? during : outside).add(seen - head.committedNanos());
+                        if (in) {
+                            series.add(new long[] {head.committedNanos() - window[0], seen - head.committedNanos()});
+                        }
                     }
                 }
                 return now >= endAt[0];
@@ -198,6 +221,19 @@ public final class RebuildBenchmark {
                 + "switch)", outcome.get().version(), outcome.get().state().sql(), seconds));
         line("commit -> warehouse", "during the rebuild: " + percentiles(during));
         line("", "before and after it: " + percentiles(outside));
+        if (options.series()) {
+            line("states", String.join(", ", states));
+            for (int bucket = 0; ; bucket++) {
+                long from = bucket * 5_000_000_000L;
+                List<Long> in = new ArrayList<>();
+                series.stream().filter(p -> p[0] >= from && p[0] < from + 5_000_000_000L).forEach(p -> in.add(p[1]));
+                if (in.isEmpty() && series.stream().noneMatch(p -> p[0] >= from)) {
+                    break;
+                }
+                line(String.format("  %3d-%3d s", bucket * 5, bucket * 5 + 5), in.isEmpty() ? "none"
+                        : percentiles(in));
+            }
+        }
         line("", String.format("%,d rows in %.1f s = %,.0f rows/s (planning, expand, rebuild and switch)", rows,
                 seconds, rows / seconds));
         double rebuilding = (phase[1] - phase[0]) / 1e9;
