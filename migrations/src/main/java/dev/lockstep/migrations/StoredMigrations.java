@@ -15,12 +15,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One pipeline's rows in {@code lockstep.deployments} and {@code lockstep.warehouse_migrations}, the store of both
@@ -30,6 +34,8 @@ import java.util.TreeMap;
  * storing the same version agree on whichever row was stored first.
  */
 final class StoredMigrations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoredMigrations.class);
 
     private static final String INSERT_DEPLOYMENT = "INSERT INTO lockstep.deployments "
             + "(pipeline, version, checksum, definition) VALUES (?, ?, ?, ?) ON CONFLICT (pipeline, version) DO NOTHING";
@@ -322,7 +328,37 @@ final class StoredMigrations {
         }
     }
 
-    /** Returns the SHA-256 of {@code text} (UTF-8) as lower-case hex, as stored in {@code checksum}. */
+    /**
+     * Returns the versions of {@code generated} whose stored migration differs (description, up or down script),
+     * logging each: the stored one is kept, Flyway applies only that.
+     */
+    static List<Integer> differing(String pipeline, List<MigrationScript> generated,
+            Map<Integer, StoredMigration> stored) {
+        List<Integer> differing = new ArrayList<>();
+        for (MigrationScript script : generated) {
+            StoredMigration kept = stored.get(script.version());
+            List<String> parts = new ArrayList<>();
+            if (!kept.description().equals(script.description())) {
+                parts.add("description");
+            }
+            if (!kept.up().equals(script.up())) {
+                parts.add("up script");
+            }
+            if (!kept.down().equals(script.down())) {
+                parts.add("down script");
+            }
+            if (!parts.isEmpty()) {
+                differing.add(script.version());
+                LOG.warn("pipeline '{}': warehouse migration V{} was generated again with a different {}; "
+                        + "keeping the stored {} (generated for definition version {}), Flyway applies only that",
+                        pipeline, script.version(), String.join(" and ", parts), kept.fileName(),
+                        kept.definitionVersion());
+            }
+        }
+        differing.sort(Integer::compare);
+        return differing;
+    }
+
     /** Refuses stored migrations whose up script no longer matches its checksum (changed outside Lockstep). */
     static void requireIntact(String pipeline, Collection<StoredMigration> stored) {
         for (StoredMigration m : stored) {
@@ -334,6 +370,7 @@ final class StoredMigrations {
         }
     }
 
+    /** Returns the SHA-256 of {@code text} (UTF-8) as lower-case hex, as stored in {@code checksum}. */
     static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")

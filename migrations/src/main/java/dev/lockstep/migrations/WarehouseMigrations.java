@@ -154,7 +154,7 @@ public final class WarehouseMigrations {
         requireDistinctVersions(generated);
         ControlSchema.of(dataSource).migrate();
         SortedMap<Integer, StoredMigration> stored = storeOnce(generated, phase);
-        List<Integer> differing = differing(generated, stored);
+        List<Integer> differing = StoredMigrations.differing(pipeline, generated, stored);
         StoredMigrations.requireIntact(pipeline, stored.values());
         Integer target = generated.stream().map(MigrationScript::version).max(Integer::compare)
                 .orElse(stored.isEmpty() ? null : stored.lastKey());
@@ -192,8 +192,8 @@ public final class WarehouseMigrations {
             SortedMap<Integer, StoredMigration> stored = store.list(c);
             List<Integer> differing = new ArrayList<>(generated.stream().map(MigrationScript::version)
                     .filter(v -> !stored.containsKey(v)).toList());
-            differing.addAll(differing(generated.stream().filter(m -> stored.containsKey(m.version())).toList(),
-                    stored));
+            differing.addAll(StoredMigrations.differing(pipeline, generated.stream()
+                    .filter(m -> stored.containsKey(m.version())).toList(), stored));
             differing.sort(Integer::compare);
             return new Check(deployed, differing);
         } catch (SQLException e) {
@@ -233,6 +233,23 @@ public final class WarehouseMigrations {
         // Runs at a control point: no Flyway validation (it resolves every migration again). The stored scripts'
         // checksums were just checked, and the applier holding the lease is the only one that applies them.
         return migrate(new PipelineFlyway(dataSource, pipeline, warehouseSchema, stored, version, false, with));
+    }
+
+    /**
+     * Makes stored migration {@code version} ready to be applied at a control point ({@link ControlPointMigration}),
+     * Flyway resolving it now; empty when it is applied already or a migration before it is not (apply those with
+     * {@link #migrateTo} first).
+     */
+    public Optional<ControlPointMigration> prepare(int version) {
+        SortedMap<Integer, StoredMigration> stored = stored();
+        StoredMigrations.requireIntact(pipeline, stored.values());
+        List<MigrationInfo> all = flyway(stored, version).info();
+        Optional<MigrationInfo> pending = all.stream().filter(i -> i.getVersion() != null && i.getVersion()
+                .equals(MigrationVersion.fromVersion(String.valueOf(version))) && !i.getState().isApplied()).findFirst();
+        boolean before = all.stream().filter(i -> i.getVersion() != null && i.getVersion().compareTo(MigrationVersion
+                .fromVersion(String.valueOf(version))) < 0).allMatch(i -> i.getState().isApplied());
+        return pending.filter(p -> before && stored.containsKey(version)).map(p -> new ControlPointMigration(
+                dataSource, pipeline, warehouseSchema, stored.get(version), p));
     }
 
     /** Returns Flyway's view of the pipeline's stored migrations (applied, pending, …), in version order. */
@@ -312,32 +329,6 @@ public final class WarehouseMigrations {
             throw new LockstepException(ErrorCode.UNAVAILABLE, "pipeline '" + pipeline
                     + "': cannot read stored warehouse migrations: " + e.getMessage(), e);
         }
-    }
-
-    private List<Integer> differing(List<MigrationScript> generated, Map<Integer, StoredMigration> stored) {
-        List<Integer> differing = new ArrayList<>();
-        for (MigrationScript script : generated) {
-            StoredMigration kept = stored.get(script.version());
-            List<String> parts = new ArrayList<>();
-            if (!kept.description().equals(script.description())) {
-                parts.add("description");
-            }
-            if (!kept.up().equals(script.up())) {
-                parts.add("up script");
-            }
-            if (!kept.down().equals(script.down())) {
-                parts.add("down script");
-            }
-            if (!parts.isEmpty()) {
-                differing.add(script.version());
-                LOG.warn("pipeline '{}': warehouse migration V{} was generated again with a different {}; "
-                        + "keeping the stored {} (generated for definition version {}), Flyway applies only that",
-                        pipeline, script.version(), String.join(" and ", parts), kept.fileName(),
-                        kept.definitionVersion());
-            }
-        }
-        differing.sort(Integer::compare);
-        return differing;
     }
 
     private List<Integer> migrate(PipelineFlyway flyway) {

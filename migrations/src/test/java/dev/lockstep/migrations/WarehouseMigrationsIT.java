@@ -264,6 +264,50 @@ class WarehouseMigrationsIT {
     }
 
     @Test
+    void shouldApplyAMigrationMadeReadyForAControlPointAsFlywayWouldWithItsWorkOrNotAtAll() throws SQLException {
+        migrations("ready", "ready_dw").apply(List.of(RawLayerDdl.create("ready_dw", List.of(CUSTOMERS), 1)));
+        int version = new Deployments(dataSource(), "ready").store(1, "add_note", "ALTER TABLE ready_dw_raw.customers "
+                + "ADD COLUMN note text;", "ALTER TABLE ready_dw_raw.customers DROP COLUMN note;",
+                WarehouseMigrations.Phase.SWITCH);
+        execute("CREATE TABLE ready_dw.switches (version int)");
+        String column = "SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'ready_dw_raw.customers'::regclass "
+                + "AND attname = 'note'";
+        ControlPointMigration ready = migrations("ready", "ready_dw").prepare(version).orElseThrow();
+
+        assertThatThrownBy(() -> ready.apply(c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO ready_dw.switches VALUES (" + version + ")");
+            }
+            throw new SQLException("recording the switch failed");
+        })).isInstanceOf(LockstepException.class).hasMessageContaining("warehouse migration V" + version
+                + " (add_note) failed in schema 'ready_dw': recording the switch failed");
+        assertThat(strings(column)).containsExactly("0");
+        assertThat(strings("SELECT count(*)::text FROM ready_dw.switches")).containsExactly("0");
+
+        assertThat(ready.apply(c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO ready_dw.switches VALUES (" + version + ")");
+            }
+        })).containsExactly(version);
+
+        assertThat(strings(column)).containsExactly("1");
+        assertThat(strings("SELECT version::text FROM ready_dw.switches")).containsExactly(String.valueOf(version));
+        // Flyway's history holds the row Flyway would have written: validated, nothing pending, applied_at recorded.
+        assertThat(migrations("ready", "ready_dw").apply(List.of()))
+                .isEqualTo(new WarehouseMigrations.Result(List.of(), List.of(1, version), List.of()));
+        assertThat(sqlMigrations(migrations("ready", "ready_dw").info()))
+                .extracting(m -> m.getVersion().getVersion(), MigrationInfo::getScript, MigrationInfo::getState)
+                .containsExactly(tuple("1", "V1__raw_layer.sql", MigrationState.SUCCESS),
+                        tuple(String.valueOf(version), "V" + version + "__add_note.sql", MigrationState.SUCCESS));
+        assertThat(strings("SELECT (applied_at IS NOT NULL)::text FROM lockstep.warehouse_migrations WHERE pipeline "
+                + "= 'ready' ORDER BY version")).containsExactly("true", "true");
+        assertThat(ready.apply(c -> {
+            throw new SQLException("not run: the migration was applied before");
+        })).isEmpty();
+        assertThat(migrations("ready", "ready_dw").prepare(version)).isEmpty();
+    }
+
+    @Test
     void shouldRefuseAnotherDefinitionUnderADeployedVersion() {
         migrations("redeploy", "redeploy_dw").apply(List.of());
         WarehouseMigrations changed = WarehouseMigrations.builder().dataSource(dataSource()).pipeline("redeploy")
@@ -308,7 +352,7 @@ class WarehouseMigrationsIT {
     }
 
     private static <T> T captureLogs(List<ILoggingEvent> into, Supplier<T> action) {
-        Logger logger = (Logger) LoggerFactory.getLogger(WarehouseMigrations.class);
+        Logger logger = (Logger) LoggerFactory.getLogger(WarehouseMigrations.class.getPackageName());
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         Level level = logger.getLevel();
         appender.start();

@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The apply stage of one deployed pipeline, one step at a time: a batch of whole source transactions applied to the
@@ -30,6 +32,8 @@ import javax.sql.DataSource;
  * extract.
  */
 public final class ApplyStage implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApplyStage.class);
 
     private static final long REPLAY_CHECK_NANOS = 1_000_000_000L;
     /** How often the references rules run while no batch runs them. */
@@ -122,12 +126,14 @@ public final class ApplyStage implements AutoCloseable {
         alerting.failure().ifPresent(failure -> {
             throw failure; // an aggregate rule's fail outcome found under the version before stops the stage first
         });
+        long started = System.nanoTime();
         Alerting opened; // the aggregate rules of the new version (a new target's, a changed rule) run from now on
         try {
             opened = Alerting.open(next.definition(), next.star(), bootstrapServers);
         } catch (SQLException e) {
             throw cannotSwitch(next, e);
         }
+        long alertingOpened = System.nanoTime();
         try (Statement s = connection.createStatement()) {
             s.execute("DISCARD TEMP");
             connection.commit();
@@ -141,7 +147,13 @@ public final class ApplyStage implements AutoCloseable {
         opened.start();
         Alerting replaced = alerting;
         alerting = opened;
-        replaced.close();
+        // The version before's alerting delivers what its last batches left pending, off the applying thread.
+        Thread closing = new Thread(replaced::close, "lockstep-alerting-close");
+        closing.setDaemon(true);
+        closing.start();
+        LOG.info("pipeline '{}': loading with definition version {} from the next batch on (alerting opened in {} ms, "
+                + "applier prepared in {} ms)", next.definition().pipeline(), next.version(),
+                (alertingOpened - started) / 1_000_000, (System.nanoTime() - alertingOpened) / 1_000_000);
     }
 
     private static LockstepException cannotSwitch(WarehouseDeployment next, SQLException e) {
@@ -182,7 +194,13 @@ public final class ApplyStage implements AutoCloseable {
             // before, which a reconcile at this position must not see.
             if (switched.isPresent() || System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
                 lastReplayCheck = System.nanoTime();
-                applier.serveReplays(codec).forEach(served);
+                List<ReplayOutcome> outcomes = applier.serveReplays(codec);
+                outcomes.forEach(served);
+                if (switched.isPresent() && !outcomes.isEmpty()) {
+                    LOG.info("pipeline '{}': served {} quarantine replay request(s) of the switch in {} ms",
+                            deployment.definition().pipeline(), outcomes.size(),
+                            (System.nanoTime() - lastReplayCheck) / 1_000_000);
+                }
             }
             barriers.step(applier);
             applier.checkReferences(REFERENCES_EVERY);

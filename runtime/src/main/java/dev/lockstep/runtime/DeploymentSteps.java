@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
+import dev.lockstep.migrations.ControlPointMigration;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.InMigration;
 import dev.lockstep.migrations.WarehouseMigrations;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +60,8 @@ final class DeploymentSteps implements AutoCloseable {
     /** The connection the chunks run on, open while the rebuild goes (its statements are prepared once). */
     private Connection chunks;
     private long rebuiltRows;
+    /** The migrations made ready for their control point, by phase ({@link #prepare}). */
+    private final Map<String, ControlPointMigration> prepared = new ConcurrentHashMap<>();
     /** Whether this applied the expand migration: the tables' marks are all fresh then. */
     private boolean expanded;
 
@@ -118,10 +122,24 @@ final class DeploymentSteps implements AutoCloseable {
     void expand() {
         expanded = true;
         long started = System.nanoTime();
-        if (migrate("expand")) {
+        ControlPointMigration ready = prepared.remove("expand");
+        if (ready != null) {
+            applied.addAll(ready.apply(null));
+        }
+        if (ready != null || migrate("expand")) {
             LOG.info("pipeline '{}': deployment {}: expanded in {} ms", pipeline(), version,
                     (System.nanoTime() - started) / 1_000_000);
         }
+    }
+
+    /**
+     * Makes the migration of {@code phase} (expand, switch) ready for the control point that applies it, off the
+     * applying thread ({@link ControlPointMigration}): its control point then holds only its DDL. Nothing is made
+     * ready when it is applied already, or (the switch) before the expand is applied; the control point then has
+     * Flyway apply it.
+     */
+    void prepare(String phase) {
+        versionOf(phase).flatMap(migrations::prepare).ifPresent(ready -> prepared.put(phase, ready));
     }
 
     /**
@@ -139,6 +157,11 @@ final class DeploymentSteps implements AutoCloseable {
      */
     boolean rebuildChunk(int size, ShadowFacts facts) throws SQLException {
         return rebuildChunk(size, facts, false);
+    }
+
+    /** Tells whether every rebuild is done. */
+    boolean rebuilt() {
+        return rebuilding >= plan.migrations().rebuilds().size();
     }
 
     /** Tells whether the next chunk rebuilds a shadow column (it may run beside the batches), not a new fact. */
@@ -313,7 +336,8 @@ final class DeploymentSteps implements AutoCloseable {
         };
         boolean recorded = false;
         if (migration.isPresent()) {
-            List<Integer> now = migrations.migrateTo(migration.get(), record);
+            ControlPointMigration ready = prepared.remove("switch");
+            List<Integer> now = ready != null ? ready.apply(record) : migrations.migrateTo(migration.get(), record);
             applied.addAll(now);
             recorded = now.contains(migration.get());
         }

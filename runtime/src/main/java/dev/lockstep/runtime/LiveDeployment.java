@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A deployment carried out by the running applier (a deploy handed to the running pipeline, or one a killed deploy or
  * run left under way), looked after at each control point between batches: the expand migration there; the new
- * indexes and then the shadow columns' rebuild chunks, one at a time, on a thread of their own beside the batches,
- * while every batch also writes the shadow columns of the rows it changes and marks them (a new fact's chunks are
+ * indexes and then the shadow columns' rebuild chunks, one after the other on a thread of their own beside the
+ * batches, while every batch also writes the shadow columns of the rows it changes and marks them (a new fact's chunks are
  * loaded at control points, and every batch loads its shadow table too); then the switch at a control point, after
  * which the applier loads with the new version; then the contract phase when it was asked for. A step that fails (a
  * lock it waited too long for, a connection lost) is recorded as the deployment's failure and retried a little
@@ -40,8 +41,9 @@ final class LiveDeployment {
     /** How long a failed step waits before it is tried again. */
     private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
     /**
-     * About how long one rebuild chunk may run at a control point: the stall it adds to the batch after it. The
-     * chunk's rows follow from the last chunk's rate, within {@link #MIN_CHUNK_ROWS} and the recorded chunk size.
+     * About how long one rebuild chunk runs: a new fact's at a control point (the stall it adds to the batch after
+     * it), a shadow column's beside the batches (how long a batch may wait for the rows it holds). The chunk's rows
+     * follow from the last chunk's pace, within {@link #MIN_CHUNK_ROWS} and the recorded chunk size.
      */
     private static final long CHUNK_BUDGET_NANOS = Duration.ofMillis(100).toNanos();
     private static final int MIN_CHUNK_ROWS = 100;
@@ -58,11 +60,11 @@ final class LiveDeployment {
     private final Connection connection;
     private long nextCheck;
     private DeploymentSteps steps;
-    /** Source rows per rebuild chunk at most, as recorded: a chunk runs between two batches, adding to their latency. */
+    /** Source rows per rebuild chunk at most, as recorded. */
     private int chunkRows;
     /** Source rows of the next chunk, sized to {@link #CHUNK_BUDGET_NANOS}. */
-    private int chunkSize;
-    /** When the next chunk may run (the stream had its turn). */
+    private volatile int chunkSize;
+    /** When the next chunk of a new fact may run (the stream had its turn). */
     private long nextChunk;
     /**
      * The switched deployment whose after-switch steps ran here with its contract not due yet: looked at again only
@@ -71,10 +73,12 @@ final class LiveDeployment {
     private int settled;
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
-    /** The shadow-column chunk running beside the batches: true when more follow (null: none runs). */
-    private CompletableFuture<Boolean> chunk;
-    private long chunkStarted;
-    private volatile long chunkEnded;
+    /** The shadow columns' chunks, running one after the other beside the batches (null: none run). */
+    private CompletableFuture<Void> columnChunks;
+    /** Tells {@link #columnChunks} to stop after the chunk under way. */
+    private AtomicBoolean stopChunks = new AtomicBoolean();
+    /** The rebuild's progress, as the last chunk left it. */
+    private volatile String progress = "";
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
@@ -133,13 +137,14 @@ final class LiveDeployment {
 
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
-        if (chunk != null) {
+        if (columnChunks != null) {
+            stopChunks.set(true);
             try {
-                chunk.join(); // a chunk beside the batches uses the steps' connection: it ends before that closes
+                columnChunks.join(); // the chunks use the steps' connection: the one under way ends before it closes
             } catch (RuntimeException e) {
                 LOG.debug("the rebuild chunk under way failed too", e);
             }
-            chunk = null;
+            columnChunks = null;
         }
         if (writingShadows) {
             applier.writeShadows(List.of(), Map.of());
@@ -157,6 +162,7 @@ final class LiveDeployment {
             steps.close();
         }
         steps = null;
+        progress = "";
         planning = null;
         indexes = null;
         switchApplied = null;
@@ -208,8 +214,13 @@ final class LiveDeployment {
         chunkSize = Math.min(chunkRows, FIRST_CHUNK_ROWS);
         state = s.state();
         DefinitionText next = deployment.text().other("deployed version " + s.version(), text);
-        planning = CompletableFuture.supplyAsync(() -> new DeploymentSteps(DeploymentPlan.of(next, Overrides.none(),
-                OptionalInt.of(base)), warehouse, s.version()), BACKGROUND);
+        planning = CompletableFuture.supplyAsync(() -> {
+            DeploymentSteps planned = new DeploymentSteps(DeploymentPlan.of(next, Overrides.none(),
+                    OptionalInt.of(base)), warehouse, s.version());
+            planned.prepare("expand");
+            planned.prepare("switch"); // when the expand was applied already (the deployment resumed here)
+            return planned;
+        }, BACKGROUND);
         return Optional.empty();
     }
 
@@ -270,6 +281,7 @@ final class LiveDeployment {
                 indexes = CompletableFuture.runAsync(() -> {
                     try {
                         building.buildIndexes();
+                        building.prepare("switch");
                     } catch (SQLException e) {
                         throw new IllegalStateException("cannot build the deployment's indexes: " + e.getMessage(), e);
                     }
@@ -294,62 +306,49 @@ final class LiveDeployment {
                 }
                 writingShadows = true;
             }
-            long now = System.nanoTime();
-            boolean more;
-            long took;
-            boolean besideBatches = chunk != null;
-            if (chunk != null) {
-                // A shadow column's chunk runs beside the batches, on its own connection.
-                if (!chunk.isDone()) {
+            if (columnChunks != null) {
+                // The shadow columns' chunks run one after the other beside the batches, on their own connection.
+                if (!columnChunks.isDone()) {
+                    noteProgress();
                     return Optional.empty();
                 }
-                CompletableFuture<Boolean> done = chunk;
-                chunk = null;
-                took = Math.max(1, chunkEnded - chunkStarted);
+                CompletableFuture<Void> done = columnChunks;
+                columnChunks = null;
                 try {
-                    more = done.join();
+                    done.join();
                 } catch (CompletionException e) {
-                    if (e.getCause() instanceof SQLException sql && "55P03".equals(sql.getSQLState())) {
-                        nextChunk = now + took; // it waited for a row a batch held: again, after the batch
-                        return Optional.empty();
-                    }
                     throw e.getCause() instanceof RuntimeException r ? r : e;
                 }
-            } else {
+            }
+            if (steps.columnNext()) {
+                DeploymentSteps rebuilding = steps;
+                AtomicBoolean stop = new AtomicBoolean();
+                stopChunks = stop;
+                columnChunks = CompletableFuture.runAsync(() -> {
+                    try {
+                        columnChunks(rebuilding, stop);
+                    } catch (SQLException e) {
+                        throw new CompletionException(e);
+                    }
+                }, BACKGROUND);
+                return Optional.empty();
+            }
+            if (!steps.rebuilt()) {
+                // A new fact's chunk is loaded by the applier itself, between its batches: after one, which stalled
+                // a batch, the stream has at least as long as the chunk took before the next one.
+                long now = System.nanoTime();
                 if (now < nextChunk) {
-                    return Optional.empty(); // the stream's turn
-                }
-                if (steps.columnNext()) {
-                    DeploymentSteps rebuilding = steps;
-                    int size = chunkSize;
-                    chunkStarted = now;
-                    chunk = CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return rebuilding.rebuildChunk(size, null, true);
-                        } catch (SQLException e) {
-                            throw new CompletionException(e);
-                        } finally {
-                            chunkEnded = System.nanoTime();
-                        }
-                    }, BACKGROUND);
                     return Optional.empty();
                 }
-                // A new fact's chunk is loaded by the applier itself, between its batches.
-                more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
-                took = Math.max(1, System.nanoTime() - now);
-            }
-            // The next chunk's rows take about CHUNK_BUDGET (at most the recorded chunk size). After a new fact's
-            // chunk, which stalled one batch, the stream has at least as long as the chunk took before the next one;
-            // beside the batches, the next chunk follows at once: it stalls none (measured, 1M lines: with a pause as
-            // long as the chunk, the rebuild ran at 0.19× an UPDATE … FROM, back to back at 0.26×).
-            nextChunk = besideBatches ? 0 : System.nanoTime() + took;
-            doing = Optional.of("version " + steps.version() + " " + steps.progress());
-            if (System.nanoTime() >= nextNote) {
-                deployments.note(steps.version(), steps.progress(), null); // for status, once a second
-                nextNote = System.nanoTime() + CHECK_NANOS;
-            }
-            if (more) {
-                return Optional.empty();
+                boolean more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
+                long took = Math.max(1, System.nanoTime() - now);
+                chunkSize = sized(chunkSize, took);
+                nextChunk = System.nanoTime() + took;
+                progress = steps.progress();
+                noteProgress();
+                if (more) {
+                    return Optional.empty();
+                }
             }
             // The same control point as the switch: no batch comes between.
             steps.lookupChanges(shadowsSince);
@@ -361,5 +360,55 @@ final class LiveDeployment {
         // Handed over at once: the stream must not load another batch under the version before. The hand-written
         // migrations and the contract follow at the next control point (a failure there is retried).
         return Optional.of(steps.switched(deployment));
+    }
+
+    /**
+     * Rebuilds the shadow columns chunk after chunk, on a thread of their own beside the batches, until a new fact's
+     * rebuild comes next, every rebuild is done, or {@code stop}. Each chunk is sized to about
+     * {@link #CHUNK_BUDGET_NANOS} from the pace of the one before (the row locks it holds make a batch that changes
+     * one of its rows wait at most that long); a chunk that waited too long for a row a batch holds is rolled back and
+     * run again after a pause as long as it waited. Measured, 1M lines: chunks started at control points, one per
+     * batch, kept the chunks' connection busy a third of the time (docs/BENCHMARKS.md).
+     */
+    private void columnChunks(DeploymentSteps rebuilding, AtomicBoolean stop) throws SQLException {
+        int size = chunkSize;
+        while (!stop.get() && rebuilding.columnNext()) {
+            long started = System.nanoTime();
+            try {
+                rebuilding.rebuildChunk(size, null, true);
+            } catch (SQLException e) {
+                if (!"55P03".equals(e.getSQLState())) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(Math.max(1, (System.nanoTime() - started) / 1_000_000));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                continue;
+            }
+            size = sized(size, Math.max(1, System.nanoTime() - started));
+            progress = rebuilding.progress();
+        }
+        chunkSize = size;
+    }
+
+    /** The rows of the next chunk after one of {@code size} rows took {@code took} ns: about the budget's worth. */
+    private int sized(int size, long took) {
+        long fits = size * CHUNK_BUDGET_NANOS / took;
+        return (int) Math.max(MIN_CHUNK_ROWS, Math.min(chunkRows, Math.min(2L * size, fits)));
+    }
+
+    /** Shows the rebuild's progress in the run's display, and for {@code status} once a second. */
+    private void noteProgress() {
+        if (progress.isEmpty()) {
+            return;
+        }
+        doing = Optional.of("version " + steps.version() + " " + progress);
+        if (System.nanoTime() >= nextNote) {
+            deployments.note(steps.version(), progress, null);
+            nextNote = System.nanoTime() + CHECK_NANOS;
+        }
     }
 }
