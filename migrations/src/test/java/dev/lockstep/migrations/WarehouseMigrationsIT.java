@@ -308,6 +308,38 @@ class WarehouseMigrationsIT {
     }
 
     @Test
+    void shouldHoldTheTablesAMigrationAltersAgainstVacuumButNotAgainstWritesUntilItIsApplied() throws SQLException {
+        migrations("held", "held_dw").apply(List.of(RawLayerDdl.create("held_dw", List.of(CUSTOMERS), 1)));
+        int version = new Deployments(dataSource(), "held").store(1, "add_note", "ALTER TABLE held_dw_raw.customers "
+                + "ADD COLUMN note text;", "ALTER TABLE held_dw_raw.customers DROP COLUMN note;",
+                WarehouseMigrations.Phase.SWITCH);
+        String vacuumLock = "LOCK TABLE held_dw_raw.customers IN SHARE UPDATE EXCLUSIVE MODE NOWAIT";
+        ControlPointMigration ready = migrations("held", "held_dw").prepare(version).orElseThrow();
+
+        ready.hold(List.of("\"held_dw_raw\".\"customers\""));
+
+        try (Connection other = dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            try (Statement s = other.createStatement()) {
+                assertThatThrownBy(() -> s.execute(vacuumLock)).isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("55P03"));
+                other.rollback();
+                s.execute("INSERT INTO held_dw_raw.customers (id, _position_lsn, _position_seq, _deleted, _loaded_at, "
+                        + "_inserted_lsn, _inserted_seq) VALUES (1, 1, 1, false, now(), 1, 1)");
+                other.commit();
+            }
+        }
+        assertThat(ready.apply(null)).containsExactly(version);
+        try (Connection other = dataSource().getConnection(); Statement s = other.createStatement()) {
+            other.setAutoCommit(false);
+            s.execute(vacuumLock); // let go with the migration's commit
+            other.rollback();
+        }
+        assertThat(strings("SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'held_dw_raw.customers'::regclass "
+                + "AND attname = 'note'")).containsExactly("1");
+    }
+
+    @Test
     void shouldRefuseAnotherDefinitionUnderADeployedVersion() {
         migrations("redeploy", "redeploy_dw").apply(List.of());
         WarehouseMigrations changed = WarehouseMigrations.builder().dataSource(dataSource()).pipeline("redeploy")

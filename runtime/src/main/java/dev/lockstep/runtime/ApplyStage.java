@@ -53,6 +53,8 @@ public final class ApplyStage implements AutoCloseable {
     private WarehouseApplier applier;
     private volatile WarehouseDeployment deployment;
     private long lastReplayCheck;
+    /** Whether a switch asked for a replay that is not served yet. */
+    private boolean replayOwed;
 
     private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, WarehouseApplier applier,
             ChangeStreamReader reader, QualityMetrics metrics, WarehouseDeployment deployment,
@@ -67,7 +69,8 @@ public final class ApplyStage implements AutoCloseable {
         this.metrics = metrics;
         this.deployment = deployment;
         DataSource warehouse = WarehouseDeployment.dataSource(deployment.definition().warehouse().postgres());
-        this.live = new LiveDeployment(warehouse, deployment.definition().pipeline(), connection);
+        this.live = new LiveDeployment(warehouse, deployment.definition().pipeline(), connection,
+                (definition, star) -> Alerting.open(definition, star, bootstrapServers));
         this.barriers = new ReconcileBarriers(connection, warehouse, deployment.definition().pipeline());
     }
 
@@ -127,11 +130,14 @@ public final class ApplyStage implements AutoCloseable {
             throw failure; // an aggregate rule's fail outcome found under the version before stops the stage first
         });
         long started = System.nanoTime();
-        Alerting opened; // the aggregate rules of the new version (a new target's, a changed rule) run from now on
-        try {
-            opened = Alerting.open(next.definition(), next.star(), bootstrapServers);
-        } catch (SQLException e) {
-            throw cannotSwitch(next, e);
+        // The aggregate rules of the new version (a new target's, a changed rule) run from now on.
+        Alerting opened = live.takeAlerting().orElse(null);
+        if (opened == null) {
+            try {
+                opened = Alerting.open(next.definition(), next.star(), bootstrapServers);
+            } catch (SQLException e) {
+                throw cannotSwitch(next, e);
+            }
         }
         long alertingOpened = System.nanoTime();
         try (Statement s = connection.createStatement()) {
@@ -184,23 +190,31 @@ public final class ApplyStage implements AutoCloseable {
             alerting.failure().ifPresent(failure -> {
                 throw failure;
             });
-            applier.applyOnce(reader, poll);
+            int read = applier.applyOnce(reader, poll);
             if (!applier.atControlPoint()) {
                 return;
             }
+            live.streamLag(read > 0 ? System.currentTimeMillis() - reader.firstTimestamp() : 0); // idle: no lag
             Optional<WarehouseDeployment> switched = live.step(deployment, applier);
             switched.ifPresent(this::switchTo);
-            // Served before a reconcile: a switch asks for the replay of quarantine rows derived under the version
-            // before, which a reconcile at this position must not see.
-            if (switched.isPresent() || System.nanoTime() - lastReplayCheck > REPLAY_CHECK_NANOS) {
-                lastReplayCheck = System.nanoTime();
+            long now = System.nanoTime();
+            if (switched.isPresent()) {
+                // The replay the switch asked for waits for the next check: the switch's control point stalled the
+                // stream long enough. A reconcile at a position after the switch must not see the rows it replays:
+                // it is served first when the stream stops at a reconcile's barrier.
+                replayOwed = true;
+                lastReplayCheck = now;
+            }
+            if (replayOwed && applier.barrier().reached() || now - lastReplayCheck > REPLAY_CHECK_NANOS) {
+                lastReplayCheck = now;
                 List<ReplayOutcome> outcomes = applier.serveReplays(codec);
                 outcomes.forEach(served);
-                if (switched.isPresent() && !outcomes.isEmpty()) {
-                    LOG.info("pipeline '{}': served {} quarantine replay request(s) of the switch in {} ms",
-                            deployment.definition().pipeline(), outcomes.size(),
-                            (System.nanoTime() - lastReplayCheck) / 1_000_000);
+                if (replayOwed && !outcomes.isEmpty()) {
+                    LOG.info("pipeline '{}': served {} quarantine replay request(s), the switch's among them, in {} "
+                            + "ms", deployment.definition().pipeline(), outcomes.size(),
+                            (System.nanoTime() - now) / 1_000_000);
                 }
+                replayOwed = false;
             }
             barriers.step(applier);
             applier.checkReferences(REFERENCES_EVERY);

@@ -143,6 +143,17 @@ final class DeploymentSteps implements AutoCloseable {
     }
 
     /**
+     * Holds the tables the switch alters against autovacuum until the switch applies ({@link
+     * ControlPointMigration#hold}): off the applying thread, once every chunk is done.
+     */
+    void holdSwitch() throws SQLException {
+        ControlPointMigration ready = prepared.get("switch");
+        if (ready != null) {
+            ready.hold(plan.migrations().rebuilds().stream().map(MigrationPlan.Rebuild::table).distinct().toList());
+        }
+    }
+
+    /**
      * Builds the deployment's new indexes concurrently ({@link ConcurrentIndexes}): after the expand phase and before
      * the first rebuild chunk, again when the rebuild starts again.
      */
@@ -216,7 +227,7 @@ final class DeploymentSteps implements AutoCloseable {
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
-                close();
+                closeChunks();
                 throw e;
             }
         }
@@ -230,7 +241,7 @@ final class DeploymentSteps implements AutoCloseable {
             rebuilding++;
         }
         if (rebuilding >= all.size()) {
-            close();
+            closeChunks();
         }
         return rebuilding < all.size();
     }
@@ -267,9 +278,16 @@ final class DeploymentSteps implements AutoCloseable {
                 rebuilding + 1, all.size(), rebuiltRows);
     }
 
-    /** Closes the chunks' connection, if open; the next chunk opens another. */
+    /** Closes the chunks' connection, if open, and lets go of the locks a switch made ready holds. */
     @Override
     public void close() {
+        closeChunks();
+        prepared.values().forEach(ControlPointMigration::close); // the locks a switch held, were it not applied
+        prepared.clear();
+    }
+
+    /** Closes the chunks' connection, if open; the next chunk opens another. */
+    private void closeChunks() {
         if (chunks != null) {
             try {
                 chunks.close();
@@ -325,7 +343,7 @@ final class DeploymentSteps implements AutoCloseable {
      * where the schema is switched and the record is not.
      */
     void switchOver() throws SQLException {
-        close();
+        closeChunks();
         long started = System.nanoTime();
         Optional<Integer> migration = versionOf("switch");
         long[] recording = new long[1];

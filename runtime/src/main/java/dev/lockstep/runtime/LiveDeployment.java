@@ -1,11 +1,13 @@
 package dev.lockstep.runtime;
 
+import dev.lockstep.core.definition.PipelineDefinition;
 import dev.lockstep.core.stream.StreamPosition;
 import dev.lockstep.migrations.DeploymentState;
 import dev.lockstep.migrations.DeploymentStatus;
 import dev.lockstep.migrations.Deployments;
 import dev.lockstep.migrations.lint.Overrides;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
+import dev.lockstep.warehouse.star.StarSchema;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -17,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +41,6 @@ final class LiveDeployment {
     private static final long CHECK_NANOS = Duration.ofSeconds(1).toNanos();
     /** How long a failed step waits before it is tried again. */
     private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
-    /**
-     * About how long one rebuild chunk runs: a new fact's at a control point (the stall it adds to the batch after
-     * it), a shadow column's beside the batches (how long a batch may wait for the rows it holds). The chunk's rows
-     * follow from the last chunk's pace, within {@link #MIN_CHUNK_ROWS} and the recorded chunk size.
-     */
-    private static final long CHUNK_BUDGET_NANOS = Duration.ofMillis(100).toNanos();
-    private static final int MIN_CHUNK_ROWS = 100;
     private static final int FIRST_CHUNK_ROWS = 1_000;
     /** Plans a deployment found at a control point, and builds its indexes, off the applying thread. */
     private static final Executor BACKGROUND = Executors.newCachedThreadPool(task -> {
@@ -58,12 +52,15 @@ final class LiveDeployment {
     private final Deployments deployments;
     /** The applier's connection, which looks for a deployment once a second (between transactions). */
     private final Connection connection;
+    private final AlertingOpener alerting;
+    /** The alerting of the version the deployment switches to, opened with the switch's hold (null: not opened). */
+    private Alerting nextAlerting;
     private long nextCheck;
     private DeploymentSteps steps;
     /** Source rows per rebuild chunk at most, as recorded. */
     private int chunkRows;
-    /** Source rows of the next chunk, sized to {@link #CHUNK_BUDGET_NANOS}. */
-    private volatile int chunkSize;
+    /** Source rows of the next chunk (sized by {@link ShadowColumnChunks#nextRows}). */
+    private int chunkSize;
     /** When the next chunk of a new fact may run (the stream had its turn). */
     private long nextChunk;
     /**
@@ -73,12 +70,13 @@ final class LiveDeployment {
     private int settled;
     /** The planning of a deployment found under way, while it runs. */
     private CompletableFuture<DeploymentSteps> planning;
-    /** The shadow columns' chunks, running one after the other beside the batches (null: none run). */
+    /** The shadow columns' chunks, running one after the other beside the batches, and their end (null: none run). */
+    private ShadowColumnChunks chunks;
     private CompletableFuture<Void> columnChunks;
-    /** Tells {@link #columnChunks} to stop after the chunk under way. */
-    private AtomicBoolean stopChunks = new AtomicBoolean();
+    /** The switch's tables held against autovacuum, once begun (null: not yet). */
+    private CompletableFuture<Void> switchHold;
     /** The rebuild's progress, as the last chunk left it. */
-    private volatile String progress = "";
+    private String progress = "";
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
@@ -92,10 +90,27 @@ final class LiveDeployment {
     /** What the deployment under way here is doing, for the run's display; empty when none is. */
     private volatile Optional<String> doing = Optional.empty();
 
-    LiveDeployment(DataSource warehouse, String pipeline, Connection connection) {
+    /** Opens the alerting of a definition version (its aggregate rules, sinks and outbox). */
+    @FunctionalInterface
+    interface AlertingOpener {
+        Alerting open(PipelineDefinition definition, StarSchema star) throws SQLException;
+    }
+
+    LiveDeployment(DataSource warehouse, String pipeline, Connection connection, AlertingOpener alerting) {
         this.warehouse = warehouse;
         this.connection = connection;
         this.deployments = new Deployments(warehouse, pipeline);
+        this.alerting = alerting;
+    }
+
+    /**
+     * Returns the alerting of the version switched to, opened off the applying thread before the switch (~200 ms of
+     * connections and topic checks the switch's control point then does not wait for), if it was; the caller owns it.
+     */
+    Optional<Alerting> takeAlerting() {
+        Optional<Alerting> opened = Optional.ofNullable(nextAlerting);
+        nextAlerting = null;
+        return opened;
     }
 
     /**
@@ -130,6 +145,17 @@ final class LiveDeployment {
         }
     }
 
+    /**
+     * Tells how far behind the stream the applier is: how long ago the first record of its last poll reached the
+     * topic, now that it is applied (the rebuild chunks pause while that is long).
+     */
+    void streamLag(long millis) {
+        ShadowColumnChunks running = chunks;
+        if (running != null) {
+            running.lagged(millis);
+        }
+    }
+
     /** Returns what the deployment carried out here is doing ("version 2 rebuilding ..."), if one is. */
     Optional<String> doing() {
         return doing;
@@ -138,13 +164,26 @@ final class LiveDeployment {
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
         if (columnChunks != null) {
-            stopChunks.set(true);
+            chunks.stop();
             try {
                 columnChunks.join(); // the chunks use the steps' connection: the one under way ends before it closes
             } catch (RuntimeException e) {
                 LOG.debug("the rebuild chunk under way failed too", e);
             }
             columnChunks = null;
+            chunks = null;
+        }
+        if (switchHold != null) {
+            try {
+                switchHold.join(); // the steps' close lets go of what it holds: it ends first
+            } catch (RuntimeException e) {
+                LOG.debug("holding the switch's tables failed too", e);
+            }
+            switchHold = null;
+        }
+        if (nextAlerting != null) {
+            nextAlerting.close();
+            nextAlerting = null;
         }
         if (writingShadows) {
             applier.writeShadows(List.of(), Map.of());
@@ -290,11 +329,7 @@ final class LiveDeployment {
             if (!indexes.isDone()) {
                 return Optional.empty();
             }
-            try {
-                indexes.join();
-            } catch (CompletionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : e;
-            }
+            joined(indexes);
             if (!writingShadows) {
                 // From the first chunk on, rows the stream changes get their new values as they load (and are
                 // marked); marks a process before this one left are taken off first, at the same control point.
@@ -308,29 +343,20 @@ final class LiveDeployment {
             }
             if (columnChunks != null) {
                 // The shadow columns' chunks run one after the other beside the batches, on their own connection.
+                progress = chunks.progress();
                 if (!columnChunks.isDone()) {
                     noteProgress();
                     return Optional.empty();
                 }
                 CompletableFuture<Void> done = columnChunks;
                 columnChunks = null;
-                try {
-                    done.join();
-                } catch (CompletionException e) {
-                    throw e.getCause() instanceof RuntimeException r ? r : e;
-                }
+                chunkSize = chunks.size();
+                chunks = null;
+                joined(done);
             }
             if (steps.columnNext()) {
-                DeploymentSteps rebuilding = steps;
-                AtomicBoolean stop = new AtomicBoolean();
-                stopChunks = stop;
-                columnChunks = CompletableFuture.runAsync(() -> {
-                    try {
-                        columnChunks(rebuilding, stop);
-                    } catch (SQLException e) {
-                        throw new CompletionException(e);
-                    }
-                }, BACKGROUND);
+                chunks = new ShadowColumnChunks(steps, chunkSize, chunkRows);
+                columnChunks = chunks.start(BACKGROUND);
                 return Optional.empty();
             }
             if (!steps.rebuilt()) {
@@ -342,7 +368,7 @@ final class LiveDeployment {
                 }
                 boolean more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
                 long took = Math.max(1, System.nanoTime() - now);
-                chunkSize = sized(chunkSize, took);
+                chunkSize = ShadowColumnChunks.nextRows(chunkSize, took, chunkRows);
                 nextChunk = System.nanoTime() + took;
                 progress = steps.progress();
                 noteProgress();
@@ -350,6 +376,22 @@ final class LiveDeployment {
                     return Optional.empty();
                 }
             }
+            if (switchHold == null) {
+                // Off the applying thread: the tables the switch alters are held against autovacuum first.
+                DeploymentSteps holding = steps;
+                switchHold = CompletableFuture.runAsync(() -> {
+                    try {
+                        holding.holdSwitch();
+                        nextAlerting = alerting.open(holding.plan().definition(), holding.plan().star());
+                    } catch (SQLException e) {
+                        throw new CompletionException(e);
+                    }
+                }, BACKGROUND);
+            }
+            if (!switchHold.isDone()) {
+                return Optional.empty();
+            }
+            joined(switchHold);
             // The same control point as the switch: no batch comes between.
             steps.lookupChanges(shadowsSince);
         }
@@ -362,44 +404,6 @@ final class LiveDeployment {
         return Optional.of(steps.switched(deployment));
     }
 
-    /**
-     * Rebuilds the shadow columns chunk after chunk, on a thread of their own beside the batches, until a new fact's
-     * rebuild comes next, every rebuild is done, or {@code stop}. Each chunk is sized to about
-     * {@link #CHUNK_BUDGET_NANOS} from the pace of the one before (the row locks it holds make a batch that changes
-     * one of its rows wait at most that long); a chunk that waited too long for a row a batch holds is rolled back and
-     * run again after a pause as long as it waited. Measured, 1M lines: chunks started at control points, one per
-     * batch, kept the chunks' connection busy a third of the time (docs/BENCHMARKS.md).
-     */
-    private void columnChunks(DeploymentSteps rebuilding, AtomicBoolean stop) throws SQLException {
-        int size = chunkSize;
-        while (!stop.get() && rebuilding.columnNext()) {
-            long started = System.nanoTime();
-            try {
-                rebuilding.rebuildChunk(size, null, true);
-            } catch (SQLException e) {
-                if (!"55P03".equals(e.getSQLState())) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(Math.max(1, (System.nanoTime() - started) / 1_000_000));
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                continue;
-            }
-            size = sized(size, Math.max(1, System.nanoTime() - started));
-            progress = rebuilding.progress();
-        }
-        chunkSize = size;
-    }
-
-    /** The rows of the next chunk after one of {@code size} rows took {@code took} ns: about the budget's worth. */
-    private int sized(int size, long took) {
-        long fits = size * CHUNK_BUDGET_NANOS / took;
-        return (int) Math.max(MIN_CHUNK_ROWS, Math.min(chunkRows, Math.min(2L * size, fits)));
-    }
-
     /** Shows the rebuild's progress in the run's display, and for {@code status} once a second. */
     private void noteProgress() {
         if (progress.isEmpty()) {
@@ -409,6 +413,15 @@ final class LiveDeployment {
         if (System.nanoTime() >= nextNote) {
             deployments.note(steps.version(), progress, null);
             nextNote = System.nanoTime() + CHECK_NANOS;
+        }
+    }
+
+    /** Waits for {@code future}; its failure is thrown as it was raised (a runtime exception), or wrapped. */
+    private static <T> T joined(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 }
