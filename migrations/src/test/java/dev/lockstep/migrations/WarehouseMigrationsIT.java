@@ -230,13 +230,9 @@ class WarehouseMigrationsIT {
 
     @Test
     void shouldCommitWorkInAMigrationsTransactionWithItOrNotAtAll() throws SQLException {
-        migrations("within", "within_dw").apply(List.of(RawLayerDdl.create("within_dw", List.of(CUSTOMERS), 1)));
-        int version = new Deployments(dataSource(), "within").store(1, "add_note", "ALTER TABLE within_dw_raw.customers "
-                + "ADD COLUMN note text;", "ALTER TABLE within_dw_raw.customers DROP COLUMN note;",
-                WarehouseMigrations.Phase.SWITCH);
+        int version = storedNoteMigration("within");
         execute("CREATE TABLE within_dw.switches (version int)");
-        String column = "SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'within_dw_raw.customers'::regclass "
-                + "AND attname = 'note'";
+        String column = noteColumns("within");
 
         assertThatThrownBy(() -> migrations("within", "within_dw").migrateTo(version, c -> {
             try (Statement s = c.createStatement()) {
@@ -265,13 +261,9 @@ class WarehouseMigrationsIT {
 
     @Test
     void shouldApplyAMigrationMadeReadyForAControlPointAsFlywayWouldWithItsWorkOrNotAtAll() throws SQLException {
-        migrations("ready", "ready_dw").apply(List.of(RawLayerDdl.create("ready_dw", List.of(CUSTOMERS), 1)));
-        int version = new Deployments(dataSource(), "ready").store(1, "add_note", "ALTER TABLE ready_dw_raw.customers "
-                + "ADD COLUMN note text;", "ALTER TABLE ready_dw_raw.customers DROP COLUMN note;",
-                WarehouseMigrations.Phase.SWITCH);
+        int version = storedNoteMigration("ready");
         execute("CREATE TABLE ready_dw.switches (version int)");
-        String column = "SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'ready_dw_raw.customers'::regclass "
-                + "AND attname = 'note'";
+        String column = noteColumns("ready");
         ControlPointMigration ready = migrations("ready", "ready_dw").prepare(version).orElseThrow();
 
         assertThatThrownBy(() -> ready.apply(c -> {
@@ -309,10 +301,7 @@ class WarehouseMigrationsIT {
 
     @Test
     void shouldHoldTheTablesAMigrationAltersAgainstVacuumButNotAgainstWritesUntilItIsApplied() throws SQLException {
-        migrations("held", "held_dw").apply(List.of(RawLayerDdl.create("held_dw", List.of(CUSTOMERS), 1)));
-        int version = new Deployments(dataSource(), "held").store(1, "add_note", "ALTER TABLE held_dw_raw.customers "
-                + "ADD COLUMN note text;", "ALTER TABLE held_dw_raw.customers DROP COLUMN note;",
-                WarehouseMigrations.Phase.SWITCH);
+        int version = storedNoteMigration("held");
         String vacuumLock = "LOCK TABLE held_dw_raw.customers IN SHARE UPDATE EXCLUSIVE MODE NOWAIT";
         ControlPointMigration ready = migrations("held", "held_dw").prepare(version).orElseThrow();
 
@@ -335,8 +324,7 @@ class WarehouseMigrationsIT {
             s.execute(vacuumLock); // let go with the migration's commit
             other.rollback();
         }
-        assertThat(strings("SELECT count(*)::text FROM pg_attribute WHERE attrelid = 'held_dw_raw.customers'::regclass "
-                + "AND attname = 'note'")).containsExactly("1");
+        assertThat(strings(noteColumns("held"))).containsExactly("1");
     }
 
     @Test
@@ -357,6 +345,24 @@ class WarehouseMigrationsIT {
         assertThatThrownBy(() -> WarehouseMigrations.builder().pipeline("shop").build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("WarehouseMigrations needs dataSource, warehouseSchema, deployment");
+    }
+
+    /**
+     * Deploys pipeline {@code pipeline}'s raw layer (schema {@code <pipeline>_dw}) and stores, not applied, a switch
+     * migration adding column {@code note} to its customers; returns the migration's version.
+     */
+    private static int storedNoteMigration(String pipeline) {
+        String schema = pipeline + "_dw";
+        migrations(pipeline, schema).apply(List.of(RawLayerDdl.create(schema, List.of(CUSTOMERS), 1)));
+        return new Deployments(dataSource(), pipeline).store(1, "add_note", "ALTER TABLE " + schema + "_raw.customers "
+                + "ADD COLUMN note text;", "ALTER TABLE " + schema + "_raw.customers DROP COLUMN note;",
+                WarehouseMigrations.Phase.SWITCH);
+    }
+
+    /** The query counting the {@code note} columns of pipeline {@code pipeline}'s raw customers (0 or 1). */
+    private static String noteColumns(String pipeline) {
+        return "SELECT count(*)::text FROM pg_attribute WHERE attrelid = '" + pipeline + "_dw_raw.customers'::regclass "
+                + "AND attname = 'note'";
     }
 
     private static WarehouseMigrations migrations(String pipeline, String schema) {

@@ -126,12 +126,16 @@ public final class ApplyStage implements AutoCloseable {
      * (aggregate rules, relays) replaces the old one (the reader and its position stay).
      */
     private void switchTo(WarehouseDeployment next) {
-        alerting.failure().ifPresent(failure -> {
-            throw failure; // an aggregate rule's fail outcome found under the version before stops the stage first
-        });
         long started = System.nanoTime();
         // The aggregate rules of the new version (a new target's, a changed rule) run from now on.
         Alerting opened = live.takeAlerting().orElse(null);
+        if (alerting.failure().isPresent()) {
+            if (opened != null) {
+                opened.close();
+            }
+            // An aggregate rule's fail outcome found under the version before stops the stage first.
+            throw alerting.failure().get();
+        }
         if (opened == null) {
             try {
                 opened = Alerting.open(next.definition(), next.star(), bootstrapServers);
@@ -271,6 +275,11 @@ public final class ApplyStage implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            live.close();
+        } catch (RuntimeException e) {
+            LOG.debug("letting go of the deployment under way failed", e); // closing after a failure or at the end
+        }
         closeAll(List.of(reader, alerting, store, barriers, connection));
     }
 

@@ -161,6 +161,15 @@ final class LiveDeployment {
         return doing;
     }
 
+    /**
+     * Lets go of what a deployment under way here holds (its chunks, the switch's locks, its connections, the next
+     * version's alerting): the apply stage closes, and its applier with it.
+     */
+    void close() {
+        writingShadows = false; // nothing to stop: the applier goes with the stage
+        release(null);
+    }
+
     /** Stops the shadow writes and forgets the deployment: it is looked for again at the next check. */
     private void release(WarehouseApplier applier) {
         if (columnChunks != null) {
