@@ -1,7 +1,6 @@
 package dev.lockstep.benchmarks;
 
 import dev.lockstep.benchmarks.SourceWriter.Commit;
-import dev.lockstep.benchmarks.SourceWriter.Written;
 import dev.lockstep.embedded.EmbeddedKafka;
 import dev.lockstep.embedded.EmbeddedPostgres;
 import dev.lockstep.migrations.Deployments;
