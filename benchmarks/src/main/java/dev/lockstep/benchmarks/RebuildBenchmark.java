@@ -41,7 +41,10 @@ public final class RebuildBenchmark {
 
     private RebuildBenchmark() {}
 
-    /** {@code series}: the latency during the deployment is also printed by 5 s of commit time (where it peaks). */
+    /**
+     * {@code series}: the latency is also printed by 5 s of commit time since the deploy began, before and after it
+     * too (where it peaks), with what the warehouse's sessions were sampled doing then when {@code --waits} runs.
+     */
     record Options(int rate, int chunk, int settle, int after, int pollMillis, ShopDatabase shop, boolean series) {
         static Options parse(String[] args) {
             return new Options(Figures.intArg(args, "--rate", 1_000), Figures.intArg(args, "--chunk-size", 10_000),
@@ -102,7 +105,7 @@ public final class RebuildBenchmark {
                 line("fact_order_line", String.format("%,d rows", factRows));
                 WaitSampler sampler = waits ? new WaitSampler(sampled) : null;
                 rebuildRate = measure(options, run, pipeline, workload, live, changed, environment, factRows,
-                        states);
+                        states, sampler);
                 if (sampler != null) {
                     sampler.close();
                     sampler.print(14);
@@ -135,7 +138,7 @@ public final class RebuildBenchmark {
      */
     private static double measure(Options options, LockstepEngine run, AppliedPosition pipeline,
             ShopWorkload workload, TrackedCommits live, Path changed, Map<String, String> environment, long rows,
-            Connection stateConnection) throws Exception {
+            Connection stateConnection, WaitSampler sampler) throws Exception {
         Queue<Commit> pending = new ConcurrentLinkedQueue<>();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Exception> failure = new AtomicReference<>();
@@ -161,7 +164,7 @@ public final class RebuildBenchmark {
             }
         }, "rebuild-bench-deploy");
         List<Long> during = new ArrayList<>();
-        List<long[]> series = new ArrayList<>(); // commit time since the deploy began, latency
+        List<long[]> series = new ArrayList<>(); // commit time since the deploy began (or before it), latency
         List<String> states = new ArrayList<>(); // "<seconds> <state>" as the state changes
         List<Long> outside = new ArrayList<>();
         long settleUntil = System.nanoTime() + Duration.ofSeconds(options.settle()).toNanos();
@@ -176,6 +179,10 @@ public final class RebuildBenchmark {
                 long now = System.nanoTime();
                 if (now >= settleUntil && !deploy.isAlive() && window[0] == Long.MAX_VALUE) {
                     checkpoint(stateConnection); // both measured phases start from a checkpoint (full-page writes alike)
+                    window[0] = System.nanoTime(); // set again by the deploy: the series' origin from now on
+                    if (sampler != null) {
+                        sampler.origin(window[0]);
+                    }
                     deploy.start();
                 }
                 if (window[1] != Long.MAX_VALUE && endAt[0] == Long.MAX_VALUE) {
@@ -200,9 +207,7 @@ public final class RebuildBenchmark {
                     if (head.committedNanos() >= settleUntil) {
                         boolean in = head.committedNanos() >= window[0] && head.committedNanos() <= window[1];
                         (in ? during : outside).add(seen - head.committedNanos());
-                        if (in) {
-                            series.add(new long[] {head.committedNanos() - window[0], seen - head.committedNanos()});
-                        }
+                        series.add(new long[] {head.committedNanos(), seen - head.committedNanos()});
                     }
                 }
                 return now >= endAt[0];
@@ -222,15 +227,29 @@ public final class RebuildBenchmark {
         line("", "before and after it: " + percentiles(outside));
         if (options.series()) {
             line("states", String.join(", ", states));
-            for (int bucket = 0; ; bucket++) {
-                long from = bucket * 5_000_000_000L;
+            java.util.TreeMap<Long, List<Long>> buckets = new java.util.TreeMap<>();
+            series.forEach(p -> buckets.computeIfAbsent(Math.floorDiv(p[0] - window[0], 1_000_000_000L),
+                    b -> new ArrayList<>()).add(p[1]));
+            long first = buckets.isEmpty() ? 0 : Math.floorDiv(buckets.firstKey(), 5);
+            long last = buckets.isEmpty() ? -1 : Math.floorDiv(buckets.lastKey(), 5);
+            for (long five = first; five <= last; five++) {
                 List<Long> in = new ArrayList<>();
-                series.stream().filter(p -> p[0] >= from && p[0] < from + 5_000_000_000L).forEach(p -> in.add(p[1]));
-                if (in.isEmpty() && series.stream().noneMatch(p -> p[0] >= from)) {
-                    break;
+                for (long second = five * 5; second < five * 5 + 5; second++) {
+                    in.addAll(buckets.getOrDefault(second, List.of()));
                 }
-                line(String.format("  %3d-%3d s", bucket * 5, bucket * 5 + 5), in.isEmpty() ? "none"
-                        : percentiles(in));
+                line(String.format("  %3d-%3d s", five * 5, five * 5 + 5), percentiles(in));
+                if (sampler != null) {
+                    line("", "  " + sampler.top(five * 5, five * 5 + 5, 3));
+                }
+                if (!in.isEmpty() && Figures.percentile(in, 0.99) > 900e6) { // where it peaks, second by second
+                    for (long second = five * 5; second < five * 5 + 5; second++) {
+                        List<Long> one = new ArrayList<>(buckets.getOrDefault(second, List.of()));
+                        line(String.format("    %4d s", second), percentiles(one));
+                        if (sampler != null) {
+                            line("", "    " + sampler.top(second, second + 1, 4));
+                        }
+                    }
+                }
             }
         }
         line("", String.format("%,d rows in %.1f s = %,.0f rows/s (planning, expand, rebuild and switch)", rows,
