@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.flywaydb.core.api.MigrationInfo;
@@ -50,22 +51,31 @@ public final class ControlPointMigration implements AutoCloseable {
     }
 
     /**
-     * Takes {@code SHARE UPDATE EXCLUSIVE} locks on {@code tables} (qualified, quoted) in the transaction the migration
-     * then runs in: autovacuum, which that lock keeps off, would otherwise make the migration's {@code ACCESS
-     * EXCLUSIVE} locks wait a {@code deadlock_timeout} per table it vacuums before cancelling it (measured: 7.7 s at a
-     * switch after a rebuild of 1M rows in 13 partitions, the stream stalled as long). Batches go on meanwhile: their
-     * locks do not conflict with it. Waits as long as it takes (cancelling autovacuum likewise): call it off the
-     * applying thread.
+     * Opens the connection the migration then runs on, and takes {@code SHARE UPDATE EXCLUSIVE} locks on those of
+     * {@code tables} (qualified, quoted) that exist, in the transaction the migration runs in: autovacuum, which that
+     * lock keeps off, would otherwise make the migration's {@code ACCESS EXCLUSIVE} locks wait a {@code
+     * deadlock_timeout} per table it vacuums before cancelling it (measured: 7.7 s at a switch after a rebuild of 1M
+     * rows in 13 partitions, the stream stalled as long). Batches go on meanwhile: their locks do not conflict with
+     * it. Waits as long as it takes (cancelling autovacuum likewise): call it off the applying thread.
      */
     public void hold(List<String> tables) throws SQLException {
-        if (tables.isEmpty()) {
-            return;
-        }
         Connection c = dataSource.getConnection();
         try {
             c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute("LOCK TABLE " + String.join(", ", tables) + " IN SHARE UPDATE EXCLUSIVE MODE");
+            List<String> existing = new ArrayList<>();
+            try (PreparedStatement exists = c.prepareStatement("SELECT t FROM unnest(?::text[]) t WHERE "
+                    + "to_regclass(t) IS NOT NULL")) {
+                exists.setArray(1, c.createArrayOf("text", tables.toArray()));
+                try (ResultSet rs = exists.executeQuery()) {
+                    while (rs.next()) {
+                        existing.add(rs.getString(1));
+                    }
+                }
+            }
+            if (!existing.isEmpty()) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("LOCK TABLE " + String.join(", ", existing) + " IN SHARE UPDATE EXCLUSIVE MODE");
+                }
             }
         } catch (SQLException | RuntimeException e) {
             c.close();

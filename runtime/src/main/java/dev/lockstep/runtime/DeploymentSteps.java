@@ -143,13 +143,15 @@ final class DeploymentSteps implements AutoCloseable {
     }
 
     /**
-     * Holds the tables the switch alters against autovacuum until the switch applies ({@link
-     * ControlPointMigration#hold}): off the applying thread, once every chunk is done.
+     * Holds the tables the migration of {@code phase} (expand, switch) alters against autovacuum until it applies
+     * ({@link ControlPointMigration#hold}), if it was made ready: off the applying thread, after its planning (the
+     * expand) or once every chunk is done (the switch).
      */
-    void holdSwitch() throws SQLException {
-        ControlPointMigration ready = prepared.get("switch");
+    void hold(String phase) throws SQLException {
+        ControlPointMigration ready = prepared.get(phase);
         if (ready != null) {
-            ready.hold(plan.migrations().rebuilds().stream().map(MigrationPlan.Rebuild::table).distinct().toList());
+            ready.hold(phase.equals("expand") ? plan.migrations().expandAltered()
+                    : plan.migrations().rebuilds().stream().map(MigrationPlan.Rebuild::table).distinct().toList());
         }
     }
 

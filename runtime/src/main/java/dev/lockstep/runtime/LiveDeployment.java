@@ -267,6 +267,12 @@ final class LiveDeployment {
                     OptionalInt.of(base)), warehouse, s.version());
             planned.prepare("expand");
             planned.prepare("switch"); // when the expand was applied already (the deployment resumed here)
+            try {
+                planned.hold("expand"); // its ACCESS EXCLUSIVE locks then wait for no autovacuum at the control point
+            } catch (SQLException e) {
+                planned.close();
+                throw new CompletionException(e);
+            }
             return planned;
         }, BACKGROUND);
         return Optional.empty();
@@ -390,7 +396,7 @@ final class LiveDeployment {
                 DeploymentSteps holding = steps;
                 switchHold = CompletableFuture.runAsync(() -> {
                     try {
-                        holding.holdSwitch();
+                        holding.hold("switch");
                         nextAlerting = alerting.open(holding.plan().definition(), holding.plan().star());
                     } catch (SQLException e) {
                         throw new CompletionException(e);

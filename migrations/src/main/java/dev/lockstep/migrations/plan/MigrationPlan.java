@@ -8,6 +8,8 @@ import dev.lockstep.warehouse.star.StarSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The warehouse DDL a {@link Diff} needs, in the phases of a deployment: <em>expand</em> (additive: new nullable
@@ -30,6 +32,10 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
 
     /** Each generated script starts by bounding how long a statement waits for a lock held by a reader. */
     public static final String LOCK_TIMEOUT = "SET lock_timeout = '5s';";
+
+    /** The table an {@code ALTER TABLE} statement names (quoted or not, qualified or not). */
+    private static final Pattern ALTERED = Pattern.compile(
+            "^ALTER TABLE (?:ONLY )?((?:\"(?:[^\"]|\"\")*\"|\\w+)(?:\\.(?:\"(?:[^\"]|\"\")*\"|\\w+))?)\\s");
 
     /** The prefix of a shadow column: the new values of a column, rebuilt before the switch. */
     public static final String NEXT = "_ls_next_";
@@ -162,6 +168,14 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
             scripts.add(Script.generated("V" + next + "__contract.sql", script(contract), Script.Phase.CONTRACT));
         }
         return scripts;
+    }
+
+    /**
+     * Returns the tables the expand phase alters, each once, qualified as its statements name them (a table the
+     * expand creates and then alters among them).
+     */
+    public List<String> expandAltered() {
+        return expand.stream().map(ALTERED::matcher).filter(Matcher::find).map(m -> m.group(1)).distinct().toList();
     }
 
     /** Returns the statements of {@link #indexes}, in the order they run. */

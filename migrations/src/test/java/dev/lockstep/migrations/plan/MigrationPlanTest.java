@@ -205,6 +205,22 @@ class MigrationPlanTest {
                 + "RENAME COLUMN \"_ls_next_amount\" TO \"amount\";"));
         assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN "
                 + "\"_ls_prev_amount\";");
+        assertThat(plan.expandAltered()).containsExactly("\"dw\".\"fact_item\"");
+    }
+
+    @Test
+    void shouldNameEachTableTheExpandAltersOnceAsItsStatementsNameIt() {
+        List<String> expand = List.of("CREATE TABLE \"dw\".\"_ls_next_fact_x\" (id bigint);",
+                "ALTER TABLE \"dw\".\"fact \"\"odd\"\" name\" ADD COLUMN \"c\" numeric;",
+                "ALTER TABLE ONLY dw.plain ADD COLUMN c numeric;",
+                "ALTER TABLE \"dw\".\"fact \"\"odd\"\" name\" ADD COLUMN \"d\" numeric;",
+                "COMMENT ON TABLE \"dw\".\"_ls_next_fact_x\" IS 'ALTER TABLE \"dw\".\"no\" ';",
+                "ALTER TABLE unqualified ADD COLUMN c numeric;");
+        MigrationPlan plan = new MigrationPlan(expand, List.of(), List.of(), List.of(), List.of(), List.of(),
+                List.of(), List.of(), List.of());
+
+        assertThat(plan.expandAltered()).containsExactly("\"dw\".\"fact \"\"odd\"\" name\"", "dw.plain",
+                "unqualified");
     }
 
     @Test
