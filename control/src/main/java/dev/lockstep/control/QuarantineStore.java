@@ -307,6 +307,34 @@ public final class QuarantineStore {
         return counts;
     }
 
+    /**
+     * Returns those of {@code targets} that have open ledger rows, every target that has some when {@code targets}
+     * is empty: a probe of the open rows' index per target, not a count of the whole ledger (a switch asks it at its
+     * control point).
+     */
+    public List<String> openTargets(List<String> targets) throws SQLException {
+        String sql = targets.isEmpty()
+                ? "SELECT DISTINCT target FROM lockstep.quarantine WHERE pipeline = ? AND status = 'open' AND target "
+                        + "IS NOT NULL ORDER BY 1"
+                : "SELECT t FROM unnest(?::text[]) t WHERE EXISTS (SELECT 1 FROM lockstep.quarantine q WHERE "
+                        + "q.pipeline = ? AND q.status = 'open' AND q.target = t) ORDER BY 1";
+        List<String> open = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            if (targets.isEmpty()) {
+                ps.setString(1, pipeline);
+            } else {
+                ps.setArray(1, connection.createArrayOf("text", targets.toArray()));
+                ps.setString(2, pipeline);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    open.add(rs.getString(1));
+                }
+            }
+        }
+        return open;
+    }
+
     // ---- the outbox -------------------------------------------------------------------------------------------
 
     /**

@@ -393,6 +393,28 @@ class ControlSchemaIT {
                 + "AND status = 'open' AND natural_key = '{\"id\": 7}'")).contains("quarantine_open_key_idx");
     }
 
+    @Test
+    void shouldTellWhichTargetsHaveOpenRowsByProbingTheOpenRowsIndex() throws SQLException {
+        for (String target : List.of("ot_customer", "ot_order_line", "ot_product")) {
+            execute("INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, natural_key, commit_lsn, "
+                    + "sequence, tx_id, definition_version, reason, conformed_row) VALUES ('shop', 'rule', 'r', '"
+                    + target + "', '{\"id\": 1}', 4096, 2, 771, 1, 'bad', '{\"id\": 1}')");
+        }
+        execute("UPDATE lockstep.quarantine SET status = 'discarded', resolved_at = now() WHERE pipeline = 'shop' "
+                + "AND target = 'ot_order_line'");
+
+        try (Connection c = services.connect("control")) {
+            QuarantineStore ledger = new QuarantineStore(c, "shop");
+            assertThat(ledger.openTargets(List.of("ot_order_line", "ot_product", "ot_store")))
+                    .containsExactly("ot_product");
+            assertThat(ledger.openTargets(List.of())).as("every target").contains("ot_customer", "ot_product")
+                    .doesNotContain("ot_order_line");
+        }
+        assertThat(plan("SELECT t FROM unnest('{ot_customer}'::text[]) t WHERE EXISTS (SELECT 1 FROM "
+                + "lockstep.quarantine q WHERE q.pipeline = 'shop' AND q.status = 'open' AND q.target = t)"))
+                .contains("quarantine_open_key_idx");
+    }
+
     private static long quarantineRow() throws SQLException {
         try (Connection c = services.connect("control"); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("INSERT INTO lockstep.quarantine (pipeline, cause, rule, target, "

@@ -31,6 +31,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -56,7 +59,8 @@ public final class AggregateChecks implements AutoCloseable {
     private final Reconciliation reconciliation;
     private final AlertStore outbox;
     private final String bootstrapServers;
-    private final Map<String, Instant> due = new HashMap<>();
+    /** When each rule runs next; read by the next version's checks at a switch, while this worker may write it. */
+    private final Map<String, Instant> due = new ConcurrentHashMap<>();
     private Connection source;
     private KafkaConsumer<byte[], byte[]> changes;
 
@@ -71,6 +75,34 @@ public final class AggregateChecks implements AutoCloseable {
     /** Returns the aggregate rules of the definition. */
     List<QualityRule> rules() {
         return definition.quality().stream().filter(r -> !r.kind().perRow()).toList();
+    }
+
+    /**
+     * Keeps the schedule of {@code before}'s rules (the checks of the version a deployment switched from) for the
+     * rules this version has unchanged: they run when they would have, not all at once at the switch (a completeness
+     * or reconciliation rule scans its target, beside a stream catching up from the switch). A new or changed rule
+     * runs at the first call.
+     */
+    void continueFrom(AggregateChecks before) {
+        due.putAll(carried(Map.copyOf(before.due), before.rules(), rules()));
+    }
+
+    /**
+     * Returns the next runs in {@code schedule} (of the rules {@code before}) of those of {@code rules} that are
+     * unchanged among them.
+     */
+    static Map<String, Instant> carried(Map<String, Instant> schedule, List<QualityRule> before,
+            List<QualityRule> rules) {
+        Map<String, QualityRule> previous = before.stream().collect(Collectors.toMap(QualityRule::name,
+                Function.identity()));
+        Map<String, Instant> kept = new HashMap<>();
+        for (QualityRule rule : rules) {
+            Instant next = schedule.get(rule.name());
+            if (next != null && rule.equals(previous.get(rule.name()))) {
+                kept.put(rule.name(), next);
+            }
+        }
+        return kept;
     }
 
     /** Runs the rules that are due (each runs first at the first call), in the connection's transaction. */

@@ -111,6 +111,15 @@ public final class Alerting implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Keeps the aggregate rules' schedule of {@code before}, the alerting of the version a deployment switched from,
+     * for the rules this version has unchanged ({@link AggregateChecks#continueFrom}); call it before {@link #start}.
+     */
+    Alerting continueFrom(Alerting before) {
+        aggregates.continueFrom(before.aggregates);
+        return this;
+    }
+
     /** Returns the failure of an aggregate rule with {@code on_fail: fail}, once one failed. */
     Optional<LockstepException> failure() {
         return Optional.ofNullable(failure);

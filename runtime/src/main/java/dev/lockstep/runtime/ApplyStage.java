@@ -36,6 +36,10 @@ public final class ApplyStage implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApplyStage.class);
 
     private static final long REPLAY_CHECK_NANOS = 1_000_000_000L;
+    /** The switch's replay waits for the stream to catch up from the switch (a lag at most this), ... */
+    private static final long CAUGHT_UP_MILLIS = ShadowColumnChunks.BEHIND_MILLIS;
+    /** ... this long at most. */
+    private static final long REPLAY_OWED_NANOS = 10_000_000_000L;
     /** How often the references rules run while no batch runs them. */
     private static final Duration REFERENCES_EVERY = Duration.ofMillis(500);
 
@@ -53,8 +57,9 @@ public final class ApplyStage implements AutoCloseable {
     private WarehouseApplier applier;
     private volatile WarehouseDeployment deployment;
     private long lastReplayCheck;
-    /** Whether a switch asked for a replay that is not served yet. */
+    /** Whether a switch asked for a replay that is not served yet, and since when. */
     private boolean replayOwed;
+    private long owedSince;
 
     private ApplyStage(Connection connection, KafkaSchemaStore store, Alerting alerting, WarehouseApplier applier,
             ChangeStreamReader reader, QualityMetrics metrics, WarehouseDeployment deployment,
@@ -154,7 +159,7 @@ public final class ApplyStage implements AutoCloseable {
             throw e instanceof SQLException sql ? cannotSwitch(next, sql) : (RuntimeException) e;
         }
         opened.metrics(metrics);
-        opened.start();
+        opened.continueFrom(alerting).start();
         Alerting replaced = alerting;
         alerting = opened;
         // The version before's alerting delivers what its last batches left pending, off the applying thread.
@@ -198,18 +203,22 @@ public final class ApplyStage implements AutoCloseable {
             if (!applier.atControlPoint()) {
                 return;
             }
-            live.streamLag(read > 0 ? System.currentTimeMillis() - reader.firstTimestamp() : 0); // idle: no lag
+            long lag = read > 0 ? System.currentTimeMillis() - reader.firstTimestamp() : 0; // idle: no lag
+            live.streamLag(lag);
             Optional<WarehouseDeployment> switched = live.step(deployment, applier);
             switched.ifPresent(this::switchTo);
             long now = System.nanoTime();
             if (switched.isPresent()) {
-                // The replay the switch asked for waits for the next check: the switch's control point stalled the
-                // stream long enough. A reconcile at a position after the switch must not see the rows it replays:
-                // it is served first when the stream stops at a reconcile's barrier.
+                // The replay the switch asked for waits until the stream has caught up from the switch's control
+                // point (10 s at most). A reconcile at a position after the switch must not see the rows it
+                // replays: it is served first when the stream stops at a reconcile's barrier.
                 replayOwed = true;
+                owedSince = now;
                 lastReplayCheck = now;
             }
-            if (replayOwed && applier.barrier().reached() || now - lastReplayCheck > REPLAY_CHECK_NANOS) {
+            boolean due = now - lastReplayCheck > REPLAY_CHECK_NANOS && (!replayOwed || lag <= CAUGHT_UP_MILLIS
+                    || now - owedSince > REPLAY_OWED_NANOS);
+            if (replayOwed && applier.barrier().reached() || due) {
                 lastReplayCheck = now;
                 List<ReplayOutcome> outcomes = applier.serveReplays(codec);
                 outcomes.forEach(served);

@@ -80,12 +80,11 @@ final class SwitchRecord {
                 changed.add(op.target());
             }
         }
-        Set<String> open = new TreeSet<>();
-        for (QuarantineStore.Count count : ledger.counts()) {
-            if (count.open() > 0 && (changed.contains(count.target()) || changed.contains(""))) {
-                open.add(count.target());
-            }
+        if (changed.isEmpty()) {
+            return;
         }
+        // A change of the whole pipeline (the time zone: target "") re-derives every target's open rows.
+        List<String> open = ledger.openTargets(changed.contains("") ? List.of() : List.copyOf(changed));
         ReplayStore replays = new ReplayStore(c, pipeline);
         for (String target : open) {
             long request = replays.request(List.of(), Optional.of(target), Optional.empty());
