@@ -38,6 +38,13 @@ public final class PostgresExpressionTypeChecker implements ExpressionTypeChecke
     private final Connection connection;
     private final String description;
     private final Map<String, String> relations = new HashMap<>();
+    /**
+     * The relations declared so far by name and columns, and the types found so far by probe: a deployment plan
+     * types the deployed definition and the new one with one checker, and most of their expressions are the same
+     * (each probe a savepoint, a temporary view and a catalog read on a warehouse the stream is loading).
+     */
+    private final Map<String, String> declared = new HashMap<>();
+    private final Map<String, TypeCheck> typed = new HashMap<>();
     private int counter;
 
     private PostgresExpressionTypeChecker(Connection connection, String description) {
@@ -77,9 +84,14 @@ public final class PostgresExpressionTypeChecker implements ExpressionTypeChecke
 
     @Override
     public void declareRelation(String name, Map<String, String> columnTypes) {
-        String relation = PREFIX + (++counter);
         String columns = columnTypes.entrySet().stream()
                 .map(c -> SqlIdentifiers.quote(c.getKey()) + " " + c.getValue()).collect(Collectors.joining(", "));
+        String same = declared.get(name + "\0" + columns);
+        if (same != null) {
+            relations.put(name, same);
+            return;
+        }
+        String relation = PREFIX + (++counter);
         try {
             inSavepoint("CREATE TEMP TABLE " + relation + " (" + columns + ")");
         } catch (SQLException e) {
@@ -92,24 +104,30 @@ public final class PostgresExpressionTypeChecker implements ExpressionTypeChecke
             }
         }
         relations.put(name, relation);
+        declared.put(name + "\0" + columns, relation);
     }
 
     @Override
     public TypeCheck typeOf(ExpressionProbe probe) {
-        String view = PREFIX + "view_" + (++counter);
-        String prefix = "CREATE TEMP VIEW " + view + " AS SELECT (\n";
-        StringBuilder sql = new StringBuilder(prefix).append(probe.expression()).append("\n) AS v FROM ")
+        StringBuilder query = new StringBuilder(probe.expression()).append("\n) AS v FROM ")
                 .append(relation(probe.from())).append(" AS ").append(SqlIdentifiers.quote(probe.alias()));
         for (ExpressionProbe.Join join : probe.joins()) {
             String alias = SqlIdentifiers.quote(join.alias());
-            sql.append(" LEFT JOIN ").append(relation(join.relation())).append(" AS ").append(alias)
+            query.append(" LEFT JOIN ").append(relation(join.relation())).append(" AS ").append(alias)
                     .append(" ON ").append(alias).append('.').append(SqlIdentifiers.quote(join.key())).append(" = ")
                     .append(SqlIdentifiers.quote(join.fromAlias())).append('.')
                     .append(SqlIdentifiers.quote(join.fromColumn()));
         }
+        return typed.computeIfAbsent(query.toString(), q -> probe(q, probe.expression().length()));
+    }
+
+    /** Types {@code query} (an expression of {@code length} characters, its closing parenthesis and its FROM). */
+    private TypeCheck probe(String query, int length) {
+        String view = PREFIX + "view_" + (++counter);
+        String prefix = "CREATE TEMP VIEW " + view + " AS SELECT (\n";
         Savepoint savepoint = savepoint();
         try (Statement s = connection.createStatement()) {
-            s.execute(sql.toString());
+            s.execute(prefix + query);
             try (ResultSet rs = s.executeQuery("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) "
                     + "FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'pg_temp." + view + "'::regclass "
                     + "AND a.attname = 'v'")) {
@@ -117,7 +135,7 @@ public final class PostgresExpressionTypeChecker implements ExpressionTypeChecke
                 return TypeCheck.typed(rs.getString(1));
             }
         } catch (SQLException e) {
-            return TypeCheck.failed(error(e, prefix.length(), probe.expression().length()));
+            return TypeCheck.failed(error(e, prefix.length(), length));
         } finally {
             rollbackTo(savepoint);
         }

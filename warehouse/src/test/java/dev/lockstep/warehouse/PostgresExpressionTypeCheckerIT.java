@@ -94,6 +94,24 @@ class PostgresExpressionTypeCheckerIT {
     }
 
     @Test
+    void shouldTypeOverTheColumnsARelationWasLastDeclaredWith() {
+        // A deployment plan types two versions with one checker: a target's relation may come back with other columns.
+        ExpressionProbe doubled = new ExpressionProbe("amount * 2", "target order", "t", List.of());
+        try (PostgresExpressionTypeChecker checker = checker()) {
+            checker.declareRelation("target order", Map.of("amount", "numeric"));
+            assertThat(checker.typeOf(doubled)).isEqualTo(TypeCheck.typed("numeric"));
+
+            checker.declareRelation("target order", Map.of("amount", "integer"));
+            assertThat(checker.typeOf(doubled)).isEqualTo(TypeCheck.typed("integer"));
+
+            checker.declareRelation("target order", Map.of("amount", "numeric"));
+            assertThat(checker.typeOf(doubled)).isEqualTo(TypeCheck.typed("numeric"));
+            assertThat(checker.typeOf(new ExpressionProbe("amount * 'x'", "target order", "t", List.of())).error())
+                    .hasValueSatisfying(error -> assertThat(error.message()).contains("invalid input syntax"));
+        }
+    }
+
+    @Test
     void shouldLeaveNothingBehind() throws Exception {
         try (PostgresExpressionTypeChecker checker = checker()) {
             checker.typeOf(probe("total"));
