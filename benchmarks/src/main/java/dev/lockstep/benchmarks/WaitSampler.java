@@ -35,8 +35,8 @@ final class WaitSampler implements AutoCloseable {
                         long since = System.nanoTime() - origin;
                         synchronized (samples) {
                             rounds++;
-                            Map<String, Integer> bucket = origin == Long.MAX_VALUE ? null
-                                    : buckets.computeIfAbsent(Math.floorDiv(since, 1_000_000_000L), b -> new TreeMap<>());
+                            Map<String, Integer> bucket = origin == Long.MAX_VALUE ? null : buckets
+                                    .computeIfAbsent(Math.floorDiv(since, 1_000_000_000L), b -> new TreeMap<>());
                             while (rs.next()) {
                                 String key = rs.getString(1) + " | " + rs.getString(2);
                                 samples.merge(key, 1, Integer::sum);

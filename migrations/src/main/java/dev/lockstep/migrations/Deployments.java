@@ -242,6 +242,50 @@ public final class Deployments {
     }
 
     /**
+     * Opens a watch of the newest deployment: its status read again and again on one connection (a deploy waiting
+     * for the running pipeline polls it several times a second; a connection per poll costs the warehouse a backend
+     * start each time, beside the stream).
+     */
+    public Watch watch() {
+        try {
+            Connection c = dataSource.getConnection();
+            c.setReadOnly(true);
+            c.setAutoCommit(true);
+            return new Watch(c);
+        } catch (SQLException e) {
+            throw unavailable("cannot read the newest deployment", e);
+        }
+    }
+
+    /** The newest deployment's status, read on a connection of its own until closed ({@link #watch}). */
+    public final class Watch implements AutoCloseable {
+
+        private final Connection connection;
+
+        private Watch(Connection connection) {
+            this.connection = connection;
+        }
+
+        /** Returns where the newest deployment stands now, if one was recorded. */
+        public Optional<DeploymentStatus> status() {
+            try {
+                return Deployments.this.status(connection);
+            } catch (SQLException e) {
+                throw unavailable("cannot read the newest deployment", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // nothing was written on it
+            }
+        }
+    }
+
+    /**
      * Returns where the newest deployment stands, read on {@code c} (the caller's connection and transaction): the
      * running applier looks on its own connection rather than opening one.
      */

@@ -341,27 +341,29 @@ public final class Deployer {
                 + "the deployment of version " + version + " between batches.");
         long deadline = System.nanoTime() + options.waitFor().toNanos();
         String shown = "";
-        while (true) {
-            DeploymentStatus status = deployments.status().orElseThrow();
-            String line = status.state().sql() + status.progress().map(p -> ": " + p).orElse("")
-                    + status.failure().map(f -> " (last attempt failed: " + f + ")").orElse("");
-            if (!line.equals(shown)) {
-                options.notices().accept("  " + line);
-                shown = line;
-            }
-            boolean drops = plan.migrations().contract().stream().anyMatch(d -> !MigrationPlan.bookkeeping(d));
-            boolean settled = status.version() != version || !status.state().active()
-                    || status.state() == DeploymentState.SWITCHED && !options.contract() && drops;
-            if (settled || System.nanoTime() > deadline) {
-                DeploymentState state = status.version() == version ? status.state() : DeploymentState.DONE;
-                return new Outcome(version, state, List.of(), -1, state == DeploymentState.SWITCHED
-                        ? plan.migrations().contract() : List.of());
-            }
-            try {
-                Thread.sleep(WAIT_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LockstepException(ErrorCode.INTERNAL, "interrupted while waiting for the deployment", e);
+        try (Deployments.Watch watch = deployments.watch()) {
+            while (true) {
+                DeploymentStatus status = watch.status().orElseThrow();
+                String line = status.state().sql() + status.progress().map(p -> ": " + p).orElse("")
+                        + status.failure().map(f -> " (last attempt failed: " + f + ")").orElse("");
+                if (!line.equals(shown)) {
+                    options.notices().accept("  " + line);
+                    shown = line;
+                }
+                boolean drops = plan.migrations().contract().stream().anyMatch(d -> !MigrationPlan.bookkeeping(d));
+                boolean settled = status.version() != version || !status.state().active()
+                        || status.state() == DeploymentState.SWITCHED && !options.contract() && drops;
+                if (settled || System.nanoTime() > deadline) {
+                    DeploymentState state = status.version() == version ? status.state() : DeploymentState.DONE;
+                    return new Outcome(version, state, List.of(), -1, state == DeploymentState.SWITCHED
+                            ? plan.migrations().contract() : List.of());
+                }
+                try {
+                    Thread.sleep(WAIT_POLL.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LockstepException(ErrorCode.INTERNAL, "interrupted while waiting for the deployment", e);
+                }
             }
         }
     }
