@@ -302,6 +302,14 @@ public final class Deployments {
         }
     }
 
+    /**
+     * Records the progress of deployment {@code version} as {@link #note(int, String, String)} does, on {@code c}
+     * (the caller commits): the running applier notes its rebuild's progress once a second on its own connection.
+     */
+    public void note(Connection c, int version, String progress, String failure) throws SQLException {
+        store.note(c, version, progress, failure);
+    }
+
     /** Has the contract phase of deployment {@code version} run by itself {@code delay} after its switch. */
     public void delayContract(int version, java.time.Duration delay) {
         try (Connection c = dataSource.getConnection()) {

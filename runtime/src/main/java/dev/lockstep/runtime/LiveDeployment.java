@@ -419,14 +419,18 @@ final class LiveDeployment {
         return Optional.of(steps.switched(deployment));
     }
 
-    /** Shows the rebuild's progress in the run's display, and for {@code status} once a second. */
-    private void noteProgress() {
+    /**
+     * Shows the rebuild's progress in the run's display, and for {@code status} once a second (on the applier's
+     * connection, between its batches: not a connection opened each time).
+     */
+    private void noteProgress() throws SQLException {
         if (progress.isEmpty()) {
             return;
         }
         doing = Optional.of("version " + steps.version() + " " + progress);
         if (System.nanoTime() >= nextNote) {
-            deployments.note(steps.version(), progress, null);
+            deployments.note(connection, steps.version(), progress, null);
+            connection.commit();
             nextNote = System.nanoTime() + CHECK_NANOS;
         }
     }
