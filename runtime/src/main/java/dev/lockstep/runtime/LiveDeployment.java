@@ -211,6 +211,9 @@ final class LiveDeployment {
         }
         steps = null;
         progress = "";
+        if (planning != null) {
+            planning.thenAccept(DeploymentSteps::close); // planned after all: let go of what it holds (the expand's)
+        }
         planning = null;
         indexes = null;
         switchApplied = null;
