@@ -53,8 +53,6 @@ final class LiveDeployment {
     /** The applier's connection, which looks for a deployment once a second (between transactions). */
     private final Connection connection;
     private final AlertingOpener alerting;
-    /** The alerting of the version the deployment switches to, opened with the switch's hold (null: not opened). */
-    private Alerting nextAlerting;
     private long nextCheck;
     private DeploymentSteps steps;
     /** Source rows per rebuild chunk at most, as recorded. */
@@ -73,8 +71,8 @@ final class LiveDeployment {
     /** The shadow columns' chunks, running one after the other beside the batches, and their end (null: none run). */
     private ShadowColumnChunks chunks;
     private CompletableFuture<Void> columnChunks;
-    /** The switch's tables held against autovacuum, once begun (null: not yet). */
-    private CompletableFuture<Void> switchHold;
+    /** The switch made ready off the applying thread, once begun (null: not yet). */
+    private SwitchHold switchHold;
     /** The rebuild's progress, as the last chunk left it. */
     private String progress = "";
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
@@ -108,9 +106,7 @@ final class LiveDeployment {
      * connections and topic checks the switch's control point then does not wait for), if it was; the caller owns it.
      */
     Optional<Alerting> takeAlerting() {
-        Optional<Alerting> opened = Optional.ofNullable(nextAlerting);
-        nextAlerting = null;
-        return opened;
+        return switchHold == null ? Optional.empty() : switchHold.takeAlerting();
     }
 
     /**
@@ -183,16 +179,8 @@ final class LiveDeployment {
             chunks = null;
         }
         if (switchHold != null) {
-            try {
-                switchHold.join(); // the steps' close lets go of what it holds: it ends first
-            } catch (RuntimeException e) {
-                LOG.debug("holding the switch's tables failed too", e);
-            }
+            switchHold.close(); // the steps' close lets go of what it holds: it ends first
             switchHold = null;
-        }
-        if (nextAlerting != null) {
-            nextAlerting.close();
-            nextAlerting = null;
         }
         if (writingShadows) {
             applier.writeShadows(List.of(), Map.of());
@@ -395,21 +383,13 @@ final class LiveDeployment {
                 }
             }
             if (switchHold == null) {
-                // Off the applying thread: the tables the switch alters are held against autovacuum first.
-                DeploymentSteps holding = steps;
-                switchHold = CompletableFuture.runAsync(() -> {
-                    try {
-                        holding.hold("switch");
-                        nextAlerting = alerting.open(holding.plan().definition(), holding.plan().star());
-                    } catch (SQLException e) {
-                        throw new CompletionException(e);
-                    }
-                }, BACKGROUND);
+                // Off the applying thread: the tables the switch alters held against autovacuum, its alerting opened.
+                switchHold = SwitchHold.begin(steps, alerting, BACKGROUND);
             }
             if (!switchHold.isDone()) {
                 return Optional.empty();
             }
-            joined(switchHold);
+            switchHold.join();
             // The same control point as the switch: no batch comes between.
             steps.lookupChanges(shadowsSince);
         }
