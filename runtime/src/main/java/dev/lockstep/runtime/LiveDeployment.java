@@ -419,7 +419,7 @@ final class LiveDeployment {
     }
 
     /** Waits for {@code future}; its failure is thrown as it was raised (a runtime exception), or wrapped. */
-    private static <T> T joined(CompletableFuture<T> future) {
+    static <T> T joined(CompletableFuture<T> future) {
         try {
             return future.join();
         } catch (CompletionException e) {

@@ -44,17 +44,13 @@ final class SwitchHold {
 
     /** Waits until it is ready; its failure is thrown as it was raised (a runtime exception), or wrapped. */
     void join() {
-        try {
-            ready.join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
+        LiveDeployment.joined(ready);
     }
 
     /** Returns the switched-to version's alerting, once ready, if it was opened; the caller owns it. */
     Optional<Alerting> takeAlerting() {
-        if (!ready.isDone() || ready.isCompletedExceptionally()) {
-            return Optional.empty();
+        if (!ready.isDone()) {
+            return Optional.empty(); // a failed one opened nothing
         }
         Optional<Alerting> opened = Optional.ofNullable(alerting);
         alerting = null;
