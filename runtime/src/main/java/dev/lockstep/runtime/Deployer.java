@@ -15,7 +15,7 @@ import dev.lockstep.migrations.lint.Overrides;
 import dev.lockstep.migrations.plan.HandWrittenMigration;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
-import dev.lockstep.warehouse.apply.ShadowFacts;
+import dev.lockstep.warehouse.apply.ShadowTargets;
 import dev.lockstep.warehouse.apply.WarehouseApplier;
 import dev.lockstep.warehouse.raw.MigrationScript;
 import dev.lockstep.warehouse.star.StarSchema;
@@ -62,7 +62,8 @@ public final class Deployer {
             Operation.Kind.CHANGE_TRACKED, Operation.Kind.CHANGE_PII, Operation.Kind.ADD_RULE,
             Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.CHANGE_SETTING,
             Operation.Kind.ADD_LOOKUP, Operation.Kind.DROP_LOOKUP, Operation.Kind.CHANGE_LOOKUP,
-            Operation.Kind.ADD_REFERENCE, Operation.Kind.CHANGE_DATE_RANGE,
+            Operation.Kind.ADD_REFERENCE, Operation.Kind.CHANGE_REFERENCE, Operation.Kind.CHANGE_DATE_RANGE,
+            Operation.Kind.ADD_DIMENSION, Operation.Kind.CHANGE_ON_DELETE,
             Operation.Kind.COMMENT_ONLY);
 
     /** A step of a deployment, where a test (or {@code LOCKSTEP_FAIL_POINT}) can stop it as a crash would. */
@@ -254,7 +255,7 @@ public final class Deployer {
 
     /**
      * Runs deployment {@code steps} from the state it is in, the apply stage paused: {@code lease} holds its lease
-     * (and loads the new facts, if any).
+     * (and loads the new targets, if any).
      */
     private Outcome run(DeploymentSteps steps, Connection lease) throws SQLException {
         DeploymentState state = steps.deployments().version(steps.version()).orElseThrow().state();
@@ -270,7 +271,7 @@ public final class Deployer {
                 steps.buildIndexes();
                 steps.clearMarks();
                 boolean first = true;
-                ShadowFacts facts = newFacts(lease, steps);
+                ShadowTargets facts = newTargets(lease, steps);
                 while (steps.rebuildChunk(options.chunkSize(), facts)) {
                     if (first) {
                         first = false;
@@ -301,19 +302,19 @@ public final class Deployer {
     }
 
     /**
-     * Returns what loads a paused deployment's new facts (none: it has none): an applier of no stream on the
-     * connection that holds the lease, loading the new facts only.
+     * Returns what loads a paused deployment's new dimensions and facts (none: it has none): an applier of no stream on the
+     * connection that holds the lease, loading those only.
      */
-    private static ShadowFacts newFacts(Connection lease, DeploymentSteps steps) throws SQLException {
-        if (steps.newFacts().isEmpty()) {
+    private static ShadowTargets newTargets(Connection lease, DeploymentSteps steps) throws SQLException {
+        if (steps.newTargets().isEmpty()) {
             return null;
         }
         StarSchema next = steps.plan().star();
         StarSchema none = new StarSchema(next.schema(), next.timezone(), List.of(), next.date(), List.of(),
                 next.sources(), List.of());
-        ShadowFacts facts = WarehouseApplier.open(lease, steps.plan().definition().pipeline(), next.schema(),
-                next.sources(), steps.version(), 1, Optional.of(none)).shadowFacts();
-        facts.load(next, steps.newFacts());
+        ShadowTargets facts = WarehouseApplier.open(lease, steps.plan().definition().pipeline(), next.schema(),
+                next.sources(), steps.version(), 1, Optional.of(none)).shadowTargets();
+        facts.load(next, steps.newTargets());
         return facts;
     }
 

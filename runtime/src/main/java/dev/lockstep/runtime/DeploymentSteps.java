@@ -10,7 +10,7 @@ import dev.lockstep.migrations.InMigration;
 import dev.lockstep.migrations.WarehouseMigrations;
 import dev.lockstep.migrations.plan.MigrationPlan;
 import dev.lockstep.migrations.plan.Operation;
-import dev.lockstep.warehouse.apply.ShadowFacts;
+import dev.lockstep.warehouse.apply.ShadowTargets;
 import dev.lockstep.warehouse.star.ColumnRebuild;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -48,10 +48,10 @@ final class DeploymentSteps implements AutoCloseable {
     private final WarehouseMigrations migrations;
     /** This deployment's stored migrations: Flyway version to file name. */
     private final Map<Integer, String> scripts;
-    /** The column rebuilds, by their index in the plan's rebuilds; the others load new facts. */
+    /** The column rebuilds, by their index in the plan's rebuilds; the others load new targets. */
     private final Map<Integer, ColumnRebuild> columns = new LinkedHashMap<>();
-    /** The new facts loaded into shadow tables: target to table name. */
-    private final Map<String, String> newFacts = new LinkedHashMap<>();
+    /** The new dimensions and facts loaded by the applier: target to table name (a fact's shadow table). */
+    private final Map<String, String> newTargets = new LinkedHashMap<>();
     private final List<Integer> applied = new ArrayList<>();
     private int rebuilding;
     private Optional<List<String>> after = Optional.empty();
@@ -79,7 +79,7 @@ final class DeploymentSteps implements AutoCloseable {
         for (int i = 0; i < all.size(); i++) {
             MigrationPlan.Rebuild rebuild = all.get(i);
             if (rebuild.loadsTarget()) {
-                newFacts.put(rebuild.target(), rebuild.into().orElseThrow());
+                newTargets.put(rebuild.target(), rebuild.into().orElseThrow());
             } else {
                 columns.put(i, ColumnRebuild.of(plan.star(), rebuild.target(), rebuild.column(),
                         rebuild.into().orElseThrow(), rebuild.fallback()));
@@ -104,9 +104,9 @@ final class DeploymentSteps implements AutoCloseable {
         return List.copyOf(columns.values());
     }
 
-    /** Returns the new facts this deployment loads into shadow tables: target to table name. */
-    Map<String, String> newFacts() {
-        return Map.copyOf(newFacts);
+    /** Returns the new dimensions and facts this deployment loads: target to table name (a fact's shadow table). */
+    Map<String, String> newTargets() {
+        return Map.copyOf(newTargets);
     }
 
     /** Returns the migrations these steps applied, ascending. */
@@ -165,10 +165,10 @@ final class DeploymentSteps implements AutoCloseable {
 
     /**
      * Rebuilds the next chunk of {@code size} source rows into the current shadow column, or loads them into the
-     * current new fact's shadow table through {@code facts} (the applier at its control point, which every batch
-     * loads the new facts with too), in its own transaction; returns false once every rebuild is done.
+     * current new target's table through {@code facts} (the applier at its control point, which every batch
+     * loads the new targets with too), in its own transaction; returns false once every rebuild is done.
      */
-    boolean rebuildChunk(int size, ShadowFacts facts) throws SQLException {
+    boolean rebuildChunk(int size, ShadowTargets facts) throws SQLException {
         return rebuildChunk(size, facts, false);
     }
 
@@ -177,17 +177,17 @@ final class DeploymentSteps implements AutoCloseable {
         return rebuilding >= plan.migrations().rebuilds().size();
     }
 
-    /** Tells whether the next chunk rebuilds a shadow column (it may run beside the batches), not a new fact. */
+    /** Tells whether the next chunk rebuilds a shadow column (it may run beside the batches), not a new target. */
     boolean columnNext() {
         return rebuilding < plan.migrations().rebuilds().size() && columns.containsKey(rebuilding);
     }
 
     /**
-     * Like {@link #rebuildChunk(int, ShadowFacts)}; {@code besideBatches}: the chunk runs while the applier loads
+     * Like {@link #rebuildChunk(int, ShadowTargets)}; {@code besideBatches}: the chunk runs while the applier loads
      * batches, so it waits at most {@link #CHUNK_LOCK_WAIT} for a row a batch holds (then it fails with SQLSTATE
      * 55P03, rolled back, to be run again: a batch never waits for a chunk that waits for it).
      */
-    boolean rebuildChunk(int size, ShadowFacts facts, boolean besideBatches) throws SQLException {
+    boolean rebuildChunk(int size, ShadowTargets facts, boolean besideBatches) throws SQLException {
         List<MigrationPlan.Rebuild> all = plan.migrations().rebuilds();
         if (rebuilding >= all.size()) {
             return false;

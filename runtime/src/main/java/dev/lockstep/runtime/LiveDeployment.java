@@ -184,9 +184,9 @@ final class LiveDeployment {
         }
         if (writingShadows) {
             applier.writeShadows(List.of(), Map.of());
-            if (steps != null && !steps.newFacts().isEmpty()) {
+            if (steps != null && !steps.newTargets().isEmpty()) {
                 try {
-                    applier.shadowFacts().load(steps.plan().star(), Map.of());
+                    applier.shadowTargets().load(steps.plan().star(), Map.of());
                 } catch (SQLException e) {
                     LOG.debug("stopping the new facts' loads", e); // the next batch fails and restarts the applier
                 }
@@ -342,8 +342,8 @@ final class LiveDeployment {
                 steps.clearMarks();
                 applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
                 shadowsSince = applier.applied();
-                if (!steps.newFacts().isEmpty()) {
-                    applier.shadowFacts().load(steps.plan().star(), steps.newFacts());
+                if (!steps.newTargets().isEmpty()) {
+                    applier.shadowTargets().load(steps.plan().star(), steps.newTargets());
                 }
                 writingShadows = true;
             }
@@ -372,7 +372,7 @@ final class LiveDeployment {
                 if (now < nextChunk) {
                     return Optional.empty();
                 }
-                boolean more = steps.rebuildChunk(chunkSize, applier.shadowFacts());
+                boolean more = steps.rebuildChunk(chunkSize, applier.shadowTargets());
                 long took = Math.max(1, System.nanoTime() - now);
                 chunkSize = ShadowColumnChunks.nextRows(chunkSize, took, chunkRows);
                 nextChunk = System.nanoTime() + took;

@@ -398,6 +398,59 @@ class DeployerIT {
                 .containsExactly("365");
     }
 
+    @Test
+    @Order(10)
+    void shouldAddADimensionAndADateReferenceResolveAChangedReferenceAgainAndDeleteWhatASoftDeleteKept()
+            throws Exception {
+        WarehouseDeployment deployed = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(60)).insert("public.orders", order(101, 2, "2026-02-03T23:30:00Z", "7.00"))
+                .commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployed.star(), store,
+                deployed.version());
+        envelopes.begin(T.plusSeconds(61)).delete("public.orders", Map.of("id", 101)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployed.star(), store,
+                deployed.version());
+        assertThat(query("SELECT is_deleted FROM star_dw.fact_order WHERE id = 101")).as("on_delete: soft")
+                .containsExactly("t");
+        Files.writeString(file, Files.readString(file)
+                .replace("  date:\n    generated:", "  category:\n    from: public.categories\n    key: id\n"
+                        + "    scd: 2\n    columns:\n      label: upper(name)\n  date:\n    generated:")
+                .replace("      buyer: { dimension: customer, key: buyer.id }\n", "      buyer: { dimension: customer, "
+                        + "key: customer_id + 1 }\n      shipped: { dimension: date, key: created_at + interval "
+                        + "'2 days' }\n")
+                .replace("  order:\n    from: public.orders\n", "  order:\n    from: public.orders\n"
+                        + "    on_delete: hard\n"));
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it").withContract().withChunkSize(1));
+
+        assertThat(outcome.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT category_key || ' ' || coalesce(id::text, '-') || ' ' || coalesce(label, '-') || ' '"
+                + " || is_current FROM star_dw.dim_category ORDER BY category_key"))
+                .as("the new dimension: its unknown member, then the raw layer's current rows")
+                .containsExactly("-1 - - true", "1 7 TOOLS true");
+        assertThat(query("SELECT f.shipped_key || ' ' || d.id FROM star_dw.fact_order f JOIN star_dw.dim_customer d "
+                + "ON d.customer_key = f.buyer_key WHERE f.id = 100"))
+                .as("10:00 UTC on 10 January, two days later in Paris; the buyer is the customer after 1")
+                .containsExactly("20260112 2");
+        assertThat(query("SELECT count(*) FROM star_dw.fact_order WHERE id = 101")).as("deleted at contract")
+                .containsExactly("0");
+        assertThat(query("SELECT id || ' ' || is_deleted FROM star_dw_retired.fact_order__deleted"))
+                .as("kept first").containsExactly("101 true");
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "column_name LIKE '\\_ls\\_%'")).as("no shadow or replaced column is left").containsExactly("0");
+
+        // run loads the new dimension and the new reference, and deletes a deleted order's fact row.
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(70)).insert("public.categories", Map.of("id", 8, "name", "Glue"))
+                .insert("public.orders", order(102, 1, "2026-03-01T12:00:00Z", "3.00")).commit();
+        envelopes.begin(T.plusSeconds(71)).delete("public.orders", Map.of("id", 100)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
+                deployment.version());
+        assertThat(query("SELECT label FROM star_dw.dim_category WHERE id = 8")).containsExactly("GLUE");
+        assertThat(query("SELECT id || ' ' || shipped_key FROM star_dw.fact_order ORDER BY id"))
+                .as("on_delete: hard").containsExactly("102 20260303");
+    }
+
     private static List<String> query(String sql) throws Exception {
         return services.query("ddw", sql);
     }

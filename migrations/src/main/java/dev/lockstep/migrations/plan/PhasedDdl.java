@@ -5,10 +5,21 @@ import static dev.lockstep.migrations.plan.MigrationPlan.NEXT;
 import static dev.lockstep.migrations.plan.MigrationPlan.PREVIOUS;
 import static dev.lockstep.migrations.plan.MigrationPlan.TOUCHED;
 import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
+import static dev.lockstep.migrations.plan.StarTargets.column;
+import static dev.lockstep.migrations.plan.StarTargets.dropUniqueIndex;
+import static dev.lockstep.migrations.plan.StarTargets.keyColumn;
+import static dev.lockstep.migrations.plan.StarTargets.resolved;
+import static dev.lockstep.migrations.plan.StarTargets.fact;
+import static dev.lockstep.migrations.plan.StarTargets.indexName;
+import static dev.lockstep.migrations.plan.StarTargets.lookups;
+import static dev.lockstep.migrations.plan.StarTargets.quote;
+import static dev.lockstep.migrations.plan.StarTargets.table;
+import static dev.lockstep.migrations.plan.StarTargets.tableName;
+import static dev.lockstep.migrations.plan.StarTargets.unquoted;
+import static dev.lockstep.migrations.plan.StarTargets.uses;
 
 import dev.lockstep.core.definition.Lookup;
 import dev.lockstep.core.definition.SqlExpression;
-import dev.lockstep.core.definition.SqlIdentifiers;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.migrations.lint.MigrationLint;
 import dev.lockstep.migrations.plan.MigrationPlan.Breaking;
@@ -18,7 +29,6 @@ import dev.lockstep.warehouse.raw.RawLayerDdl;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -71,10 +81,14 @@ final class PhasedDdl {
                     .ifPresent(c -> dropColumn(op.target(), c));
             case ADD_FACT -> StarSchemaDdl.createTarget(next, op.target())
                     .ifPresent(create -> shadowFact(op.target(), create));
+            // Created under its name at expand (no fact refers to it before the switch; readers see it fill).
             case ADD_DIMENSION -> StarSchemaDdl.createTarget(next, op.target()).ifPresent(create -> {
                 expand.add(create.strip());
                 expandDown.add("DROP TABLE " + table(next, op.target()) + ";");
-                rebuild(op.target(), ALL_ROWS, "loaded from the raw layer");
+                rebuilds.add(new Rebuild(op.target(), table(next, op.target()), ALL_ROWS, "loaded from the raw layer "
+                        + "as the applier loads a batch (its members' current rows" + historyNote(op.target(),
+                        "none: history starts at the load") + "); every batch loads it too",
+                        Optional.of(tableName(next, op.target())), Optional.empty()));
             });
             case DROP_DIMENSION, DROP_FACT -> StarSchemaDdl.createTarget(deployed, op.target()).ifPresent(create -> {
                 contract.add("DROP TABLE " + table(deployed, op.target()) + ";");
@@ -83,13 +97,11 @@ final class PhasedDdl {
                         "dropped"));
             });
             case ADD_REFERENCE -> referenceTo(op, next).ifPresent(r -> {
-                if (r.toDate()) {
-                    rebuild(op.target(), r.definition().column(), "date keys derived for the rows already loaded "
-                            + "(not generated yet: the coordinator's job)");
+                if (newDimension(r)) {
+                    rebuild(op.target(), r.definition().column(), resolved(r) + ", which this deployment adds: deploy "
+                            + "the dimension first, then the reference (not generated yet)");
                 } else {
-                    shadow(op.target(), new Column(r.definition().column(), "bigint"), Optional.empty(), "resolved "
-                            + "against dimension " + r.dimension().name() + " from the raw layer (a member it does not "
-                            + "have: the unknown member -1 until the row changes)");
+                    shadow(op.target(), keyColumn(r), Optional.empty(), resolved(r));
                 }
             });
             case DROP_REFERENCE -> reference(op, deployed).ifPresent(key -> {
@@ -112,12 +124,18 @@ final class PhasedDdl {
                 }
             }
             case CHANGE_SCD -> scd(op);
+            // soft → hard: the rows marked deleted go at contract, kept first; hard → soft: no DDL.
+            case CHANGE_ON_DELETE -> {
+                if ("hard".equals(op.after().orElse(""))) {
+                    deleteMarked(op.target());
+                }
+            }
             // The days of the new range the table does not have; none is removed (the down script removes none).
             case CHANGE_DATE_RANGE -> next.date().filter(d -> d.name().equals(op.target()))
                     .ifPresent(d -> expand.add(StarSchemaDdl.addDays(next, d)));
             case CHANGE_LOOKUP -> changedLookup(op);
-            case CHANGE_REFERENCE -> rebuild(op.target(), op.item(), "derived again from the raw layer (change "
-                    + "reference)");
+            case CHANGE_REFERENCE -> referenceTo(op, next).ifPresent(r -> replaceKey(op.target(), r,
+                    resolved(r) + " again"));
             // A new lookup changes no row by itself (the expressions that use it are operations of their own);
             // its join column's index is among the lookup indexes below. A dropped one: no DDL.
             default -> { } // no DDL: settings, tracked columns, rules (their indexes below), comments, refused
@@ -145,14 +163,7 @@ final class PhasedDdl {
             expand.add("CREATE INDEX ON " + table + " (" + keys + ", valid_from);");
             expandDown.add("ALTER TABLE " + table + " DROP COLUMN valid_from, DROP COLUMN valid_to, "
                     + "DROP COLUMN is_current;");
-            String names = String.join(", ", dimension.get().key().stream()
-                    .map(c -> "'" + c.name().replace("'", "''") + "'").toList());
-            switchOver.add("DO $$DECLARE i regclass; BEGIN SELECT x.indexrelid::regclass INTO i FROM pg_index x "
-                    + "WHERE x.indrelid = '" + table.replace("'", "''") + "'::regclass AND x.indisunique AND NOT "
-                    + "x.indisprimary AND x.indpred IS NULL AND ARRAY(SELECT a.attname::text FROM "
-                    + "unnest(x.indkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = x.indrelid AND "
-                    + "a.attnum = k.n ORDER BY k.o) = ARRAY[" + names + "]; IF i IS NOT NULL THEN EXECUTE "
-                    + "'DROP INDEX ' || i; END IF; END$$;");
+            switchOver.add(dropUniqueIndex(table, dimension.get().key()));
             switchDown.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ");");
         } else {
             rebuild(op.target(), ALL_ROWS, "facts re-pointed to each member's current version, the older versions "
@@ -191,12 +202,37 @@ final class PhasedDdl {
                 }
             }
         });
-        fact(next, op.target()).ifPresent(f -> f.definition().dimensions().forEach((role, reference) -> {
-            if (reference.key().stream().anyMatch(k -> uses(k, changed))) {
-                rebuild(op.target(), reference.column(), "the key resolved again through the changed lookup "
-                        + op.item());
+        fact(next, op.target()).ifPresent(f -> f.references().forEach(r -> {
+            if (r.definition().key().stream().anyMatch(k -> uses(k, changed))) {
+                replaceKey(op.target(), r, resolved(r) + " again through the changed lookup " + op.item());
             }
         }));
+    }
+
+    /**
+     * Tells whether reference {@code r} is to a dimension the deployment adds: the rows batches write its key for
+     * while the dimension is still being loaded would keep the unknown member.
+     */
+    private boolean newDimension(StarSchema.Reference r) {
+        return !r.toDate() && deployed.dimension(r.dimension().name()).isEmpty();
+    }
+
+    /**
+     * Replaces the key column of reference {@code r} of fact {@code target} as a changed expression's column is —
+     * except the key a fact is partitioned by: a partition key cannot be swapped by renames (a rebuild of its own).
+     */
+    private void replaceKey(String target, StarSchema.Reference r, String how) {
+        boolean partitionKey = fact(next, target).flatMap(StarSchema.FactTable::partition)
+                .filter(p -> p.definition().name().equals(r.definition().name())).isPresent();
+        if (newDimension(r)) {
+            rebuild(target, r.definition().column(), how + ", to a dimension this deployment adds: deploy the "
+                    + "dimension first, then the reference (not generated yet)");
+        } else if (partitionKey) {
+            rebuild(target, r.definition().column(), how + ": the fact is partitioned by it, so it is rebuilt beside "
+                    + "(not generated: docs/migrations.md, \"By hand\")");
+        } else {
+            replace(target, keyColumn(r), how, "resolved again");
+        }
     }
 
     /**
@@ -315,6 +351,32 @@ final class PhasedDdl {
     }
 
     /**
+     * The rows a soft {@code on_delete} kept marked {@code is_deleted}, deleted at contract as a hard one would have
+     * deleted them, after a copy into the retired schema ({@code <table>__deleted}; the raw layer holds a deleted row's
+     * key only); the down script puts them back. Of an SCD 2 dimension, every version of the member up to its
+     * deleted one goes, as the loader deletes them. A dimension's facts that pointed at a deleted member point at
+     * the unknown member after (their foreign key's {@code ON DELETE SET DEFAULT}).
+     */
+    private void deleteMarked(String target) {
+        String table = table(next, target);
+        String schema = quote(retiredSchema(next));
+        String retired = schema + "." + quote(tableName(next, target) + "__deleted");
+        Optional<StarSchema.DimensionTable> scd2 = next.dimension(target).filter(StarSchema.DimensionTable::scd2);
+        String which = scd2.map(d -> {
+            String keys = String.join(", ", d.key().stream().map(c -> quote(c.name())).toList());
+            String match = String.join(" AND ", d.key().stream().map(c -> "t." + quote(c.name()) + " = x."
+                    + quote(c.name())).toList());
+            return " AS t WHERE EXISTS (SELECT 1 FROM (SELECT " + keys + ", max(valid_to) AS gone FROM " + table
+                    + " WHERE is_deleted GROUP BY " + keys + ") AS x WHERE " + match + " AND t.valid_to <= x.gone)";
+        }).orElse(" WHERE is_deleted");
+        contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+        contract.add("CREATE TABLE " + retired + " AS SELECT * FROM " + table + which + ";");
+        contract.add("DELETE FROM " + table + which + ";");
+        contractDown.add("DROP TABLE " + retired + ";"); // the down script runs in reverse: after the insert
+        contractDown.add("INSERT INTO " + table + " SELECT * FROM " + retired + ";");
+    }
+
+    /**
      * A new fact is created as shadow table {@value MigrationPlan#NEXT}{@code <table>} at expand, loaded from the raw layer
      * (and by every batch) while the deployment rebuilds, and renamed into place with its partitions at the
      * switch: readers never see it half loaded.
@@ -378,66 +440,5 @@ final class PhasedDdl {
         List<String> copy = new ArrayList<>(statements);
         Collections.reverse(copy);
         return copy;
-    }
-
-
-    /** Returns the attribute or measure {@code name} of target {@code target} in {@code star}, with its type. */
-    private static Optional<Column> column(StarSchema star, String target, String name) {
-        List<Column> columns = star.dimension(target).map(StarSchema.DimensionTable::attributes)
-                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
-                        .map(StarSchema.FactTable::measures))
-                .orElse(List.of());
-        return columns.stream().filter(c -> c.name().equals(name)).findFirst();
-    }
-
-    /** Returns fact {@code target} of {@code star}, if it is one. */
-    private static Optional<StarSchema.FactTable> fact(StarSchema star, String target) {
-        return star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst();
-    }
-
-    /** Returns the lookups of dimension or fact {@code target} in {@code star}, by name. */
-    private static Map<String, Lookup> lookups(StarSchema star, String target) {
-        return star.dimension(target).map(d -> d.definition().lookup()).or(() -> fact(star, target).map(f -> f.definition().lookup())).orElse(Map.of());
-    }
-
-    /**
-     * Tells whether {@code expression} uses a column of one of {@code lookups}; an expression the parser cannot read
-     * may use any, so it counts as using them.
-     */
-    private static boolean uses(SqlExpression expression, Set<String> lookups) {
-        return expression.columns().map(columns -> columns.stream().anyMatch(c -> c.qualifier()
-                .filter(lookups::contains).isPresent())).orElse(true);
-    }
-
-    /**
-     * Returns the name PostgreSQL gives an unnamed index on {@code table (column)} — the name the first version's
-     * raw layer has — or, when that is longer than an identifier may be, a short name of its own.
-     */
-    static String indexName(String table, String column) {
-        String name = table + "_" + column + "_idx";
-        return name.getBytes(StandardCharsets.UTF_8).length <= 63 ? name
-                : "lockstep_lookup_" + Integer.toHexString(name.hashCode());
-    }
-
-
-    /** Returns the qualified table of target {@code target} in {@code star}. */
-    private static String table(StarSchema star, String target) {
-        return StarSchemaDdl.qualified(star, tableName(star, target));
-    }
-
-    /** Returns the table name of target {@code target} in {@code star} (the target's name when it has none). */
-    private static String tableName(StarSchema star, String target) {
-        return star.dimension(target).map(d -> d.definition().tableName())
-                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
-                        .map(f -> f.definition().tableName()))
-                .orElse(target);
-    }
-
-    private static String unquoted(String quoted) {
-        return quoted.substring(1, quoted.length() - 1).replace("\"\"", "\"");
-    }
-
-    private static String quote(String identifier) {
-        return SqlIdentifiers.quote(identifier);
     }
 }

@@ -147,8 +147,14 @@ final class TargetDiff {
                                 + "for the rows already loaded")),
                 (role, reference) -> out.add(Operation.change(DROP_REFERENCE, name, role, reference(reference), null,
                         Impact.DESTRUCTIVE).withNote("the key column " + reference.column() + " is dropped")),
-                (role, change) -> out.add(Operation.change(CHANGE_REFERENCE, name, role, reference(change.get(0)),
-                        reference(change.get(1)), Impact.REBUILD)));
+                (role, change) -> out.add(after.partitionBy().filter(role::equals).isPresent()
+                        ? Operation.refused(CHANGE_REFERENCE, name, role, reference(change.get(0)),
+                                reference(change.get(1)), ManualSteps.rebuildBeside("fact", name, after.tableName(),
+                                        "new " + role + " key (the fact is partitioned by it)", from))
+                        : Operation.change(CHANGE_REFERENCE, name, role, reference(change.get(0)),
+                                reference(change.get(1)), Impact.REBUILD).withNote("the key column "
+                                + change.get(1).column() + " is resolved again for the rows already loaded; the old "
+                                + "one is kept until the contract phase")));
         columns(name, before.measures(), after.measures(), after.renamedFrom(), ADD_MEASURE, DROP_MEASURE,
                 RENAME_MEASURE, out);
     }

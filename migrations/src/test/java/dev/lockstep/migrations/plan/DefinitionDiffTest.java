@@ -118,7 +118,7 @@ class DefinitionDiffTest {
                         "order_line.ord: DROP_LOOKUP public.orders on order_id → (none) [ADDITIVE]",
                         "order_line.customer: CHANGE_REFERENCE customer(ord.customer_id) → customer(customer_id) "
                                 + "[REBUILD]",
-                        "order_line.date: CHANGE_REFERENCE date(ord.created_at) → date(created_at) [REBUILD]"),
+                        "order_line.date: CHANGE_REFERENCE date(ord.created_at) → date(created_at) [REFUSED]"),
                 change("change a lookup",
                         edit("on: order_id }", "on: order_ref, key: ref }"),
                         "order_line.ord: CHANGE_LOOKUP public.orders on order_id → public.orders on order_ref key ref "

@@ -168,9 +168,9 @@ public final class WarehouseApplier {
         rawMerge.lookUpAlso(lookedUp);
     }
 
-    /** Returns the loading of a deployment's new facts into their shadow tables, at control points. */
-    public ShadowFacts shadowFacts() {
-        return new ShadowFacts(this, connection, star);
+    /** Returns the loading of a deployment's new dimensions and facts, at control points. */
+    public ShadowTargets shadowTargets() {
+        return new ShadowTargets(this, connection, star);
     }
 
     /** Returns the position the warehouse reflects. */

@@ -215,15 +215,17 @@ public final class ColumnRebuild {
     }
 
     /**
-     * Returns the surrogate key a reference resolves to for a source row, as the applier's load does: the member with
+     * Returns the surrogate key a reference resolves to for a source row, as the applier's load does: a date's
+     * {@code YYYYMMDD}; the member with
      * its natural key — of an SCD 2 dimension the version that started last at or before the time the raw layer
      * loaded the row (before the member's first version, that one) — or the unknown member {@code -1}. A member the
      * dimension does not have is not inferred here: the row keeps {@code -1} until the stream changes it.
      */
     private static String resolvedKey(StarSchema star, StarSchema.Reference reference, String base) {
         if (!(reference.dimension() instanceof SourceDimension source)) {
-            throw new IllegalArgumentException("reference " + reference.definition().name() + " is to the date "
-                    + "dimension: its key is not rebuilt from the raw layer yet");
+            // The date dimension's key is the day itself, as the applier's load derives it (in the session's zone).
+            return "coalesce(to_char(" + KEY_VALUES + "._ls_k0, 'YYYYMMDD')::integer, " + StarSchemaDdl.UNKNOWN_MEMBER
+                    + ")";
         }
         DimensionTable dimension = star.dimension(source.name()).orElseThrow();
         String table = StarSchemaDdl.table(star, source.tableName());

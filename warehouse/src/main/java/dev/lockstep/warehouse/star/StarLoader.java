@@ -54,10 +54,8 @@ public final class StarLoader {
     private final List<FactSql> facts = new ArrayList<>();
     private final SessionStatements session;
     private final List<String> tables = new ArrayList<>();
-    private final Set<String> workTables = new LinkedHashSet<>();
-    private final Map<TargetSql, List<String>> workTablesOf = new HashMap<>();
+    private final WorkTables workTables = new WorkTables();
     /** The work tables written since {@link #drainFilledWorkTables()} was last called. */
-    private final Set<String> filled = new LinkedHashSet<>();
     private final FactPartitions partitions;
     private final RowRules rowRules;
     private final StepwiseTouch stepwise;
@@ -70,8 +68,11 @@ public final class StarLoader {
     private final Map<String, TargetCounts> pendingCounts = new LinkedHashMap<>();
     private final Map<String, TargetCounts> committedCounts = new LinkedHashMap<>();
     private final ShadowWrites shadows = new ShadowWrites();
-    /** The new facts of a deployment under way, each loaded into its shadow table beside the others. */
-    private final List<FactSql> shadowFacts = new ArrayList<>();
+    /**
+     * The new targets of a deployment under way, dimensions first: each new dimension into its table, each new fact
+     * into its shadow table, beside the others.
+     */
+    private final List<TargetSql> shadowTargets = new ArrayList<>();
     private Map<TableId, String> stages = Map.of();
     private QualityMetrics metrics;
     private boolean checksForeignKeys = true;
@@ -122,9 +123,8 @@ public final class StarLoader {
         try (Statement s = connection.createStatement()) {
             for (Map.Entry<String, String> table : target.temporaryTables().entrySet()) {
                 s.execute(TargetSql.temporary(table.getKey(), table.getValue()));
-                workTables.add(table.getKey());
             }
-            workTablesOf.put(target, List.copyOf(target.temporaryTables().keySet()));
+            workTables.add(target);
             List<UniqueRule> unique = star.rulesOn(target.target()).stream()
                     .filter(UniqueRule.class::isInstance).map(UniqueRule.class::cast).toList();
             for (String ddl : target.indexConformed(unique)) {
@@ -138,55 +138,63 @@ public final class StarLoader {
     }
 
     /**
-     * Has each batch from now on also load the new facts {@code tables} names (target to shadow table) of a
-     * deployment's next version {@code next}, with its rules; {@link #backfill} loads the raw layer's. None: stops.
+     * Has each batch from now on also load the new dimensions and facts {@code tables} names (target to table: a new
+     * dimension's own, a new fact's shadow table) of a deployment's next version {@code next}, with their rules;
+     * {@link #backfill} loads the raw layer's. None: stops.
      */
-    public void loadShadowFacts(StarSchema next, Map<String, String> tables) throws SQLException {
-        shadowFacts.forEach(this::forgetWorkTables);
-        shadowFacts.clear();
-        List<FactSql> loaded = new ArrayList<>();
+    public void loadShadowTargets(StarSchema next, Map<String, String> tables) throws SQLException {
+        shadowTargets.forEach(workTables::forget);
+        shadowTargets.clear();
+        List<TargetSql> loaded = new ArrayList<>();
         try {
-            for (Map.Entry<String, String> table : tables.entrySet()) {
-                FactTable fact = next.facts().stream().filter(f -> f.definition().name().equals(table.getKey()))
-                        .findFirst().orElseThrow(() -> new IllegalArgumentException("no fact " + table.getKey()));
-                loaded.add(new FactSql(next, fact, stages, "lockstep_s" + (loaded.size() + 1), table.getValue()));
-                ready(next, loaded.get(loaded.size() - 1));
+            for (DimensionTable dimension : next.dimensions()) {
+                if (tables.containsKey(dimension.definition().name())) {
+                    loaded.add(new DimensionSql(next, dimension, stages, "lockstep_s" + (loaded.size() + 1)));
+                }
+            }
+            for (FactTable fact : next.facts()) {
+                String table = tables.get(fact.definition().name());
+                if (table != null) {
+                    loaded.add(new FactSql(next, fact, stages, "lockstep_s" + (loaded.size() + 1), table));
+                }
+            }
+            if (loaded.size() != tables.size()) {
+                throw new IllegalArgumentException("not every new target is in the next version: " + tables.keySet());
+            }
+            for (TargetSql target : loaded) {
+                ready(next, target);
             }
         } catch (SQLException | RuntimeException e) {
-            loaded.forEach(this::forgetWorkTables); // the caller rolls back: the tables created are gone
+            loaded.forEach(workTables::forget); // the caller rolls back: the tables created are gone
             throw e;
         }
-        shadowFacts.addAll(loaded);
+        shadowTargets.addAll(loaded);
     }
 
-    private void forgetWorkTables(TargetSql target) {
-        Optional.ofNullable(workTablesOf.remove(target)).ifPresent(workTables::removeAll);
-    }
-
-    /** Returns the last source key the backfill of shadow fact {@code target} covers (empty: none). */
+    /** Returns the last source key the backfill of new target {@code target} covers (empty: none). */
     public Optional<List<String>> backfillEnd(String target) throws SQLException {
-        return FactBackfill.end(connection, shadowFact(target));
+        return TargetBackfill.end(connection, shadowTarget(target));
     }
 
     /**
-     * Loads into shadow fact {@code target} the next {@code rows} source rows after key {@code after} (the first when
-     * empty) up to {@code upTo}, in the open transaction ({@link FactBackfill}); returns them and the last key read.
+     * Loads into new target {@code target} the next {@code rows} source rows after key {@code after} (the first when
+     * empty) up to {@code upTo}, in the open transaction ({@link TargetBackfill}); returns them and the last key read.
      */
     public ColumnRebuild.Chunk backfill(String target, Optional<List<String>> after, List<String> upTo, int rows)
             throws SQLException {
-        FactSql fact = shadowFact(target);
-        ColumnRebuild.Chunk chunk = FactBackfill.record(session, fact, after, upTo, rows);
+        TargetSql loaded = shadowTarget(target);
+        ColumnRebuild.Chunk chunk = TargetBackfill.record(session, loaded, after, upTo, rows);
         if (chunk.rows() > 0) {
-            filled.addAll(workTablesOf.get(fact));
-            replayed.merge(fact, (int) chunk.rows(), Integer::sum);
+            workTables.filled(loaded);
+            replayed.merge(loaded, (int) chunk.rows(), Integer::sum);
             load(Set.of(), Map.of(), Optional.empty());
         }
         return chunk;
     }
 
-    private FactSql shadowFact(String target) {
-        return shadowFacts.stream().filter(f -> f.target().equals(target)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("fact " + target + " is not loaded into a shadow table"));
+    private TargetSql shadowTarget(String target) {
+        return shadowTargets.stream().filter(f -> f.target().equals(target)).findFirst()
+                .orElseThrow(() -> new IllegalStateException(target + " is not a new target being loaded"));
     }
 
     /** Returns true when the facts' foreign keys are checked per row on this session (see {@link #prepare}). */
@@ -196,7 +204,7 @@ public final class StarLoader {
 
     /** Returns every temporary table a batch may fill (the applier truncates them now and then). */
     public List<String> workTables() {
-        return List.copyOf(workTables);
+        return workTables.all();
     }
 
     /**
@@ -204,9 +212,7 @@ public final class StarLoader {
      * the applier empties those before it commits.
      */
     public List<String> drainFilledWorkTables() {
-        List<String> tables = List.copyOf(filled);
-        filled.clear();
-        return tables;
+        return workTables.drainFilled();
     }
 
     /** Returns the star schema's tables (qualified): the dimensions, then the facts. */
@@ -239,7 +245,10 @@ public final class StarLoader {
             throws SQLException {
         rowRules.beginBatch(); // forgets a batch rolled back
         pendingCounts.clear();
-        for (DimensionSql dimension : dimensions) {
+        List<DimensionSql> loaded = new ArrayList<>(dimensions);
+        shadowTargets.stream().filter(DimensionSql.class::isInstance).map(DimensionSql.class::cast)
+                .forEach(loaded::add);
+        for (DimensionSql dimension : loaded) {
             long before = rowsConformed;
             long quarantinedBefore = rowsQuarantined;
             if (touch(dimension, staged, truncations) > 0) {
@@ -266,9 +275,11 @@ public final class StarLoader {
         for (FactSql fact : facts) {
             loadFact(fact, staged, truncations, newSince);
         }
-        for (FactSql fact : shadowFacts) {
-            // A new fact's rows may have been backfilled already: merged, never inserted as new.
-            loadFact(fact, staged, truncations, Optional.empty());
+        for (TargetSql target : shadowTargets) {
+            if (target instanceof FactSql fact) {
+                // A new fact's rows may have been backfilled already: merged, never inserted as new.
+                loadFact(fact, staged, truncations, Optional.empty());
+            }
         }
         replayed.clear();
         references.run(connection);
@@ -355,7 +366,7 @@ public final class StarLoader {
             replay.setArray(1, array);
             int keys = replay.executeUpdate();
             if (keys > 0) {
-                filled.addAll(workTablesOf.get(target));
+                workTables.filled(target);
                 replayed.merge(target, keys, Integer::sum);
             }
         }
@@ -397,48 +408,16 @@ public final class StarLoader {
      */
     private int touch(TargetSql target, Set<TableId> staged, Map<TableId, Truncation> truncations) throws SQLException {
         List<String> record = target.recordBatchEvents(staged, truncations);
-        if (record.isEmpty() && replayed.getOrDefault(target, 0) == 0) {
+        int replays = replayed.getOrDefault(target, 0);
+        if (record.isEmpty() && replays == 0) {
             return 0;
         }
-        filled.addAll(workTablesOf.get(target));
-        List<String> statements = new ArrayList<>();
-        statements.add("SAVEPOINT lockstep_touch");
-        statements.addAll(record);
-        // Superseding probes the ledger's open-key index; left free, the planner (stale ledger statistics) scanned
-        // the ledger for the target's first open row: 2.7 ms per batch in e2e's latency phase.
-        statements.add(JOINS_BY_PROBE);
-        int supersede = statements.size();
-        statements.add(target.supersede());
-        statements.add(JOINS_ANY);
-        int number = statements.size();
-        statements.add(target.numberTouched());
-        statements.add(JOINS_BY_HASH);
-        int conform = statements.size();
-        statements.add(target.conform());
-        statements.add(JOINS_ANY);
-        statements.add("RELEASE SAVEPOINT lockstep_touch");
-        List<SessionStatements.Outcome> outcomes;
-        try {
-            outcomes = session.send(statements, pipeline, pipeline, 1, Integer.MAX_VALUE);
-        } catch (SQLException e) {
-            if (!StepwiseTouch.isRowError(e)) {
-                throw e;
-            }
-            try (Statement rollback = connection.createStatement()) {
-                rollback.execute("ROLLBACK TO SAVEPOINT lockstep_touch");
-            } catch (SQLException failed) {
-                e.addSuppressed(failed);
-                throw e;
-            }
-            StepwiseTouch.Tally tally = stepwise.touch(target, record, replayed.getOrDefault(target, 0));
-            superseded += tally.superseded();
-            rowsConformed += tally.conformed();
-            rowsQuarantined += tally.quarantined();
-            return tally.touched();
-        }
-        superseded += outcomes.get(supersede).updated();
-        rowsConformed += outcomes.get(conform).updated();
-        return outcomes.get(number).updated();
+        workTables.filled(target);
+        StepwiseTouch.Tally tally = stepwise.touchAtOnce(target, record, replays);
+        superseded += tally.superseded();
+        rowsConformed += tally.conformed();
+        rowsQuarantined += tally.quarantined();
+        return tally.touched();
     }
 
     private List<TargetSql> targets() {

@@ -166,7 +166,8 @@ abstract class TargetSql {
     /**
      * Returns the statement that records as events the source rows of the raw layer with keys up to {@code ?…} (and,
      * with {@code after}, after {@code ?…}), at most {@code ?} of them in key order, each at its raw position and with
-     * the time the raw layer loaded it; it returns their count and the last key (no row: none). Deleted rows too: a
+     * the time the raw layer loaded it, as events whose image is the raw layer's (an SCD 2 dimension conforms the
+     * raw row, not a staged image); it returns their count and the last key (no row: none). Deleted rows too: a
      * backfill started again after batches that did not load the target must delete what they deleted.
      */
     String backfill(boolean after) {
@@ -177,7 +178,7 @@ abstract class TargetSql {
                 + raw(from) + " AS r WHERE (" + keys + ") <= (" + bound + ")"
                 + (after ? " AND (" + keys + ") > (" + bound + ")" : "") + " ORDER BY " + keys + " LIMIT ?), "
                 + "recorded AS (INSERT INTO " + events + " SELECT " + names + ", _position_lsn, _position_seq, "
-                + "_loaded_at, true FROM chunk) SELECT count(*) OVER (), " + list(key, c -> quote(c.name()) + "::text")
+                + "_loaded_at, false FROM chunk) SELECT count(*) OVER (), " + list(key, c -> quote(c.name()) + "::text")
                 + " FROM chunk ORDER BY " + list(key, c -> quote(c.name()) + " DESC") + " LIMIT 1";
     }
 

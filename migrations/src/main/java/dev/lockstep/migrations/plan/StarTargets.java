@@ -1,0 +1,105 @@
+package dev.lockstep.migrations.plan;
+
+import dev.lockstep.core.definition.Lookup;
+import dev.lockstep.core.definition.SqlExpression;
+import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.warehouse.star.StarSchema;
+import dev.lockstep.warehouse.star.StarSchema.Column;
+import dev.lockstep.warehouse.star.StarSchemaDdl;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** What a plan's statements name in a typed star schema: a target's table, columns, lookups and references. */
+final class StarTargets {
+
+    private StarTargets() {}
+
+    /** Returns the attribute or measure {@code name} of target {@code target} in {@code star}, with its type. */
+    static Optional<Column> column(StarSchema star, String target, String name) {
+        List<Column> columns = star.dimension(target).map(StarSchema.DimensionTable::attributes)
+                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                        .map(StarSchema.FactTable::measures))
+                .orElse(List.of());
+        return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /** Returns fact {@code target} of {@code star}, if it is one. */
+    static Optional<StarSchema.FactTable> fact(StarSchema star, String target) {
+        return star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst();
+    }
+
+    /** Returns the lookups of dimension or fact {@code target} in {@code star}, by name. */
+    static Map<String, Lookup> lookups(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().lookup()).or(() -> fact(star, target).map(f -> f.definition().lookup())).orElse(Map.of());
+    }
+
+    /**
+     * Tells whether {@code expression} uses a column of one of {@code lookups}; an expression the parser cannot read
+     * may use any, so it counts as using them.
+     */
+    static boolean uses(SqlExpression expression, Set<String> lookups) {
+        return expression.columns().map(columns -> columns.stream().anyMatch(c -> c.qualifier()
+                .filter(lookups::contains).isPresent())).orElse(true);
+    }
+
+    /**
+     * Returns the name PostgreSQL gives an unnamed index on {@code table (column)} — the name the first version's
+     * raw layer has — or, when that is longer than an identifier may be, a short name of its own.
+     */
+    static String indexName(String table, String column) {
+        String name = table + "_" + column + "_idx";
+        return name.getBytes(StandardCharsets.UTF_8).length <= 63 ? name
+                : "lockstep_lookup_" + Integer.toHexString(name.hashCode());
+    }
+
+
+    /** Returns the qualified table of target {@code target} in {@code star}. */
+    static String table(StarSchema star, String target) {
+        return StarSchemaDdl.qualified(star, tableName(star, target));
+    }
+
+    /** Returns the table name of target {@code target} in {@code star} (the target's name when it has none). */
+    static String tableName(StarSchema star, String target) {
+        return star.dimension(target).map(d -> d.definition().tableName())
+                .or(() -> star.facts().stream().filter(f -> f.definition().name().equals(target)).findFirst()
+                        .map(f -> f.definition().tableName()))
+                .orElse(target);
+    }
+
+    static String unquoted(String quoted) {
+        return quoted.substring(1, quoted.length() - 1).replace("\"\"", "\"");
+    }
+
+    static String quote(String identifier) {
+        return SqlIdentifiers.quote(identifier);
+    }
+
+    /** Returns how a reference's key column is derived for the rows already loaded. */
+    static String resolved(StarSchema.Reference r) {
+        return r.toDate() ? "the day's key derived from the raw layer (no day: the unknown member -1)" : "resolved "
+                + "against dimension " + r.dimension().name() + " from the raw layer (a member it does not have: the "
+                + "unknown member -1 until the row changes)";
+    }
+
+    /** Returns the key column of reference {@code r}: a day's {@code integer}, a member's {@code bigint}. */
+    static Column keyColumn(StarSchema.Reference r) {
+        return new Column(r.definition().column(), r.toDate() ? "integer" : "bigint");
+    }
+
+    /**
+     * Returns the statement dropping {@code table}'s unique index on exactly {@code key} (an SCD 1 dimension's natural
+     * key, which the versions of an SCD 2 one would violate), found by structure: its name is PostgreSQL's choice.
+     */
+    static String dropUniqueIndex(String table, List<Column> key) {
+        String names = String.join(", ", key.stream().map(c -> "'" + c.name().replace("'", "''") + "'").toList());
+        return "DO $$DECLARE i regclass; BEGIN SELECT x.indexrelid::regclass INTO i FROM pg_index x "
+                + "WHERE x.indrelid = '" + table.replace("'", "''") + "'::regclass AND x.indisunique AND NOT "
+                + "x.indisprimary AND x.indpred IS NULL AND ARRAY(SELECT a.attname::text FROM "
+                + "unnest(x.indkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = x.indrelid AND "
+                + "a.attnum = k.n ORDER BY k.o) = ARRAY[" + names + "]; IF i IS NOT NULL THEN EXECUTE "
+                + "'DROP INDEX ' || i; END IF; END$$;";
+    }
+}
