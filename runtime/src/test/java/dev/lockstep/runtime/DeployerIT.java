@@ -451,6 +451,53 @@ class DeployerIT {
                 .as("on_delete: hard").containsExactly("102 20260303");
     }
 
+    @Test
+    @Order(11)
+    void shouldTurnAnScd2DimensionIntoScd1RepointingFactsAtTheCurrentVersionsAndRetiringTheOthers() throws Exception {
+        // A line loaded before its customer moved points at the version it was loaded with.
+        WarehouseDeployment before = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(75)).insert("public.order_items", item(1005, 102, 10, 1, "2.00", 1)).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, before.star(), store, before.version());
+        envelopes.begin(T.plusSeconds(76)).update("public.customers", customer(1, "A", "a@x.org", "Nice")).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, before.star(), store, before.version());
+        String deployed = Files.readString(file);
+        String customer = "  customer:\n    from: public.customers\n    key: id\n    scd: 2\n";
+        assertThat(deployed).contains(customer, "    tracked: [city, name]\n");
+        Files.writeString(file, deployed.replace(customer, customer.replace("scd: 2", "scd: 1"))
+                .replace("    tracked: [city, name]\n", ""));
+        List<String> older = query("SELECT count(*) FROM star_dw.dim_customer WHERE NOT is_current");
+        assertThat(older).as("customers 1 and 2 have history").containsExactly("3");
+        String pointingAtOlder = "SELECT count(*) FROM star_dw.fact_order_line f JOIN star_dw.dim_customer d USING "
+                + "(customer_key) WHERE NOT d.is_current";
+        assertThat(query(pointingAtOlder)).as("a line points at an older version").isNotEqualTo(List.of("0"));
+
+        Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it").withContract());
+
+        assertThat(outcome.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT id || ' ' || city || ' ' || name FROM star_dw.dim_customer WHERE customer_key <> -1 "
+                + "ORDER BY id")).as("each member's current version").containsExactly("1 Nice A", "2 Rome Bea",
+                "3 Oslo C");
+        for (String facts : List.of("fact_order_line f JOIN star_dw.dim_customer d USING (customer_key)",
+                "fact_order f JOIN star_dw.dim_customer d ON d.customer_key = f.buyer_key")) {
+            assertThat(query("SELECT count(*) FROM star_dw." + facts.replace(" JOIN ", " LEFT JOIN ")
+                    + " WHERE d.customer_key IS NULL")).as("%s: no key left dangling", facts).containsExactly("0");
+        }
+        assertThat(query("SELECT d.id FROM star_dw.fact_order_line f JOIN star_dw.dim_customer d USING (customer_key) "
+                + "WHERE f.id = 1005")).containsExactly("1");
+        assertThat(query("SELECT count(*) FROM star_dw_retired.dim_customer__versions")).as("kept first")
+                .isEqualTo(older);
+        assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'star_dw' AND "
+                + "table_name = 'dim_customer' AND column_name IN ('valid_from', 'valid_to', 'is_current')"))
+                .as("dropped at contract").containsExactly("0");
+
+        WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
+        envelopes.begin(T.plusSeconds(80)).update("public.customers", customer(1, "A", "a@x.org", "Lyon")).commit();
+        TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
+                deployment.version());
+        assertThat(query("SELECT city FROM star_dw.dim_customer WHERE id = 1")).as("changed in place")
+                .containsExactly("Lyon");
+    }
+
     private static List<String> query(String sql) throws Exception {
         return services.query("ddw", sql);
     }

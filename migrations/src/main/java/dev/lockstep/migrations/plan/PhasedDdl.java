@@ -6,13 +6,12 @@ import static dev.lockstep.migrations.plan.MigrationPlan.PREVIOUS;
 import static dev.lockstep.migrations.plan.MigrationPlan.TOUCHED;
 import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
 import static dev.lockstep.migrations.plan.StarTargets.column;
-import static dev.lockstep.migrations.plan.StarTargets.dropUniqueIndex;
-import static dev.lockstep.migrations.plan.StarTargets.keyColumn;
-import static dev.lockstep.migrations.plan.StarTargets.resolved;
 import static dev.lockstep.migrations.plan.StarTargets.fact;
 import static dev.lockstep.migrations.plan.StarTargets.indexName;
+import static dev.lockstep.migrations.plan.StarTargets.keyColumn;
 import static dev.lockstep.migrations.plan.StarTargets.lookups;
 import static dev.lockstep.migrations.plan.StarTargets.quote;
+import static dev.lockstep.migrations.plan.StarTargets.resolved;
 import static dev.lockstep.migrations.plan.StarTargets.table;
 import static dev.lockstep.migrations.plan.StarTargets.tableName;
 import static dev.lockstep.migrations.plan.StarTargets.unquoted;
@@ -142,33 +141,19 @@ final class PhasedDdl {
         }
     }
 
-    /**
-     * SCD 1 → 2 adds the version columns (constant defaults: a catalog change, every row its member's first,
-     * current version, valid since {@code -infinity}) and the indexes of versions at expand; the switch drops the
-     * unique index on the key, which the first new version of a member would violate. History starts at the
-     * switch. 2 → 1 is a rebuild of the dimension's rows (not generated yet).
-     */
+    /** A change of SCD type ({@link ScdChange}). */
     private void scd(Operation op) {
-        Optional<StarSchema.DimensionTable> dimension = next.dimension(op.target());
-        if (dimension.isEmpty()) {
-            return;
-        }
-        String table = table(next, op.target());
-        String keys = String.join(", ", dimension.get().key().stream().map(c -> quote(c.name())).toList());
-        if (dimension.get().scd2()) {
-            expand.add("ALTER TABLE " + table + " ADD COLUMN valid_from timestamptz NOT NULL DEFAULT '-infinity', "
-                    + "ADD COLUMN valid_to timestamptz NOT NULL DEFAULT 'infinity', ADD COLUMN is_current boolean "
-                    + "NOT NULL DEFAULT true;");
-            expand.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ") WHERE is_current;");
-            expand.add("CREATE INDEX ON " + table + " (" + keys + ", valid_from);");
-            expandDown.add("ALTER TABLE " + table + " DROP COLUMN valid_from, DROP COLUMN valid_to, "
-                    + "DROP COLUMN is_current;");
-            switchOver.add(dropUniqueIndex(table, dimension.get().key()));
-            switchDown.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ");");
-        } else {
-            rebuild(op.target(), ALL_ROWS, "facts re-pointed to each member's current version, the older versions "
-                    + "retired, then the version columns dropped (not generated yet: the coordinator's job)");
-        }
+        next.dimension(op.target()).map(d -> ScdChange.of(deployed, next, d)).ifPresent(change -> {
+            expand.addAll(change.expand());
+            expandDown.addAll(change.expandDown());
+            switchOver.addAll(change.switchOver());
+            switchDown.addAll(change.switchDown());
+            contract.addAll(change.contract());
+            contractDown.addAll(change.contractDown());
+            change.notYet().forEach(f -> rebuild(f.get(0), f.get(1), "resolved against dimension " + op.target()
+                    + ", which this deployment turns from SCD 2 into SCD 1: deploy that change on its own first (not "
+                    + "generated yet)"));
+        });
     }
 
     /**
