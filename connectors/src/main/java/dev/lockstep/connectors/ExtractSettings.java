@@ -83,6 +83,13 @@ public record ExtractSettings(
                 Duration.ofSeconds(10), 8192);
     }
 
+    /** Returns a copy that captures {@code tables} (a deployment added or dropped source tables). */
+    public ExtractSettings withTables(List<TableId> tables) {
+        return new ExtractSettings(pipeline, host, port, database, user, password, tables, slotName,
+                publicationName, snapshot, fanout, bootstrapServers, changesRetention, maxMessageBytes,
+                heartbeatInterval, maxBatchSize);
+    }
+
     /** Returns a copy with another snapshot mode. */
     public ExtractSettings withSnapshot(SnapshotMode mode) {
         return new ExtractSettings(pipeline, host, port, database, user, password, tables, slotName,

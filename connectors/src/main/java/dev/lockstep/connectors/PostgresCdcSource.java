@@ -21,6 +21,7 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -95,7 +96,9 @@ public final class PostgresCdcSource implements AutoCloseable {
                     settings.maxMessageBytes(), offsets);
             source.releaseSlot().ifPresent(pid -> LOG.warn("Ended server process {} that still held replication "
                     + "slot {} for a previous extract of pipeline {}", pid, settings.slotName(), settings.pipeline()));
-            new CatalogGuard(settings, source).check();
+            CatalogGuard guard = new CatalogGuard(settings, source);
+            guard.check();
+            requestSnapshots(guard.added());
             schemas = KafkaSchemaStore.open(settings.bootstrapServers());
             ChangeEncoder encoder = new ChangeEncoder(settings.pipeline(), settings.fanout(), schemas,
                     settings.maxMessageBytes());
@@ -121,6 +124,25 @@ public final class PostgresCdcSource implements AutoCloseable {
         walPoller.scheduleWithFixedDelay(this::pollWalRetained, 0, 2, TimeUnit.SECONDS);
         LOG.info("Extract of pipeline {} started: {}", settings.pipeline(), settings);
         return this;
+    }
+
+    /**
+     * Asks for an incremental snapshot of each table no earlier extract streamed (a deployment added it), unless the
+     * definition says never to snapshot: its rows already in the source then travel the stream like any change. The
+     * signal goes in before the engine starts, so it is in the slot's stream ahead of anything the engine commits;
+     * a start that fails before its first commit asks again next time (a table read twice is read correctly).
+     */
+    private void requestSnapshots(List<TableId> added) {
+        for (TableId table : added) {
+            if (settings.snapshot() == ExtractSettings.SnapshotMode.NEVER) {
+                LOG.info("Extract of pipeline {}: {} is new to the pipeline; its existing rows are not read (snapshot: "
+                        + "never)", settings.pipeline(), table);
+            } else {
+                source.ensureHelperTables();
+                LOG.info("Extract of pipeline {}: {} is new to the pipeline; its existing rows are read by an "
+                        + "incremental snapshot (signal {})", settings.pipeline(), table, source.requestSnapshot(table));
+            }
+        }
     }
 
     /** Completes when the stage stopped: normally after {@link #stop()}, exceptionally when it failed. */

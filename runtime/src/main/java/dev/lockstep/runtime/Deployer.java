@@ -63,7 +63,8 @@ public final class Deployer {
             Operation.Kind.DROP_RULE, Operation.Kind.CHANGE_RULE, Operation.Kind.CHANGE_SETTING,
             Operation.Kind.ADD_LOOKUP, Operation.Kind.DROP_LOOKUP, Operation.Kind.CHANGE_LOOKUP,
             Operation.Kind.ADD_REFERENCE, Operation.Kind.CHANGE_REFERENCE, Operation.Kind.CHANGE_DATE_RANGE,
-            Operation.Kind.ADD_DIMENSION, Operation.Kind.CHANGE_ON_DELETE,
+            Operation.Kind.ADD_DIMENSION, Operation.Kind.CHANGE_ON_DELETE, Operation.Kind.ADD_SOURCE_TABLE,
+            Operation.Kind.DROP_SOURCE_TABLE,
             Operation.Kind.COMMENT_ONLY);
 
     /** A step of a deployment, where a test (or {@code LOCKSTEP_FAIL_POINT}) can stop it as a crash would. */

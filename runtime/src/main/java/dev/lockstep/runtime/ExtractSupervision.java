@@ -3,8 +3,10 @@ package dev.lockstep.runtime;
 import dev.lockstep.connectors.ExtractMetrics;
 import dev.lockstep.connectors.ExtractSettings;
 import dev.lockstep.connectors.PostgresCdcSource;
+import dev.lockstep.core.stream.TableId;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,7 +37,7 @@ final class ExtractSupervision {
         String committed();
     }
 
-    private final ExtractSettings settings;
+    private volatile ExtractSettings settings;
     private final ExtractMetrics metrics;
     private final Consumer<String> notices;
     private final Duration faultDeadline;
@@ -70,6 +72,48 @@ final class ExtractSupervision {
     /** The outage the extract is paused on, or null. */
     Outage outage() {
         return outage;
+    }
+
+    /** The source tables the extract captures. */
+    List<TableId> tables() {
+        return settings.tables();
+    }
+
+    /** Captures the source tables of {@code applied}, the version the apply stage loads with, if they differ. */
+    void follow(WarehouseDeployment applied) {
+        List<TableId> tables = applied.definition().source().tables();
+        if (!tables.equals(settings.tables())) {
+            capture(tables);
+        }
+    }
+
+    /**
+     * Captures {@code tables} from now on (a deployment that added or dropped source tables switched): the extract
+     * running now stops — committing its in-flight transactions — and one with the new tables starts from what Kafka
+     * holds (a table new to it is snapshotted incrementally, see {@link PostgresCdcSource#start}). A failure to start
+     * is an outage of the source, retried as one. Runs on the supervisor thread; nothing while an outage is open (its
+     * restart takes the new tables).
+     */
+    void capture(List<TableId> tables) {
+        settings = settings.withTables(tables);
+        if (outage != null || run.ending()) {
+            return;
+        }
+        notices.accept("Extract restarting to capture " + tables);
+        extract.stop();
+        PostgresCdcSource restarted = new PostgresCdcSource(settings, metrics);
+        try {
+            restarted.start();
+        } catch (RuntimeException e) {
+            restarted.stop();
+            failed(e);
+            return;
+        }
+        extract = restarted;
+        watch(restarted);
+        if (run.ending()) {
+            restarted.stop();
+        }
     }
 
     /** Stops the extract running now; its in-flight transactions are committed to Kafka first. */

@@ -249,6 +249,7 @@ public final class PipelineRun implements AutoCloseable {
                 apply.step(POLL, replay -> notices.accept(String.format("Served quarantine replay %d: %d loaded, "
                         + "%d diverted again, %d superseded, %d still undecodable", replay.requestId(),
                         replay.loaded(), replay.diverted(), replay.superseded(), replay.undecodable())));
+                deployment = apply.deployment();
                 if (!apply.applied().equals(before)) {
                     before = apply.applied();
                     latency = Duration.ofNanos(Math.max(0, System.currentTimeMillis() * 1000 - apply
@@ -289,6 +290,7 @@ public final class PipelineRun implements AutoCloseable {
     private void watchProbes() {
         if (extract != null) {
             extract.probeSource();
+            Optional.ofNullable(deployment).ifPresent(extract::follow); // a switch that changed the source tables
         }
         watchKafka();
     }

@@ -6,6 +6,7 @@ import dev.lockstep.core.LockstepException;
 import dev.lockstep.core.stream.TableId;
 import dev.lockstep.core.stream.TopicNames;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ public final class CatalogGuard {
 
     private final ExtractSettings settings;
     private final SourceDatabase source;
+    private List<TableId> added = List.of();
 
     public CatalogGuard(ExtractSettings settings, SourceDatabase source) {
         this.settings = settings;
@@ -46,6 +48,8 @@ public final class CatalogGuard {
         if (recorded.isEmpty() || !source.slotExists()) {
             return current;
         }
+        added = current.keySet().stream().filter(t -> !recorded.containsKey(t)).sorted(
+                Comparator.comparing(TableId::toString)).toList();
         List<String> unsafe = new ArrayList<>();
         for (Map.Entry<TableId, String> entry : current.entrySet()) {
             String before = recorded.get(entry.getKey());
@@ -66,6 +70,15 @@ public final class CatalogGuard {
                     + "rows decode to.");
         }
         return current;
+    }
+
+    /**
+     * Returns the tables {@link #check} found that no earlier extract of the pipeline streamed (a deployment added
+     * them): their rows already in the source come by an incremental snapshot. Empty on a pipeline's first start,
+     * whose initial snapshot reads every table.
+     */
+    public List<TableId> added() {
+        return added;
     }
 
     /** Returns the recorded fingerprints with {@code table}'s replaced by its current one. */

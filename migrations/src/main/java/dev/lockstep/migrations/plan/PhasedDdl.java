@@ -5,7 +5,9 @@ import static dev.lockstep.migrations.plan.MigrationPlan.NEXT;
 import static dev.lockstep.migrations.plan.MigrationPlan.PREVIOUS;
 import static dev.lockstep.migrations.plan.MigrationPlan.TOUCHED;
 import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
+import static dev.lockstep.migrations.plan.StarTargets.addedTableRead;
 import static dev.lockstep.migrations.plan.StarTargets.column;
+import static dev.lockstep.migrations.plan.StarTargets.deleteMarked;
 import static dev.lockstep.migrations.plan.StarTargets.fact;
 import static dev.lockstep.migrations.plan.StarTargets.indexName;
 import static dev.lockstep.migrations.plan.StarTargets.keyColumn;
@@ -65,6 +67,7 @@ final class PhasedDdl {
     }
 
     void add(Operation op) {
+        readsAddedTable(op);
         switch (op.kind()) {
             case ADD_ATTRIBUTE, ADD_MEASURE -> column(next, op.target(), op.item()).ifPresent(c ->
                     shadow(op.target(), c, Optional.empty(), "derived from the raw layer with its expression"
@@ -122,11 +125,25 @@ final class PhasedDdl {
                             + "layer (change expression)");
                 }
             }
+            // Captured from the switch on (the extract restarts); its existing rows come by an incremental snapshot.
+            case ADD_SOURCE_TABLE -> Optional.ofNullable(next.sources().get(TableId.parse(op.item()))).ifPresent(t -> {
+                expand.add(RawLayerDdl.createTable(next.schema(), t));
+                expandDown.add("DROP TABLE " + RawLayerDdl.qualified(next.schema(), t.id()) + ";");
+            });
+            case DROP_SOURCE_TABLE -> Optional.ofNullable(deployed.sources().get(TableId.parse(op.item())))
+                    .ifPresent(t -> {
+                        contract.add("DROP TABLE " + RawLayerDdl.qualified(deployed.schema(), t.id()) + ";");
+                        contractDown.add(RawLayerDdl.createTable(deployed.schema(), t));
+                        breaking.add(new Breaking(RawLayerDdl.schema(deployed.schema()), RawLayerDdl.tableName(t.id()),
+                                Optional.empty(), "dropped"));
+                    });
             case CHANGE_SCD -> scd(op);
             // soft → hard: the rows marked deleted go at contract, kept first; hard → soft: no DDL.
             case CHANGE_ON_DELETE -> {
                 if ("hard".equals(op.after().orElse(""))) {
-                    deleteMarked(op.target());
+                    List<List<String>> deleted = deleteMarked(next, op.target());
+                    contract.addAll(deleted.get(0));
+                    contractDown.addAll(deleted.get(1));
                 }
             }
             // The days of the new range the table does not have; none is removed (the down script removes none).
@@ -139,6 +156,13 @@ final class PhasedDdl {
             // its join column's index is among the lookup indexes below. A dropped one: no DDL.
             default -> { } // no DDL: settings, tracked columns, rules (their indexes below), comments, refused
         }
+    }
+
+    /** A new target or lookup that reads a source table this deployment adds is not deployable with it. */
+    private void readsAddedTable(Operation op) {
+        addedTableRead(deployed, next, op).ifPresent(t -> rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS
+                : op.item(), "reads source table " + t + ", which this deployment adds: deploy the table first, then "
+                + "what reads it once its snapshot is loaded (not generated yet)"));
     }
 
     /** A change of SCD type ({@link ScdChange}). */
@@ -333,32 +357,6 @@ final class PhasedDdl {
                 + ";");
         breaking.add(new Breaking(deployed.schema(), tableName(deployed, target), Optional.of(column.name()),
                 "dropped"));
-    }
-
-    /**
-     * The rows a soft {@code on_delete} kept marked {@code is_deleted}, deleted at contract as a hard one would have
-     * deleted them, after a copy into the retired schema ({@code <table>__deleted}; the raw layer holds a deleted row's
-     * key only); the down script puts them back. Of an SCD 2 dimension, every version of the member up to its
-     * deleted one goes, as the loader deletes them. A dimension's facts that pointed at a deleted member point at
-     * the unknown member after (their foreign key's {@code ON DELETE SET DEFAULT}).
-     */
-    private void deleteMarked(String target) {
-        String table = table(next, target);
-        String schema = quote(retiredSchema(next));
-        String retired = schema + "." + quote(tableName(next, target) + "__deleted");
-        Optional<StarSchema.DimensionTable> scd2 = next.dimension(target).filter(StarSchema.DimensionTable::scd2);
-        String which = scd2.map(d -> {
-            String keys = String.join(", ", d.key().stream().map(c -> quote(c.name())).toList());
-            String match = String.join(" AND ", d.key().stream().map(c -> "t." + quote(c.name()) + " = x."
-                    + quote(c.name())).toList());
-            return " AS t WHERE EXISTS (SELECT 1 FROM (SELECT " + keys + ", max(valid_to) AS gone FROM " + table
-                    + " WHERE is_deleted GROUP BY " + keys + ") AS x WHERE " + match + " AND t.valid_to <= x.gone)";
-        }).orElse(" WHERE is_deleted");
-        contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
-        contract.add("CREATE TABLE " + retired + " AS SELECT * FROM " + table + which + ";");
-        contract.add("DELETE FROM " + table + which + ";");
-        contractDown.add("DROP TABLE " + retired + ";"); // the down script runs in reverse: after the insert
-        contractDown.add("INSERT INTO " + table + " SELECT * FROM " + retired + ";");
     }
 
     /**

@@ -1,18 +1,25 @@
 package dev.lockstep.migrations.plan;
 
+import static dev.lockstep.migrations.plan.MigrationPlan.retiredSchema;
+
 import dev.lockstep.core.definition.Lookup;
 import dev.lockstep.core.definition.SqlExpression;
 import dev.lockstep.core.definition.SqlIdentifiers;
+import dev.lockstep.core.stream.TableId;
 import dev.lockstep.warehouse.star.StarSchema;
 import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** What a plan's statements name in a typed star schema: a target's table, columns, lookups and references. */
+/**
+ * What a plan's statements name in a typed star schema — a target's table, columns, lookups and references — and
+ * the statements a plan builds from those alone.
+ */
 final class StarTargets {
 
     private StarTargets() {}
@@ -102,4 +109,52 @@ final class StarTargets {
                 + "a.attnum = k.n ORDER BY k.o) = ARRAY[" + names + "]; IF i IS NOT NULL THEN EXECUTE "
                 + "'DROP INDEX ' || i; END IF; END$$;";
     }
+
+    /**
+     * Returns a source table that {@code op} — a new target, a new or changed lookup — reads and {@code deployed} does
+     * not capture: it would be derived from that raw table while still empty (its rows come by a snapshot after the
+     * switch).
+     */
+    static Optional<TableId> addedTableRead(StarSchema deployed, StarSchema next, Operation op) {
+        List<TableId> read = new ArrayList<>();
+        if (op.kind() == Operation.Kind.ADD_DIMENSION || op.kind() == Operation.Kind.ADD_FACT) {
+            next.dimension(op.target()).map(d -> d.definition().from()).or(() -> fact(next, op.target())
+                    .map(f -> f.definition().from())).ifPresent(read::add);
+            lookups(next, op.target()).values().forEach(l -> read.add(l.from()));
+        } else if (op.kind() == Operation.Kind.ADD_LOOKUP || op.kind() == Operation.Kind.CHANGE_LOOKUP) {
+            Optional.ofNullable(lookups(next, op.target()).get(op.item())).ifPresent(l -> read.add(l.from()));
+        }
+        return read.stream().filter(t -> !deployed.sources().containsKey(t)).findFirst();
+    }
+
+    /**
+     * The rows a soft {@code on_delete} kept marked {@code is_deleted}, deleted at contract as a hard one would have
+     * deleted them, after a copy into the retired schema ({@code <table>__deleted}; the raw layer holds a deleted row's
+     * key only); the down script puts them back. Of an SCD 2 dimension, every version of the member up to its
+     * deleted one goes, as the loader deletes them. A dimension's facts that pointed at a deleted member point at
+     * the unknown member after (their foreign key's {@code ON DELETE SET DEFAULT}). Returns the contract statements,
+     * then the down ones (in the order added to the contract's down script, which runs in reverse).
+     */
+    static List<List<String>> deleteMarked(StarSchema next, String target) {
+        List<String> contract = new ArrayList<>();
+        List<String> contractDown = new ArrayList<>();
+        String table = table(next, target);
+        String schema = quote(retiredSchema(next));
+        String retired = schema + "." + quote(tableName(next, target) + "__deleted");
+        Optional<StarSchema.DimensionTable> scd2 = next.dimension(target).filter(StarSchema.DimensionTable::scd2);
+        String which = scd2.map(d -> {
+            String keys = String.join(", ", d.key().stream().map(c -> quote(c.name())).toList());
+            String match = String.join(" AND ", d.key().stream().map(c -> "t." + quote(c.name()) + " = x."
+                    + quote(c.name())).toList());
+            return " AS t WHERE EXISTS (SELECT 1 FROM (SELECT " + keys + ", max(valid_to) AS gone FROM " + table
+                    + " WHERE is_deleted GROUP BY " + keys + ") AS x WHERE " + match + " AND t.valid_to <= x.gone)";
+        }).orElse(" WHERE is_deleted");
+        contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+        contract.add("CREATE TABLE " + retired + " AS SELECT * FROM " + table + which + ";");
+        contract.add("DELETE FROM " + table + which + ";");
+        contractDown.add("DROP TABLE " + retired + ";"); // the down script runs in reverse: after the insert
+        contractDown.add("INSERT INTO " + table + " SELECT * FROM " + retired + ";");
+        return List.of(contract, contractDown);
+    }
+
 }

@@ -82,6 +82,20 @@ public final class RawLayerDdl {
         return new MigrationScript(version, "raw_layer", up.toString(), down.toString());
     }
 
+    /**
+     * Returns the statements that create the raw table of {@code table} (a deployment adds a source table); it needs
+     * a primary key.
+     */
+    public static String createTable(String warehouseSchema, SourceTable table) {
+        if (table.primaryKey().isEmpty()) {
+            throw new LockstepException(ErrorCode.INVALID_INPUT, "source table " + table.id()
+                    + " has no primary key; the raw layer mirrors rows by key, so add one");
+        }
+        StringBuilder up = new StringBuilder();
+        createTable(up, warehouseSchema, table);
+        return up.toString().strip();
+    }
+
     private static void createTable(StringBuilder up, String warehouseSchema, SourceTable table) {
         String name = qualified(warehouseSchema, table.id());
         up.append("CREATE TABLE ").append(name).append(" (\n");
