@@ -60,6 +60,8 @@ final class PhasedDdl {
     private final Set<String> newFacts = new HashSet<>();
     private final List<Rebuild> rebuilds = new ArrayList<>();
     private final List<Breaking> breaking = new ArrayList<>();
+    /** The source tables added (a diff lists them before the targets that may read them). */
+    private final Set<TableId> addedTables = new HashSet<>();
 
     PhasedDdl(StarSchema deployed, StarSchema next) {
         this.deployed = deployed;
@@ -127,6 +129,7 @@ final class PhasedDdl {
             }
             // Captured from the switch on (the extract restarts); its existing rows come by an incremental snapshot.
             case ADD_SOURCE_TABLE -> Optional.ofNullable(next.sources().get(TableId.parse(op.item()))).ifPresent(t -> {
+                addedTables.add(t.id());
                 expand.add(RawLayerDdl.createTable(next.schema(), t));
                 expandDown.add("DROP TABLE " + RawLayerDdl.qualified(next.schema(), t.id()) + ";");
             });
@@ -160,7 +163,7 @@ final class PhasedDdl {
 
     /** A new target or lookup that reads a source table this deployment adds is not deployable with it. */
     private void readsAddedTable(Operation op) {
-        addedTableRead(deployed, next, op).ifPresent(t -> rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS
+        addedTableRead(addedTables, next, op).ifPresent(t -> rebuild(op.target(), op.item().isEmpty() ? ALL_ROWS
                 : op.item(), "reads source table " + t + ", which this deployment adds: deploy the table first, then "
                 + "what reads it once its snapshot is loaded (not generated yet)"));
     }

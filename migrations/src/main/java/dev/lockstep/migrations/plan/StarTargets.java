@@ -111,11 +111,11 @@ final class StarTargets {
     }
 
     /**
-     * Returns a source table that {@code op} — a new target, a new or changed lookup — reads and {@code deployed} does
-     * not capture: it would be derived from that raw table while still empty (its rows come by a snapshot after the
-     * switch).
+     * Returns a source table of {@code added} (the deployment adds them) that {@code op} — a new target, a new or
+     * changed lookup — reads: it would be derived from that raw table while still empty (its rows come by a snapshot
+     * after the switch).
      */
-    static Optional<TableId> addedTableRead(StarSchema deployed, StarSchema next, Operation op) {
+    static Optional<TableId> addedTableRead(Set<TableId> added, StarSchema next, Operation op) {
         List<TableId> read = new ArrayList<>();
         if (op.kind() == Operation.Kind.ADD_DIMENSION || op.kind() == Operation.Kind.ADD_FACT) {
             next.dimension(op.target()).map(d -> d.definition().from()).or(() -> fact(next, op.target())
@@ -124,7 +124,7 @@ final class StarTargets {
         } else if (op.kind() == Operation.Kind.ADD_LOOKUP || op.kind() == Operation.Kind.CHANGE_LOOKUP) {
             Optional.ofNullable(lookups(next, op.target()).get(op.item())).ifPresent(l -> read.add(l.from()));
         }
-        return read.stream().filter(t -> !deployed.sources().containsKey(t)).findFirst();
+        return read.stream().filter(added::contains).findFirst();
     }
 
     /**

@@ -44,7 +44,8 @@ class MigrationPlanTest {
 
     private static final Map<TableId, SourceTable> SOURCES = Map.of(
             TableId.parse("public.items"), table("public.items", "id bigint", "customer_id bigint",
-                    "product_id bigint", "amount numeric", "quantity integer"),
+                    "product_id bigint", "amount numeric", "quantity integer", "ordered_at timestamptz"),
+            TableId.parse("public.suppliers"), table("public.suppliers", "id bigint", "name text"),
             TableId.parse("public.customers"), table("public.customers", "id bigint", "email text",
                     "city text", "segment text"),
             TableId.parse("public.products"), table("public.products", "id bigint", "name text"));
@@ -276,7 +277,7 @@ class MigrationPlanTest {
     }
 
     @Test
-    void shouldResolveANewReferencesKeyIntoAShadowColumnAndLeaveADateReferenceToTheCoordinatorLater() {
+    void shouldResolveANewReferencesKeyIntoAShadowColumn() {
         String next = DEPLOYED.replace("dimensions: { customer: customer_id, product: product_id }",
                 "dimensions: { customer: customer_id, product: product_id, buyer: { dimension: customer, key: "
                         + "customer_id } }");
@@ -292,6 +293,100 @@ class MigrationPlanTest {
                 .satisfies(r -> assertThat(r.fallback()).isEmpty());
         assertThat(plan.switchOver()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN \"_ls_touched\";",
                 "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN \"_ls_next_buyer_key\" TO \"buyer_key\";");
+    }
+
+    @Test
+    void shouldDeriveANewDateReferencesKeyAndReplaceAChangedReferencesKeyKeepingTheOldOneUntilContract() {
+        String deployed = DEPLOYED.replace("dimensions:\n", "dimensions:\n  date: { generated: true, from: "
+                + "2020-01-01, to: 2030-12-31 }\n");
+        String next = deployed.replace("dimensions: { customer: customer_id, product: product_id }",
+                "dimensions: { customer: product_id, product: product_id, placed: { dimension: date, key: ordered_at } }");
+        assertThat(next).as("the edit applies").isNotEqualTo(deployed);
+
+        MigrationPlan plan = plan(deployed, next);
+
+        assertThat(plan.expand()).contains("ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_placed_key\" integer;",
+                "ALTER TABLE \"dw\".\"fact_item\" ADD COLUMN \"_ls_next_customer_key\" bigint;");
+        assertThat(plan.rebuilds()).allSatisfy(r -> assertThat(r.into()).isPresent())
+                .extracting(MigrationPlan.Rebuild::column).containsExactlyInAnyOrder("placed_key", "customer_key");
+        assertThat(plan.switchOver()).containsSubsequence("ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN "
+                + "\"customer_key\" TO \"_ls_prev_customer_key\";", "ALTER TABLE \"dw\".\"fact_item\" RENAME COLUMN "
+                + "\"_ls_next_customer_key\" TO \"customer_key\";");
+        assertThat(plan.contract()).containsExactly("ALTER TABLE \"dw\".\"fact_item\" DROP COLUMN "
+                + "\"_ls_prev_customer_key\";");
+    }
+
+    @Test
+    void shouldLoadANewDimensionIntoItsOwnTableAndLeaveAReferenceToItForALaterDeployment() {
+        String next = DEPLOYED.replace("facts:\n", "  supplier: { from: public.products, key: id, columns: "
+                + "{ label: upper(name) } }\nfacts:\n");
+        MigrationPlan alone = plan(DEPLOYED, next);
+
+        assertThat(alone.expand()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE \"dw\".\"dim_supplier\""));
+        assertThat(alone.expandDown()).containsExactly("DROP TABLE \"dw\".\"dim_supplier\";");
+        assertThat(alone.rebuilds()).singleElement().satisfies(r -> assertThat(r.loadsTarget()).isTrue())
+                .satisfies(r -> assertThat(r.into()).contains("dim_supplier"));
+
+        MigrationPlan referenced = plan(DEPLOYED, next.replace("product: product_id }",
+                "product: product_id, supplier: product_id }"));
+        assertThat(referenced.rebuilds()).as("the reference waits for the dimension's own deployment")
+                .anySatisfy(r -> assertThat(r.into()).isEmpty()).anySatisfy(r -> assertThat(r.loadsTarget()).isTrue());
+    }
+
+    @Test
+    void shouldTurnAnScd2DimensionIntoScd1AtTheSwitchRepointingFactsAndRetiringTheOlderVersions() {
+        String deployed = DEPLOYED.replace("{ from: public.customers, key: id, scd: 1,",
+                "{ from: public.customers, key: id, scd: 2,");
+        assertThat(deployed).as("the edit applies").isNotEqualTo(DEPLOYED);
+
+        MigrationPlan plan = plan(deployed, DEPLOYED);
+
+        assertThat(plan.expand()).isEmpty();
+        assertThat(plan.rebuilds()).isEmpty();
+        assertThat(plan.switchOver()).containsSubsequence("UPDATE \"dw\".\"fact_item\" AS f SET \"customer_key\" = "
+                + "c.\"customer_key\" FROM \"dw\".\"dim_customer\" AS v JOIN \"dw\".\"dim_customer\" AS c ON c.\"id\" = "
+                + "v.\"id\" AND c.is_current WHERE f.\"customer_key\" = v.\"customer_key\" AND NOT v.is_current;",
+                "CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
+                "DELETE FROM \"dw\".\"dim_customer\" WHERE NOT is_current;",
+                "CREATE UNIQUE INDEX ON \"dw\".\"dim_customer\" (\"id\");");
+        assertThat(plan.switchOver()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE "
+                + "\"dw_retired\".\"dim_customer__versions\" AS SELECT \"customer_key\", \"id\", ").endsWith(
+                " FROM \"dw\".\"dim_customer\" WHERE NOT is_current;"));
+        assertThat(plan.switchDown()).anySatisfy(s -> assertThat(s).startsWith("INSERT INTO \"dw\".\"dim_customer\" ("));
+        assertThat(plan.contract()).contains("ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN valid_from, DROP COLUMN "
+                + "valid_to, DROP COLUMN is_current;");
+    }
+
+    @Test
+    void shouldCreateAnAddedSourceTablesRawTableAndDropADroppedOnesAtContract() {
+        String deployed = DEPLOYED;
+        String next = deployed.replace("public.products]", "public.products, public.suppliers]");
+
+        MigrationPlan added = plan(deployed, next);
+
+        assertThat(added.expand()).singleElement().satisfies(s -> assertThat(s).startsWith("CREATE TABLE "
+                + "\"dw_raw\".\"suppliers\" (").contains("PRIMARY KEY (\"id\")"));
+        assertThat(added.expandDown()).containsExactly("DROP TABLE \"dw_raw\".\"suppliers\";");
+        MigrationPlan dropped = plan(next, deployed);
+        assertThat(dropped.contract()).containsExactly("DROP TABLE \"dw_raw\".\"suppliers\";");
+        assertThat(dropped.breaking()).singleElement().satisfies(b -> assertThat(b.change()).isEqualTo("dropped"));
+        MigrationPlan withReader = plan(deployed, next.replace("facts:\n", "  supplier: { from: public.suppliers, "
+                + "key: id, columns: { name: name } }\nfacts:\n"));
+        assertThat(withReader.rebuilds()).as("what reads the new table waits for its snapshot")
+                .anySatisfy(r -> assertThat(r.into()).isEmpty());
+    }
+
+    @Test
+    void shouldDeleteWhatASoftDeleteKeptAtContractAfterKeepingIt() {
+        MigrationPlan plan = plan(DEPLOYED, DEPLOYED.replace("grain: [id]\n", "grain: [id]\n    on_delete: hard\n"));
+
+        assertThat(plan.contract()).containsExactly("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
+                "CREATE TABLE \"dw_retired\".\"fact_item__deleted\" AS SELECT * FROM \"dw\".\"fact_item\" WHERE "
+                        + "is_deleted;", "DELETE FROM \"dw\".\"fact_item\" WHERE is_deleted;");
+        assertThat(plan.contractDown()).containsExactly("INSERT INTO \"dw\".\"fact_item\" SELECT * FROM "
+                + "\"dw_retired\".\"fact_item__deleted\";", "DROP TABLE \"dw_retired\".\"fact_item__deleted\";");
+        assertThat(plan(DEPLOYED.replace("grain: [id]\n", "grain: [id]\n    on_delete: hard\n"), DEPLOYED).isEmpty())
+                .as("hard to soft: no DDL").isTrue();
     }
 
     @Test
@@ -341,6 +436,10 @@ class MigrationPlanTest {
         if (definition.facts().containsKey("item_count_x")) {
             types.add(new DerivedColumn("fact_item_count_x", "amount", "numeric",
                     "facts.item_count_x.measures.amount"));
+        }
+        if (definition.dimensions().containsKey("supplier")) {
+            types.add(new DerivedColumn("dim_supplier", "label", "text", "dimensions.supplier.columns.label"));
+            types.add(new DerivedColumn("dim_supplier", "name", "text", "dimensions.supplier.columns.name"));
         }
         if (!definition.dimensions().containsKey("product")) {
             types.removeIf(t -> t.table().equals("dim_product"));
