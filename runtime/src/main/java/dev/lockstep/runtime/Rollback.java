@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * A switched one is finished (its contract phase), then the older version's text is deployed as the next version:
  * the columns it changed are rebuilt from the raw layer under the older definition (the down DDL alone would not
  * restore values), the columns it had are added back and derived again. What cannot come back — the historical
- * versions of an SCD 2 attribute added back, whose values the raw layer does not hold — is named, and refused
- * without {@code --force}.
+ * versions of an SCD 2 attribute added back, whose values the raw layer does not hold; the versions of a dimension
+ * turned back into SCD 2; rows deleted while {@code on_delete} was {@code hard} — is named, and refused without
+ * {@code --force}.
  */
 public final class Rollback {
 
@@ -88,17 +89,29 @@ public final class Rollback {
         return new Deployer(file, options).carryOut(plan, deployments, -1, older.definition());
     }
 
-    /** What the rollback cannot restore: historical SCD 2 values of the attributes it adds back. */
+    /**
+     * What the rollback cannot restore: historical SCD 2 values of the attributes it adds back, the versions of a
+     * dimension it turns back into SCD 2, the rows deleted while {@code on_delete} was {@code hard}.
+     */
     private static List<String> losses(DeploymentPlan plan) {
         StarSchema star = plan.star();
         String retired = MigrationPlan.retiredSchema(star);
-        return plan.diff().operations().stream()
-                .filter(o -> o.kind() == Operation.Kind.ADD_ATTRIBUTE || o.kind() == Operation.Kind.RENAME_ATTRIBUTE)
-                .filter(o -> star.dimension(o.target()).filter(StarSchema.DimensionTable::scd2).isPresent())
-                .map(o -> "the historical versions of " + o.target() + "." + o.item() + " come back NULL (the raw "
+        List<String> losses = new ArrayList<>();
+        for (Operation o : plan.diff().operations()) {
+            boolean scd2 = star.dimension(o.target()).filter(StarSchema.DimensionTable::scd2).isPresent();
+            if ((o.kind() == Operation.Kind.ADD_ATTRIBUTE || o.kind() == Operation.Kind.RENAME_ATTRIBUTE) && scd2) {
+                losses.add("the historical versions of " + o.target() + "." + o.item() + " come back NULL (the raw "
                         + "layer holds current state only; values a contract phase dropped are kept in " + retired
-                        + ")")
-                .toList();
+                        + ")");
+            } else if (o.kind() == Operation.Kind.CHANGE_SCD && scd2) {
+                losses.add("the versions of " + o.target() + " do not come back: each member's row becomes its first "
+                        + "version again (the versions SCD 1 retired are kept in " + retired + ")");
+            } else if (o.kind() == Operation.Kind.CHANGE_ON_DELETE && o.after().filter("soft"::equals).isPresent()) {
+                losses.add("the rows of " + o.target() + " deleted while on_delete was hard do not come back (those "
+                        + "a contract deleted are kept in " + retired + ")");
+            }
+        }
+        return losses;
     }
 
     /**

@@ -26,7 +26,7 @@ final class SwitchRecord {
 
     private static final Logger LOG = LoggerFactory.getLogger(SwitchRecord.class);
     /** The changes after which a target's open quarantine rows hold values or verdicts of the version before. */
-    private static final Set<Operation.Kind> REDERIVES_QUARANTINE = EnumSet.of(Operation.Kind.CHANGE_TIMEZONE,
+    private static final Set<Operation.Kind> REDERIVES_QUARANTINE = EnumSet.of(
             Operation.Kind.ADD_ATTRIBUTE, Operation.Kind.ADD_MEASURE, Operation.Kind.DROP_ATTRIBUTE,
             Operation.Kind.DROP_MEASURE, Operation.Kind.RENAME_ATTRIBUTE, Operation.Kind.RENAME_MEASURE,
             Operation.Kind.CHANGE_EXPRESSION, Operation.Kind.CHANGE_TYPE, Operation.Kind.ADD_RULE,
@@ -83,8 +83,7 @@ final class SwitchRecord {
         if (changed.isEmpty()) {
             return;
         }
-        // A change of the whole pipeline (the time zone: target "") re-derives every target's open rows.
-        List<String> open = ledger.openTargets(changed.contains("") ? List.of() : List.copyOf(changed));
+        List<String> open = ledger.openTargets(List.copyOf(changed));
         ReplayStore replays = new ReplayStore(c, pipeline);
         for (String target : open) {
             long request = replays.request(List.of(), Optional.of(target), Optional.empty());

@@ -498,6 +498,24 @@ class DeployerIT {
                 .containsExactly("Lyon");
     }
 
+    @Test
+    @Order(12)
+    void shouldNameTheVersionsARollbackToScd2CannotBringBackAndRollBackWhenForced() throws Exception {
+        assertThatThrownBy(() -> Rollback.rollBack(file, Deployer.Options.of("it"), OptionalInt.empty(), false))
+                .isInstanceOf(LockstepException.class)
+                .hasMessageContaining("the versions of customer do not come back");
+
+        Deployer.Outcome outcome = Rollback.rollBack(file, Deployer.Options.of("it").withContract(),
+                OptionalInt.empty(), true);
+
+        assertThat(outcome.state()).isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT id || ' ' || city || ' ' || valid_from || ' ' || is_current FROM star_dw.dim_customer "
+                + "WHERE customer_key <> -1 ORDER BY id")).as("each member's row its first version again")
+                .containsExactly("1 Lyon -infinity true", "2 Rome -infinity true", "3 Oslo -infinity true");
+        assertThat(query("SELECT count(*) FROM star_dw_retired.dim_customer__versions")).as("still kept")
+                .containsExactly("3");
+    }
+
     private static List<String> query(String sql) throws Exception {
         return services.query("ddw", sql);
     }

@@ -66,8 +66,8 @@ public final class DefinitionDiff {
                 out.add(Operation.of(DROP_SOURCE_TABLE, "", t.toString(), Impact.DESTRUCTIVE)
                         .withNote("drops the raw-layer table of " + t + " and stops capturing it")));
         if (!deployed.timezone().equals(next.timezone())) {
-            out.add(Operation.change(CHANGE_TIMEZONE, "", "timezone", deployed.timezone(), next.timezone(),
-                    Impact.REBUILD).withNote("date keys of every fact are derived again in the new time zone"));
+            out.add(Operation.refused(CHANGE_TIMEZONE, "", "timezone", deployed.timezone(), next.timezone(),
+                    ManualSteps.timezone(next)));
         }
         if (!deployed.warehouse().schema().equals(next.warehouse().schema())) {
             out.add(Operation.refused(CHANGE_WAREHOUSE_SCHEMA, "", "warehouse.schema", deployed.warehouse().schema(),

@@ -28,7 +28,7 @@ public record Operation(Kind kind, String target, String item, Optional<String> 
         ADD_SOURCE_TABLE,
         /** {@code source.tables} loses a table: its raw-layer table is dropped. */
         DROP_SOURCE_TABLE,
-        /** The time zone of date keys changes: facts' date keys are derived again. */
+        /** The time zone of date keys and of the expressions that read a date or a time changes (refused). */
         CHANGE_TIMEZONE,
         /** The warehouse schema is another one. */
         CHANGE_WAREHOUSE_SCHEMA,

@@ -174,7 +174,7 @@ class DefinitionDiffTest {
                         "public.products: DROP_SOURCE_TABLE [DESTRUCTIVE]"),
                 change("change the time zone",
                         edit("pipeline: shop\n", "pipeline: shop\ntimezone: Europe/Paris\n"),
-                        "timezone: CHANGE_TIMEZONE UTC → Europe/Paris [REBUILD]"),
+                        "timezone: CHANGE_TIMEZONE UTC → Europe/Paris [REFUSED]"),
                 change("change the warehouse schema",
                         edit("schema: shop_dw", "schema: shop_dw2"),
                         "warehouse.schema: CHANGE_WAREHOUSE_SCHEMA shop_dw → shop_dw2 [REFUSED]"),
@@ -258,8 +258,8 @@ class DefinitionDiffTest {
                 Operation.Kind.CHANGE_GRAIN, Operation.Kind.CHANGE_PARTITIONING);
         assertThat(diff.refused()).allSatisfy(o -> assertThat(o.manualSteps()).hasSize(3));
         assertThat(diff.refused().get(1).manualSteps()).containsExactly(
-                "Add a fact `order_line_v2` with the new grain beside `order_line` and deploy; fill it from the "
-                        + "source with `lockstep backfill <pipeline> --table public.order_items`.",
+                "Add a fact `order_line_v2` (from public.order_items) with the new grain beside `order_line` and "
+                        + "deploy: the deployment loads it from the raw layer before its switch.",
                 "Move queries, quality rules from fact_order_line to its new table.",
                 "Remove `order_line` from the definition and deploy: fact_order_line is dropped.");
         assertThat(diff.operations()).filteredOn(o -> o.impact() != Impact.REFUSED)
