@@ -419,7 +419,9 @@ class DeployerIT {
                         + "key: customer_id + 1 }\n      shipped: { dimension: date, key: created_at + interval "
                         + "'2 days' }\n")
                 .replace("  order:\n    from: public.orders\n", "  order:\n    from: public.orders\n"
-                        + "    on_delete: hard\n"));
+                        + "    on_delete: hard\n")
+                .replace("facts:\n", "facts:\n  priced:\n    from: public.products\n    grain: [id]\n"
+                        + "    dimensions:\n      category: category_id\n    measures:\n      price: price\n"));
 
         Deployer.Outcome outcome = Deployer.deploy(file, Deployer.Options.of("it").withContract().withChunkSize(1));
 
@@ -428,6 +430,10 @@ class DeployerIT {
                 + " || is_current FROM star_dw.dim_category ORDER BY category_key"))
                 .as("the new dimension: its unknown member, then the raw layer's current rows")
                 .containsExactly("-1 - - true", "1 7 TOOLS true");
+        String priced = "SELECT f.id || ' ' || f.price || ' ' || c.label FROM star_dw.fact_priced f JOIN "
+                + "star_dw.dim_category c USING (category_key) ORDER BY f.id";
+        assertThat(query(priced)).as("a new fact referring to the new dimension, loaded after it")
+                .containsExactly("10 6.00 TOOLS");
         assertThat(query("SELECT f.shipped_key || ' ' || d.id FROM star_dw.fact_order f JOIN star_dw.dim_customer d "
                 + "ON d.customer_key = f.buyer_key WHERE f.id = 100"))
                 .as("10:00 UTC on 10 January, two days later in Paris; the buyer is the customer after 1")
@@ -442,11 +448,13 @@ class DeployerIT {
         // run loads the new dimension and the new reference, and deletes a deleted order's fact row.
         WarehouseDeployment deployment = WarehouseDeployment.deploy(file);
         envelopes.begin(T.plusSeconds(70)).insert("public.categories", Map.of("id", 8, "name", "Glue"))
+                .insert("public.products", product(11, "Glue gun", 8, "9.00"))
                 .insert("public.orders", order(102, 1, "2026-03-01T12:00:00Z", "3.00")).commit();
         envelopes.begin(T.plusSeconds(71)).delete("public.orders", Map.of("id", 100)).commit();
         TestWarehouse.applyAll(services, "ddw", services.user(), PIPELINE, deployment.star(), store,
                 deployment.version());
         assertThat(query("SELECT label FROM star_dw.dim_category WHERE id = 8")).containsExactly("GLUE");
+        assertThat(query(priced)).containsExactly("10 6.00 TOOLS", "11 9.00 GLUE");
         assertThat(query("SELECT id || ' ' || shipped_key FROM star_dw.fact_order ORDER BY id"))
                 .as("on_delete: hard").containsExactly("102 20260303");
     }
