@@ -78,6 +78,8 @@ final class LiveDeployment {
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
+    /** Whether every batch also loads the deployment's new dimensions and facts. */
+    private boolean loadingTargets;
     /** The position the applier had applied when it began writing the shadow columns (null: it has not). */
     private StreamPosition shadowsSince;
     /** The state of the deployment carried out here, as this applier moved it (read once when it starts). */
@@ -163,6 +165,7 @@ final class LiveDeployment {
      */
     void close() {
         writingShadows = false; // nothing to stop: the applier goes with the stage
+        loadingTargets = false;
         release(null);
     }
 
@@ -182,17 +185,20 @@ final class LiveDeployment {
             switchHold.close(); // the steps' close lets go of what it holds: it ends first
             switchHold = null;
         }
-        if (writingShadows) {
+        if (writingShadows || loadingTargets) {
             applier.writeShadows(List.of(), Map.of());
+            writingShadows = false;
+            shadowsSince = null;
+        }
+        if (loadingTargets) {
             if (steps != null && !steps.newTargets().isEmpty()) {
                 try {
                     applier.shadowTargets().load(steps.plan().star(), Map.of());
                 } catch (SQLException e) {
-                    LOG.debug("stopping the new facts' loads", e); // the next batch fails and restarts the applier
+                    LOG.debug("stopping the new targets' loads", e); // the next batch fails and restarts the applier
                 }
             }
-            writingShadows = false;
-            shadowsSince = null;
+            loadingTargets = false;
         }
         if (steps != null) {
             steps.close();
@@ -336,15 +342,23 @@ final class LiveDeployment {
                 return Optional.empty();
             }
             joined(indexes);
-            if (!writingShadows) {
-                // From the first chunk on, rows the stream changes get their new values as they load (and are
-                // marked); marks a process before this one left are taken off first, at the same control point.
-                steps.clearMarks();
-                applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
-                shadowsSince = applier.applied();
+            if (!loadingTargets) {
+                // A change of a column only the next version looks up counts as a lookup change from now on: the
+                // new targets' rows joined to it are loaded again.
+                applier.writeShadows(List.of(), steps.plan().star().lookedUpColumns());
                 if (!steps.newTargets().isEmpty()) {
                     applier.shadowTargets().load(steps.plan().star(), steps.newTargets());
                 }
+                loadingTargets = true;
+            }
+            if (!writingShadows && (steps.columnNext() || steps.rebuilt())) {
+                // From the first column chunk on — after the new targets are loaded (the plan lists them first): a
+                // new or changed reference then finds a new dimension's members — rows the stream changes get their
+                // new values as they load (and are marked); marks a process before this one left are taken off
+                // first, at the same control point.
+                steps.clearMarks();
+                applier.writeShadows(steps.rebuilds(), steps.plan().star().lookedUpColumns());
+                shadowsSince = applier.applied();
                 writingShadows = true;
             }
             if (columnChunks != null) {
@@ -395,6 +409,7 @@ final class LiveDeployment {
         }
         steps.switchOver();
         writingShadows = false; // the applier is replaced: the next one loads the new shape itself
+        loadingTargets = false;
         state = DeploymentState.SWITCHED;
         doing = Optional.of("version " + steps.version() + " switched");
         // Handed over at once: the stream must not load another batch under the version before. The hand-written

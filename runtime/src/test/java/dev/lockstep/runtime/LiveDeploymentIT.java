@@ -66,8 +66,13 @@ class LiveDeploymentIT {
                 customers.add(customer(c, "C" + c, "c" + c + "@d" + c + ".org", "Oslo"));
             }
             snapshot.put("public.customers", customers);
-            snapshot.put("public.categories", List.of(Map.of("id", 1, "name", "Tools")));
-            snapshot.put("public.products", List.of(product(10, "Saw", 1, "2.50")));
+            // The saw's category is the new dimension's last member: loaded by its last chunk, after batches ran.
+            List<Map<String, Object>> categories = new ArrayList<>();
+            for (int c = 1; c <= 60; c++) {
+                categories.add(Map.of("id", c, "name", "Category " + c));
+            }
+            snapshot.put("public.categories", categories);
+            snapshot.put("public.products", List.of(product(10, "Saw", 60, "2.50")));
             List<Map<String, Object>> orders = new ArrayList<>();
             List<Map<String, Object>> items = new ArrayList<>();
             for (int o = 1; o <= ORDERS; o++) {
@@ -101,6 +106,13 @@ class LiveDeploymentIT {
                     && !seen.isEmpty() && failures.isEmpty());
 
             Files.writeString(file, first
+                    // A new dimension, and a reference of the order lines to it through a new lookup.
+                    .replace("  date:\n    generated:", "  category:\n    from: public.categories\n    key: id\n"
+                            + "    columns:\n      label: name\n  date:\n    generated:")
+                    .replace("      ord: { from: public.orders, on: order_id }\n", "      ord: { from: public.orders, "
+                            + "on: order_id }\n      prod: { from: public.products, on: product_id }\n")
+                    .replace("      product: product_id\n      date: ord.created_at\n", "      product: product_id\n"
+                            + "      category: prod.category_id\n      date: ord.created_at\n")
                     .replace("      city: coalesce(city, 'Unknown')\n", "      city: coalesce(city, 'Unknown')\n"
                             + "      domain: split_part(email, '@', 2)\n")
                     .replace("amount: quantity * unit_price", "amount: quantity * unit_price * 2")
@@ -184,7 +196,8 @@ class LiveDeploymentIT {
         // Version 2 also has the new fact, whole: a line of it for each source line, with its value and its order's
         // total — a column version 1 looks up nowhere, which the stream changes during the rebuild —, and orders with
         // their buyer's e-mail domain, through a lookup version 1 does not have, of customers the stream changes, and
-        // a reference to their buyer, resolved for the orders already loaded.
+        // a reference to their buyer, resolved for the orders already loaded; and the lines' reference to a new
+        // dimension, its member found for every line the stream changed while the dimension was being loaded.
         String customers = version == 1 ? "0" : "(SELECT count(*) FROM star_dw.dim_customer d JOIN "
                 + "star_dw_raw.customers r USING (id) WHERE d.is_current AND NOT r._deleted AND d.domain IS DISTINCT "
                 + "FROM split_part(r.email, '@', 2)) + (SELECT count(*) FROM star_dw_raw.order_items r LEFT JOIN "
@@ -194,7 +207,10 @@ class LiveDeploymentIT {
                 + "LEFT JOIN star_dw_raw.customers b ON b.id = o.customer_id AND NOT b._deleted WHERE NOT o._deleted "
                 + "AND f.buyer_domain IS DISTINCT FROM split_part(b.email, '@', 2)) + (SELECT count(*) FROM "
                 + "star_dw.fact_order f JOIN star_dw_raw.orders o USING (id) LEFT JOIN star_dw.dim_customer d ON "
-                + "d.customer_key = f.buyer_key WHERE NOT o._deleted AND d.id IS DISTINCT FROM o.customer_id)";
+                + "d.customer_key = f.buyer_key WHERE NOT o._deleted AND d.id IS DISTINCT FROM o.customer_id) + (SELECT "
+                + "count(*) FROM star_dw.fact_order_line f JOIN star_dw_raw.order_items r USING (id) JOIN "
+                + "star_dw_raw.products p ON p.id = r.product_id LEFT JOIN star_dw.dim_category c ON c.category_key = "
+                + "f.category_key WHERE NOT r._deleted AND c.id IS DISTINCT FROM p.category_id)";
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM "
                 + "star_dw.fact_order_line f JOIN star_dw_raw.order_items r USING (id) WHERE NOT r._deleted AND "
                 + "f.amount IS DISTINCT FROM r.quantity * r.unit_price * " + version + "), " + customers)) {

@@ -32,6 +32,7 @@ import dev.lockstep.warehouse.star.StarSchema.Column;
 import dev.lockstep.warehouse.star.StarSchemaDdl;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,7 +86,8 @@ final class PhasedDdl {
                     .ifPresent(c -> dropColumn(op.target(), c));
             case ADD_FACT -> StarSchemaDdl.createTarget(next, op.target())
                     .ifPresent(create -> shadowFact(op.target(), create));
-            // Created under its name at expand (no fact refers to it before the switch; readers see it fill).
+            // Created under its name at expand (no fact refers to it before the switch; readers see it fill), loaded
+            // before any column is rebuilt (build): a reference to it then resolves against it whole.
             case ADD_DIMENSION -> StarSchemaDdl.createTarget(next, op.target()).ifPresent(create -> {
                 expand.add(create.strip());
                 expandDown.add("DROP TABLE " + table(next, op.target()) + ";");
@@ -100,14 +102,8 @@ final class PhasedDdl {
                 breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()), Optional.empty(),
                         "dropped"));
             });
-            case ADD_REFERENCE -> referenceTo(op, next).ifPresent(r -> {
-                if (newDimension(r)) {
-                    rebuild(op.target(), r.definition().column(), resolved(r) + ", which this deployment adds: deploy "
-                            + "the dimension first, then the reference (not generated yet)");
-                } else {
-                    shadow(op.target(), keyColumn(r), Optional.empty(), resolved(r));
-                }
-            });
+            case ADD_REFERENCE -> referenceTo(op, next).ifPresent(r -> shadow(op.target(), keyColumn(r),
+                    Optional.empty(), resolved(r)));
             case DROP_REFERENCE -> reference(op, deployed).ifPresent(key -> {
                 contract.add("ALTER TABLE " + table(deployed, op.target()) + " DROP COLUMN " + key + ";");
                 breaking.add(new Breaking(deployed.schema(), tableName(deployed, op.target()),
@@ -222,24 +218,13 @@ final class PhasedDdl {
     }
 
     /**
-     * Tells whether reference {@code r} is to a dimension the deployment adds: the rows batches write its key for
-     * while the dimension is still being loaded would keep the unknown member.
-     */
-    private boolean newDimension(StarSchema.Reference r) {
-        return !r.toDate() && deployed.dimension(r.dimension().name()).isEmpty();
-    }
-
-    /**
      * Replaces the key column of reference {@code r} of fact {@code target} as a changed expression's column is —
      * except the key a fact is partitioned by: a partition key cannot be swapped by renames (a rebuild of its own).
      */
     private void replaceKey(String target, StarSchema.Reference r, String how) {
         boolean partitionKey = fact(next, target).flatMap(StarSchema.FactTable::partition)
                 .filter(p -> p.definition().name().equals(r.definition().name())).isPresent();
-        if (newDimension(r)) {
-            rebuild(target, r.definition().column(), how + ", to a dimension this deployment adds: deploy the "
-                    + "dimension first, then the reference (not generated yet)");
-        } else if (partitionKey) {
+        if (partitionKey) {
             rebuild(target, r.definition().column(), how + ": the fact is partitioned by it, so it is rebuilt beside "
                     + "(not generated: docs/migrations.md, \"By hand\")");
         } else {
@@ -416,8 +401,12 @@ final class PhasedDdl {
                 .map(r -> quote(r.definition().column())).findFirst();
     }
 
-    /** Returns the plan collected so far, each down script in the reverse order of its phase's statements. */
+    /**
+     * Returns the plan collected so far, each down script in the reverse order of its phase's statements, the new
+     * targets' loads before the column rebuilds (a new reference resolves against a new dimension loaded whole).
+     */
     MigrationPlan build() {
+        rebuilds.sort(Comparator.comparing(r -> !r.loadsTarget()));
         return new MigrationPlan(expand, indexes, rebuilds, switchOver, contract, reversed(expandDown),
                 reversed(switchDown), reversed(contractDown), breaking);
     }
