@@ -522,6 +522,18 @@ class DeployerIT {
                 .containsExactly("1 Lyon -infinity true", "2 Rome -infinity true", "3 Oslo -infinity true");
         assertThat(query("SELECT count(*) FROM star_dw_retired.dim_customer__versions")).as("still kept")
                 .containsExactly("3");
+
+        // SCD 1 again: this switch retires no version (each member has one), beside the copy the first one kept.
+        String scd2 = Files.readString(file);
+        String customer = "  customer:\n    from: public.customers\n    key: id\n    scd: 2\n";
+        Files.writeString(file, scd2.replace(customer, customer.replace("scd: 2", "scd: 1"))
+                .replace("    tracked: [city, name]\n", ""));
+        assertThat(Deployer.deploy(file, Deployer.Options.of("it").withContract()).state())
+                .isEqualTo(DeploymentState.DONE);
+        assertThat(query("SELECT string_agg(c.relname || ' ' || c.reltuples::bigint, ', ' ORDER BY c.relname) FROM "
+                + "pg_class c WHERE c.relnamespace = 'star_dw_retired'::regnamespace AND c.relname LIKE "
+                + "'dim\\_customer\\_\\_versions%' AND c.relkind = 'r'")).singleElement().asString()
+                .matches("dim_customer__versions -?[0-9]+, dim_customer__versions_[0-9]{20} -?[0-9]+");
     }
 
     private static List<String> query(String sql) throws Exception {

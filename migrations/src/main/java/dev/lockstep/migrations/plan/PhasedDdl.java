@@ -335,6 +335,8 @@ final class PhasedDdl {
             String retired = schema + "." + quote(d.definition().tableName() + "__" + column.name());
             String surrogate = quote(d.definition().surrogateKey());
             contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+            contract.add(StarTargets.setAsideRetired(retiredSchema(deployed), d.definition().tableName() + "__"
+                    + column.name()));
             contract.add("CREATE TABLE " + retired + " AS SELECT " + surrogate + ", " + quote(column.name())
                     + " FROM " + table + " WHERE NOT is_current;");
             contractDown.add("UPDATE " + table + " AS t SET " + quote(column.name()) + " = r." + quote(column.name())

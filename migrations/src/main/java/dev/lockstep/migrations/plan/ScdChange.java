@@ -83,6 +83,7 @@ record ScdChange(List<String> expand, List<String> expandDown, List<String> swit
                         "valid_to", "is_current", "is_inferred", "is_deleted", "_position_lsn", "_position_seq",
                         "_loaded_at")).flatMap(s -> s).collect(Collectors.joining(", "));
         change.switchOver.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+        change.switchOver.add(StarTargets.setAsideRetired(retiredSchema(next), tableName(next, target) + "__versions"));
         change.switchOver.add("CREATE TABLE " + retired + " AS SELECT " + columns + " FROM " + table
                 + " WHERE NOT is_current;");
         change.switchOver.add("DELETE FROM " + table + " WHERE NOT is_current;");

@@ -150,6 +150,7 @@ final class StarTargets {
                     + " WHERE is_deleted GROUP BY " + keys + ") AS x WHERE " + match + " AND t.valid_to <= x.gone)";
         }).orElse(" WHERE is_deleted");
         contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
+        contract.add(setAsideRetired(retiredSchema(next), tableName(next, target) + "__deleted"));
         contract.add("CREATE TABLE " + retired + " AS SELECT * FROM " + table + which + ";");
         contract.add("DELETE FROM " + table + which + ";");
         contractDown.add("DROP TABLE " + retired + ";"); // the down script runs in reverse: after the insert
@@ -157,4 +158,17 @@ final class StarTargets {
         return List.of(contract, contractDown);
     }
 
+
+    /**
+     * Returns the statement that sets aside retired table {@code table} of schema {@code schema} (unquoted names) if
+     * an earlier deployment left one — renamed {@code <table>_<timestamp>}, kept — so that this one's copy takes the
+     * name its down script reads.
+     */
+    static String setAsideRetired(String schema, String table) {
+        String s = "'" + schema.replace("'", "''") + "'";
+        String t = "'" + table.replace("'", "''") + "'";
+        return "DO $$BEGIN IF to_regclass(format('%I.%I', " + s + ", " + t + ")) IS NOT NULL THEN EXECUTE "
+                + "format('ALTER TABLE %I.%I RENAME TO %I', " + s + ", " + t + ", left(" + t + ", 42) || '_' || "
+                + "to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')); END IF; END$$;";
+    }
 }

@@ -232,6 +232,10 @@ class MigrationPlanTest {
                 );
 
         assertThat(plan.contract()).startsWith("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
+                "DO $$BEGIN IF to_regclass(format('%I.%I', 'dw_retired', 'dim_customer__city')) IS NOT NULL THEN "
+                        + "EXECUTE format('ALTER TABLE %I.%I RENAME TO %I', 'dw_retired', 'dim_customer__city', "
+                        + "left('dim_customer__city', 42) || '_' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')); "
+                        + "END IF; END$$;",
                 "CREATE TABLE \"dw_retired\".\"dim_customer__city\" AS SELECT \"customer_key\", \"city\" FROM "
                         + "\"dw\".\"dim_customer\" WHERE NOT is_current;",
                 "ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"city\";");
@@ -381,9 +385,12 @@ class MigrationPlanTest {
     void shouldDeleteWhatASoftDeleteKeptAtContractAfterKeepingIt() {
         MigrationPlan plan = plan(DEPLOYED, DEPLOYED.replace("grain: [id]\n", "grain: [id]\n    on_delete: hard\n"));
 
-        assertThat(plan.contract()).containsExactly("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
+        assertThat(plan.contract()).containsSubsequence("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
                 "CREATE TABLE \"dw_retired\".\"fact_item__deleted\" AS SELECT * FROM \"dw\".\"fact_item\" WHERE "
-                        + "is_deleted;", "DELETE FROM \"dw\".\"fact_item\" WHERE is_deleted;");
+                        + "is_deleted;", "DELETE FROM \"dw\".\"fact_item\" WHERE is_deleted;").hasSize(4);
+        assertThat(plan.contract().get(1)).as("a copy an earlier deployment left is set aside, kept")
+                .startsWith("DO $$BEGIN IF to_regclass(format('%I.%I', 'dw_retired', 'fact_item__deleted')) IS NOT "
+                        + "NULL THEN EXECUTE format('ALTER TABLE %I.%I RENAME TO %I'");
         assertThat(plan.contractDown()).containsExactly("INSERT INTO \"dw\".\"fact_item\" SELECT * FROM "
                 + "\"dw_retired\".\"fact_item__deleted\";", "DROP TABLE \"dw_retired\".\"fact_item__deleted\";");
         assertThat(plan(DEPLOYED.replace("grain: [id]\n", "grain: [id]\n    on_delete: hard\n"), DEPLOYED).isEmpty())
