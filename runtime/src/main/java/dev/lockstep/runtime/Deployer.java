@@ -191,6 +191,11 @@ public final class Deployer {
         String text = read.text();
         var definition = read.load();
         DataSource warehouse = WarehouseDeployment.dataSource(definition.warehouse().postgres());
+        try (Connection c = warehouse.getConnection()) {
+            RetiredTables.dropExpired(c, definition);
+        } catch (SQLException e) {
+            LOG.warn("pipeline '{}': cannot drop the expired retired tables: {}", definition.pipeline(), e.getMessage());
+        }
         Deployments deployments = new Deployments(warehouse, definition.pipeline());
         Optional<Map.Entry<Integer, DeploymentState>> active = deployments.active();
         DeploymentPlan plan;

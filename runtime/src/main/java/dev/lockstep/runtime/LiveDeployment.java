@@ -78,6 +78,7 @@ final class LiveDeployment {
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
+    private final RetiredTables retired = new RetiredTables();
     /** Whether every batch also loads the deployment's new dimensions and facts. */
     private boolean loadingTargets;
     /** The position the applier had applied when it began writing the shadow columns (null: it has not). */
@@ -117,6 +118,7 @@ final class LiveDeployment {
      * when this step switched.
      */
     Optional<WarehouseDeployment> step(WarehouseDeployment deployment, WarehouseApplier applier) {
+        retired.sweepIfDue(warehouse, deployment.definition(), BACKGROUND);
         long now = System.nanoTime();
         if (steps == null && (planning == null ? now < nextCheck : !planning.isDone())) {
             return Optional.empty();

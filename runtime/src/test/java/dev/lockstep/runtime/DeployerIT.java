@@ -534,6 +534,21 @@ class DeployerIT {
                 + "pg_class c WHERE c.relnamespace = 'star_dw_retired'::regnamespace AND c.relname LIKE "
                 + "'dim\\_customer\\_\\_versions%' AND c.relkind = 'r'")).singleElement().asString()
                 .matches("dim_customer__versions -?[0-9]+, dim_customer__versions_[0-9]{20} -?[0-9]+");
+
+        // Each retired table is stamped; one retired long ago goes at the next deploy once keep_retired is a day.
+        String retired = "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'star_dw_retired'::regnamespace AND "
+                + "c.relkind = 'r' AND obj_description(c.oid, 'pg_class') LIKE 'retired at %' ORDER BY 1";
+        List<String> stamped = query(retired);
+        assertThat(stamped).contains("fact_order__deleted", "dim_customer__versions");
+        services.execute("ddw", "COMMENT ON TABLE star_dw_retired.fact_order__deleted IS 'retired at 2026-01-01 "
+                + "00:00:00+00'");
+        Files.writeString(file, Files.readString(file).replace("  schema: star_dw\n", "  schema: star_dw\n"
+                + "  keep_retired: 1d\n"));
+
+        assertThat(Deployer.deploy(file, Deployer.Options.of("it")).state()).isEqualTo(DeploymentState.DONE);
+
+        assertThat(query(retired)).as("older than a day: dropped")
+                .containsExactlyElementsOf(stamped.stream().filter(t -> !t.equals("fact_order__deleted")).toList());
     }
 
     private static List<String> query(String sql) throws Exception {

@@ -95,6 +95,7 @@ public final class DefinitionDiff {
         shown.put("schema_changes", PipelineDefinition::schemaChanges);
         shown.put("load", PipelineDefinition::load);
         shown.put("sla", PipelineDefinition::sla);
+        shown.put("warehouse.keep_retired", d -> d.warehouse().keepRetired());
         shown.forEach((key, value) -> {
             if (!Objects.equals(value.apply(deployed), value.apply(next))) {
                 out.add(Operation.change(CHANGE_SETTING, "", key, yaml(value.apply(deployed)),

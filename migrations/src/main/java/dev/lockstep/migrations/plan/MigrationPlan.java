@@ -212,6 +212,11 @@ public record MigrationPlan(List<String> expand, List<ConcurrentIndex> indexes, 
 
     /** Returns the schema that keeps what a contract phase drops and the raw layer cannot derive again. */
     public static String retiredSchema(StarSchema star) {
-        return star.schema() + "_retired";
+        return retiredSchema(star.schema());
+    }
+
+    /** Returns the schema where deployments keep what they remove and the raw layer cannot give back. */
+    public static String retiredSchema(String warehouseSchema) {
+        return warehouseSchema + "_retired";
     }
 }

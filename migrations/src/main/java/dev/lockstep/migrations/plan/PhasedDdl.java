@@ -335,10 +335,11 @@ final class PhasedDdl {
             String retired = schema + "." + quote(d.definition().tableName() + "__" + column.name());
             String surrogate = quote(d.definition().surrogateKey());
             contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
-            contract.add(StarTargets.setAsideRetired(retiredSchema(deployed), d.definition().tableName() + "__"
-                    + column.name()));
+            String name = d.definition().tableName() + "__" + column.name();
+            contract.add(StarTargets.setAsideRetired(retiredSchema(deployed), name));
             contract.add("CREATE TABLE " + retired + " AS SELECT " + surrogate + ", " + quote(column.name())
                     + " FROM " + table + " WHERE NOT is_current;");
+            contract.add(StarTargets.stampRetired(retiredSchema(deployed), name));
             contractDown.add("UPDATE " + table + " AS t SET " + quote(column.name()) + " = r." + quote(column.name())
                     + " FROM " + retired + " AS r WHERE t." + surrogate + " = r." + surrogate + ";");
         });

@@ -86,6 +86,7 @@ record ScdChange(List<String> expand, List<String> expandDown, List<String> swit
         change.switchOver.add(StarTargets.setAsideRetired(retiredSchema(next), tableName(next, target) + "__versions"));
         change.switchOver.add("CREATE TABLE " + retired + " AS SELECT " + columns + " FROM " + table
                 + " WHERE NOT is_current;");
+        change.switchOver.add(StarTargets.stampRetired(retiredSchema(next), tableName(next, target) + "__versions"));
         change.switchOver.add("DELETE FROM " + table + " WHERE NOT is_current;");
         change.switchOver.add("CREATE UNIQUE INDEX ON " + table + " (" + keys + ");");
         change.switchDown.add("DROP TABLE " + retired + ";");

@@ -152,6 +152,7 @@ final class StarTargets {
         contract.add("CREATE SCHEMA IF NOT EXISTS " + schema + ";");
         contract.add(setAsideRetired(retiredSchema(next), tableName(next, target) + "__deleted"));
         contract.add("CREATE TABLE " + retired + " AS SELECT * FROM " + table + which + ";");
+        contract.add(stampRetired(retiredSchema(next), tableName(next, target) + "__deleted"));
         contract.add("DELETE FROM " + table + which + ";");
         contractDown.add("DROP TABLE " + retired + ";"); // the down script runs in reverse: after the insert
         contractDown.add("INSERT INTO " + table + " SELECT * FROM " + retired + ";");
@@ -170,5 +171,15 @@ final class StarTargets {
         return "DO $$BEGIN IF to_regclass(format('%I.%I', " + s + ", " + t + ")) IS NOT NULL THEN EXECUTE "
                 + "format('ALTER TABLE %I.%I RENAME TO %I', " + s + ", " + t + ", left(" + t + ", 42) || '_' || "
                 + "to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')); END IF; END$$;";
+    }
+
+    /**
+     * Returns the statement that stamps retired table {@code table} of schema {@code schema} (unquoted names) with
+     * when it was retired, in its comment ({@code retired at <time>}): the pipeline drops it once
+     * {@code warehouse.keep_retired} passed.
+     */
+    static String stampRetired(String schema, String table) {
+        return "DO $$BEGIN EXECUTE format('COMMENT ON TABLE %I.%I IS %L', '" + schema.replace("'", "''") + "', '"
+                + table.replace("'", "''") + "', 'retired at ' || now()); END$$;";
     }
 }

@@ -238,6 +238,8 @@ class MigrationPlanTest {
                         + "END IF; END$$;",
                 "CREATE TABLE \"dw_retired\".\"dim_customer__city\" AS SELECT \"customer_key\", \"city\" FROM "
                         + "\"dw\".\"dim_customer\" WHERE NOT is_current;",
+                "DO $$BEGIN EXECUTE format('COMMENT ON TABLE %I.%I IS %L', 'dw_retired', 'dim_customer__city', "
+                        + "'retired at ' || now()); END$$;",
                 "ALTER TABLE \"dw\".\"dim_customer\" DROP COLUMN \"city\";");
         assertThat(plan.contractDown()).containsSubsequence(
                 "ALTER TABLE \"dw\".\"dim_customer\" ADD COLUMN \"city\" text;",
@@ -387,7 +389,9 @@ class MigrationPlanTest {
 
         assertThat(plan.contract()).containsSubsequence("CREATE SCHEMA IF NOT EXISTS \"dw_retired\";",
                 "CREATE TABLE \"dw_retired\".\"fact_item__deleted\" AS SELECT * FROM \"dw\".\"fact_item\" WHERE "
-                        + "is_deleted;", "DELETE FROM \"dw\".\"fact_item\" WHERE is_deleted;").hasSize(4);
+                        + "is_deleted;", "DO $$BEGIN EXECUTE format('COMMENT ON TABLE %I.%I IS %L', 'dw_retired', "
+                        + "'fact_item__deleted', 'retired at ' || now()); END$$;",
+                "DELETE FROM \"dw\".\"fact_item\" WHERE is_deleted;").hasSize(5);
         assertThat(plan.contract().get(1)).as("a copy an earlier deployment left is set aside, kept")
                 .startsWith("DO $$BEGIN IF to_regclass(format('%I.%I', 'dw_retired', 'fact_item__deleted')) IS NOT "
                         + "NULL THEN EXECUTE format('ALTER TABLE %I.%I RENAME TO %I'");

@@ -132,9 +132,15 @@ public final class DefinitionFormat {
                     + "`V<n>__<description>.sql`, each with its down script `U<n>__<description>.sql` beside it. "
                     + "`lockstep plan` lints them and lists them after the generated expand phase "
                     + "(docs/migrations.md).").withDefaultNote("none").withExample("migrations/");
+    public static final Field<Duration> KEEP_RETIRED = optional("keep_retired",
+            duration(Duration.ofMinutes(1), Duration.ofDays(36500)),
+            "How long what a deployment removed and the raw layer cannot give back (historical SCD 2 values, the "
+                    + "older versions of a dimension made SCD 1, rows a soft `on_delete` kept) stays in "
+                    + "`<schema>_retired` before the running pipeline or a later deployment drops it "
+                    + "(docs/migrations.md).").withDefault(Warehouse.DEFAULT_KEEP_RETIRED).withExample("90d");
     public static final ObjectSpec WAREHOUSE = new ObjectSpec("warehouse", "Warehouse",
             "The PostgreSQL database the star schema is loaded into.", Warehouse.class,
-            List.of(WAREHOUSE_CONNECTION, SCHEMA, MIGRATIONS));
+            List.of(WAREHOUSE_CONNECTION, SCHEMA, MIGRATIONS, KEEP_RETIRED));
 
     // ---- lookups, dimensions, facts
 

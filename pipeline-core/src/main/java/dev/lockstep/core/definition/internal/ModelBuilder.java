@@ -68,7 +68,7 @@ public final class ModelBuilder {
                         source.value(SNAPSHOT), source.value(FANOUT)),
                 new Warehouse(warehousePostgres(warehouse.value(WAREHOUSE_CONNECTION)),
                         Optional.ofNullable(warehouse.value(SCHEMA)).orElse(pipeline),
-                        Optional.ofNullable(warehouse.value(MIGRATIONS))),
+                        Optional.ofNullable(warehouse.value(MIGRATIONS)), warehouse.value(KEEP_RETIRED)),
                 dimensions,
                 facts,
                 rules,
