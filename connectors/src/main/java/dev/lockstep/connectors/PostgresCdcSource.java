@@ -137,8 +137,7 @@ public final class PostgresCdcSource implements AutoCloseable {
             if (settings.snapshot() == ExtractSettings.SnapshotMode.NEVER) {
                 LOG.info("Extract of pipeline {}: {} is new to the pipeline; its existing rows are not read (snapshot: "
                         + "never)", settings.pipeline(), table);
-            } else {
-                source.ensureHelperTables();
+            } else { // the signal table exists: start made the helper tables first
                 LOG.info("Extract of pipeline {}: {} is new to the pipeline; its existing rows are read by an "
                         + "incremental snapshot (signal {})", settings.pipeline(), table, source.requestSnapshot(table));
             }

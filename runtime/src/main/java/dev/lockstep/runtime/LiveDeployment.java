@@ -78,6 +78,7 @@ final class LiveDeployment {
     /** The build of the deployment's new indexes, concurrently with the stream, once begun (null: not yet). */
     private CompletableFuture<Void> indexes;
     private boolean writingShadows;
+    /** Drops the retired tables older than {@code warehouse.keep_retired}, hourly, off the applying thread. */
     private final RetiredTables retired = new RetiredTables();
     /** Whether every batch also loads the deployment's new dimensions and facts. */
     private boolean loadingTargets;

@@ -1,7 +1,6 @@
 package dev.lockstep.warehouse.star;
 
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_ANY;
-import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_HASH;
 import static dev.lockstep.warehouse.PlannerSwitches.JOINS_BY_PROBE;
 import static java.util.Objects.requireNonNull;
 
@@ -24,7 +23,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +53,6 @@ public final class StarLoader {
     private final SessionStatements session;
     private final List<String> tables = new ArrayList<>();
     private final WorkTables workTables = new WorkTables();
-    /** The work tables written since {@link #drainFilledWorkTables()} was last called. */
     private final FactPartitions partitions;
     private final RowRules rowRules;
     private final StepwiseTouch stepwise;
@@ -245,31 +242,12 @@ public final class StarLoader {
             throws SQLException {
         rowRules.beginBatch(); // forgets a batch rolled back
         pendingCounts.clear();
-        List<DimensionSql> loaded = new ArrayList<>(dimensions);
-        shadowTargets.stream().filter(DimensionSql.class::isInstance).map(DimensionSql.class::cast)
-                .forEach(loaded::add);
-        for (DimensionSql dimension : loaded) {
-            long before = rowsConformed;
-            long quarantinedBefore = rowsQuarantined;
-            if (touch(dimension, staged, truncations) > 0) {
-                long diverted = validateRules(dimension, rowsConformed - before);
-                count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
-                List<String> statements = new ArrayList<>();
-                statements.add(JOINS_BY_PROBE); // as in touch: the ledger by its open-key index
-                statements.add(dimension.supersedeByLoaded());
-                statements.add(JOINS_ANY);
-                List<String> load = dimension.load();
-                for (int i = 0; i < load.size(); i++) {
-                    if (i == dimension.probesFrom()) {
-                        // Closing and inserting versions (SCD 2) or merging (SCD 1): each batch row probes the
-                        // dimension's key (measured: hashing the whole dimension, 7.5 ms per batch of ~14 customers).
-                        statements.add(JOINS_BY_PROBE);
-                    }
-                    statements.add(load.get(i));
-                }
-                statements.add(JOINS_ANY);
-                superseded += session.send(statements, pipeline, pipeline).get(1).updated(); // after the probe switch
-                shadows.send(session, dimension);
+        for (DimensionSql dimension : dimensions) {
+            loadDimension(dimension, staged, truncations);
+        }
+        for (TargetSql target : shadowTargets) {
+            if (target instanceof DimensionSql dimension) {
+                loadDimension(dimension, staged, truncations); // a deployment's new dimension, before the facts
             }
         }
         for (FactSql fact : facts) {
@@ -283,6 +261,34 @@ public final class StarLoader {
         }
         replayed.clear();
         references.run(connection);
+    }
+
+    /** Loads the batch's rows of {@code dimension}, if it touched any. */
+    private void loadDimension(DimensionSql dimension, Set<TableId> staged, Map<TableId, Truncation> truncations)
+            throws SQLException {
+        long before = rowsConformed;
+        long quarantinedBefore = rowsQuarantined;
+        if (touch(dimension, staged, truncations) == 0) {
+            return;
+        }
+        long diverted = validateRules(dimension, rowsConformed - before);
+        count(dimension, rowsConformed - before - diverted, rowsQuarantined - quarantinedBefore);
+        List<String> statements = new ArrayList<>();
+        statements.add(JOINS_BY_PROBE); // as in touch: the ledger by its open-key index
+        statements.add(dimension.supersedeByLoaded());
+        statements.add(JOINS_ANY);
+        List<String> load = dimension.load();
+        for (int i = 0; i < load.size(); i++) {
+            if (i == dimension.probesFrom()) {
+                // Closing and inserting versions (SCD 2) or merging (SCD 1): each batch row probes the
+                // dimension's key (measured: hashing the whole dimension, 7.5 ms per batch of ~14 customers).
+                statements.add(JOINS_BY_PROBE);
+            }
+            statements.add(load.get(i));
+        }
+        statements.add(JOINS_ANY);
+        superseded += session.send(statements, pipeline, pipeline).get(1).updated(); // after the probe switch
+        shadows.send(session, dimension);
     }
 
     /** Loads the batch's rows of {@code fact}, if it touched any. */
